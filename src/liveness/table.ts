@@ -1,0 +1,79 @@
+// splitup/liveness-table/v1 — the LivenessTable that the committee agrees on
+// each round (PROTOCOL §3).
+//
+// A table is the full, sorted set of entries; a round's candidate carries the
+// `updates` (entries whose status/heartbeat changed against the table of
+// round r−1) and `tableHash`, which commits to the full resulting table and to
+// the previous table's hash, so committed tables form a hash chain.
+//
+// Canonical bytes hashed with SHA-256 (integers big-endian):
+//   "splitup/liveness-table/v1"  25 bytes ASCII
+//   roundId                      u64
+//   prevHash                     32 bytes (all zero for the genesis round)
+//   count                        u32
+//   count × entry, sorted by nodeId bytes ascending, nodeIds unique:
+//     nodeId      32 bytes
+//     status      u8 (online=0, suspect=1, offline=2)
+//     lastSeen    u64 timestamp (ms) of the newest accepted heartbeat, 0 = never
+//     lastSeq     u64 seq of that heartbeat
+import { sha256 } from '@noble/hashes/sha2.js';
+import { compareBytes, concatBytes, u32be, u64be, u8, utf8 } from '../common/bytes.js';
+
+export const TABLE_DOMAIN_BYTES = utf8('splitup/liveness-table/v1');
+export const LIVENESS_STATUSES = ['online', 'suspect', 'offline'] as const;
+export type LivenessStatus = (typeof LIVENESS_STATUSES)[number];
+export const ZERO_HASH = new Uint8Array(32);
+
+export interface TableEntry {
+  nodeId: Uint8Array; // 32-byte public key
+  status: LivenessStatus;
+  lastSeen: number;
+  lastSeq: bigint;
+}
+
+export interface LivenessTable {
+  roundId: bigint;
+  prevHash: Uint8Array;
+  entries: TableEntry[]; // sorted by nodeId, unique
+}
+
+export function sortEntries(entries: TableEntry[]): TableEntry[] {
+  return [...entries].sort((a, b) => compareBytes(a.nodeId, b.nodeId));
+}
+
+export function encodeTable(t: LivenessTable): Uint8Array {
+  const parts: Uint8Array[] = [TABLE_DOMAIN_BYTES, u64be(t.roundId), t.prevHash, u32be(t.entries.length)];
+  let prev: Uint8Array | undefined;
+  for (const e of t.entries) {
+    if (e.nodeId.length !== 32) throw new TypeError('nodeId must be 32 bytes');
+    if (prev && compareBytes(prev, e.nodeId) >= 0) throw new TypeError('table entries must be sorted and unique');
+    prev = e.nodeId;
+    parts.push(e.nodeId, u8(LIVENESS_STATUSES.indexOf(e.status)), u64be(e.lastSeen), u64be(e.lastSeq));
+  }
+  if (t.prevHash.length !== 32) throw new TypeError('prevHash must be 32 bytes');
+  return concatBytes(...parts);
+}
+
+export function tableHash(t: LivenessTable): Uint8Array {
+  return sha256(encodeTable(t));
+}
+
+function entryEqual(a: TableEntry, b: TableEntry): boolean {
+  return a.status === b.status && a.lastSeen === b.lastSeen && a.lastSeq === b.lastSeq;
+}
+
+/** Entries of `next` that are new or differ from `prev` (both sorted). */
+export function diffTables(prev: TableEntry[], next: TableEntry[]): TableEntry[] {
+  const byId = new Map(prev.map((e) => [Buffer.from(e.nodeId).toString('hex'), e]));
+  return next.filter((e) => {
+    const p = byId.get(Buffer.from(e.nodeId).toString('hex'));
+    return !p || !entryEqual(p, e);
+  });
+}
+
+/** Applies updates to a previous table's entries (updates replace by nodeId). */
+export function applyUpdates(prev: TableEntry[], updates: TableEntry[]): TableEntry[] {
+  const m = new Map(prev.map((e) => [Buffer.from(e.nodeId).toString('hex'), e]));
+  for (const u of updates) m.set(Buffer.from(u.nodeId).toString('hex'), u);
+  return sortEntries([...m.values()]);
+}
