@@ -1,0 +1,1 @@
+console.log('splitup-oracle: not yet implemented');
