@@ -1,0 +1,54 @@
+// Stateless checks of a SignedHeartbeatData: shape, key = nodeId, signature.
+// Used by the oracle's intake (before its stateful rules) and by consensus
+// when it checks the heartbeat evidence carried by a proposal.
+import type { KeyObject } from 'node:crypto';
+import { fromBase58, fromHex, U64_MAX } from '../common/bytes.js';
+import { publicKeyObject, verify as edVerify } from '../common/ed25519.js';
+import { heartbeatSigningBytes, NODE_STATUSES, type HeartbeatData, type SignedHeartbeatData } from './heartbeat-codec.js';
+
+export type HeartbeatFault = 'MALFORMED' | 'KEY_MISMATCH' | 'BAD_SIGNATURE';
+
+export type ParsedHeartbeat =
+  | { ok: true; data: HeartbeatData; nodeKey: Uint8Array; signature: Uint8Array }
+  | { ok: false; code: HeartbeatFault; message: string };
+
+const fail = (code: HeartbeatFault, message: string): ParsedHeartbeat => ({ ok: false, code, message });
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const SEQ_RE = /^(?:0|[1-9][0-9]{0,19})$/;
+
+/** Shape and encoding checks (no signature). Mirrors the JSON schema of the HTTP API. */
+export function parseSignedHeartbeat(body: unknown): ParsedHeartbeat {
+  if (!isObj(body)) return fail('MALFORMED', 'body must be an object');
+  const { payload: p, signature, publicKey } = body;
+  if (!isObj(p)) return fail('MALFORMED', 'payload must be an object');
+  if (typeof signature !== 'string' || signature.length !== 128) return fail('MALFORMED', 'signature must be 64 bytes of hex');
+  if (typeof publicKey !== 'string') return fail('MALFORMED', 'publicKey must be a base58 string');
+  if (typeof p.nodeId !== 'string') return fail('MALFORMED', 'payload.nodeId must be a base58 string');
+  if (typeof p.timestamp !== 'number' || !Number.isSafeInteger(p.timestamp) || p.timestamp < 0) return fail('MALFORMED', 'payload.timestamp must be a non-negative integer (ms)');
+  let seq: bigint;
+  if (typeof p.seq === 'number' && Number.isSafeInteger(p.seq) && p.seq >= 0) seq = BigInt(p.seq);
+  else if (typeof p.seq === 'string' && SEQ_RE.test(p.seq) && BigInt(p.seq) <= U64_MAX) seq = BigInt(p.seq);
+  else return fail('MALFORMED', 'payload.seq must be a u64 (decimal string or safe integer)');
+  if (typeof p.nodeStatus !== 'string' || !(NODE_STATUSES as readonly string[]).includes(p.nodeStatus)) return fail('MALFORMED', `payload.nodeStatus must be one of ${NODE_STATUSES.join(', ')}`);
+  if (typeof p.hasCapacity !== 'boolean') return fail('MALFORMED', 'payload.hasCapacity must be a boolean');
+  if (typeof p.vramFreeMb !== 'number' || !Number.isInteger(p.vramFreeMb) || p.vramFreeMb < 0 || p.vramFreeMb > 0xffffffff) return fail('MALFORMED', 'payload.vramFreeMb must be a u32');
+  let nodeKey: Uint8Array, sig: Uint8Array;
+  try { nodeKey = fromBase58(p.nodeId, 32); } catch { return fail('MALFORMED', 'payload.nodeId must encode a 32-byte public key'); }
+  try { sig = fromHex(signature); } catch { return fail('MALFORMED', 'signature must be hex'); }
+  if (publicKey !== p.nodeId) return fail('KEY_MISMATCH', 'publicKey must equal payload.nodeId');
+  const data: HeartbeatData = { nodeId: p.nodeId, timestamp: p.timestamp, seq, nodeStatus: p.nodeStatus as HeartbeatData['nodeStatus'], hasCapacity: p.hasCapacity, vramFreeMb: p.vramFreeMb };
+  return { ok: true, data, nodeKey, signature: sig };
+}
+
+/** Ed25519 check of a parsed heartbeat (node:crypto). `key` may be a cached KeyObject. */
+export function checkHeartbeatSignature(h: { data: HeartbeatData; nodeKey: Uint8Array; signature: Uint8Array }, key?: KeyObject): boolean {
+  return edVerify(key ?? publicKeyObject(h.nodeKey), heartbeatSigningBytes(h.data, h.nodeKey), h.signature);
+}
+
+/** Full stateless verification: parse, key = nodeId, signature. */
+export function verifySignedHeartbeat(body: SignedHeartbeatData | unknown): ParsedHeartbeat {
+  const parsed = parseSignedHeartbeat(body);
+  if (!parsed.ok) return parsed;
+  if (!checkHeartbeatSignature(parsed)) return fail('BAD_SIGNATURE', 'signature does not verify under nodeId');
+  return parsed;
+}

@@ -1,0 +1,138 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { ManualClock } from '../src/common/clock.js';
+import { Ed25519Signer } from '../src/common/ed25519.js';
+import { fromHex, toHex } from '../src/common/bytes.js';
+import { heartbeatFromJson, heartbeatSigningBytes, signHeartbeat, HEARTBEAT_SIGNED_LENGTH } from '../src/liveness/heartbeat-codec.js';
+import { verifySignedHeartbeat } from '../src/liveness/verify.js';
+import { LivenessTracker, REJECT_HTTP_STATUS } from '../src/liveness/tracker.js';
+import { MemoryHeartbeatStore } from '../src/liveness/store.js';
+import { statusAt } from '../src/liveness/status.js';
+import { StaticRegistry } from '../src/registry/registry.js';
+import { TestNode } from './helpers/heartbeat.js';
+
+const T0 = 1_764_000_000_000;
+const timing = { intervalMs: 1000, missedForOffline: 3, graceMs: 100 };
+
+async function setup(nodes: TestNode[], opts: { inactive?: TestNode[]; store?: MemoryHeartbeatStore } = {}) {
+  const clock = new ManualClock(T0);
+  const registry = new StaticRegistry([...nodes.map((n) => ({ nodeId: n.nodeId, active: true, specializations: [1] })), ...(opts.inactive ?? []).map((n) => ({ nodeId: n.nodeId, active: false, specializations: [1] }))]);
+  const store = opts.store ?? new MemoryHeartbeatStore();
+  const tracker = await LivenessTracker.open({ clock, registry, store, timing, maxSkewMs: 5000, rateBurst: 3, rateRefillMs: 500 });
+  return { clock, registry, store, tracker };
+}
+
+t.test('test vectors: canonical bytes and signatures', async (t) => {
+  const doc = JSON.parse(readFileSync(new URL('./vectors/heartbeat-v1.json', import.meta.url), 'utf8'));
+  t.equal(doc.vectors.length, 3);
+  for (const v of doc.vectors) {
+    const data = heartbeatFromJson(v.signed.payload);
+    const bytes = heartbeatSigningBytes(data);
+    t.equal(bytes.length, HEARTBEAT_SIGNED_LENGTH);
+    t.equal(toHex(bytes), v.signingBytes, 'canonical bytes');
+    const again = signHeartbeat(new Ed25519Signer(fromHex(v.secretKeySeed)), { ...data });
+    t.equal(again.signature, v.signed.signature, 'deterministic signature');
+    t.ok(verifySignedHeartbeat(v.signed).ok, 'vector verifies');
+  }
+});
+
+t.test('stateless verification rejects forged, mismatched and malformed heartbeats', async (t) => {
+  const a = new TestNode(), b = new TestNode();
+  const hb = a.heartbeat(T0);
+  t.ok(verifySignedHeartbeat(hb).ok);
+  const forged = { ...hb, payload: { ...hb.payload, vramFreeMb: 1 } };
+  t.match(verifySignedHeartbeat(forged), { ok: false, code: 'BAD_SIGNATURE' });
+  const otherKey = { ...hb, publicKey: b.nodeId };
+  t.match(verifySignedHeartbeat(otherKey), { ok: false, code: 'KEY_MISMATCH' });
+  const signedByB = { ...b.heartbeat(T0), payload: { ...b.heartbeat(T0).payload, nodeId: a.nodeId }, publicKey: a.nodeId };
+  t.match(verifySignedHeartbeat(signedByB), { ok: false, code: 'BAD_SIGNATURE' }, 'signature by another key');
+  for (const bad of [null, [], {}, { ...hb, signature: 'zz'.repeat(64) }, { ...hb, payload: { ...hb.payload, seq: '-1' } }, { ...hb, payload: { ...hb.payload, seq: '18446744073709551616' } }, { ...hb, payload: { ...hb.payload, nodeStatus: 'asleep' } }, { ...hb, payload: { ...hb.payload, nodeId: '1111' } }, { ...hb, payload: { ...hb.payload, timestamp: 1.5 } }]) {
+    t.match(verifySignedHeartbeat(bad), { ok: false, code: 'MALFORMED' }, JSON.stringify(bad)?.slice(0, 60));
+  }
+});
+
+t.test('every acceptance rule and rejection code', async (t) => {
+  const a = new TestNode(), stranger = new TestNode(), idle = new TestNode();
+  const { tracker, clock } = await setup([a], { inactive: [idle] });
+  t.match(await tracker.submit(a.heartbeat(T0)), { ok: true, status: 'online' });
+  t.match(await tracker.submit(stranger.heartbeat(T0)), { ok: false, code: 'UNREGISTERED_NODE' });
+  t.match(await tracker.submit(idle.heartbeat(T0)), { ok: false, code: 'NODE_INACTIVE' });
+  t.match(await tracker.submit(a.heartbeat(T0 - 5001)), { ok: false, code: 'STALE_TIMESTAMP' });
+  t.match(await tracker.submit(a.heartbeat(T0 + 5001)), { ok: false, code: 'FUTURE_TIMESTAMP' });
+  t.match(await tracker.submit(a.heartbeat(T0 + 5000)), { ok: true }, 'edge of skew accepted');
+  const replay = a.heartbeat(T0, { seq: 1n });
+  t.match(await tracker.submit(replay), { ok: false, code: 'REPLAYED_SEQ' }, 'same seq again');
+  const hb = a.heartbeat(T0);
+  t.match(await tracker.submit({ ...hb, payload: { ...hb.payload, hasCapacity: false } }), { ok: false, code: 'BAD_SIGNATURE' });
+  t.match(await tracker.submit({ ...hb, publicKey: stranger.nodeId }), { ok: false, code: 'KEY_MISMATCH' });
+  t.match(await tracker.submit({ payload: 'x' }), { ok: false, code: 'MALFORMED' });
+  t.equal(tracker.record(a.nodeId)?.lastSeq, 4n, 'rejected heartbeats change nothing (seq 4 was the last accepted)');
+  // every code maps to its own HTTP status
+  t.equal(new Set(Object.values(REJECT_HTTP_STATUS)).size, Object.keys(REJECT_HTTP_STATUS).length);
+  clock.advance(1);
+});
+
+t.test('per-node token bucket stops a flood from one node only', async (t) => {
+  const a = new TestNode(), b = new TestNode();
+  const { tracker, clock } = await setup([a, b]);
+  const results = [];
+  for (let i = 0; i < 10; i++) results.push(await tracker.submit(a.heartbeat(T0)));
+  t.equal(results.filter((r) => r.ok).length, 3, 'burst of 3 accepted');
+  t.ok(results.slice(3).every((r) => !r.ok && r.code === 'RATE_LIMITED'));
+  t.match(await tracker.submit(b.heartbeat(T0)), { ok: true }, 'other nodes unaffected');
+  clock.advance(500);
+  t.match(await tracker.submit(a.heartbeat(T0 + 500)), { ok: true }, 'one token back after refill period');
+  t.match(await tracker.submit(a.heartbeat(T0 + 500)), { ok: false, code: 'RATE_LIMITED' });
+});
+
+t.test('forged heartbeats do not consume the victim node rate budget', async (t) => {
+  const a = new TestNode();
+  const { tracker } = await setup([a]);
+  for (let i = 0; i < 20; i++) {
+    const hb = a.heartbeat(T0);
+    await tracker.submit({ ...hb, payload: { ...hb.payload, vramFreeMb: 7 } });
+  }
+  t.match(await tracker.submit(a.heartbeat(T0)), { ok: true });
+});
+
+t.test('liveness transitions online → suspect → offline under a fake clock', async (t) => {
+  const a = new TestNode(), never = new TestNode();
+  const { tracker, clock } = await setup([a, never]);
+  t.equal(tracker.status(a.nodeId), 'offline', 'never seen');
+  await tracker.submit(a.heartbeat(T0));
+  const at = (ms: number) => { clock.set(T0 + ms); return tracker.status(a.nodeId); };
+  t.equal(at(0), 'online');
+  t.equal(at(1100), 'online', 'within interval + grace');
+  t.equal(at(1101), 'suspect', 'one missed');
+  t.equal(at(2500), 'suspect', 'two missed');
+  t.equal(at(3100), 'suspect');
+  t.equal(at(3101), 'offline', 'three missed');
+  await tracker.submit(a.heartbeat(T0 + 3101));
+  t.equal(tracker.status(a.nodeId), 'online', 'back online on a fresh heartbeat');
+  const snap = tracker.snapshot();
+  t.equal(snap.length, 2);
+  t.same(snap.map((e) => e.status).sort(), ['offline', 'online']);
+  t.equal(statusAt(0, T0), 'offline');
+  t.same(tracker.countByStatus(), { online: 1, suspect: 0, offline: 1 });
+});
+
+t.test('seq survives a restart from the store (no replay reopens)', async (t) => {
+  const a = new TestNode();
+  const store = new MemoryHeartbeatStore();
+  const first = await setup([a], { store });
+  const hb5 = a.heartbeat(T0, { seq: 5n });
+  t.match(await first.tracker.submit(hb5), { ok: true });
+  const second = await setup([a], { store });
+  t.match(await second.tracker.submit(hb5), { ok: false, code: 'REPLAYED_SEQ' });
+  t.match(await second.tracker.submit(a.heartbeat(T0, { seq: 4n })), { ok: false, code: 'REPLAYED_SEQ' });
+  t.match(await second.tracker.submit(a.heartbeat(T0, { seq: 6n })), { ok: true });
+  t.same(second.tracker.evidence(a.nodeId)?.payload.seq, '6');
+});
+
+t.test('store failure is reported, not acknowledged', async (t) => {
+  const a = new TestNode();
+  const store = new MemoryHeartbeatStore();
+  store.saveMany = async () => { throw new Error('disk full'); };
+  const { tracker } = await setup([a], { store });
+  t.match(await tracker.submit(a.heartbeat(T0)), { ok: false, code: 'STORE_UNAVAILABLE' });
+});
