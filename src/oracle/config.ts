@@ -1,0 +1,109 @@
+// Oracle configuration: a JSON file (`splitup/oracle-config/v1`) plus
+// environment overrides, validated with ajv; every problem is reported with
+// its path. Relative paths resolve against the config file's directory.
+import { Ajv } from 'ajv';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DEFAULT_TIMING } from '../liveness/status.js';
+
+export const CONFIG_VERSION = 'splitup/oracle-config/v1';
+
+export interface OracleConfig {
+  version: typeof CONFIG_VERSION;
+  dataDir: string;
+  keyFile: string;
+  registryFile: string;
+  http: { host: string; port: number };
+  heartbeat: {
+    intervalMs: number;
+    missedForOffline: number;
+    graceMs: number;
+    maxSkewMs: number;
+    rateBurst: number;
+    rateRefillMs: number;
+    bodyLimit: number;
+    ipRateLimitPerMinute: number;
+    verifyWorkers: number;
+  };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}
+
+export const DEFAULT_HEARTBEAT: OracleConfig['heartbeat'] = {
+  ...DEFAULT_TIMING,
+  maxSkewMs: 10_000,
+  rateBurst: 6,
+  rateRefillMs: 5_000,
+  bodyLimit: 1024,
+  ipRateLimitPerMinute: 6000,
+  verifyWorkers: 0,
+};
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => ({ type: 'integer', minimum: min, maximum: max });
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'dataDir'],
+  properties: {
+    version: { const: CONFIG_VERSION },
+    dataDir: { type: 'string', minLength: 1 },
+    keyFile: { type: 'string', minLength: 1 },
+    registryFile: { type: 'string', minLength: 1 },
+    http: { type: 'object', additionalProperties: false, properties: { host: { type: 'string', minLength: 1 }, port: int(0, 65535) } },
+    heartbeat: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        intervalMs: int(10), missedForOffline: int(1, 100), graceMs: int(0), maxSkewMs: int(0), rateBurst: int(1, 1000), rateRefillMs: int(1),
+        bodyLimit: int(256, 65536), ipRateLimitPerMinute: int(0), verifyWorkers: int(0, 64),
+      },
+    },
+    log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } } },
+  },
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) { super(`invalid oracle configuration:\n  - ${problems.join('\n  - ')}`); this.name = 'ConfigError'; }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: false });
+const validate = ajv.compile(schema);
+
+/** Environment variables that override the file (documented in the README). */
+export const ENV_OVERRIDES: Record<string, (c: Record<string, any>, v: string) => void> = {
+  SPLITUP_DATA_DIR: (c, v) => { c.dataDir = v; },
+  SPLITUP_KEY_FILE: (c, v) => { c.keyFile = v; },
+  SPLITUP_REGISTRY_FILE: (c, v) => { c.registryFile = v; },
+  SPLITUP_HTTP_HOST: (c, v) => { (c.http ??= {}).host = v; },
+  SPLITUP_HTTP_PORT: (c, v) => { (c.http ??= {}).port = Number(v); },
+  SPLITUP_LOG_LEVEL: (c, v) => { (c.log ??= {}).level = v; },
+  SPLITUP_VERIFY_WORKERS: (c, v) => { (c.heartbeat ??= {}).verifyWorkers = Number(v); },
+  SPLITUP_HEARTBEAT_INTERVAL_MS: (c, v) => { (c.heartbeat ??= {}).intervalMs = Number(v); },
+};
+
+export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv = {}): OracleConfig {
+  const c = structuredClone(raw ?? {}) as Record<string, any>;
+  if (typeof c !== 'object' || Array.isArray(c)) throw new ConfigError(['the configuration must be a JSON object']);
+  for (const [name, apply] of Object.entries(ENV_OVERRIDES)) if (env[name] !== undefined && env[name] !== '') apply(c, env[name]!);
+  const candidate: unknown = c;
+  if (!validate(candidate)) {
+    throw new ConfigError((validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}${e.params && 'additionalProperty' in e.params ? ` ("${e.params.additionalProperty}")` : ''}`));
+  }
+  const dataDir = resolve(baseDir, c.dataDir);
+  return {
+    version: CONFIG_VERSION,
+    dataDir,
+    keyFile: resolve(baseDir, c.keyFile ?? resolve(dataDir, 'oracle-key.json')),
+    registryFile: resolve(baseDir, c.registryFile ?? resolve(dataDir, 'registry.json')),
+    http: { host: c.http?.host ?? '127.0.0.1', port: c.http?.port ?? 8080 },
+    heartbeat: { ...DEFAULT_HEARTBEAT, ...(c.heartbeat ?? {}) },
+    log: { level: c.log?.level ?? 'info' },
+  };
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): OracleConfig {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) { throw new ConfigError([`cannot read ${file} (${(e as NodeJS.ErrnoException).code})`]); }
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch (e) { throw new ConfigError([`${file} is not valid JSON (${(e as Error).message})`]); }
+  return resolveConfig(raw, dirname(resolve(file)), env);
+}
