@@ -1,0 +1,77 @@
+// splitup-node: the compute node's side of liveness.
+//   keygen --out FILE                      new node identity (0600); prints the node id
+//   id --key FILE                          print the node id of a key file
+//   heartbeat --key FILE --oracles URL,URL [--interval MS] [--vram-free MB] [--status idle|busy|draining] [--once]
+import { resolve } from 'node:path';
+import { SystemClock } from '../common/clock.js';
+import { Ed25519Signer } from '../common/ed25519.js';
+import { NODE_STATUSES, type NodeStatus } from '../liveness/heartbeat-codec.js';
+import { FileSeq, HeartbeatClient } from '../node/heartbeat-client.js';
+import { readNodeKey, writeNodeKey } from '../node/keys.js';
+import { parse, runMain, UsageError } from './args.js';
+
+const USAGE = `usage: splitup-node <command> [options]
+  keygen --out FILE                 create a node identity (mode 0600) and print its node id
+  id --key FILE                     print the node id of a key file
+  heartbeat --key FILE --oracles URL[,URL...] [--interval MS] [--vram-free MB]
+            [--status idle|busy|draining] [--no-capacity] [--once]
+                                    send a signed heartbeat to every oracle every interval`;
+
+async function main(): Promise<number | void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  switch (cmd) {
+    case 'keygen': {
+      const { values } = parse(rest, { out: { type: 'string' }, force: { type: 'boolean' } });
+      if (!values.out) throw new UsageError('keygen needs --out FILE');
+      console.log(JSON.stringify({ keyFile: resolve(values.out), nodeId: writeNodeKey(resolve(values.out), undefined, { overwrite: !!values.force }) }));
+      return;
+    }
+    case 'id': {
+      const { values } = parse(rest, { key: { type: 'string' } });
+      if (!values.key) throw new UsageError('id needs --key FILE');
+      console.log(readNodeKey(values.key).nodeId);
+      return;
+    }
+    case 'heartbeat': {
+      const { values } = parse(rest, {
+        key: { type: 'string' }, oracles: { type: 'string' }, interval: { type: 'string' }, 'vram-free': { type: 'string' },
+        status: { type: 'string' }, 'no-capacity': { type: 'boolean' }, once: { type: 'boolean' }, 'seq-file': { type: 'string' },
+      });
+      if (!values.key || !values.oracles) throw new UsageError('heartbeat needs --key FILE and --oracles URL[,URL...]');
+      const oracles = values.oracles.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const u of oracles) { try { new URL(u); } catch { throw new UsageError(`not a URL: ${u}`); } }
+      const intervalMs = Number(values.interval ?? 30_000);
+      if (!Number.isInteger(intervalMs) || intervalMs < 10) throw new UsageError('--interval must be an integer ≥ 10 (ms)');
+      const vram = Number(values['vram-free'] ?? 0);
+      if (!Number.isInteger(vram) || vram < 0 || vram > 0xffffffff) throw new UsageError('--vram-free must be a u32 (MB)');
+      const status = (values.status ?? 'idle') as NodeStatus;
+      if (!NODE_STATUSES.includes(status)) throw new UsageError(`--status must be one of ${NODE_STATUSES.join(', ')}`);
+      const key = readNodeKey(values.key);
+      const client = new HeartbeatClient({
+        signer: new Ed25519Signer(key.secretKey),
+        oracles,
+        clock: SystemClock,
+        seq: new FileSeq(values['seq-file'] ?? `${resolve(values.key)}.seq`),
+        intervalMs,
+        state: () => ({ nodeStatus: status, hasCapacity: !values['no-capacity'], vramFreeMb: vram }),
+        onRound: (outs) => console.log(JSON.stringify({ t: new Date().toISOString(), nodeId: key.nodeId, results: outs })),
+      });
+      if (values.once) {
+        const outs = await client.beat();
+        return outs.every((o) => o.ok) ? 0 : 1;
+      }
+      client.start();
+      const stop = () => { client.stop().then(() => process.exit(0)); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return;
+    }
+    case undefined: case 'help': case '--help': case '-h':
+      console.log(USAGE);
+      return cmd ? 0 : 2;
+    default:
+      throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
+  }
+}
+
+await runMain(main);
