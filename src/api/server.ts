@@ -23,6 +23,8 @@ export interface ApiOptions {
   /** Extra readiness checks; each returns an error string when not ready. */
   readiness?: Array<() => string | undefined>;
   version?: string;
+  /** Maximum heartbeats in one POST /api/heartbeats (default 256). */
+  maxBatch?: number;
 }
 
 /** Codes for errors fastify raises before our handler runs. */
@@ -89,6 +91,29 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
     }
     metrics.heartbeatsRejected.inc({ code: r.code });
     return (reply as FastifyReply).code(REJECT_HTTP_STATUS[r.code]).send({ success: false, code: r.code, message: r.message, timestamp: now, status: 'rejected' });
+  });
+
+  // Batch intake for gateways/relays that aggregate many nodes: each item is
+  // judged exactly like a single POST /api/heartbeat and answered in order.
+  const maxBatch = opts.maxBatch ?? 256;
+  app.post<{ Body: { heartbeats: unknown[] } }>('/api/heartbeats', {
+    bodyLimit: (opts.heartbeatBodyLimit ?? 1024) * maxBatch + 64,
+    ...(perMinute > 0 ? { config: { rateLimit: { max: perMinute, timeWindow: 60_000 } } } : {}),
+    schema: {
+      summary: 'Submit up to maxBatch signed heartbeats (from many nodes) in one request',
+      body: { type: 'object', additionalProperties: false, required: ['heartbeats'], properties: { heartbeats: { type: 'array', minItems: 1, maxItems: maxBatch, items: { $ref: 'SignedHeartbeatData#' } } } },
+      response: { 200: { type: 'object', properties: { results: { type: 'array', items: { $ref: 'HeartbeatResponse#' } } } } },
+    },
+  }, async (req) => {
+    const rs = await Promise.all(req.body.heartbeats.map((h) => tracker.submit(h)));
+    const now = clock.now();
+    return {
+      results: rs.map((r) => {
+        if (r.ok) { metrics.heartbeatsAccepted.inc(); return { success: true, message: 'heartbeat accepted', timestamp: now, status: r.status, seq: r.seq.toString() }; }
+        metrics.heartbeatsRejected.inc({ code: r.code });
+        return { success: false, code: r.code, message: r.message, timestamp: now, status: 'rejected' };
+      }),
+    };
   });
 
   app.get('/api/nodes', {
