@@ -97,3 +97,20 @@ t.test('verify worker pool gives the same answers', async (t) => {
   t.same(rs.map((r) => r.status), nodes.map((_, i) => (i % 2 ? 200 : 401)));
   await waitFor(() => oracle.tracker.views().filter((v) => v.status === 'online').length === 4, 2000);
 });
+
+t.test('batch intake judges each heartbeat like the single route', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const a = new TestNode(), b = new TestNode(), stranger = new TestNode();
+  const { config } = makeOracleDir(dir, [a, b], { rateBurst: 100 });
+  const oracle = await Oracle.start(config, { logger: false });
+  t.teardown(() => oracle.close());
+  const now = Date.now();
+  const r = await fetch(`${oracle.url}/api/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ heartbeats: [a.heartbeat(now), b.heartbeat(now), stranger.heartbeat(now), a.heartbeat(now, { seq: 1n })] }) });
+  t.equal(r.status, 200);
+  const { results } = await r.json() as any;
+  t.same(results.map((x: any) => x.code ?? x.status), ['online', 'online', 'UNREGISTERED_NODE', 'REPLAYED_SEQ']);
+  const tooMany = await fetch(`${oracle.url}/api/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ heartbeats: Array(257).fill(a.heartbeat(now)) }) });
+  t.equal(tooMany.status, 400, 'more than maxBatch items rejected');
+  t.equal(((await tooMany.json()) as any).code, 'MALFORMED');
+});
