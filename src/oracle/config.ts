@@ -32,7 +32,7 @@ export const DEFAULT_HEARTBEAT: OracleConfig['heartbeat'] = {
   ...DEFAULT_TIMING,
   maxSkewMs: 10_000,
   rateBurst: 6,
-  rateRefillMs: 5_000,
+  rateRefillMs: 5_000, // default: intervalMs / 6 (see resolveConfig)
   bodyLimit: 1024,
   ipRateLimitPerMinute: 6000,
   verifyWorkers: 0,
@@ -95,7 +95,12 @@ export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.Process
     keyFile: resolve(baseDir, c.keyFile ?? resolve(dataDir, 'oracle-key.json')),
     registryFile: resolve(baseDir, c.registryFile ?? resolve(dataDir, 'registry.json')),
     http: { host: c.http?.host ?? '127.0.0.1', port: c.http?.port ?? 8080 },
-    heartbeat: { ...DEFAULT_HEARTBEAT, ...(c.heartbeat ?? {}) },
+    heartbeat: (() => {
+      const hb = { ...DEFAULT_HEARTBEAT, ...(c.heartbeat ?? {}) };
+      // the per-node bucket refills `rateBurst` tokens per heartbeat interval unless set explicitly
+      if (c.heartbeat?.rateRefillMs === undefined) hb.rateRefillMs = Math.max(1, Math.floor(hb.intervalMs / hb.rateBurst));
+      return hb;
+    })(),
     log: { level: c.log?.level ?? 'info' },
   };
 }

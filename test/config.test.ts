@@ -1,0 +1,42 @@
+import t from 'tap';
+import { statSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveConfig, loadConfig, ConfigError, CONFIG_VERSION } from '../src/oracle/config.js';
+import { generateOracleKeys, readOracleKeys, writeOracleKeys } from '../src/oracle/keys.js';
+import { tempDir } from './helpers/oracle.js';
+
+t.test('config defaults, env overrides and validation errors', async (t) => {
+  const c = resolveConfig({ version: CONFIG_VERSION, dataDir: 'd' }, '/srv');
+  t.equal(c.dataDir, '/srv/d');
+  t.equal(c.keyFile, '/srv/d/oracle-key.json');
+  t.same(c.http, { host: '127.0.0.1', port: 8080 });
+  t.equal(c.heartbeat.intervalMs, 30_000);
+  t.equal(c.heartbeat.rateRefillMs, 5_000, 'bucket refills rateBurst tokens per interval');
+  const e = resolveConfig({ version: CONFIG_VERSION, dataDir: 'd' }, '/srv', { SPLITUP_HTTP_PORT: '9001', SPLITUP_DATA_DIR: '/var/x', SPLITUP_VERIFY_WORKERS: '2' });
+  t.equal(e.http.port, 9001);
+  t.equal(e.dataDir, '/var/x');
+  t.equal(e.heartbeat.verifyWorkers, 2);
+  const err = t.throws(() => resolveConfig({ version: 'v0', dataDir: '', http: { port: 70000 }, bogus: 1 }, '/srv')) as ConfigError;
+  t.type(err, ConfigError);
+  t.match(err.message, /\/version/);
+  t.match(err.message, /\/http\/port must be <= 65535/);
+  t.match(err.message, /"bogus"/);
+  t.throws(() => resolveConfig({ version: CONFIG_VERSION, dataDir: 'd' }, '/srv', { SPLITUP_HTTP_PORT: 'abc' }), /http\/port/);
+  t.throws(() => loadConfig('/nonexistent/oracle.json'), /cannot read/);
+});
+
+t.test('oracle key files: 0600, no overwrite, loud on bad permissions', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const f = join(dir, 'k.json');
+  const k = generateOracleKeys();
+  writeOracleKeys(f, k);
+  t.equal(statSync(f).mode & 0o777, 0o600);
+  t.same(readOracleKeys(f).signingPublicKey, k.signingPublicKey);
+  t.throws(() => writeOracleKeys(f, generateOracleKeys()), /refusing to overwrite/);
+  chmodSync(f, 0o644);
+  t.throws(() => readOracleKeys(f), /too open/);
+  chmodSync(f, 0o600);
+  writeFileSync(f, '{"version":"splitup/oracle-keys/v1","signing":{"secretKey":"00"}}', { mode: 0o600 });
+  t.throws(() => readOracleKeys(f), /signing.secretKey must be 32 bytes/);
+});

@@ -1,0 +1,24 @@
+// `npm start` brings up the local committee: every oracle sees every node online.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { tempDir } from './helpers/oracle.js';
+
+t.test('local committee runs, shows every node online on every oracle, stops cleanly', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const basePort = 21000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--base-port', String(basePort), '--duration-s', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise((r) => child.on('exit', r));
+  clearTimeout(timer);
+  t.equal(code, 0, err);
+  const frames = out.split('SplitUp local committee').slice(1);
+  t.ok(frames.length >= 1, 'rendered at least one frame');
+  const rows = frames[0]!.split('\n').filter((l) => l.includes('…  '));
+  t.equal(rows.length, 3, 'one row per node');
+  t.ok(rows.slice(0, 2).every((r) => (r.match(/online/g) ?? []).length === 3), 'nodes online on all 3 oracles');
+  t.match(out, /shut down cleanly/);
+});
