@@ -9,6 +9,7 @@
 // Canonical bytes hashed with SHA-256 (integers big-endian):
 //   "splitup/liveness-table/v1"  25 bytes ASCII
 //   roundId                      u64
+//   asOf                         u64 ms: the epoch-boundary time the statuses are evaluated at
 //   prevHash                     32 bytes (all zero for the genesis round)
 //   count                        u32
 //   count × entry, sorted by nodeId bytes ascending, nodeIds unique:
@@ -33,6 +34,8 @@ export interface TableEntry {
 
 export interface LivenessTable {
   roundId: bigint;
+  /** Time (ms) the statuses are evaluated at: status = statusAt(lastSeen, asOf). */
+  asOf: number;
   prevHash: Uint8Array;
   entries: TableEntry[]; // sorted by nodeId, unique
 }
@@ -42,7 +45,7 @@ export function sortEntries(entries: TableEntry[]): TableEntry[] {
 }
 
 export function encodeTable(t: LivenessTable): Uint8Array {
-  const parts: Uint8Array[] = [TABLE_DOMAIN_BYTES, u64be(t.roundId), t.prevHash, u32be(t.entries.length)];
+  const parts: Uint8Array[] = [TABLE_DOMAIN_BYTES, u64be(t.roundId), u64be(t.asOf), t.prevHash, u32be(t.entries.length)];
   let prev: Uint8Array | undefined;
   for (const e of t.entries) {
     if (e.nodeId.length !== 32) throw new TypeError('nodeId must be 32 bytes');

@@ -1,0 +1,167 @@
+// splitup/consensus/v1 — signed consensus messages. Every message is
+//   header ‖ body ‖ signature(64)
+// and the Ed25519 signature (by committee member `sender`) covers header ‖ body,
+// so a message stays valid when relayed by anyone.
+//
+// header (67 bytes, integers big-endian):
+//   "splitup/consensus/v1" 20 · kind u8 · committeeId 32 · round u64 · view u32 · sender u16
+// kinds and bodies:
+//   1 proposal   validView+1 u32 (0 = none) · asOf u64 · prevHash 32 · tableHash 32 ·
+//                u32 count · updates (49 bytes each: nodeId 32, status u8, lastSeen u64, lastSeq u64) ·
+//                u32 count · evidence (74-byte splitup/heartbeat/v1 signed bytes ‖ 64-byte node signature)
+//   2 prevote    u8 hasValue · [tableHash 32]
+//   3 precommit  u8 hasValue · [tableHash 32]
+//   4 decision   asOf u64 · prevHash 32 · tableHash 32 · u32 count · updates · u16 count ·
+//                signatures (u16 member index ‖ 64-byte precommit signature) — a commit certificate
+//                with the table it certifies, for catch-up; `view` is the certificate's view.
+//
+// A certificate for (committeeId, round, view, tableHash) is q precommit signatures from
+// distinct members; each verifies against the precommit bytes of that member. The view is
+// part of what is signed: precommits from different views must not be combinable.
+import { bytesEqual, concatBytes, readU32be, readU64be, u32be, u64be, u8, utf8 } from '../common/bytes.js';
+import { Ed25519Signer, publicKeyObject, verify as edVerify } from '../common/ed25519.js';
+import { HEARTBEAT_SIGNED_LENGTH } from '../liveness/heartbeat-codec.js';
+import { LIVENESS_STATUSES, type TableEntry } from '../liveness/table.js';
+import type { Committee } from './committee.js';
+import type { KeyObject } from 'node:crypto';
+
+export const CONSENSUS_DOMAIN = utf8('splitup/consensus/v1');
+const HEADER = CONSENSUS_DOMAIN.length + 1 + 32 + 8 + 4 + 2;
+const ENTRY = 49;
+const EVIDENCE = HEARTBEAT_SIGNED_LENGTH + 64;
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export type Kind = 'proposal' | 'prevote' | 'precommit' | 'decision';
+const KIND_CODE: Record<Kind, number> = { proposal: 1, prevote: 2, precommit: 3, decision: 4 };
+const CODE_KIND = ['', 'proposal', 'prevote', 'precommit', 'decision'] as const;
+
+export interface Evidence { bytes: Uint8Array; sig: Uint8Array }
+export interface CertSig { index: number; sig: Uint8Array }
+
+interface Base { committeeId: Uint8Array; round: bigint; view: number; sender: number }
+export interface Proposal extends Base { kind: 'proposal'; validView: number; asOf: number; prevHash: Uint8Array; tableHash: Uint8Array; updates: TableEntry[]; evidence: Evidence[] }
+export interface Vote extends Base { kind: 'prevote' | 'precommit'; value: Uint8Array | null }
+export interface Decision extends Base { kind: 'decision'; asOf: number; prevHash: Uint8Array; tableHash: Uint8Array; updates: TableEntry[]; sigs: CertSig[] }
+export type Body = Proposal | Vote | Decision;
+export type Message = Body & { bytes: Uint8Array; signature: Uint8Array };
+
+export class MessageError extends Error { override name = 'MessageError'; }
+
+const u16 = (n: number) => { if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new RangeError('u16 out of range'); return Uint8Array.of(n >> 8, n & 0xff); };
+const encEntries = (es: TableEntry[]) => concatBytes(u32be(es.length), ...es.map((e) => concatBytes(e.nodeId, u8(LIVENESS_STATUSES.indexOf(e.status)), u64be(e.lastSeen), u64be(e.lastSeq))));
+
+function header(b: Body): Uint8Array {
+  if (b.committeeId.length !== 32) throw new TypeError('committeeId must be 32 bytes');
+  return concatBytes(CONSENSUS_DOMAIN, u8(KIND_CODE[b.kind]), b.committeeId, u64be(b.round), u32be(b.view), u16(b.sender));
+}
+
+/** The bytes a sender signs (header ‖ body). */
+export function signingBytes(b: Body): Uint8Array {
+  switch (b.kind) {
+    case 'proposal':
+      return concatBytes(header(b), u32be(b.validView + 1), u64be(b.asOf), b.prevHash, b.tableHash, encEntries(b.updates), u32be(b.evidence.length), ...b.evidence.flatMap((e) => [e.bytes, e.sig]));
+    case 'prevote': case 'precommit':
+      return concatBytes(header(b), b.value ? concatBytes(u8(1), b.value) : u8(0));
+    case 'decision':
+      return concatBytes(header(b), u64be(b.asOf), b.prevHash, b.tableHash, encEntries(b.updates), u16(b.sigs.length), ...b.sigs.flatMap((s) => [u16(s.index), s.sig]));
+  }
+}
+
+export function signMessage(b: Body, signer: Ed25519Signer): Message {
+  const sb = signingBytes(b);
+  const signature = signer.sign(sb);
+  return { ...b, bytes: concatBytes(sb, signature), signature } as Message;
+}
+
+class Reader {
+  o = 0;
+  constructor(readonly b: Uint8Array) {}
+  need(n: number) { if (this.o + n > this.b.length) throw new MessageError('message truncated'); }
+  bytes(n: number) { this.need(n); const v = this.b.slice(this.o, this.o + n); this.o += n; return v; }
+  u8() { this.need(1); return this.b[this.o++]!; }
+  u16() { this.need(2); const v = (this.b[this.o]! << 8) | this.b[this.o + 1]!; this.o += 2; return v; }
+  u32() { this.need(4); const v = readU32be(this.b, this.o); this.o += 4; return v; }
+  u64() { this.need(8); const v = readU64be(this.b, this.o); this.o += 8; return v; }
+  num64() { const v = this.u64(); if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new MessageError('integer out of range'); return Number(v); }
+  entries(): TableEntry[] {
+    const n = this.u32();
+    this.need(n * ENTRY);
+    const out: TableEntry[] = [];
+    for (let i = 0; i < n; i++) {
+      const nodeId = this.bytes(32);
+      const status = LIVENESS_STATUSES[this.u8()];
+      if (!status) throw new MessageError('invalid status');
+      out.push({ nodeId, status, lastSeen: this.num64(), lastSeq: this.u64() });
+    }
+    return out;
+  }
+}
+
+/** Parses a message (no signature check). */
+export function decodeMessage(bytes: Uint8Array): Message {
+  if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageError('message too large');
+  if (bytes.length < HEADER + 64) throw new MessageError('message too short');
+  const r = new Reader(bytes.subarray(0, bytes.length - 64));
+  if (!bytesEqual(r.bytes(CONSENSUS_DOMAIN.length), CONSENSUS_DOMAIN)) throw new MessageError('wrong domain tag');
+  const kind = CODE_KIND[r.u8()];
+  if (!kind) throw new MessageError('unknown message kind');
+  const base = { committeeId: r.bytes(32), round: r.u64(), view: r.u32(), sender: r.u16() };
+  let body: Body;
+  if (kind === 'proposal') {
+    const validView = r.u32() - 1;
+    const asOf = r.num64(), prevHash = r.bytes(32), tableHash = r.bytes(32), updates = r.entries();
+    const ne = r.u32();
+    r.need(ne * EVIDENCE);
+    const evidence: Evidence[] = [];
+    for (let i = 0; i < ne; i++) evidence.push({ bytes: r.bytes(HEARTBEAT_SIGNED_LENGTH), sig: r.bytes(64) });
+    body = { kind, ...base, validView, asOf, prevHash, tableHash, updates, evidence };
+  } else if (kind === 'decision') {
+    const asOf = r.num64(), prevHash = r.bytes(32), tableHash = r.bytes(32), updates = r.entries();
+    const ns = r.u16();
+    const sigs: CertSig[] = [];
+    for (let i = 0; i < ns; i++) sigs.push({ index: r.u16(), sig: r.bytes(64) });
+    body = { kind, ...base, asOf, prevHash, tableHash, updates, sigs };
+  } else {
+    const has = r.u8();
+    if (has > 1) throw new MessageError('invalid value flag');
+    body = { kind, ...base, value: has ? r.bytes(32) : null };
+  }
+  if (r.o !== r.b.length) throw new MessageError('trailing bytes');
+  return { ...body, bytes, signature: bytes.slice(bytes.length - 64) } as Message;
+}
+
+/** Key objects per member, parsed once. */
+export class CommitteeKeys {
+  private readonly keys: KeyObject[];
+  constructor(readonly committee: Committee) { this.keys = committee.members.map((m) => publicKeyObject(m.signingKey)); }
+  key(i: number): KeyObject | undefined { return this.keys[i]; }
+}
+
+/** Committee membership and signature of a decoded message. */
+export function checkSignature(m: Message, keys: CommitteeKeys): string | undefined {
+  if (!bytesEqual(m.committeeId, keys.committee.id)) return 'message for another committee';
+  const key = keys.key(m.sender);
+  if (!key) return `sender ${m.sender} is not a committee member`;
+  if (!edVerify(key, m.bytes.subarray(0, m.bytes.length - 64), m.signature)) return 'bad signature';
+  return undefined;
+}
+
+export interface Certificate { round: bigint; view: number; tableHash: Uint8Array; sigs: CertSig[] }
+
+/** Anyone's check of a commit certificate against the committee's public keys. */
+export function verifyCertificate(c: Certificate, keys: CommitteeKeys): { ok: true } | { ok: false; reason: string } {
+  const com = keys.committee;
+  const seen = new Set<number>();
+  let good = 0;
+  for (const s of c.sigs) {
+    if (seen.has(s.index)) return { ok: false, reason: `duplicate signer ${s.index}` };
+    seen.add(s.index);
+    const key = keys.key(s.index);
+    if (!key) return { ok: false, reason: `signer ${s.index} is not a member` };
+    const sb = signingBytes({ kind: 'precommit', committeeId: com.id, round: c.round, view: c.view, sender: s.index, value: c.tableHash });
+    if (!edVerify(key, sb, s.sig)) return { ok: false, reason: `bad signature from ${s.index}` };
+    good++;
+  }
+  if (good < com.q) return { ok: false, reason: `${good} signatures, quorum is ${com.q}` };
+  return { ok: true };
+}
