@@ -72,7 +72,8 @@ export class ConsensusCore {
   private validHash: string | null = null;
   private proposals = new Map<string, ProposalInfo>(); // `${view}/${hash}` → info
   private firstProposal = new Map<number, string>(); // view → hash of the first proposal by the proposer
-  private votes = { prevote: new Map<number, Map<number, Message>>(), precommit: new Map<number, Map<number, Message>>() };
+  // view → sender → the sender's distinct signed votes (an equivocator's two votes both count, each for its own value)
+  private votes = { prevote: new Map<number, Map<number, Message[]>>(), precommit: new Map<number, Map<number, Message[]>>() };
   private own = new Map<string, Message>(); // `${round}/${view}/${kind}`
   private once = new Set<string>();
   private timers: Array<{ at: number; kind: 'start' | 'propose' | 'prevote' | 'precommit' | 'rebroadcast'; view: number }> = [];
@@ -165,7 +166,24 @@ export class ConsensusCore {
     } else {
       fx.push({ type: 'send', msg });
     }
+    this.relayProofOfLock(fx);
     this.accept(msg, now, fx);
+  }
+
+  /**
+   * Relays the q prevotes behind our valid value (signed by others, valid when
+   * relayed), so peers that missed them can accept a re-proposal that carries
+   * validView; without this, oracles locked on a value and oracles that never
+   * saw its prevotes could wait on each other forever after message loss.
+   */
+  private relayProofOfLock(fx: Effect[]): void {
+    if (this.validView < 0 || !this.validHash) return;
+    for (const ms of this.votes.prevote.get(this.validView)?.values() ?? []) {
+      for (const m of ms) {
+        const v = (m as { value: Uint8Array | null }).value;
+        if (v && hex(v) === this.validHash) fx.push({ type: 'send', msg: m });
+      }
+    }
   }
 
   /** Signs a message at most once per (round, view, kind); persists before sending. */
@@ -242,20 +260,20 @@ export class ConsensusCore {
       let vs = byView.get(m.view);
       if (!vs) { vs = new Map(); byView.set(m.view, vs); }
       const prior = vs.get(m.sender);
-      if (prior) {
-        if (!bytesEqual(prior.bytes, m.bytes)) this.stats.equivocations++;
-        return;
-      }
-      vs.set(m.sender, m);
+      if (!prior) { vs.set(m.sender, [m]); return; }
+      if (prior.some((p) => bytesEqual(p.bytes, m.bytes))) return;
+      this.stats.equivocations++;
+      // keep at most two conflicting votes per sender: enough to count both values it signed
+      if (prior.length < 2) prior.push(m);
     }
     void now; void fx;
   }
 
   private tally(kind: 'prevote' | 'precommit', view: number): Map<string, number> {
     const t = new Map<string, number>();
-    for (const m of this.votes[kind].get(view)?.values() ?? []) {
-      const k = (m as { value: Uint8Array | null }).value ? hex((m as { value: Uint8Array }).value) : NIL;
-      t.set(k, (t.get(k) ?? 0) + 1);
+    for (const ms of this.votes[kind].get(view)?.values() ?? []) {
+      const values = new Set(ms.map((m) => { const v = (m as { value: Uint8Array | null }).value; return v ? hex(v) : NIL; }));
+      for (const k of values) t.set(k, (t.get(k) ?? 0) + 1);
     }
     return t;
   }
@@ -278,7 +296,7 @@ export class ConsensusCore {
           if (hash === NIL || n < q) continue;
           const prop = [...this.proposals.values()].find((pi) => pi.valid && hex(pi.msg.tableHash) === hash);
           if (!prop) continue;
-          const sigs: CertSig[] = [...vs.values()].filter((m) => (m as any).value && hex((m as any).value) === hash).map((m) => ({ index: m.sender, sig: m.signature })).sort((a, b) => a.index - b.index);
+          const sigs: CertSig[] = [...vs.values()].flatMap((ms) => ms.filter((m) => (m as { value: Uint8Array | null }).value && hex((m as { value: Uint8Array }).value) === hash).slice(0, 1)).map((m) => ({ index: m.sender, sig: m.signature })).sort((a, b) => a.index - b.index);
           this.decide(prop, view, sigs, now, fx);
           return;
         }
@@ -389,7 +407,11 @@ export class ConsensusCore {
         case 'prevote': if (t.view === this.view && this.step === 'prevote') { this.step = 'precommit'; this.vote('precommit', null, now, fx); } break;
         case 'precommit': if (t.view === this.view) this.enterView(this.view + 1, now, fx); break;
         case 'rebroadcast':
-          for (const [k, m] of this.own) if (k.startsWith(`${this.round}/${this.view}/`)) fx.push({ type: 'send', msg: m });
+          // own messages of this view and the previous one, and the precommits that ended the
+          // previous view: a peer that lost messages and is still a view behind can follow
+          for (const m of this.own.values()) if (m.round === this.round && m.view >= this.view - 1) fx.push({ type: 'send', msg: m });
+          for (const ms of this.votes.precommit.get(this.view - 1)?.values() ?? []) for (const m of ms) if (m.sender !== this.o.me) fx.push({ type: 'send', msg: m });
+          this.relayProofOfLock(fx);
           this.timers.push({ at: now + this.rebroadcastMs, kind: 'rebroadcast', view: 0 });
           break;
       }

@@ -97,8 +97,9 @@ export class ConsensusSim {
         if (byz === 'silent') continue;
         if (byz === 'equivocate' && e.msg.kind !== 'decision') {
           const alt = this.conflicting(n, e.msg);
-          this.send(n.index, e.msg, (to) => to % 2 === 0);
+          // odd-numbered peers get a conflicting twin as well, in random order with the original
           this.send(n.index, alt, (to) => to % 2 === 1);
+          this.send(n.index, e.msg);
         } else this.send(n.index, e.msg);
       } else if (e.type === 'commit') this.recordCommit(n, e.committed, e.decision);
       else if (e.type === 'fetch') this.serveFetch(n, e.fromRound);
