@@ -18,7 +18,7 @@
 //     lastSeen    u64 timestamp (ms) of the newest accepted heartbeat, 0 = never
 //     lastSeq     u64 seq of that heartbeat
 import { sha256 } from '@noble/hashes/sha2.js';
-import { compareBytes, concatBytes, u32be, u64be, u8, utf8 } from '../common/bytes.js';
+import { bytesEqual, compareBytes, concatBytes, readU32be, readU64be, u32be, u64be, u8, utf8 } from '../common/bytes.js';
 
 export const TABLE_DOMAIN_BYTES = utf8('splitup/liveness-table/v1');
 export const LIVENESS_STATUSES = ['online', 'suspect', 'offline'] as const;
@@ -79,4 +79,24 @@ export function applyUpdates(prev: TableEntry[], updates: TableEntry[]): TableEn
   const m = new Map(prev.map((e) => [Buffer.from(e.nodeId).toString('hex'), e]));
   for (const u of updates) m.set(Buffer.from(u.nodeId).toString('hex'), u);
   return sortEntries([...m.values()]);
+}
+
+/** Inverse of encodeTable (checks domain, sizes, order). */
+export function decodeTable(b: Uint8Array): LivenessTable {
+  const D = TABLE_DOMAIN_BYTES.length;
+  if (b.length < D + 8 + 8 + 32 + 4 || !bytesEqual(b.subarray(0, D), TABLE_DOMAIN_BYTES)) throw new TypeError('not a splitup/liveness-table/v1 encoding');
+  const roundId = readU64be(b, D);
+  const asOf = Number(readU64be(b, D + 8));
+  const prevHash = b.slice(D + 16, D + 48);
+  const count = readU32be(b, D + 48);
+  if (b.length !== D + 52 + count * 49) throw new TypeError('table length does not match its entry count');
+  const entries: TableEntry[] = [];
+  for (let i = 0, o = D + 52; i < count; i++, o += 49) {
+    const status = LIVENESS_STATUSES[b[o + 32]!];
+    if (!status) throw new TypeError('invalid status');
+    entries.push({ nodeId: b.slice(o, o + 32), status, lastSeen: Number(readU64be(b, o + 33)), lastSeq: readU64be(b, o + 41) });
+  }
+  const t = { roundId, asOf, prevHash, entries };
+  encodeTable(t); // re-checks order and uniqueness
+  return t;
 }

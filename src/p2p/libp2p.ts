@@ -1,0 +1,189 @@
+// The committee's libp2p network: TCP + noise + yamux + identify +
+// gossipsub on one per-committee topic. The committee is small and known, so
+// every member is a gossipsub *direct peer* (always forwarded to, reconnected
+// by gossipsub) and is also dialled by a reconnect loop here. Consensus
+// messages carry their own Ed25519 signatures, so gossipsub's per-message
+// signing is off (StrictNoSign) and message ids are the SHA-256 of the data.
+// Every message is validated (signature, membership, round window) before it
+// is delivered or forwarded.
+//
+// Gossip envelope: 8-byte send counter ‖ message. gossipsub drops any message
+// whose id it has seen, and the consensus layer deliberately re-sends the
+// same signed bytes (after loss or a partition); the counter gives every send
+// its own id while the signed message inside stays byte-identical.
+import { createHash } from 'node:crypto';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify } from '@libp2p/identify';
+import { gossipsub } from '@chainsafe/libp2p-gossipsub';
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { TopicValidatorResult, type PeerId } from '@libp2p/interface';
+
+// Parts of the libp2p stack call Promise.withResolvers (ES2024), which Node 20 lacks.
+if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
+  (Promise as unknown as { withResolvers: () => unknown }).withResolvers = function withResolvers<T>() {
+    let resolve!: (v: T | PromiseLike<T>) => void, reject!: (e?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
+
+export interface P2PPeer { peerId: string; multiaddrs: string[] }
+
+export interface P2POptions {
+  /** 32-byte seed of the libp2p Ed25519 identity (persisted with the oracle's keys). */
+  seed: Uint8Array;
+  listen: string[];
+  topic: string;
+  peers: P2PPeer[];
+  /** Returns a reason to reject, or undefined to accept and forward. */
+  validate: (data: Uint8Array) => string | undefined;
+  onMessage: (data: Uint8Array) => void;
+  reconnectMs?: number;
+}
+
+// @libp2p/crypto and @libp2p/peer-id resolve two copies of @libp2p/interface's typings here;
+// the key objects are the same at run time.
+type Key = Parameters<typeof peerIdFromPrivateKey>[0];
+const keyFromSeed = async (seed: Uint8Array): Promise<Key> => (await generateKeyPairFromSeed('Ed25519', seed)) as unknown as Key;
+
+export async function peerIdFromSeed(seed: Uint8Array): Promise<string> {
+  return peerIdFromPrivateKey(await keyFromSeed(seed)).toString();
+}
+
+export class P2PNetwork {
+  private node: Libp2p | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** Peers whose connections are refused (partition tests and operator bans). */
+  readonly blocked = new Set<string>();
+  private readonly missing = new Map<string, number>();
+  private readonly unsubscribed = new Map<string, number>();
+  rejected = 0;
+  private sendCounter = BigInt(Date.now()) * 1000n;
+
+  constructor(private readonly o: P2POptions) {}
+
+  get peerId(): string { return this.node!.peerId.toString(); }
+  get addresses(): string[] { return this.node!.getMultiaddrs().map((a) => a.toString()); }
+  connectedPeers(): string[] { return this.node ? this.node.getPeers().map((p) => p.toString()) : []; }
+
+  async start(): Promise<void> {
+    const privateKey = await keyFromSeed(this.o.seed);
+    const blocked = (p: PeerId) => this.blocked.has(p.toString());
+    const direct = this.o.peers.filter((p) => p.peerId !== peerIdFromPrivateKey(privateKey).toString())
+      .map((p) => ({ id: peerIdFromString(p.peerId), addrs: p.multiaddrs.map((a) => multiaddr(a)) }));
+    this.node = await createLibp2p({
+      privateKey,
+      addresses: { listen: this.o.listen },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionGater: {
+        denyDialPeer: async (p) => blocked(p),
+        denyInboundEncryptedConnection: async (p) => blocked(p),
+        denyOutboundEncryptedConnection: async (p) => blocked(p),
+        denyDialMultiaddr: async () => false,
+      },
+      services: {
+        identify: identify(),
+        pubsub: gossipsub({
+          emitSelf: false,
+          allowPublishToZeroTopicPeers: true,
+          floodPublish: true,
+          globalSignaturePolicy: 'StrictNoSign',
+          msgIdFn: (m) => new Uint8Array(createHash('sha256').update(m.data).digest()),
+          directPeers: direct,
+          directConnectTicks: 5,
+          heartbeatInterval: 500,
+        }),
+      },
+    });
+    const pubsub = this.node.services.pubsub as ReturnType<ReturnType<typeof gossipsub>>;
+    pubsub.topicValidators.set(this.o.topic, (_peer, msg) => {
+      if (msg.data.length <= 8) { this.rejected++; return TopicValidatorResult.Reject; }
+      const reason = this.o.validate(msg.data.subarray(8));
+      if (reason) { this.rejected++; return TopicValidatorResult.Reject; }
+      return TopicValidatorResult.Accept;
+    });
+    pubsub.addEventListener('message', (evt) => {
+      if (evt.detail.topic === this.o.topic && evt.detail.data.length > 8) this.o.onMessage(evt.detail.data.subarray(8));
+    });
+    pubsub.subscribe(this.o.topic);
+    this.timer = setInterval(() => { this.redial(); }, this.o.reconnectMs ?? 500);
+    this.redial();
+  }
+
+  /** Replaces the committee peer list (e.g. once ephemeral ports are known) and dials them. */
+  setPeers(peers: P2PPeer[]): void {
+    this.o.peers = peers;
+    this.redial();
+  }
+
+  /**
+   * Keeps the committee connected: dials missing peers, and repairs
+   * connections whose gossipsub stream never came up (a peer connected but not
+   * listed as subscribed to the topic for two checks in a row is hung up and
+   * redialled — simultaneous dials can leave gossipsub on a closed duplicate).
+   * To make simultaneous dials rare, the peer with the smaller id dials first;
+   * the other side joins in if still unconnected after a few checks.
+   */
+  redial(): void {
+    const node = this.node;
+    if (!node) return;
+    const me = this.peerId;
+    const connected = new Set(this.connectedPeers());
+    const pubsub = node.services.pubsub as ReturnType<ReturnType<typeof gossipsub>>;
+    const subscribed = new Set(pubsub.getSubscribers(this.o.topic).map((p) => p.toString()));
+    for (const p of this.o.peers) {
+      if (p.peerId === me || this.blocked.has(p.peerId)) continue;
+      if (connected.has(p.peerId)) {
+        this.missing.delete(p.peerId);
+        const strikes = subscribed.has(p.peerId) ? 0 : (this.unsubscribed.get(p.peerId) ?? 0) + 1;
+        this.unsubscribed.set(p.peerId, strikes);
+        if (strikes >= 2) {
+          this.unsubscribed.delete(p.peerId);
+          node.hangUp(peerIdFromString(p.peerId)).catch(() => {});
+        }
+        continue;
+      }
+      const waited = (this.missing.get(p.peerId) ?? 0) + 1;
+      this.missing.set(p.peerId, waited);
+      if (me < p.peerId || waited > 3) {
+        const a = p.multiaddrs[0];
+        if (a) node.dial(multiaddr(a)).catch(() => {});
+      }
+    }
+  }
+
+  async publish(data: Uint8Array): Promise<void> {
+    if (!this.node) return;
+    const env = new Uint8Array(8 + data.length);
+    new DataView(env.buffer).setBigUint64(0, this.sendCounter++, false);
+    env.set(data, 8);
+    try { await (this.node.services.pubsub as ReturnType<ReturnType<typeof gossipsub>>).publish(this.o.topic, env); } catch { /* no peers yet: rebroadcasts cover it */ }
+  }
+
+  /** Cuts and refuses connections to these peers (a partition, seen from here). */
+  async block(peerIds: string[]): Promise<void> {
+    for (const p of peerIds) {
+      this.blocked.add(p);
+      await this.node?.hangUp(peerIdFromString(p)).catch(() => {});
+    }
+  }
+
+  unblock(peerIds: string[]): void {
+    for (const p of peerIds) this.blocked.delete(p);
+    this.redial();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.node?.stop();
+    this.node = null;
+  }
+}
