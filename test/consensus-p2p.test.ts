@@ -74,7 +74,9 @@ t.test('2+2 partition: no commit, no divergence; heal: commits resume', async (t
   const frozen = [0, 1, 2, 3].map((i) => c.head(i));
   const until = Date.now() + 6 * c.committee.params.epochMs;
   await waitFor(() => Date.now() >= until, 10_000, 50); // bounded observation window
-  t.same([0, 1, 2, 3].map((i) => c.head(i)), frozen, 'no oracle committed while partitioned');
+  // no new round is decided while partitioned (a lagging oracle may still fetch, over HTTP,
+  // a round that was decided before the cut)
+  t.equal(Math.max(...[0, 1, 2, 3].map((i) => Number(c.head(i)))), Math.max(...frozen.map(Number)), 'no round decided while partitioned');
   for (const i of [0, 1, 2, 3]) c.oracles[i]!.p2p!.unblock(ids);
   await waitFor(() => [0, 1, 2, 3].every((i) => c.head(i) >= Math.max(...frozen.map(Number)) + 2), 30_000);
   const upTo = Math.min(...[0, 1, 2, 3].map((i) => Number(c.head(i))));

@@ -211,19 +211,26 @@ export class ConsensusCore {
     if (msg) this.accept(msg, now, fx);
   }
 
-  /** Cheap checks a transport runs before relaying (membership, signature, round window). */
+  /**
+   * Checks a transport runs before relaying: round window first (cheap), then
+   * committee membership and signature. 'stale' marks messages of decided
+   * rounds: not invalid, but not worth verifying or forwarding.
+   */
   precheck(m: Message): string | undefined {
-    const err = checkSignature(m, this.keys);
-    if (err) return err;
-    if (m.round + 2n < this.round && m.kind !== 'decision') return 'round too old';
     if (m.round > this.round + 64n) return 'round too far ahead';
-    return undefined;
+    if (m.round <= this.committed.round && m.round + 1n < this.round) return 'stale';
+    if (m.kind === 'decision' && m.round <= this.committed.round) return 'stale';
+    return checkSignature(m, this.keys);
   }
 
-  onMessage(m: Message, now: number): Effect[] {
+  /** A message from the network. `verified`: the transport already ran precheck() on it. */
+  onMessage(m: Message, now: number, verified = false): Effect[] {
     const fx: Effect[] = [];
-    const err = checkSignature(m, this.keys);
-    if (err) { this.stats.rejected++; return fx; }
+    if (m.kind === 'decision' && m.round <= this.committed.round) return fx;
+    if (!verified) {
+      const err = checkSignature(m, this.keys);
+      if (err) { this.stats.rejected++; return fx; }
+    }
     if (m.kind === 'decision') { this.onDecision(m, now, fx); return fx; }
     if (m.round < this.round) {
       // a peer is behind: help it with the decision it misses (rate limited)
@@ -359,7 +366,10 @@ export class ConsensusCore {
     const committed: CommittedRound = { round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: prop.entries!, updates: m.updates, cert: { round: m.round, view, tableHash: m.tableHash, sigs } };
     const decision = signMessage({ kind: 'decision', committeeId: this.committee.id, round: m.round, view, sender: this.o.me, asOf: m.asOf, prevHash: m.prevHash, tableHash: m.tableHash, updates: m.updates, sigs }, this.o.signer);
     this.applyCommit(committed, decision, now, fx);
-    fx.push({ type: 'send', msg: decision });
+    // One decision per round on the wire (from the deciding view's proposer) keeps gossip load
+    // flat in n; an oracle that misses it commits from its own precommits, asks a peer (fetch),
+    // or is sent the decision when its old-round messages show it is behind.
+    if (proposerOf(this.committee, m.round, view) === this.o.me) fx.push({ type: 'send', msg: decision });
   }
 
   private onDecision(m: Message, now: number, fx: Effect[]): void {

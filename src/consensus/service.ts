@@ -71,15 +71,24 @@ export class ConsensusService extends EventEmitter {
     return this.core.precheck(m);
   }
 
-  /** A message from the network (gossip or HTTP). Returns a rejection reason, if any. */
+  /** A message from the network (HTTP, fetched decisions). Returns a rejection reason, if any. */
   receive(data: Uint8Array): string | undefined {
     if (!this.core || this.stopped) return 'not running';
     let m: Message;
     try { m = decodeMessage(data); } catch (e) { return (e as Error).message; }
     const err = this.core.precheck(m);
+    if (err === 'stale') return undefined;
     if (err) return err;
-    void this.run(() => this.core!.onMessage(m, this.o.clock.now()));
+    void this.run(() => this.core!.onMessage(m, this.o.clock.now(), true));
     return undefined;
+  }
+
+  /** A gossip message that already passed precheck() in the topic validator (signature checked once). */
+  receiveValidated(data: Uint8Array): void {
+    if (!this.core || this.stopped) return;
+    let m: Message;
+    try { m = decodeMessage(data); } catch { return; }
+    void this.run(() => this.core!.onMessage(m, this.o.clock.now(), true));
   }
 
   private run(input: () => Effect[]): Promise<void> {

@@ -74,7 +74,7 @@ export class TestCommittee {
     o.p2p = new P2PNetwork({
       seed: o.p2pSeed, listen: ['/ip4/127.0.0.1/tcp/0'], topic: `splitup/consensus/v1/${Buffer.from(this.committee.id).toString('hex')}`, peers: [],
       validate: (d) => service.precheck(d),
-      onMessage: (d) => { o.seen.push(d); service.receive(d); },
+      onMessage: (d) => { o.seen.push(d); service.receiveValidated(d); },
     });
     await o.p2p.start();
     const transport: Transport = o.equivocate
