@@ -7,7 +7,7 @@ t.test('local committee runs, shows every node online on every oracle, stops cle
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const basePort = 21000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--base-port', String(basePort), '--duration-s', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--base-port', String(basePort), '--duration-s', '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
@@ -17,8 +17,15 @@ t.test('local committee runs, shows every node online on every oracle, stops cle
   t.equal(code, 0, err);
   const frames = out.split('SplitUp local committee').slice(1);
   t.ok(frames.length >= 1, 'rendered at least one frame');
-  const rows = frames[0]!.split('\n').filter((l) => l.includes('…  '));
+  const rows = frames[0]!.split('\n').filter((l) => l.includes('…  ') && !l.trimStart().startsWith('oracle-'));
   t.equal(rows.length, 3, 'one row per node');
   t.ok(rows.slice(0, 2).every((r) => (r.match(/online/g) ?? []).length === 3), 'nodes online on all 3 oracles');
   t.match(out, /shut down cleanly/);
+  // the final frame: every oracle has committed rounds, and the same table for the same round
+  const last = frames[frames.length - 1]!;
+  const rounds = [...last.matchAll(/oracle-\d+ {2}round (\d+) {2}table ([0-9a-f]{16})/g)].map((m) => [m[1], m[2]]);
+  t.equal(rounds.length, 3, 'every oracle reports a committed round');
+  const byRound = new Map<string, Set<string>>();
+  for (const [r, h] of rounds) byRound.set(r!, (byRound.get(r!) ?? new Set()).add(h!));
+  for (const [r, hs] of byRound) t.equal(hs.size, 1, `round ${r}: one table`);
 });

@@ -15,6 +15,16 @@ export class OracleMetrics {
   });
   readonly nodesByStatus = new Gauge({ name: 'splitup_nodes', help: 'Registered nodes by liveness status', labelNames: ['status'], registers: [this.registry] });
 
+  readonly roundsCommitted = new Counter({ name: 'splitup_consensus_commits_total', help: 'Liveness rounds committed by this oracle', registers: [this.registry] });
+  readonly committedRound = new Gauge({ name: 'splitup_consensus_committed_round', help: 'Latest committed liveness round', registers: [this.registry] });
+  readonly commitLatency = new Histogram({
+    name: 'splitup_consensus_commit_latency_seconds',
+    help: 'Commit time minus the end of the round epoch',
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly consensusView = new Gauge({ name: 'splitup_consensus_view', help: 'Current view within the current round', registers: [this.registry] });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'splitup_process_' });
   }

@@ -18,7 +18,7 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
     if (typeof code === 'number') process.exitCode = code;
   } catch (e) {
     const err = e as Error;
-    if (['UsageError', 'ConfigError', 'KeyFileError', 'RegistryFileError'].includes(err.name)) {
+    if (['UsageError', 'ConfigError', 'KeyFileError', 'RegistryFileError', 'CommitteeError'].includes(err.name)) {
       console.error(`error: ${err.message}`);
       process.exitCode = 2;
     } else {

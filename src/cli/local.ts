@@ -6,13 +6,16 @@
 // later so the online → suspect → offline → online transitions show.
 // Ctrl-C (SIGINT) or SIGTERM stops everything cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SystemClock } from '../common/clock.js';
 import { Ed25519Signer } from '../common/ed25519.js';
 import { CONFIG_VERSION } from '../oracle/config.js';
-import { generateOracleKeys, writeOracleKeys } from '../oracle/keys.js';
+import { generateOracleKeys, readOracleKeys, writeOracleKeys } from '../oracle/keys.js';
+import { memberEntry } from '../oracle/member.js';
+import { peerIdFromSeed } from '../p2p/libp2p.js';
+import { COMMITTEE_VERSION } from '../consensus/committee.js';
 import { formatRegistry } from '../registry/file-registry.js';
 import { FileSeq, HeartbeatClient } from '../node/heartbeat-client.js';
 import { readNodeKey, writeNodeKey } from '../node/keys.js';
@@ -50,6 +53,27 @@ const oracleDirs = Array.from({ length: nOracles }, (_, i) => {
   return d;
 });
 const urls = oracleDirs.map((_, i) => `http://127.0.0.1:${basePort + i}`);
+const p2pAddrs = oracleDirs.map((_, i) => `/ip4/127.0.0.1/tcp/${basePort + 100 + i}`);
+
+// ---- the committee file: members' public keys, peer ids and addresses; rounds of one heartbeat interval
+const committeeFile = join(dir, 'committee.json');
+const members = await Promise.all(oracleDirs.map(async (d, i) => {
+  const keys = readOracleKeys(join(d, 'oracle-key.json'));
+  return memberEntry(keys, `oracle-${i + 1}`, [p2pAddrs[i]!], urls[i]!, await peerIdFromSeed(keys.libp2pSeed));
+}));
+let previous: { members?: unknown; params?: { epochMs?: number } } = {};
+try { previous = JSON.parse(readFileSync(committeeFile, 'utf8')); } catch { /* first run */ }
+if (JSON.stringify(previous.members) !== JSON.stringify(members) || previous.params?.epochMs !== intervalMs) {
+  writeFileSync(committeeFile, JSON.stringify({
+    version: COMMITTEE_VERSION,
+    params: { epochMs: intervalMs, genesisMs: Date.now() - (Date.now() % intervalMs), proposeTimeoutMs: 1000, prevoteTimeoutMs: 500, precommitTimeoutMs: 500, timeoutDeltaMs: 500, maxSkewMs: 2000, liveness: { intervalMs, missedForOffline: 3, graceMs: Math.floor(intervalMs / 4) } },
+    members,
+  }, null, 2) + '\n');
+}
+for (const d of oracleDirs) {
+  const cfg = JSON.parse(readFileSync(join(d, 'oracle.json'), 'utf8'));
+  writeFileSync(join(d, 'oracle.json'), JSON.stringify({ ...cfg, committeeFile: '../committee.json' }, null, 2) + '\n');
+}
 
 // ---- start oracles
 const children: ChildProcess[] = oracleDirs.map((d, i) => {
@@ -87,7 +111,10 @@ async function render() {
   for (const k of nodeKeys) {
     lines.push(`${k.nodeId.slice(0, 10)}…  ` + views.map((v) => { const s = v?.find((n) => n.nodeId === k.nodeId)?.status ?? 'down'; return colour(s) + ' '.repeat(Math.max(1, 11 - s.length)); }).join(''));
   }
-  lines.push('', `node ${nodeKeys[nNodes - 1]!.nodeId.slice(0, 10)}… heartbeats: ${flapped}`);
+  lines.push('', `node ${nodeKeys[nNodes - 1]!.nodeId.slice(0, 10)}… heartbeats: ${flapped}`, '');
+  const latest = await Promise.all(urls.map(async (u) => { try { const r = await fetch(`${u}/api/liveness/latest`); return r.ok ? await r.json() as { round: string; tableHash: string; entries: Array<{ status: string }>; certificate: { signatures: unknown[] } | null } : null; } catch { return null; } }));
+  lines.push('committed liveness rounds (BFT over libp2p gossipsub):');
+  latest.forEach((l, i) => lines.push(`  oracle-${i + 1}  ${l ? `round ${l.round}  table ${l.tableHash.slice(0, 16)}…  online ${l.entries.filter((e) => e.status === 'online').length}/${l.entries.length}  certificate ${l.certificate?.signatures.length ?? 0} signatures` : 'no round committed yet'}`));
   if (tty) process.stdout.write('\x1b[2J\x1b[H' + lines.join('\n') + '\n');
   else console.log(lines.join('\n'));
 }

@@ -3,7 +3,11 @@
 //   init-config --data-dir DIR [--port N] [--registry FILE] [--out FILE]
 //   start --config FILE               run the oracle (SIGINT/SIGTERM: graceful stop)
 //   status --url URL                  health, readiness and node counts of a running oracle
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { COMMITTEE_VERSION, parseCommittee } from '../consensus/committee.js';
+import { peerIdFromSeed } from '../p2p/libp2p.js';
+import { memberEntry } from '../oracle/member.js';
+import { readOracleKeys } from '../oracle/keys.js';
 import { resolve } from 'node:path';
 import { toBase58 } from '../common/bytes.js';
 import { loadConfig, CONFIG_VERSION } from '../oracle/config.js';
@@ -15,6 +19,10 @@ const USAGE = `usage: splitup-oracle <command> [options]
   keygen --out FILE              create an oracle identity (signing, VRF, libp2p keys; mode 0600)
   init-config --data-dir DIR [--port N] [--registry FILE] [--out FILE]
                                  write a config file with embedded defaults
+  member-info --config FILE --p2p-addr MULTIADDR --http-url URL [--name NAME]
+                                 print this oracle's committee entry (public keys, peer id, addresses)
+  committee-init --members A.json,B.json,... [--epoch-ms N] --out FILE
+                                 assemble a committee file from member entries
   start --config FILE            run the oracle until SIGINT/SIGTERM
   status --url URL               print health, readiness and node liveness of a running oracle`;
 
@@ -37,6 +45,26 @@ async function main(): Promise<number | void> {
       if (values.out) writeFileSync(values.out, text); else process.stdout.write(text);
       return;
     }
+    case 'member-info': {
+      const { values } = parse(rest, { config: { type: 'string' }, 'p2p-addr': { type: 'string', multiple: true }, 'http-url': { type: 'string' }, name: { type: 'string' } });
+      if (!values.config || !values['p2p-addr']?.length || !values['http-url']) throw new UsageError('member-info needs --config FILE, --p2p-addr MULTIADDR (repeatable) and --http-url URL');
+      const cfg = loadConfig(values.config);
+      const keys = readOracleKeys(cfg.keyFile);
+      console.log(JSON.stringify(memberEntry(keys, values.name ?? `oracle-${toBase58(keys.signingPublicKey).slice(0, 6)}`, values['p2p-addr'], values['http-url'], await peerIdFromSeed(keys.libp2pSeed)), null, 2));
+      return;
+    }
+    case 'committee-init': {
+      const { values } = parse(rest, { members: { type: 'string' }, 'epoch-ms': { type: 'string' }, out: { type: 'string' } });
+      if (!values.members || !values.out) throw new UsageError('committee-init needs --members A.json,B.json,... and --out FILE');
+      const members = values.members.split(',').map((f) => JSON.parse(readFileSync(f.trim(), 'utf8')));
+      const epochMs = Number(values['epoch-ms'] ?? 30_000);
+      // rounds are numbered from the committee's creation: round 0 ends one epoch from now
+      const doc = { version: COMMITTEE_VERSION, params: { epochMs, genesisMs: Date.now() - (Date.now() % epochMs) }, members };
+      const committee = parseCommittee(doc, values.out); // validates before writing
+      writeFileSync(values.out, JSON.stringify(doc, null, 2) + '\n');
+      console.log(JSON.stringify({ committeeFile: resolve(values.out), n: committee.n, f: committee.f, q: committee.q, committeeId: Buffer.from(committee.id).toString('hex') }));
+      return;
+    }
     case 'start': {
       const { values } = parse(rest, { config: { type: 'string' } });
       if (!values.config) throw new UsageError('start needs --config FILE');
@@ -54,10 +82,11 @@ async function main(): Promise<number | void> {
       const { values } = parse(rest, { url: { type: 'string' } });
       if (!values.url) throw new UsageError('status needs --url URL');
       const get = async (p: string) => { const r = await fetch(new URL(p, values.url)); return { status: r.status, body: await r.json() as any }; };
-      const [health, ready, nodes] = await Promise.all([get('/healthz'), get('/readyz'), get('/api/nodes')]);
+      const [health, ready, nodes, latest] = await Promise.all([get('/healthz'), get('/readyz'), get('/api/nodes'), get('/api/liveness/latest').catch(() => null)]);
       const counts: Record<string, number> = {};
       for (const n of nodes.body.nodes) counts[n.status] = (counts[n.status] ?? 0) + 1;
-      console.log(JSON.stringify({ url: values.url, healthy: health.status === 200, ready: ready.status === 200, ...(ready.status !== 200 ? { problems: ready.body.problems } : {}), nodes: counts }, null, 2));
+      const consensus = latest && latest.status === 200 ? { committedRound: latest.body.round, tableHash: latest.body.tableHash, online: latest.body.entries.filter((e: { status: string }) => e.status === 'online').length } : null;
+      console.log(JSON.stringify({ url: values.url, healthy: health.status === 200, ready: ready.status === 200, ...(ready.status !== 200 ? { problems: ready.body.problems } : {}), nodes: counts, consensus }, null, 2));
       return ready.status === 200 ? 0 : 1;
     }
     case undefined: case 'help': case '--help': case '-h':

@@ -208,6 +208,9 @@ export class LivenessTracker {
 
   record(nodeId: string): NodeRecord | undefined { return this.records.get(nodeId); }
 
+  /** Every node's newest accepted heartbeat (consensus builds its candidate tables from these). */
+  allRecords(): IterableIterator<[string, NodeRecord]> { return this.records.entries(); }
+
   /** The newest accepted signed heartbeat of a node (consensus evidence). */
   evidence(nodeId: string): SignedHeartbeatData | undefined { return this.records.get(nodeId)?.heartbeat; }
 

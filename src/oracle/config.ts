@@ -26,6 +26,10 @@ export interface OracleConfig {
     verifyWorkers: number;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** Committee file (splitup/committee/v1); without it the oracle only tracks liveness locally. */
+  committeeFile?: string;
+  /** libp2p listen addresses; default: this oracle's multiaddrs in the committee file. */
+  p2p: { listen?: string[] };
 }
 
 export const DEFAULT_HEARTBEAT: OracleConfig['heartbeat'] = {
@@ -58,6 +62,8 @@ const schema = {
       },
     },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } } },
+    committeeFile: { type: 'string', minLength: 1 },
+    p2p: { type: 'object', additionalProperties: false, properties: { listen: { type: 'array', items: { type: 'string', pattern: '^/' } } } },
   },
 };
 
@@ -78,6 +84,8 @@ export const ENV_OVERRIDES: Record<string, (c: Record<string, any>, v: string) =
   SPLITUP_LOG_LEVEL: (c, v) => { (c.log ??= {}).level = v; },
   SPLITUP_VERIFY_WORKERS: (c, v) => { (c.heartbeat ??= {}).verifyWorkers = Number(v); },
   SPLITUP_HEARTBEAT_INTERVAL_MS: (c, v) => { (c.heartbeat ??= {}).intervalMs = Number(v); },
+  SPLITUP_COMMITTEE_FILE: (c, v) => { c.committeeFile = v; },
+  SPLITUP_P2P_LISTEN: (c, v) => { (c.p2p ??= {}).listen = v.split(',').map((x) => x.trim()).filter(Boolean); },
 };
 
 export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv = {}): OracleConfig {
@@ -102,6 +110,8 @@ export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.Process
       return hb;
     })(),
     log: { level: c.log?.level ?? 'info' },
+    ...(c.committeeFile ? { committeeFile: resolve(baseDir, c.committeeFile) } : {}),
+    p2p: { ...(c.p2p?.listen ? { listen: c.p2p.listen } : {}) },
   };
 }
 

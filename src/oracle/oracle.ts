@@ -1,20 +1,28 @@
 // Assembles one oracle process: store, registry, liveness tracker, signature
-// workers and the HTTP API. Consensus and the chain loop plug in here.
+// workers, the HTTP API and — when a committee file is configured — the BFT
+// liveness consensus over libp2p gossipsub. The chain loop plugs in here.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SystemClock, type Clock } from '../common/clock.js';
-import { toBase58 } from '../common/bytes.js';
+import { bytesEqual, toBase58 } from '../common/bytes.js';
+import { Ed25519Signer } from '../common/ed25519.js';
 import { buildApiServer } from '../api/server.js';
 import { OracleMetrics } from '../api/metrics.js';
+import { httpDecisionFetcher, livenessRoutes } from '../api/liveness-routes.js';
+import { epochEnd, loadCommittee, type Committee } from '../consensus/committee.js';
+import { ConsensusService, type CommitEvent } from '../consensus/service.js';
+import { LevelConsensusStore } from '../consensus/store.js';
 import { LevelHeartbeatStore } from '../liveness/store.js';
 import { LivenessTracker } from '../liveness/tracker.js';
 import { VerifyPool } from '../liveness/verify-pool.js';
 import { checkHeartbeatSignature } from '../liveness/verify.js';
+import { P2PNetwork, peerIdFromSeed } from '../p2p/libp2p.js';
 import { FileRegistry } from '../registry/file-registry.js';
 import { openDb, type Db } from '../store/db.js';
-import type { OracleConfig } from './config.js';
+import { ConfigError, type OracleConfig } from './config.js';
 import { readOracleKeys, type OracleKeys } from './keys.js';
+import { trackerSource } from './liveness-source.js';
 
 export interface OracleDeps {
   clock?: Clock;
@@ -22,6 +30,8 @@ export interface OracleDeps {
   logger?: boolean | Record<string, unknown>;
   plugins?: FastifyPluginAsync[];
 }
+
+export interface ConsensusParts { committee: Committee; me: number; service: ConsensusService; p2p: P2PNetwork }
 
 export class Oracle {
   private closing: Promise<void> | null = null;
@@ -34,44 +44,89 @@ export class Oracle {
     readonly metrics: OracleMetrics,
     readonly app: FastifyInstance,
     private readonly pool: VerifyPool | null,
+    readonly consensus: ConsensusParts | null,
   ) {}
 
   static async start(config: OracleConfig, deps: OracleDeps = {}): Promise<Oracle> {
     const clock = deps.clock ?? SystemClock;
     const keys = readOracleKeys(config.keyFile);
+    const committee = config.committeeFile ? loadCommittee(config.committeeFile) : null;
+    const me = committee ? committee.members.findIndex((m) => bytesEqual(m.signingKey, keys.signingPublicKey)) : -1;
+    if (committee && me < 0) throw new ConfigError([`this oracle's signing key ${toBase58(keys.signingPublicKey)} is not a member of ${config.committeeFile}`]);
+    const peerId = await peerIdFromSeed(keys.libp2pSeed);
+    if (committee && committee.members[me]!.peerId && committee.members[me]!.peerId !== peerId) {
+      throw new ConfigError([`${config.committeeFile}: member ${me} names peer ${committee.members[me]!.peerId}, but this oracle's libp2p key gives ${peerId}`]);
+    }
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const db = await openDb(join(config.dataDir, 'db'));
+    let pool: VerifyPool | null = null;
+    let p2p: P2PNetwork | null = null;
+    let service: ConsensusService | null = null;
     try {
       const metrics = new OracleMetrics();
       let app: FastifyInstance | undefined;
       const registry = new FileRegistry(config.registryFile, (e) => app?.log.error({ err: e }, 'registry reload failed; keeping the previous registry'));
       registry.watch();
       const hb = config.heartbeat;
-      const pool = hb.verifyWorkers > 0 ? new VerifyPool(hb.verifyWorkers) : null;
+      pool = hb.verifyWorkers > 0 ? new VerifyPool(hb.verifyWorkers) : null;
+      // with a committee, liveness is judged by the committee's timing so candidate tables validate everywhere
+      const timing = committee ? committee.params.liveness : { intervalMs: hb.intervalMs, missedForOffline: hb.missedForOffline, graceMs: hb.graceMs };
       const tracker = await LivenessTracker.open({
-        clock,
-        registry,
-        store: new LevelHeartbeatStore(db),
-        timing: { intervalMs: hb.intervalMs, missedForOffline: hb.missedForOffline, graceMs: hb.graceMs },
-        maxSkewMs: hb.maxSkewMs,
-        rateBurst: hb.rateBurst,
-        rateRefillMs: hb.rateRefillMs,
+        clock, registry, store: new LevelHeartbeatStore(db), timing,
+        maxSkewMs: hb.maxSkewMs, rateBurst: hb.rateBurst, rateRefillMs: hb.rateRefillMs,
         verifier: metrics.timedVerifier(pool ? pool.verifier : checkHeartbeatSignature),
       });
+      const plugins = [...(deps.plugins ?? [])];
+      if (committee) {
+        const peers = committee.members.filter((_, i) => i !== me);
+        service = new ConsensusService({
+          committee, me, signer: new Ed25519Signer(keys.signingSeed), store: new LevelConsensusStore(db), source: trackerSource(tracker, registry), clock,
+          fetchDecision: httpDecisionFetcher(peers.map((m) => m.httpUrl).filter((u): u is string => !!u)),
+          log: { info: (o, m) => app?.log.info(o, m), warn: (o, m) => app?.log.warn(o, m) },
+        });
+        plugins.push(livenessRoutes(service));
+      }
       const logger = deps.logger === undefined ? { level: config.log.level } : deps.logger;
       app = await buildApiServer({
-        tracker,
-        metrics,
-        logger,
+        tracker, metrics, logger, plugins,
         heartbeatBodyLimit: hb.bodyLimit,
         ipRateLimitPerMinute: hb.ipRateLimitPerMinute,
-        plugins: deps.plugins ?? [],
-        readiness: [() => (db.status === 'open' ? undefined : `store is ${db.status}`)],
+        readiness: [
+          () => (db.status === 'open' ? undefined : `store is ${db.status}`),
+          () => (committee && service?.round === undefined ? 'consensus not started' : undefined),
+          () => (p2p && committee && p2p.connectedPeers().length + 1 < committee.q ? `connected to ${p2p.connectedPeers().length} committee peers; a quorum needs ${committee.q - 1}` : undefined),
+        ],
       });
       await app.listen({ host: config.http.host, port: config.http.port });
-      app.log.info({ oracle: toBase58(keys.signingPublicKey), url: Oracle.urlOf(app), nodes: registry.list().length }, 'oracle started');
-      return new Oracle(config, keys, db, registry, tracker, metrics, app, pool);
+      let parts: ConsensusParts | null = null;
+      if (committee && service) {
+        const svc = service;
+        const member = committee.members[me]!;
+        p2p = new P2PNetwork({
+          seed: keys.libp2pSeed,
+          listen: config.p2p.listen ?? (member.multiaddrs.length ? member.multiaddrs : ['/ip4/127.0.0.1/tcp/0']),
+          topic: `splitup/consensus/v1/${Buffer.from(committee.id).toString('hex')}`,
+          peers: committee.members.filter((m) => m.peerId).map((m) => ({ peerId: m.peerId!, multiaddrs: m.multiaddrs })),
+          validate: (d) => svc.precheck(d),
+          onMessage: (d) => svc.receiveValidated(d),
+        });
+        await p2p.start();
+        svc.on('commit', (e: CommitEvent) => {
+          metrics.roundsCommitted.inc();
+          metrics.committedRound.set(Number(e.committed.round));
+          metrics.commitLatency.observe(Math.max(0, e.at - epochEnd(committee, e.committed.round)) / 1000);
+          metrics.consensusView.set(svc.view ?? 0);
+          app!.log.info({ round: e.committed.round.toString(), tableHash: Buffer.from(e.committed.hash).toString('hex').slice(0, 16), online: e.committed.entries.filter((x) => x.status === 'online').length }, 'round committed');
+        });
+        await svc.start(p2p);
+        parts = { committee, me, service: svc, p2p };
+      }
+      app.log.info({ oracle: toBase58(keys.signingPublicKey), url: Oracle.urlOf(app), nodes: registry.list().length, committee: committee ? { member: me, n: committee.n, q: committee.q, peerId } : null }, 'oracle started');
+      return new Oracle(config, keys, db, registry, tracker, metrics, app, pool, parts);
     } catch (e) {
+      await service?.stop().catch(() => {});
+      await p2p?.stop().catch(() => {});
+      await pool?.close().catch(() => {});
       await db.close();
       throw e;
     }
@@ -84,10 +139,12 @@ export class Oracle {
 
   get url(): string { return Oracle.urlOf(this.app); }
 
-  /** Graceful shutdown: stop intake, finish pending writes, close workers and the store. */
+  /** Graceful shutdown: stop intake and consensus, finish pending writes, close peers, workers and the store. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.app.close();
+      await this.consensus?.service.stop();
+      await this.consensus?.p2p.stop();
       await this.tracker.drain();
       this.registry.close();
       await this.pool?.close();
