@@ -27,3 +27,12 @@ export async function runMain(main: () => Promise<number | void>): Promise<void>
     }
   }
 }
+
+/** What a CLI does with no command, `help`, or an unknown command. */
+export function usageFallback(cmd: string | undefined, usage: string): number {
+  if (cmd === undefined || ['help', '--help', '-h'].includes(cmd)) {
+    console.log(usage);
+    return cmd ? 0 : 2;
+  }
+  throw new UsageError(`unknown command "${cmd}"\n${usage}`);
+}

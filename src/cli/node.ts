@@ -8,7 +8,7 @@ import { Ed25519Signer } from '../common/ed25519.js';
 import { NODE_STATUSES, type NodeStatus } from '../liveness/heartbeat-codec.js';
 import { FileSeq, HeartbeatClient } from '../node/heartbeat-client.js';
 import { readNodeKey, writeNodeKey } from '../node/keys.js';
-import { parse, runMain, UsageError } from './args.js';
+import { parse, runMain, usageFallback, UsageError } from './args.js';
 
 const USAGE = `usage: splitup-node <command> [options]
   keygen --out FILE                 create a node identity (mode 0600) and print its node id
@@ -66,11 +66,8 @@ async function main(): Promise<number | void> {
       process.once('SIGTERM', stop);
       return;
     }
-    case undefined: case 'help': case '--help': case '-h':
-      console.log(USAGE);
-      return cmd ? 0 : 2;
     default:
-      throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
+      return usageFallback(cmd, USAGE);
   }
 }
 

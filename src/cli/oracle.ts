@@ -13,7 +13,7 @@ import { toBase58 } from '../common/bytes.js';
 import { loadConfig, CONFIG_VERSION } from '../oracle/config.js';
 import { generateOracleKeys, writeOracleKeys } from '../oracle/keys.js';
 import { Oracle } from '../oracle/oracle.js';
-import { parse, runMain, UsageError } from './args.js';
+import { parse, runMain, usageFallback, UsageError } from './args.js';
 
 const USAGE = `usage: splitup-oracle <command> [options]
   keygen --out FILE              create an oracle identity (signing, VRF, libp2p keys; mode 0600)
@@ -89,11 +89,8 @@ async function main(): Promise<number | void> {
       console.log(JSON.stringify({ url: values.url, healthy: health.status === 200, ready: ready.status === 200, ...(ready.status !== 200 ? { problems: ready.body.problems } : {}), nodes: counts, consensus }, null, 2));
       return ready.status === 200 ? 0 : 1;
     }
-    case undefined: case 'help': case '--help': case '-h':
-      console.log(USAGE);
-      return cmd ? 0 : 2;
     default:
-      throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
+      return usageFallback(cmd, USAGE);
   }
 }
 
