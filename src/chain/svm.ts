@@ -1,0 +1,44 @@
+// In-process Solana VM for tests, the simulator and the local validator:
+// LiteSVM hosting programs, fed with transactions built by @solana/web3.js 1.x
+// (wire bytes decoded with @solana/kit's transaction decoder, which LiteSVM takes).
+import { LiteSVM, TransactionMetadata } from 'litesvm';
+import { address, getTransactionDecoder, lamports as toLamports } from '@solana/kit';
+import type { PublicKey, Transaction } from '@solana/web3.js';
+
+export interface TxResult {
+  ok: boolean;
+  signature: string | null;
+  logs: string[];
+  computeUnits: bigint;
+  /** The runtime's error, as text (e.g. `InstructionError(0, Custom(6))`), when !ok. */
+  error: string | null;
+}
+
+const decoder = getTransactionDecoder();
+
+export class Svm {
+  readonly svm = new LiteSVM();
+
+  addProgram(programId: PublicKey, so: Uint8Array): void { this.svm.addProgram(address(programId.toBase58()), so); }
+
+  airdrop(to: PublicKey, lamports: bigint): void {
+    const r = this.svm.airdrop(address(to.toBase58()), toLamports(lamports));
+    if (!(r instanceof TransactionMetadata)) throw new Error(`airdrop failed: ${r?.toString()}`);
+  }
+
+  latestBlockhash(): string { return this.svm.latestBlockhash(); }
+
+  /** Sends a signed web3.js transaction. */
+  send(tx: Transaction): TxResult {
+    const kitTx = decoder.decode(tx.serialize()) as Parameters<LiteSVM['sendTransaction']>[0];
+    const r = this.svm.sendTransaction(kitTx);
+    if (r instanceof TransactionMetadata) return { ok: true, signature: tx.signature ? Buffer.from(tx.signature).toString('hex') : null, logs: r.logs(), computeUnits: r.computeUnitsConsumed(), error: null };
+    const meta = r.meta();
+    return { ok: false, signature: null, logs: meta.logs(), computeUnits: meta.computeUnitsConsumed(), error: r.toString() };
+  }
+
+  account(pk: PublicKey): { lamports: bigint; owner: string; data: Uint8Array } | null {
+    const a = this.svm.getAccount(address(pk.toBase58()));
+    return a.exists ? { lamports: a.lamports, owner: a.programAddress, data: new Uint8Array(a.data) } : null;
+  }
+}
