@@ -3,7 +3,7 @@
 // (wire bytes decoded with @solana/kit's transaction decoder, which LiteSVM takes).
 import { LiteSVM, TransactionMetadata } from 'litesvm';
 import { address, getTransactionDecoder, lamports as toLamports } from '@solana/kit';
-import type { PublicKey, Transaction } from '@solana/web3.js';
+import { Transaction, type Keypair, type PublicKey, type TransactionInstruction } from '@solana/web3.js';
 
 export interface TxResult {
   ok: boolean;
@@ -27,6 +27,38 @@ export class Svm {
   }
 
   latestBlockhash(): string { return this.svm.latestBlockhash(); }
+
+  slot(): bigint { return this.svm.getClock().slot; }
+
+  /**
+   * Produces `count` blocks: each advances the clock one slot, records the current block hash
+   * in the SlotHashes sysvar (newest first, at most 512 entries, as the runtime keeps it) and
+   * moves to a new block hash.
+   */
+  advanceSlots(count = 1): void {
+    for (let i = 0; i < count; i++) {
+      const slot = this.slot();
+      const entry = this.svm.getSlotHashes()[0]!; // a fresh object to fill in (SlotHash has no constructor)
+      entry.slot = slot;
+      entry.hash = this.svm.latestBlockhash();
+      const existing = this.svm.getSlotHashes().filter((h) => h.slot < slot);
+      this.svm.setSlotHashes([entry, ...existing].slice(0, 512));
+      this.svm.expireBlockhash();
+      const clock = this.svm.getClock();
+      clock.slot = slot + 1n;
+      clock.unixTimestamp += 1n;
+      this.svm.setClock(clock);
+    }
+  }
+
+  /** Builds, signs (first signer pays) and sends a transaction. */
+  execute(signers: Keypair[], ...ixs: TransactionInstruction[]): TxResult {
+    const tx = new Transaction().add(...ixs);
+    tx.recentBlockhash = this.latestBlockhash();
+    tx.feePayer = signers[0]!.publicKey;
+    tx.sign(...signers);
+    return this.send(tx);
+  }
 
   /** Sends a signed web3.js transaction. */
   send(tx: Transaction): TxResult {

@@ -1,0 +1,144 @@
+// Account decoders for the SplitUp program (layouts fixed in programs/splitup/src/state.h).
+import { PublicKey } from '@solana/web3.js';
+
+export const ACCOUNT_SIZE = { committee: 424, node: 152, task: 216, model: 312, execution: 240 + 8 * 648 } as const;
+export const TAGS = { committee: 0x4d435553, node: 0x444e5553, task: 0x4b545553, model: 0x444d5553, execution: 0x58455553 } as const;
+export const VERIFY_ATTEMPT = 0x8000_0000;
+export const SRC_MODEL_INPUT = 0xff;
+
+export enum NodeStatus { Active = 1, Exited = 2, Slashed = 3 }
+export enum Phase { Pending = 0, Ready = 1, Assigned = 2, Completed = 3, VerifyReady = 4, Verifying = 5, Done = 6 }
+export enum Sampled { Undecided = 0, No = 1, Yes = 2 }
+export enum VerifyResult { None = 0, Match = 1, Mismatch = 2 }
+export enum ExecStatus { Running = 1, Done = 2 }
+/** Tensor element types: 1 f32, 2 f16, 3 bf16, 4 i32, 5 i64, 6 u8. */
+export enum DType { F32 = 1, F16 = 2, BF16 = 3, I32 = 4, I64 = 5, U8 = 6 }
+
+export interface TensorSpec { dtype: DType; shape: number[] }
+
+export interface Committee {
+  authority: PublicKey; n: number; q: number; suite: number;
+  pPpm: number; rPpm: number; rewardPpm: number; slashPpm: number; slotsPerKcu: number;
+  stakeBase: bigint; stakePerGb: bigint; pricePerKcu: bigint; minTimeoutSlots: bigint; treasury: bigint;
+  oracles: PublicKey[];
+}
+export interface NodeAccount {
+  key: PublicKey; status: NodeStatus; vramGb: number; stake: bigint; activeJobs: number; completed: number;
+  verified: number; slashes: number; earned: bigint; slashed: bigint; specializations: number[];
+}
+export interface TaskAccount { taskId: number; computeUnits: bigint; author: PublicKey; inputs: TensorSpec[]; outputs: TensorSpec[] }
+export interface ModelNode { taskId: number; sources: Array<{ node: number | 'input'; slot: number }> }
+export interface ModelAccount {
+  modelId: number; author: PublicKey; nodes: ModelNode[]; order: number[];
+  outputs: Array<{ node: number; slot: number }>; inputs: TensorSpec[]; computeUnits: bigint[];
+}
+export interface TaskState {
+  phase: Phase; excluded: PublicKey[]; sampled: Sampled; result: VerifyResult; voteMask: number;
+  attempt: number; timeoutSlots: number; deadlineSlot: bigint; readySlot: bigint; seed: Uint8Array;
+  assigned: PublicKey | null; asserter: PublicKey | null; output: Uint8Array; settleSlot: bigint;
+  votes: Array<PublicKey | null>; checkOutput: Uint8Array;
+}
+export interface ExecutionAccount {
+  execId: bigint; modelId: number; status: ExecStatus; disputes: number; doneCount: number;
+  requester: PublicKey; escrow: bigint; requestSlot: bigint; uri: string; taskIds: number[]; baseTimeouts: number[];
+  tasks: TaskState[];
+}
+
+class Reader {
+  readonly dv: DataView;
+  constructor(readonly b: Uint8Array) { this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength); }
+  u8(o: number) { return this.b[o]!; }
+  u16(o: number) { return this.dv.getUint16(o, true); }
+  u32(o: number) { return this.dv.getUint32(o, true); }
+  u64(o: number) { return this.dv.getBigUint64(o, true); }
+  bytes(o: number, n: number) { return this.b.slice(o, o + n); }
+  key(o: number) { return new PublicKey(this.b.subarray(o, o + 32)); }
+  keyOrNull(o: number) { return this.b.subarray(o, o + 32).every((x) => x === 0) ? null : this.key(o); }
+  spec(o: number): TensorSpec { const rank = this.u8(o + 1); return { dtype: this.u8(o), shape: Array.from({ length: rank }, (_, i) => this.u32(o + 4 + 4 * i)) }; }
+}
+
+export class LayoutError extends Error { override name = 'LayoutError'; }
+
+function reader(data: Uint8Array, kind: keyof typeof TAGS): Reader {
+  if (data.length < ACCOUNT_SIZE[kind]) throw new LayoutError(`${kind} account: ${data.length} bytes, expected ${ACCOUNT_SIZE[kind]}`);
+  const r = new Reader(data);
+  if (r.u32(0) !== TAGS[kind]) throw new LayoutError(`not a ${kind} account (tag ${r.u32(0).toString(16)})`);
+  return r;
+}
+
+export function decodeCommittee(data: Uint8Array): Committee {
+  const r = reader(data, 'committee');
+  const n = r.u8(40);
+  return {
+    authority: r.key(8), n, q: r.u8(41), suite: r.u8(42), pPpm: r.u32(44), rPpm: r.u32(48), rewardPpm: r.u32(52),
+    slashPpm: r.u32(56), slotsPerKcu: r.u32(60), stakeBase: r.u64(64), stakePerGb: r.u64(72), pricePerKcu: r.u64(80),
+    minTimeoutSlots: r.u64(88), treasury: r.u64(96), oracles: Array.from({ length: n }, (_, i) => r.key(104 + 32 * i)),
+  };
+}
+
+export function decodeNode(data: Uint8Array): NodeAccount {
+  const r = reader(data, 'node');
+  return {
+    key: r.key(8), status: r.u8(40), vramGb: r.u32(44), stake: r.u64(48), activeJobs: r.u32(56), completed: r.u32(60),
+    verified: r.u32(64), slashes: r.u32(68), earned: r.u64(72), slashed: r.u64(80),
+    specializations: Array.from({ length: r.u8(41) }, (_, i) => r.u32(88 + 4 * i)),
+  };
+}
+
+export function decodeTask(data: Uint8Array): TaskAccount {
+  const r = reader(data, 'task');
+  return {
+    taskId: r.u32(8), computeUnits: r.u64(16), author: r.key(24),
+    inputs: Array.from({ length: r.u8(12) }, (_, i) => r.spec(56 + 20 * i)),
+    outputs: Array.from({ length: r.u8(13) }, (_, i) => r.spec(136 + 20 * i)),
+  };
+}
+
+export function decodeModel(data: Uint8Array): ModelAccount {
+  const r = reader(data, 'model');
+  const n = r.u8(12);
+  const nodes = Array.from({ length: n }, (_, i): ModelNode => {
+    const o = 48 + 12 * i;
+    const nIn = r.u8(304 + i);
+    return { taskId: r.u32(o), sources: Array.from({ length: nIn }, (_, j) => ({ node: r.u8(o + 4 + 2 * j) === SRC_MODEL_INPUT ? 'input' as const : r.u8(o + 4 + 2 * j), slot: r.u8(o + 5 + 2 * j) })) };
+  });
+  return {
+    modelId: r.u32(8), author: r.key(16), nodes, order: Array.from(r.bytes(144, n)),
+    outputs: Array.from({ length: r.u8(14) }, (_, i) => ({ node: r.u8(152 + 2 * i), slot: r.u8(153 + 2 * i) })),
+    inputs: Array.from({ length: r.u8(13) }, (_, i) => r.spec(160 + 20 * i)),
+    computeUnits: Array.from({ length: n }, (_, i) => r.u64(240 + 8 * i)),
+  };
+}
+
+function decodeTaskState(r: Reader, o: number): TaskState {
+  return {
+    phase: r.u8(o), excluded: Array.from({ length: Math.min(r.u8(o + 1), 4) }, (_, i) => r.key(o + 168 + 32 * i)),
+    sampled: r.u8(o + 2), result: r.u8(o + 3), voteMask: r.u16(o + 4), attempt: r.u32(o + 8), timeoutSlots: r.u32(o + 12),
+    deadlineSlot: r.u64(o + 16), readySlot: r.u64(o + 24), seed: r.bytes(o + 32, 32), assigned: r.keyOrNull(o + 64),
+    asserter: r.keyOrNull(o + 96), output: r.bytes(o + 128, 32), settleSlot: r.u64(o + 160),
+    votes: Array.from({ length: 10 }, (_, i) => (r.u16(o + 4) & (1 << i) ? r.key(o + 296 + 32 * i) : null)),
+    checkOutput: r.bytes(o + 616, 32),
+  };
+}
+
+export function decodeExecution(data: Uint8Array): ExecutionAccount {
+  const r = reader(data, 'execution');
+  const n = r.u8(20);
+  return {
+    execId: r.u64(8), modelId: r.u32(16), status: r.u8(21), disputes: r.u8(22), doneCount: r.u8(23), requester: r.key(24),
+    escrow: r.u64(56), requestSlot: r.u64(64), uri: Buffer.from(r.bytes(80, Math.min(r.u16(72), 96))).toString('utf8'),
+    taskIds: Array.from({ length: n }, (_, i) => r.u32(176 + 4 * i)),
+    baseTimeouts: Array.from({ length: n }, (_, i) => r.u32(208 + 4 * i)),
+    tasks: Array.from({ length: n }, (_, i) => decodeTaskState(r, 240 + 648 * i)),
+  };
+}
+
+/** The canonical 20-byte tensor spec of the program: dtype u8, rank u8, pad u16, dims u32[4]. */
+export function encodeSpec(s: TensorSpec): Uint8Array {
+  const b = new Uint8Array(20);
+  const dv = new DataView(b.buffer);
+  b[0] = s.dtype;
+  b[1] = s.shape.length;
+  s.shape.forEach((d, i) => dv.setUint32(4 + 4 * i, d, true));
+  return b;
+}

@@ -1,0 +1,146 @@
+// Instruction builders and program-derived addresses for the SplitUp program
+// (programs/splitup). Every builder returns a @solana/web3.js TransactionInstruction;
+// the account order is the program's (see programs/splitup/README.md).
+import { PublicKey, SystemProgram, SYSVAR_SLOT_HASHES_PUBKEY, TransactionInstruction, type AccountMeta } from '@solana/web3.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { encodeSpec, SRC_MODEL_INPUT, type ModelAccount, type TensorSpec } from './layout.js';
+
+export const PROGRAM_SO_PATH = fileURLToPath(new URL('../../programs/splitup/splitup.so', import.meta.url));
+export const loadProgramBinary = (): Uint8Array => new Uint8Array(readFileSync(PROGRAM_SO_PATH));
+
+export enum Ix { InitCommittee = 0, RegisterNode = 1, Specialize = 2, ExitNode = 3, RegisterTask = 4, RegisterModel = 5, RequestExecution = 6, AssignTask = 7, Report = 8, Settle = 9, Timeout = 10 }
+
+/** Economics and timing of a committee. Amounts are lamports; ratios are parts per million. */
+export interface CommitteeParams {
+  /** PoSP sampling probability p. */
+  pPpm: number;
+  /** Collusion fraction r. */
+  rPpm: number;
+  /** Verification reward R as a multiple of the task cost C (1.2 → 1_200_000). */
+  rewardPpm: number;
+  /** Slash S as a multiple of C (10 → 10_000_000). */
+  slashPpm: number;
+  /** Stake: base + per GB of VRAM. */
+  stakeBase: bigint;
+  stakePerGb: bigint;
+  /** Task cost C = computeUnits × pricePerKcu / 1000. */
+  pricePerKcu: bigint;
+  /** Timeout = max(minTimeoutSlots, computeUnits × slotsPerKcu / 1000). */
+  slotsPerKcu: number;
+  minTimeoutSlots: bigint;
+  /** ECVRF suite: 3 = ECVRF-EDWARDS25519-SHA512-TAI, 4 = ELL2. */
+  suite: 3 | 4;
+}
+
+/**
+ * Defaults: the seed's economics (R = 1.2·C, S = 10·C, r = 0.1, stake 1000 + 100 per GB of
+ * VRAM) with p = 0.10, above the seed's bound C/((1−r)(R+S)) ≈ 0.0992 (its p = 0.08 is not).
+ * Stake is held as lamports in the node's program account with 1 USDC = 10^6 lamports
+ * (see programs/splitup/README.md for why lamports and not a Token-2022 account).
+ */
+export const USDC = 1_000_000n;
+export const DEFAULT_PARAMS: CommitteeParams = {
+  pPpm: 100_000, rPpm: 100_000, rewardPpm: 1_200_000, slashPpm: 10_000_000,
+  stakeBase: 1000n * USDC, stakePerGb: 100n * USDC, pricePerKcu: USDC / 10n, slotsPerKcu: 2, minTimeoutSlots: 20n, suite: 3,
+};
+
+/** The PoSP bound C/((1−r)(R+S)) in ppm (p must exceed it), exactly as the program computes it. */
+export function economicsBoundPpm(p: Pick<CommitteeParams, 'rPpm' | 'rewardPpm' | 'slashPpm'>): number {
+  return Number(10n ** 18n / (BigInt(1_000_000 - p.rPpm) * BigInt(p.rewardPpm + p.slashPpm)));
+}
+
+export const quorumFor = (n: number): number => Math.ceil((n + Math.floor((n - 1) / 3) + 1) / 2);
+
+const u32le = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
+const u64le = (n: bigint | number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
+const w = (pubkey: PublicKey, isSigner = false): AccountMeta => ({ pubkey, isSigner, isWritable: true });
+const r = (pubkey: PublicKey, isSigner = false): AccountMeta => ({ pubkey, isSigner, isWritable: false });
+
+export class SplitUpProgram {
+  constructor(readonly programId: PublicKey) {}
+
+  private pda(...seeds: Uint8Array[]): PublicKey { return PublicKey.findProgramAddressSync(seeds, this.programId)[0]; }
+  committeeAddress(): PublicKey { return this.pda(Buffer.from('committee')); }
+  nodeAddress(node: PublicKey): PublicKey { return this.pda(Buffer.from('node'), node.toBytes()); }
+  taskAddress(taskId: number): PublicKey { return this.pda(Buffer.from('task'), u32le(taskId)); }
+  modelAddress(modelId: number): PublicKey { return this.pda(Buffer.from('model'), u32le(modelId)); }
+  executionAddress(execId: bigint): PublicKey { return this.pda(Buffer.from('exec'), u64le(execId)); }
+
+  private ix(keys: AccountMeta[], data: Uint8Array): TransactionInstruction {
+    return new TransactionInstruction({ programId: this.programId, keys, data: Buffer.from(data) });
+  }
+
+  initCommittee(authority: PublicKey, oracles: PublicKey[], q: number, p: CommitteeParams = DEFAULT_PARAMS): TransactionInstruction {
+    const head = Buffer.alloc(56);
+    head[0] = Ix.InitCommittee; head[1] = oracles.length; head[2] = q; head[3] = p.suite;
+    [p.pPpm, p.rPpm, p.rewardPpm, p.slashPpm, p.slotsPerKcu].forEach((v, i) => head.writeUInt32LE(v, 4 + 4 * i));
+    [p.stakeBase, p.stakePerGb, p.pricePerKcu, p.minTimeoutSlots].forEach((v, i) => head.writeBigUInt64LE(v, 24 + 8 * i));
+    return this.ix([w(authority, true), w(this.committeeAddress()), r(SystemProgram.programId)], Buffer.concat([head, ...oracles.map((o) => o.toBuffer())]));
+  }
+
+  registerNode(node: PublicKey, vramGb: number): TransactionInstruction {
+    return this.ix([w(node, true), r(this.committeeAddress()), w(this.nodeAddress(node)), r(SystemProgram.programId)], Buffer.concat([Buffer.from([Ix.RegisterNode]), u32le(vramGb)]));
+  }
+
+  specialize(node: PublicKey, taskIds: number[]): TransactionInstruction {
+    return this.ix([r(node, true), w(this.nodeAddress(node)), ...taskIds.map((t) => r(this.taskAddress(t)))],
+      Buffer.concat([Buffer.from([Ix.Specialize, taskIds.length]), ...taskIds.map(u32le)]));
+  }
+
+  exitNode(node: PublicKey): TransactionInstruction {
+    return this.ix([w(node, true), w(this.nodeAddress(node))], Buffer.from([Ix.ExitNode]));
+  }
+
+  registerTask(author: PublicKey, taskId: number, computeUnits: bigint, inputs: TensorSpec[], outputs: TensorSpec[]): TransactionInstruction {
+    const head = Buffer.concat([Buffer.from([Ix.RegisterTask]), u32le(taskId), u64le(computeUnits), Buffer.from([inputs.length, outputs.length])]);
+    return this.ix([w(author, true), w(this.taskAddress(taskId)), r(SystemProgram.programId)], Buffer.concat([head, ...[...inputs, ...outputs].map(encodeSpec)]));
+  }
+
+  /** Registers a model: a DAG of task nodes whose inputs name a model input or another node's output slot. */
+  registerModel(author: PublicKey, modelId: number, model: Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'>): TransactionInstruction {
+    const nodes = model.nodes.map((n) => {
+      const b = Buffer.alloc(12, 0xff);
+      b.writeUInt32LE(n.taskId, 0);
+      n.sources.forEach((s, j) => { b[4 + 2 * j] = s.node === 'input' ? SRC_MODEL_INPUT : s.node; b[5 + 2 * j] = s.slot; });
+      return b;
+    });
+    const data = Buffer.concat([
+      Buffer.from([Ix.RegisterModel]), u32le(modelId), Buffer.from([model.nodes.length, model.inputs.length, model.outputs.length]),
+      ...model.inputs.map(encodeSpec), ...nodes, Buffer.from(model.outputs.flatMap((o) => [o.node, o.slot])),
+    ]);
+    return this.ix([w(author, true), w(this.modelAddress(modelId)), r(SystemProgram.programId), ...model.nodes.map((n) => r(this.taskAddress(n.taskId)))], data);
+  }
+
+  requestExecution(requester: PublicKey, modelId: number, execId: bigint, inputUri: string, maxFee: bigint): TransactionInstruction {
+    const uri = Buffer.from(inputUri, 'utf8');
+    const len = Buffer.alloc(2); len.writeUInt16LE(uri.length);
+    return this.ix([w(requester, true), r(this.committeeAddress()), r(this.modelAddress(modelId)), w(this.executionAddress(execId)), r(SystemProgram.programId), r(SYSVAR_SLOT_HASHES_PUBKEY)],
+      Buffer.concat([Buffer.from([Ix.RequestExecution]), u64le(execId), u64le(maxFee), len, uri]));
+  }
+
+  private taskRef(tag: Ix, execId: bigint, taskIndex: number): Buffer { return Buffer.concat([Buffer.from([tag]), u64le(execId), Buffer.from([taskIndex])]); }
+
+  /** An oracle's vote that `node` runs (execution, task index, attempt). */
+  assignTask(oracle: PublicKey, execId: bigint, taskIndex: number, attempt: number, node: PublicKey): TransactionInstruction {
+    return this.ix([r(oracle, true), r(this.committeeAddress()), w(this.executionAddress(execId)), w(this.nodeAddress(node))],
+      Buffer.concat([this.taskRef(Ix.AssignTask, execId, taskIndex), u32le(attempt), node.toBuffer()]));
+  }
+
+  /** The assigned node's result (compute phase) or the validator's (verification phase). */
+  report(node: PublicKey, execId: bigint, taskIndex: number, attempt: number, output: Uint8Array, ctx: { asserter: PublicKey; requester: PublicKey; modelId: number }): TransactionInstruction {
+    return this.ix([r(node, true), w(this.committeeAddress()), w(this.executionAddress(execId)), w(this.nodeAddress(node)), r(SYSVAR_SLOT_HASHES_PUBKEY),
+      w(this.nodeAddress(ctx.asserter)), w(ctx.requester), r(this.modelAddress(ctx.modelId))],
+    Buffer.concat([this.taskRef(Ix.Report, execId, taskIndex), u32le(attempt), Buffer.from(output)]));
+  }
+
+  settle(execId: bigint, taskIndex: number, ctx: { asserter: PublicKey; requester: PublicKey; modelId: number }): TransactionInstruction {
+    return this.ix([w(this.committeeAddress()), w(this.executionAddress(execId)), w(this.nodeAddress(ctx.asserter)), r(SYSVAR_SLOT_HASHES_PUBKEY), w(ctx.requester), r(this.modelAddress(ctx.modelId))],
+      this.taskRef(Ix.Settle, execId, taskIndex));
+  }
+
+  timeout(execId: bigint, taskIndex: number, assigned: PublicKey): TransactionInstruction {
+    return this.ix([r(this.committeeAddress()), w(this.executionAddress(execId)), w(this.nodeAddress(assigned)), r(SYSVAR_SLOT_HASHES_PUBKEY)],
+      this.taskRef(Ix.Timeout, execId, taskIndex));
+  }
+}
