@@ -1,0 +1,311 @@
+// The SplitUp program in a real SVM (LiteSVM, in process): every instruction and every rejection.
+import t from 'tap';
+import { Keypair, PublicKey } from '@solana/web3.js';
+import { createHash } from 'node:crypto';
+import { ChainFixture, DIAMOND, f32, TASKS } from './helpers/chain.js';
+import { DEFAULT_PARAMS, economicsBoundPpm, USDC } from '../src/chain/program.js';
+import { ERROR_CODES } from '../src/chain/errors.js';
+import { DType, ExecStatus, NodeStatus, Phase, Sampled, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
+
+const out = (s: string) => createHash('sha256').update(s).digest();
+const SEED_PARAMS = { ...DEFAULT_PARAMS, pPpm: 80_000 }; // the seed's p = 8 %, with its R, S, r
+const ALWAYS_SAMPLE = { ...DEFAULT_PARAMS, pPpm: 1_000_000 };
+
+function ready(params = DEFAULT_PARAMS, n = 3) {
+  const c = new ChainFixture(n);
+  c.initCommittee(params);
+  c.registerTasks();
+  c.registerModel();
+  const requester = Keypair.generate();
+  c.svm.airdrop(requester.publicKey, 1_000_000_000_000n);
+  let nextId = 1n;
+  const request = (maxFee = 1_000_000_000n) => {
+    const id = nextId++;
+    c.ok([requester], c.program.requestExecution(requester.publicKey, 7, id, `cas://${id}`, maxFee));
+    return id;
+  };
+  const ctx = (asserter: PublicKey) => ({ asserter, requester: requester.publicKey, modelId: 7 });
+  /** The assigned node reports; returns its output. */
+  const report = (id: bigint, ti: number, node: Keypair, output = out(`${id}/${ti}`), asserter = node.publicKey) => {
+    const attempt = c.execution(id).tasks[ti]!.attempt;
+    c.ok([node], c.program.report(node.publicKey, id, ti, attempt, output, ctx(asserter)));
+    return output;
+  };
+  const settle = (id: bigint, ti: number, asserter: PublicKey) => c.ok([c.authority], c.program.settle(id, ti, ctx(asserter)));
+  return { c, requester, request, ctx, report, settle };
+}
+
+t.test('committee init: quorum rule, distinct keys, and the PoSP economics bound', async (t) => {
+  t.equal(economicsBoundPpm(DEFAULT_PARAMS), 99_206, 'C/((1-r)(R+S)) = 1/(0.9 x 11.2) = 0.0992');
+  const seed = new ChainFixture(3);
+  const e = seed.err([seed.authority], seed.program.initCommittee(seed.authority.publicKey, seed.oracles.map((o) => o.publicKey), 2, SEED_PARAMS));
+  t.equal(e.errorName, 'EconomicsBound', "the seed's p = 0.08 is rejected");
+  t.equal(e.code, ERROR_CODES.EconomicsBound);
+  t.match(e.message, /p = 80000 ppm must exceed C\/\(\(1-r\)\(R\+S\)\) = 99206 ppm/, 'the error states the bound');
+  t.equal(seed.err([seed.authority], seed.program.initCommittee(seed.authority.publicKey, seed.oracles.map((o) => o.publicKey), 2, { ...DEFAULT_PARAMS, pPpm: 99_206 })).errorName, 'EconomicsBound', 'p equal to the floor of the bound is rejected');
+  seed.ok([seed.authority], seed.program.initCommittee(seed.authority.publicKey, seed.oracles.map((o) => o.publicKey), 2, { ...DEFAULT_PARAMS, pPpm: 99_207 }));
+  t.equal(seed.committee().pPpm, 99_207, 'p just above the bound is accepted');
+
+  const c = new ChainFixture(4);
+  const keys = c.oracles.map((o) => o.publicKey);
+  t.equal(c.err([c.authority], c.program.initCommittee(c.authority.publicKey, keys, 2)).errorName, 'Quorum', 'n = 4 needs q >= 3');
+  t.equal(c.err([c.authority], c.program.initCommittee(c.authority.publicKey, keys, 5)).errorName, 'Quorum', 'q <= n');
+  t.equal(c.err([c.authority], c.program.initCommittee(c.authority.publicKey, keys.slice(0, 2), 2)).errorName, 'CommitteeSize');
+  t.equal(c.err([c.authority], c.program.initCommittee(c.authority.publicKey, [keys[0]!, keys[1]!, keys[0]!, keys[2]!], 3)).errorName, 'DuplicateOracle');
+  t.equal(c.err([c.authority], c.program.initCommittee(c.authority.publicKey, keys, 3, { ...DEFAULT_PARAMS, rPpm: 1_000_000 })).errorName, 'BadParameter');
+  const r = c.initCommittee(DEFAULT_PARAMS, 3);
+  t.ok(r.computeUnits < 20_000n, `initCommittee: ${r.computeUnits} CU`);
+  const cm = c.committee();
+  t.same([cm.n, cm.q, cm.pPpm, cm.oracles.map((k) => k.toBase58())], [4, 3, 100_000, keys.map((k) => k.toBase58())]);
+  c.svm.advanceSlots(1);
+  t.equal(c.err([c.authority], c.program.initCommittee(c.authority.publicKey, keys, 3)).errorName, 'AlreadyExists', 'one committee per program');
+});
+
+t.test('nodes: register with stake, specialize, exit', async (t) => {
+  const c = new ChainFixture(3);
+  c.initCommittee();
+  c.registerTasks();
+  const k = Keypair.generate();
+  c.svm.airdrop(k.publicKey, 100_000_000_000n);
+  const before = c.lamports(k.publicKey);
+  c.ok([k], c.program.registerNode(k.publicKey, 24));
+  const nd = c.nodeAccount(k.publicKey);
+  t.equal(nd.stake, (1000n + 100n * 24n) * USDC, 'stake = 1000 + 100 per GB of VRAM (USDC, 1 USDC = 10^6 lamports)');
+  t.equal(nd.status, NodeStatus.Active);
+  t.ok(before - c.lamports(k.publicKey) >= nd.stake, 'the stake left the wallet');
+  t.ok(c.lamports(c.program.nodeAddress(k.publicKey)) >= nd.stake, 'and is held by the node account');
+  c.svm.advanceSlots(1); // a new block hash, so the retry is a different transaction
+  t.equal(c.err([k], c.program.registerNode(k.publicKey, 24)).errorName, 'AlreadyExists');
+  const poor = Keypair.generate();
+  c.svm.airdrop(poor.publicKey, 1_000_000_000n);
+  t.equal(c.err([poor], c.program.registerNode(poor.publicKey, 24)).errorName, 'InsufficientFunds');
+  t.equal(c.err([poor], c.program.registerNode(poor.publicKey, 0)).errorName, 'BadParameter');
+
+  c.ok([k], c.program.specialize(k.publicKey, [2, 3]));
+  t.same(c.nodeAccount(k.publicKey).specializations, [2, 3]);
+  t.equal(c.err([k], c.program.specialize(k.publicKey, [99])).errorName, 'UnknownTask', 'specializations name registered tasks');
+  const other = c.node([1]);
+  const ix = c.program.specialize(other.publicKey, [2]);
+  ix.keys[1]!.pubkey = c.program.nodeAddress(k.publicKey);
+  t.equal(c.err([other], ix).errorName, 'WrongAccount', "a node cannot edit another node's specializations");
+
+  const wallet = c.lamports(k.publicKey);
+  c.ok([k], c.program.exitNode(k.publicKey));
+  t.equal(c.nodeAccount(k.publicKey).status, NodeStatus.Exited);
+  t.ok(c.lamports(k.publicKey) - wallet > nd.stake - 100_000n, 'stake returned on exit');
+  c.svm.advanceSlots(1);
+  t.equal(c.err([k], c.program.exitNode(k.publicKey)).errorName, 'NodeInactive');
+});
+
+t.test('tasks and models: each DAG rule rejects its broken model', async (t) => {
+  const c = new ChainFixture(3);
+  c.initCommittee();
+  c.registerTasks();
+  const a = c.authority;
+  t.equal(c.err([a], c.program.registerTask(a.publicKey, 9, 1000n, [{ dtype: DType.F32, shape: [0] }], [f32(1)])).errorName, 'BadTensorSpec');
+  t.equal(c.err([a], c.program.registerTask(a.publicKey, 9, 1000n, [{ dtype: 9 as DType, shape: [1] }], [f32(1)])).errorName, 'BadTensorSpec');
+  t.equal(c.err([a], c.program.registerTask(a.publicKey, 9, 0n, [f32(1)], [f32(1)])).errorName, 'BadParameter');
+  t.equal(c.err([a], c.program.registerTask(a.publicKey, 1, 1000n, [f32(1)], [f32(1)])).errorName, 'AlreadyExists');
+
+  const broken = (name: string, model: typeof DIAMOND) => c.err([a], c.program.registerModel(a.publicKey, 50, model)).errorName;
+  const nodes = DIAMOND.nodes;
+  t.equal(broken('unknown', { ...DIAMOND, nodes: [{ taskId: 77, sources: [{ node: 'input', slot: 0 }] }, ...nodes.slice(1)] }), 'DagUnknownTask');
+  t.equal(broken('unsatisfied', { ...DIAMOND, nodes: [nodes[0]!, { taskId: 2, sources: [{ node: 5, slot: 0 }] }, nodes[2]!, nodes[3]!] }), 'DagInputUnsatisfied', 'an input fed by a node that does not exist');
+  t.equal(broken('unsatisfied slot', { ...DIAMOND, nodes: [nodes[0]!, { taskId: 2, sources: [{ node: 0, slot: 1 }] }, nodes[2]!, nodes[3]!] }), 'DagInputUnsatisfied', 'an input fed by an output slot that does not exist');
+  t.equal(broken('model input', { ...DIAMOND, nodes: [{ taskId: 1, sources: [{ node: 'input', slot: 1 }] }, ...nodes.slice(1)] }), 'DagInputUnsatisfied', 'an input fed by a model input that does not exist');
+  t.equal(broken('spec', { ...DIAMOND, inputs: [f32(1, 4)] }), 'DagSpecMismatch', 'model input [1,4] into embed [1,8]');
+  t.equal(broken('spec edge', { ...DIAMOND, nodes: [nodes[0]!, nodes[1]!, nodes[2]!, { taskId: 4, sources: [{ node: 1, slot: 0 }, { node: 0, slot: 0 }] }] }), 'DagSpecMismatch', 'embed output [1,8] into join input [1,4]');
+  t.equal(broken('redundant', { ...DIAMOND, nodes: [nodes[0]!, nodes[1]!, { taskId: 2, sources: [{ node: 0, slot: 0 }] }, { taskId: 4, sources: [{ node: 1, slot: 0 }, { node: 2, slot: 0 }] }] }), 'DagRedundantTask', 'left applied twice to the same input');
+  // a cycle: left reads join's output (specs match: [1,4] → needs [1,8], so use a spec-consistent loop)
+  t.equal(broken('cycle', {
+    inputs: [f32(1, 4)],
+    nodes: [{ taskId: 4, sources: [{ node: 'input', slot: 0 }, { node: 1, slot: 0 }] }, { taskId: 4, sources: [{ node: 0, slot: 0 }, { node: 'input', slot: 0 }] }],
+    outputs: [{ node: 1, slot: 0 }],
+  }), 'DagCycle', 'join0 feeds join1 feeds join0');
+  t.equal(broken('orphan', { ...DIAMOND, nodes: [...nodes, { taskId: 2, sources: [{ node: 0, slot: 0 }] }] }), 'DagRedundantTask', 'a duplicate branch is redundant before it is orphaned');
+  t.equal(broken('orphan output', { ...DIAMOND, nodes: [nodes[0]!, nodes[1]!, nodes[2]!, { taskId: 4, sources: [{ node: 1, slot: 0 }, { node: 1, slot: 0 }] }] }), 'DagOrphanOutput', "right's output is consumed by nothing");
+  t.equal(broken('bad model output', { ...DIAMOND, outputs: [{ node: 3, slot: 2 }] }), 'DagBadModelOutput');
+  const r = c.registerModel(50);
+  t.ok(r.computeUnits < 100_000n, `registerModel (4 tasks): ${r.computeUnits} CU`);
+  t.same(c.model(50).order, [0, 1, 2, 3], 'topological order kept');
+});
+
+t.test('assignTask: quorum of matching votes, committee only, once per attempt, specialized active nodes', async (t) => {
+  const { c, request } = ready();
+  const [o1, o2, o3] = c.oracles as [Keypair, Keypair, Keypair];
+  const a = c.node([1]), b = c.node([1]), lazy = c.node([2]);
+  const id = request();
+  t.same(c.execution(id).tasks.map((s) => s.phase), [Phase.Ready, Phase.Pending, Phase.Pending, Phase.Pending], 'only the root is ready');
+  const vote = (o: Keypair, node: PublicKey, attempt = 0) => c.program.assignTask(o.publicKey, id, 0, attempt, node);
+
+  const r1 = c.ok([o1], vote(o1, a.publicKey));
+  t.equal(c.execution(id).tasks[0]!.phase, Phase.Ready, 'a minority (1 of 3) cannot assign');
+  c.ok([o2], vote(o2, b.publicKey));
+  t.equal(c.execution(id).tasks[0]!.phase, Phase.Ready, 'two oracles voting different nodes assign nothing');
+  t.equal(c.err([o1], vote(o1, b.publicKey)).errorName, 'DoubleVote', 'one vote per oracle per (execution, task, attempt)');
+  const stranger = Keypair.generate();
+  c.svm.airdrop(stranger.publicKey, 1_000_000_000n);
+  t.equal(c.err([stranger], vote(stranger, a.publicKey)).errorName, 'NotCommitteeMember');
+  t.equal(c.err([o3], vote(o3, lazy.publicKey)).errorName, 'NodeNotSpecialized');
+  t.equal(c.err([o3], vote(o3, a.publicKey, 1)).errorName, 'WrongAttempt');
+  const unregistered = Keypair.generate().publicKey;
+  t.equal(c.err([o3], vote(o3, unregistered)).errorName, 'WrongAccount', 'an unregistered node has no node account');
+  const r3 = c.ok([o3], vote(o3, a.publicKey));
+  const ts = c.execution(id).tasks[0]!;
+  t.equal(ts.phase, Phase.Assigned, 'the third vote makes 2 matching: assigned');
+  t.equal(ts.assigned?.toBase58(), a.publicKey.toBase58());
+  t.equal(ts.deadlineSlot, c.svm.slot() + BigInt(ts.timeoutSlots));
+  t.equal(c.nodeAccount(a.publicKey).activeJobs, 1);
+  t.equal(c.nodeAccount(b.publicKey).activeJobs, 0, 'the losing candidate is untouched');
+  t.equal(c.err([o2], vote(o2, a.publicKey)).errorName, 'AlreadyAssigned', 'a vote after the quorum is told the attempt is assigned');
+  t.equal(c.err([o3], c.program.assignTask(o3.publicKey, id, 1, 0, a.publicKey)).errorName, 'TaskNotReady', 'a pending task takes no votes');
+  t.equal(c.err([o3], c.program.assignTask(o3.publicKey, id, 9, 0, a.publicKey)).errorName, 'ExecutionMismatch');
+  t.comment(`assignTask: ${r1.computeUnits} CU (vote), ${r3.computeUnits} CU (quorum vote)`);
+  t.ok(r3.computeUnits < 30_000n);
+
+  // an inactive node cannot be voted
+  const id2 = request();
+  c.ok([b], c.program.exitNode(b.publicKey));
+  t.equal(c.err([o1], c.program.assignTask(o1.publicKey, id2, 0, 0, b.publicKey)).errorName, 'NodeInactive');
+  t.equal(c.err([a], c.program.exitNode(a.publicKey)).errorName, 'NodeBusy', 'a node with an assignment cannot exit');
+
+  // with n = 4 (q = 3), a late fourth vote after the quorum is told the attempt is assigned
+  const four = ready(DEFAULT_PARAMS, 4);
+  const x = four.c.node([1]);
+  const id4 = four.request();
+  four.c.assign(id4, 0, x.publicKey);
+  t.equal(four.c.execution(id4).tasks[0]!.phase, Phase.Assigned, 'n = 4: three matching votes assign');
+  const late = four.c.oracles[3]!;
+  t.equal(four.c.err([late], four.c.program.assignTask(late.publicKey, id4, 0, 0, x.publicKey)).errorName, 'AlreadyAssigned');
+});
+
+t.test('report: only the assignee, successors become ready, branches run in parallel, execution completes', async (t) => {
+  const { c, request, report, settle, ctx, requester } = ready({ ...DEFAULT_PARAMS, pPpm: 99_207 });
+  const n = c.node();
+  const other = c.node();
+  // settle decides sampling at p ≈ 10 %; retry whole executions (bounded) until one runs unsampled
+  let done = false;
+  for (let tries = 0; tries < 12 && !done; tries++) {
+    const id = request();
+    c.assign(id, 0, n.publicKey);
+    t.equal(c.err([other], c.program.report(other.publicKey, id, 0, 0, out('x'), ctx(other.publicKey))).errorName, 'NotAssignee');
+    const r = c.ok([n], c.program.report(n.publicKey, id, 0, 0, out('embed'), ctx(n.publicKey)));
+    if (tries === 0) t.comment(`report (completion, 2 successors released): ${r.computeUnits} CU`);
+    let e = c.execution(id);
+    t.same(e.tasks.map((s) => s.phase), [Phase.Completed, Phase.Ready, Phase.Ready, Phase.Pending], 'both branches ready at once; join waits');
+    t.equal(c.err([c.authority], c.program.settle(id, 0, ctx(n.publicKey))).errorName, 'SlotHashUnavailable', 'sampling waits for the next block');
+    c.assign(id, 1, n.publicKey);
+    c.assign(id, 2, other.publicKey);
+    report(id, 1, n);
+    t.equal(c.execution(id).tasks[3]!.phase, Phase.Pending, 'join still waits for right');
+    report(id, 2, other);
+    t.equal(c.execution(id).tasks[3]!.phase, Phase.Ready, 'join ready after both branches');
+    c.assign(id, 3, other.publicKey);
+    report(id, 3, other);
+    c.svm.advanceSlots(2); // the settle slot's block hash exists once that slot is over
+    const asserters = [n, n, other, other];
+    const earnedBefore = [c.nodeAccount(n.publicKey).earned, c.nodeAccount(other.publicKey).earned];
+    const walletBefore = c.lamports(requester.publicKey);
+    for (let i = 0; i < 4; i++) settle(id, i, asserters[i]!.publicKey);
+    e = c.execution(id);
+    if (e.tasks.some((s) => s.sampled === Sampled.Yes)) continue;
+    done = true;
+    t.equal(e.status, ExecStatus.Done, 'all tasks settled: execution done');
+    t.equal(e.escrow, 0n, 'escrow emptied');
+    const fee = (cu: bigint) => cu * DEFAULT_PARAMS.pricePerKcu / 1000n;
+    t.equal(c.nodeAccount(n.publicKey).earned - earnedBefore[0]!, fee(TASKS.embed.cu) + fee(TASKS.left.cu), 'asserters paid C per task');
+    t.equal(c.nodeAccount(other.publicKey).earned - earnedBefore[1]!, fee(TASKS.right.cu) + fee(TASKS.join.cu));
+    const fees = [TASKS.embed, TASKS.left, TASKS.right, TASKS.join].reduce((a, x) => a + fee(x.cu), 0n);
+    t.equal(c.lamports(requester.publicKey) - walletBefore, 1_000_000_000n - fees, 'unspent escrow refunded to the requester (the settle fees were paid by another key)');
+    c.svm.advanceSlots(1);
+    t.equal(c.err([c.authority], c.program.settle(id, 0, ctx(n.publicKey))).errorName, 'NotSettleable', 'settled once');
+  }
+  t.ok(done, 'an unsampled execution completed within 12 tries');
+  t.equal(c.err([requester], c.program.requestExecution(requester.publicKey, 7, 999n, 'x'.repeat(97), 1_000_000_000n)).errorName, 'UriTooLong');
+  t.equal(c.err([requester], c.program.requestExecution(requester.publicKey, 7, 999n, 'cas://x', 10n)).errorName, 'FeeTooLow');
+});
+
+t.test('timeout: reassignment at attempt + 1 with a doubled timeout, the lapsed node excluded', async (t) => {
+  const { c, request, ctx } = ready();
+  const slow = c.node([1]), fast = c.node([1]);
+  const id = request();
+  c.assign(id, 0, slow.publicKey);
+  const first = c.execution(id).tasks[0]!;
+  t.equal(c.err([c.authority], c.program.timeout(id, 0, slow.publicKey)).errorName, 'NotExpired');
+  c.svm.advanceSlots(first.timeoutSlots + 1);
+  t.equal(c.err([slow], c.program.report(slow.publicKey, id, 0, 0, out('late'), ctx(slow.publicKey))).errorName, 'DeadlinePassed');
+  const r = c.ok([c.authority], c.program.timeout(id, 0, slow.publicKey));
+  t.comment(`timeout: ${r.computeUnits} CU`);
+  const ts = c.execution(id).tasks[0]!;
+  t.equal(ts.phase, Phase.Ready);
+  t.equal(ts.attempt, 1, 'attempt + 1');
+  t.equal(ts.timeoutSlots, first.timeoutSlots * 2, 'timeout doubled');
+  t.same(ts.excluded.map((k) => k.toBase58()), [slow.publicKey.toBase58()]);
+  t.notSame(Buffer.from(ts.seed), Buffer.from(first.seed), 'a fresh seed for the new selection');
+  t.equal(c.nodeAccount(slow.publicKey).activeJobs, 0);
+  const o = c.oracles[0]!;
+  t.equal(c.err([o], c.program.assignTask(o.publicKey, id, 0, 0, fast.publicKey)).errorName, 'WrongAttempt', 'votes for the lapsed attempt are refused');
+  t.equal(c.err([o], c.program.assignTask(o.publicKey, id, 0, 1, slow.publicKey)).errorName, 'NodeExcluded');
+  c.assign(id, 0, fast.publicKey);
+  const again = c.execution(id).tasks[0]!;
+  t.equal(again.assigned?.toBase58(), fast.publicKey.toBase58(), 'reassigned');
+  c.svm.advanceSlots(again.timeoutSlots + 1);
+  c.ok([c.authority], c.program.timeout(id, 0, fast.publicKey));
+  t.equal(c.execution(id).tasks[0]!.timeoutSlots, first.timeoutSlots * 4, 'doubles again');
+});
+
+t.test('Proof of Sampling: validator excludes the asserter; a match pays both, a mismatch slashes', async (t) => {
+  const { c, request, report, settle, ctx } = ready(ALWAYS_SAMPLE);
+  const honest = c.node(), cheat = c.node(), validator = c.node();
+  const fee = TASKS.embed.cu * DEFAULT_PARAMS.pricePerKcu / 1000n;
+
+  // a match
+  const id = request();
+  c.assign(id, 0, honest.publicKey);
+  const good = report(id, 0, honest);
+  c.svm.advanceSlots(2);
+  const s = settle(id, 0, honest.publicKey);
+  t.comment(`settle (sampled): ${s.computeUnits} CU`);
+  let ts = c.execution(id).tasks[0]!;
+  t.equal(ts.phase, Phase.VerifyReady, 'sampled (p = 1)');
+  t.equal(ts.attempt, VERIFY_ATTEMPT, 'verification attempts carry the high bit');
+  t.same(ts.excluded.map((k) => k.toBase58()), [honest.publicKey.toBase58()]);
+  const o = c.oracles[0]!;
+  t.equal(c.err([o], c.program.assignTask(o.publicKey, id, 0, VERIFY_ATTEMPT, honest.publicKey)).errorName, 'NodeExcluded', 'validator != asserter');
+  c.assign(id, 0, validator.publicKey);
+  t.equal(c.execution(id).tasks[0]!.phase, Phase.Verifying);
+  report(id, 0, validator, good, honest.publicKey);
+  ts = c.execution(id).tasks[0]!;
+  t.equal(ts.result, VerifyResult.Match);
+  t.equal(ts.phase, Phase.Done);
+  t.equal(c.nodeAccount(honest.publicKey).earned, fee, 'asserter paid C');
+  t.equal(c.nodeAccount(validator.publicKey).earned, fee * 12n / 10n, 'validator paid R = 1.2 C');
+  t.equal(c.nodeAccount(honest.publicKey).activeJobs, 0);
+
+  // a mismatch
+  const id2 = request();
+  c.assign(id2, 0, cheat.publicKey);
+  report(id2, 0, cheat, out('wrong'));
+  c.svm.advanceSlots(2);
+  settle(id2, 0, cheat.publicKey);
+  c.assign(id2, 0, validator.publicKey);
+  const stake = c.nodeAccount(cheat.publicKey).stake;
+  const treasury = c.committee().treasury;
+  const lamportsBefore = c.lamports(c.program.nodeAddress(cheat.publicKey));
+  const r = c.ok([validator], c.program.report(validator.publicKey, id2, 0, VERIFY_ATTEMPT, out(`${id2}/0`), ctx(cheat.publicKey)));
+  t.comment(`report (verification, mismatch + slash): ${r.computeUnits} CU`);
+  t.ok(r.logs.some((l) => l.includes('PoSP mismatch')));
+  const ch = c.nodeAccount(cheat.publicKey);
+  t.equal(ch.stake, stake - 10n * fee, 'asserter slashed S = 10 C');
+  t.equal(ch.slashes, 1);
+  t.equal(ch.earned, 0n, 'and not paid');
+  t.equal(ch.status, NodeStatus.Slashed, 'below the required stake: no longer active');
+  t.equal(c.committee().treasury, treasury + 10n * fee, 'slash held by the committee');
+  t.equal(lamportsBefore - c.lamports(c.program.nodeAddress(cheat.publicKey)), 10n * fee, 'lamports moved');
+  t.equal(c.nodeAccount(validator.publicKey).earned, 2n * fee * 12n / 10n, 'validator paid R again');
+  const e = c.execution(id2);
+  t.equal(e.tasks[0]!.result, VerifyResult.Mismatch);
+  t.equal(e.disputes, 1);
+  const id3 = request();
+  t.equal(c.err([o], c.program.assignTask(o.publicKey, id3, 0, 0, cheat.publicKey)).errorName, 'NodeInactive', 'a slashed node is not assigned');
+});
