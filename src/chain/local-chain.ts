@@ -1,0 +1,101 @@
+// A SplitUp chain in an in-process LiteSVM: the built program, a committee of oracle keys,
+// an example model (a diamond DAG of four tasks) and helpers to send and read. Used by the
+// program's tests, the compute-unit benchmark and the simulator.
+import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
+import { Svm, type TxResult } from './svm.js';
+import { DEFAULT_PARAMS, loadProgramBinary, quorumFor, SplitUpProgram, type CommitteeParams } from './program.js';
+import { decodeCommittee, decodeExecution, decodeModel, decodeNode, DType, type ModelAccount, type TensorSpec } from './layout.js';
+import { programError, type ProgramError } from './errors.js';
+
+export const f32 = (...shape: number[]): TensorSpec => ({ dtype: DType.F32, shape });
+
+/** Tasks of the diamond model: embed → (left, right) → join. */
+export const TASKS = {
+  embed: { id: 1, cu: 10_000n, inputs: [f32(1, 8)], outputs: [f32(1, 8)] },
+  left: { id: 2, cu: 20_000n, inputs: [f32(1, 8)], outputs: [f32(1, 4)] },
+  right: { id: 3, cu: 20_000n, inputs: [f32(1, 8)], outputs: [f32(1, 4)] },
+  join: { id: 4, cu: 5_000n, inputs: [f32(1, 4), f32(1, 4)], outputs: [f32(1, 4)] },
+} as const;
+
+export const DIAMOND: Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'> = {
+  inputs: [f32(1, 8)],
+  nodes: [
+    { taskId: 1, sources: [{ node: 'input', slot: 0 }] },
+    { taskId: 2, sources: [{ node: 0, slot: 0 }] },
+    { taskId: 3, sources: [{ node: 0, slot: 0 }] },
+    { taskId: 4, sources: [{ node: 1, slot: 0 }, { node: 2, slot: 0 }] },
+  ],
+  outputs: [{ node: 3, slot: 0 }],
+};
+
+export class LocalChain {
+  readonly svm = new Svm();
+  readonly programId = Keypair.generate().publicKey;
+  readonly program = new SplitUpProgram(this.programId);
+  readonly authority = Keypair.generate();
+  readonly oracles: Keypair[];
+
+  constructor(n = 3) {
+    this.svm.addProgram(this.programId, loadProgramBinary());
+    this.oracles = Array.from({ length: n }, () => Keypair.generate());
+    this.svm.airdrop(this.authority.publicKey, 1_000_000_000_000n);
+    for (const o of this.oracles) this.svm.airdrop(o.publicKey, 10_000_000_000n);
+    this.svm.advanceSlots(1);
+  }
+
+  /** Sends and returns the result; failures are returned, not thrown. */
+  send(signers: Keypair[], ...ixs: TransactionInstruction[]): TxResult { return this.svm.execute(signers, ...ixs); }
+
+  /** Sends and throws a typed ProgramError on failure. */
+  ok(signers: Keypair[], ...ixs: TransactionInstruction[]): TxResult {
+    const r = this.send(signers, ...ixs);
+    if (!r.ok) throw programError(r.error ?? 'unknown', r.logs);
+    return r;
+  }
+
+  /** Sends expecting failure; returns the typed error. */
+  err(signers: Keypair[], ...ixs: TransactionInstruction[]): ProgramError {
+    const r = this.send(signers, ...ixs);
+    if (r.ok) throw new Error('transaction unexpectedly succeeded');
+    return programError(r.error ?? 'unknown', r.logs);
+  }
+
+  initCommittee(params: CommitteeParams = DEFAULT_PARAMS, q = quorumFor(this.oracles.length)): TxResult {
+    return this.ok([this.authority], this.program.initCommittee(this.authority.publicKey, this.oracles.map((o) => o.publicKey), q, params));
+  }
+
+  registerTasks(): void {
+    for (const t of Object.values(TASKS)) this.ok([this.authority], this.program.registerTask(this.authority.publicKey, t.id, t.cu, [...t.inputs], [...t.outputs]));
+  }
+
+  registerModel(modelId = 7, model = DIAMOND): TxResult {
+    return this.ok([this.authority], this.program.registerModel(this.authority.publicKey, modelId, model));
+  }
+
+  /** A funded, registered, specialized compute node. */
+  node(specs: number[] = [1, 2, 3, 4], vramGb = 24): Keypair {
+    const k = Keypair.generate();
+    this.svm.airdrop(k.publicKey, 100_000_000_000n);
+    this.ok([k], this.program.registerNode(k.publicKey, vramGb));
+    if (specs.length) this.ok([k], this.program.specialize(k.publicKey, specs));
+    return k;
+  }
+
+  committee() { return decodeCommittee(this.data(this.program.committeeAddress())); }
+  nodeAccount(k: PublicKey) { return decodeNode(this.data(this.program.nodeAddress(k))); }
+  model(id = 7) { return decodeModel(this.data(this.program.modelAddress(id))); }
+  execution(id: bigint) { return decodeExecution(this.data(this.program.executionAddress(id))); }
+  lamports(k: PublicKey): bigint { return this.svm.account(k)?.lamports ?? 0n; }
+
+  private data(k: PublicKey): Uint8Array {
+    const a = this.svm.account(k);
+    if (!a) throw new Error(`no account ${k.toBase58()}`);
+    return a.data;
+  }
+
+  /** q oracles vote `node` for the task's current attempt. */
+  assign(execId: bigint, taskIndex: number, node: PublicKey, voters = this.oracles.slice(0, this.committee().q)): void {
+    const attempt = this.execution(execId).tasks[taskIndex]!.attempt;
+    for (const o of voters) this.ok([o], this.program.assignTask(o.publicKey, execId, taskIndex, attempt, node));
+  }
+}
