@@ -241,8 +241,8 @@ export class Ledger {
 
   minimumBalanceForRentExemption(len: number): bigint { return this.svm.minimumBalanceForRentExemption(BigInt(len)); }
 
-  async close(): Promise<void> {
-    await this.serial(async () => { await this.snapshot(); });
+  async close({ snapshot = true } = {}): Promise<void> {
+    await this.serial(async () => { if (snapshot) await this.snapshot(); });
     await this.db.close();
   }
 }

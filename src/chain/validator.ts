@@ -94,10 +94,11 @@ export class LocalValidator {
 
   produceSlot(): Promise<bigint> { return this.ledger.produceSlot((this.o.now ?? Date.now)()); }
 
-  async close(): Promise<void> {
+  /** Stops serving; `snapshot: false` skips the closing snapshot (what a crash leaves, for tests). */
+  async close({ snapshot = true } = {}): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.app.close();
-    await this.ledger.close();
+    await this.ledger.close({ snapshot });
   }
 }
 

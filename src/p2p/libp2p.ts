@@ -43,7 +43,15 @@ export interface P2POptions {
   /** Returns a reason to reject, or undefined to accept and forward. */
   validate: (data: Uint8Array) => string | undefined;
   onMessage: (data: Uint8Array) => void;
+  /** Further topics on the same peers (e.g. selection proofs), each with its own validation. */
+  extraTopics?: TopicHandler[];
   reconnectMs?: number;
+}
+
+export interface TopicHandler {
+  topic: string;
+  validate: (data: Uint8Array) => string | undefined;
+  onMessage: (data: Uint8Array) => void;
 }
 
 // @libp2p/crypto and @libp2p/peer-id resolve two copies of @libp2p/interface's typings here;
@@ -107,17 +115,21 @@ export class P2PNetwork {
       },
     });
     const pubsub = this.node.services.pubsub as ReturnType<ReturnType<typeof gossipsub>>;
-    pubsub.topicValidators.set(this.o.topic, (_peer, msg) => {
-      if (msg.data.length <= 8) { this.rejected++; return TopicValidatorResult.Reject; }
-      const reason = this.o.validate(msg.data.subarray(8));
-      if (reason === 'stale') return TopicValidatorResult.Ignore; // old but honest: drop without penalty
-      if (reason) { this.rejected++; return TopicValidatorResult.Reject; }
-      return TopicValidatorResult.Accept;
-    });
+    const handlers: TopicHandler[] = [{ topic: this.o.topic, validate: this.o.validate, onMessage: this.o.onMessage }, ...(this.o.extraTopics ?? [])];
+    for (const h of handlers) {
+      pubsub.topicValidators.set(h.topic, (_peer, msg) => {
+        if (msg.data.length <= 8) { this.rejected++; return TopicValidatorResult.Reject; }
+        const reason = h.validate(msg.data.subarray(8));
+        if (reason === 'stale') return TopicValidatorResult.Ignore; // old but honest: drop without penalty
+        if (reason) { this.rejected++; return TopicValidatorResult.Reject; }
+        return TopicValidatorResult.Accept;
+      });
+      pubsub.subscribe(h.topic);
+    }
     pubsub.addEventListener('message', (evt) => {
-      if (evt.detail.topic === this.o.topic && evt.detail.data.length > 8) this.o.onMessage(evt.detail.data.subarray(8));
+      const h = handlers.find((x) => x.topic === evt.detail.topic);
+      if (h && evt.detail.data.length > 8) h.onMessage(evt.detail.data.subarray(8));
     });
-    pubsub.subscribe(this.o.topic);
     this.timer = setInterval(() => { this.redial(); }, this.o.reconnectMs ?? 500);
     this.redial();
   }
@@ -164,12 +176,15 @@ export class P2PNetwork {
     }
   }
 
-  async publish(data: Uint8Array): Promise<void> {
+  publish(data: Uint8Array): Promise<void> { return this.publishTo(this.o.topic, data); }
+
+  /** Publishes on one of this network's topics (8-byte counter envelope, so equal payloads stay distinct messages). */
+  async publishTo(topic: string, data: Uint8Array): Promise<void> {
     if (!this.node) return;
     const env = new Uint8Array(8 + data.length);
     new DataView(env.buffer).setBigUint64(0, this.sendCounter++, false);
     env.set(data, 8);
-    try { await (this.node.services.pubsub as ReturnType<ReturnType<typeof gossipsub>>).publish(this.o.topic, env); } catch { /* no peers yet: rebroadcasts cover it */ }
+    try { await (this.node.services.pubsub as ReturnType<ReturnType<typeof gossipsub>>).publish(topic, env); } catch { /* no peers yet: rebroadcasts cover it */ }
   }
 
   /** Cuts and refuses connections to these peers (a partition, seen from here). */

@@ -7,15 +7,16 @@ import { toBase58 } from '../common/bytes.js';
 import type { Rng } from '../common/rng.js';
 import type { HeartbeatCandidate } from '../consensus/validity.js';
 
-export interface FeedNode { signer: Ed25519Signer; nodeId: Uint8Array; phase: number; down: Array<[number, number]> }
+export interface FeedNode { seed: Uint8Array; signer: Ed25519Signer; nodeId: Uint8Array; phase: number; down: Array<[number, number]> }
 
 export class HeartbeatFeed {
   readonly nodes: FeedNode[];
   private cache = new Map<string, HeartbeatCandidate>();
   constructor(count: number, readonly intervalMs: number, rng: Rng) {
     this.nodes = Array.from({ length: count }, () => {
-      const signer = new Ed25519Signer(rng.bytes(32));
-      return { signer, nodeId: signer.publicKey, phase: rng.int(intervalMs), down: [] };
+      const seed = rng.bytes(32);
+      const signer = new Ed25519Signer(seed);
+      return { seed, signer, nodeId: signer.publicKey, phase: rng.int(intervalMs), down: [] };
     });
   }
   isRegistered = (id: Uint8Array): boolean => this.nodes.some((n) => Buffer.compare(n.nodeId, id) === 0);

@@ -9,7 +9,7 @@ import { makeCommittee, type Committee } from '../../src/consensus/committee.js'
 import { ConsensusService, type Transport } from '../../src/consensus/service.js';
 import { LevelConsensusStore } from '../../src/consensus/store.js';
 import { decodeMessage, signMessage, type Body } from '../../src/consensus/messages.js';
-import { P2PNetwork, peerIdFromSeed } from '../../src/p2p/libp2p.js';
+import { P2PNetwork, peerIdFromSeed, type TopicHandler } from '../../src/p2p/libp2p.js';
 import { livenessRoutes, httpDecisionFetcher } from '../../src/api/liveness-routes.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { HeartbeatFeed } from '../../src/sim/heartbeat-feed.js';
@@ -19,6 +19,7 @@ import { tempDir } from './oracle.js';
 export interface TestOracle {
   index: number;
   dir: string;
+  signingSeed: Uint8Array;
   signer: Ed25519Signer;
   p2pSeed: Uint8Array;
   peerId: string;
@@ -37,9 +38,11 @@ export class TestCommittee {
   readonly oracles: TestOracle[];
   readonly feed: HeartbeatFeed;
   private cleanups: Array<() => void> = [];
+  /** Further gossip topics per oracle (e.g. selection proofs), set before start. */
+  extraTopics: (i: number) => TopicHandler[] = () => [];
   constructor(n: number, epochMs = 400, computeNodes = 5) {
     const now = Date.now();
-    const members = Array.from({ length: n }, (_, i) => ({ i, signer: new Ed25519Signer(randomBytes(32)), p2pSeed: new Uint8Array(randomBytes(32)) }));
+    const members = Array.from({ length: n }, (_, i) => { const signingSeed = new Uint8Array(randomBytes(32)); return { i, signingSeed, signer: new Ed25519Signer(signingSeed), p2pSeed: new Uint8Array(randomBytes(32)) }; });
     this.committee = makeCommittee(members.map((m) => ({ name: `oracle-${m.i}`, signingKey: m.signer.publicKey, vrfKey: publicKeyFromSecret(randomBytes(32)), multiaddrs: [] })), {
       epochMs, genesisMs: now - (now % epochMs), proposeTimeoutMs: 300, prevoteTimeoutMs: 150, precommitTimeoutMs: 150, timeoutDeltaMs: 100, maxSkewMs: 2000,
       liveness: { intervalMs: epochMs, missedForOffline: 3, graceMs: Math.floor(epochMs / 2) },
@@ -48,7 +51,7 @@ export class TestCommittee {
     this.oracles = members.map((m) => {
       const { dir, cleanup } = tempDir('splitup-consensus-');
       this.cleanups.push(cleanup);
-      return { index: m.i, dir, signer: m.signer, p2pSeed: m.p2pSeed, peerId: '', seen: [] };
+      return { index: m.i, dir, signingSeed: m.signingSeed, signer: m.signer, p2pSeed: m.p2pSeed, peerId: '', seen: [] };
     });
   }
 
@@ -75,6 +78,7 @@ export class TestCommittee {
       seed: o.p2pSeed, listen: ['/ip4/127.0.0.1/tcp/0'], topic: `splitup/consensus/v1/${Buffer.from(this.committee.id).toString('hex')}`, peers: [],
       validate: (d) => service.precheck(d),
       onMessage: (d) => { o.seen.push(d); service.receiveValidated(d); },
+      extraTopics: this.extraTopics(i),
     });
     await o.p2p.start();
     const transport: Transport = o.equivocate

@@ -1,0 +1,105 @@
+// The SplitUp chain over standard Solana JSON-RPC (@solana/web3.js Connection): reads
+// program state (the source of truth) and sends transactions with confirmation by polling,
+// retrying on expired block hashes. One RPC URL switches between the local validator and a
+// real cluster.
+import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, type TransactionInstruction } from '@solana/web3.js';
+import { ACCOUNT_SIZE, decodeCommittee, decodeExecution, decodeNode, ExecStatus, TAGS, type Committee, type ExecutionAccount, type NodeAccount } from './layout.js';
+import { programError, ProgramError } from './errors.js';
+import { SplitUpProgram } from './program.js';
+import { toBase58 as bs58 } from '../common/bytes.js';
+
+export interface SendOptions {
+  /** Attempts with a fresh block hash when one expires or the send fails transiently. */
+  attempts?: number;
+  /** How long to wait for a signature status per attempt. */
+  confirmTimeoutMs?: number;
+  pollMs?: number;
+}
+
+const tagBytes = (tag: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(tag); return b; };
+
+export class ChainClient {
+  readonly connection: Connection;
+  readonly program: SplitUpProgram;
+
+  constructor(readonly rpcUrl: string, programId: PublicKey) {
+    this.connection = new Connection(rpcUrl, { commitment: 'confirmed', disableRetryOnRateLimit: true });
+    this.program = new SplitUpProgram(programId);
+  }
+
+  async slot(): Promise<bigint> { return BigInt(await this.connection.getSlot('confirmed')); }
+  async blockTime(slot: bigint): Promise<number | null> { return this.connection.getBlockTime(Number(slot)).catch(() => null); }
+
+  async committee(): Promise<Committee | null> {
+    const a = await this.connection.getAccountInfo(this.program.committeeAddress());
+    return a ? decodeCommittee(a.data) : null;
+  }
+
+  async node(key: PublicKey): Promise<NodeAccount | null> {
+    const a = await this.connection.getAccountInfo(this.program.nodeAddress(key));
+    return a ? decodeNode(a.data) : null;
+  }
+
+  async execution(id: bigint): Promise<ExecutionAccount | null> {
+    const a = await this.connection.getAccountInfo(this.program.executionAddress(id));
+    return a ? decodeExecution(a.data) : null;
+  }
+
+  private async ofKind(size: number, tag: number, extra: Array<{ memcmp: { offset: number; bytes: string } }> = []) {
+    return this.connection.getProgramAccounts(this.program.programId, {
+      filters: [{ dataSize: size }, { memcmp: { offset: 0, bytes: bs58(tagBytes(tag)) } }, ...extra],
+    });
+  }
+
+  async nodes(): Promise<NodeAccount[]> { return (await this.ofKind(ACCOUNT_SIZE.node, TAGS.node)).map((a) => decodeNode(a.account.data)); }
+
+  /** Executions still running (status byte at offset 21). */
+  async runningExecutions(): Promise<ExecutionAccount[]> {
+    const list = await this.ofKind(ACCOUNT_SIZE.execution, TAGS.execution, [{ memcmp: { offset: 21, bytes: bs58(Buffer.from([ExecStatus.Running])) } }]);
+    return list.map((a) => decodeExecution(a.account.data));
+  }
+
+  /**
+   * Signs with `signers` (the first pays), sends with preflight and waits for the signature's
+   * status. Program failures throw a typed ProgramError; expired block hashes are retried.
+   */
+  async send(signers: Keypair[], ixs: TransactionInstruction[], o: SendOptions = {}): Promise<string> {
+    const attempts = o.attempts ?? 4, confirmMs = o.confirmTimeoutMs ?? 15_000, pollMs = o.pollMs ?? 100;
+    let last: unknown;
+    for (let i = 0; i < attempts; i++) {
+      const { blockhash, lastValidBlockHeight } = await this.connection.getLatestBlockhash('confirmed');
+      const tx = new Transaction({ blockhash, lastValidBlockHeight, feePayer: signers[0]!.publicKey }).add(...ixs);
+      tx.sign(...signers);
+      let sig: string;
+      try {
+        sig = await this.connection.sendRawTransaction(tx.serialize(), { preflightCommitment: 'confirmed' });
+      } catch (e) {
+        const pe = asProgramError(e);
+        if (pe && pe.errorName !== 'RuntimeError') throw pe;
+        last = e;
+        if (/BlockhashNotFound|Blockhash not found|AlreadyProcessed/.test(String(e))) continue;
+        throw pe ?? e;
+      }
+      const deadline = Date.now() + confirmMs;
+      while (Date.now() < deadline) {
+        const st = (await this.connection.getSignatureStatuses([sig])).value[0];
+        if (st?.err) throw programError(JSON.stringify(st.err));
+        if (st) return sig;
+        if ((await this.connection.getBlockHeight('confirmed')) > lastValidBlockHeight) break;
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+      last = new Error(`transaction ${sig} not confirmed`);
+    }
+    throw last instanceof Error ? last : new Error(String(last));
+  }
+}
+
+/** A send failure as a typed ProgramError when the program (or runtime) rejected it. */
+export function asProgramError(e: unknown): ProgramError | null {
+  if (e instanceof ProgramError) return e;
+  if (e instanceof SendTransactionError || (e instanceof Error && /simulation failed/i.test(e.message))) {
+    const logs = (e as { logs?: string[] }).logs ?? [];
+    return programError((e as Error).message, logs);
+  }
+  return null;
+}

@@ -1,0 +1,245 @@
+// The oracle's chain loop. Each tick reads program state (the source of truth; nothing
+// depends on events) and, for every task awaiting assignment:
+//   1. binds the request to the liveness table committed for the last complete round
+//      before the block that named its seed (waits while that round is not committed);
+//   2. if this oracle is the request's prover (or the k-th fallback after k proof
+//      timeouts), proves the selection with its ECVRF key and publishes the proof;
+//   3. verifies a published proof against the prover's VRF key, re-derives the selected
+//      node, and votes assignTask for it — the vote written to disk (fsync) before it is
+//      sent, so no restart ever makes this oracle vote a different node for the same
+//      (execution, task, attempt).
+// It also calls timeout and settle when they are due (permissionless; the designated
+// oracle first, the others after a grace period).
+// Time comes from the injected clock; chain, tables, proofs and vote storage are injected.
+import { Keypair, PublicKey } from '@solana/web3.js';
+import type { Clock } from '../common/clock.js';
+import { bytesEqual, compareBytes, toBase58, toHex } from '../common/bytes.js';
+import type { Committee as ConsensusCommittee } from '../consensus/committee.js';
+import type { TableEntry } from '../liveness/table.js';
+import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage } from '../vrf/proof-message.js';
+import { eligibleSet, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
+import { asProgramError, type ChainClient } from './client.js';
+import { Phase, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
+
+export interface CommittedTable { round: bigint; hash: Uint8Array; entries: TableEntry[] }
+
+export interface VoteStore {
+  /** The node this oracle voted (or is about to vote) for a request key, if any. */
+  get(key: string): Promise<Uint8Array | null>;
+  /** Durably records the vote (fsync) before it is sent. */
+  put(key: string, node: Uint8Array): Promise<void>;
+}
+
+export interface ChainLoopOptions {
+  chain: ChainClient;
+  committee: ConsensusCommittee;
+  me: number;
+  /** The oracle's signing key as a Solana keypair (its committee address). */
+  signer: Keypair;
+  vrfSecret: Uint8Array;
+  table: (round: bigint) => Promise<CommittedTable | null>;
+  publishProof: (bytes: Uint8Array) => Promise<void>;
+  votes: VoteStore;
+  clock: Clock;
+  pollMs?: number;
+  /** After this long without a proof the next oracle in order proves. */
+  proofTimeoutMs?: number;
+  /** Slots the non-designated oracles wait before calling a due timeout or settle. */
+  graceSlots?: number;
+  log?: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
+  onEvent?: (e: LoopEvent) => void;
+}
+
+export type LoopEvent =
+  | { kind: 'proved'; key: string; selected: string | null }
+  | { kind: 'voted'; key: string; node: string; signature: string }
+  | { kind: 'no-eligible'; key: string }
+  | { kind: 'rejected-proof'; key: string; reason: string }
+  | { kind: 'timeout' | 'settle'; key: string; signature: string };
+
+interface Pending { firstSeen: number; proved: Set<number> }
+
+/** Round bound to a request: the last round complete before the block time (ms). */
+export function roundForBlockTime(c: ConsensusCommittee, blockTimeMs: number): bigint | null {
+  const r = Math.floor((blockTimeMs - c.params.genesisMs) / c.params.epochMs) - 1;
+  return r >= 0 ? BigInt(r) : null;
+}
+
+export const requestKey = (execId: bigint, taskIndex: number, attempt: number): string => `${execId}/${taskIndex}/${attempt}`;
+
+export class ChainLoop {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly pending = new Map<string, Pending>();
+  /** proofs received, by `${execId}/${taskId}/${attempt}` */
+  private readonly proofs = new Map<string, SelectionProofMessage[]>();
+  private readonly blockTimes = new Map<bigint, number>();
+  private readonly inFlight = new Set<string>();
+
+  constructor(readonly o: ChainLoopOptions) {}
+
+  start(): void {
+    const every = this.o.pollMs ?? 250;
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick().catch((e) => this.o.log?.warn({ err: String(e) }, 'chain loop tick failed')).finally(() => {
+        if (!this.stopped) this.timer = setTimeout(loop, every);
+      });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** A selection proof from gossip (or this oracle). Kept until its request is handled. */
+  receiveProof(bytes: Uint8Array): string | undefined {
+    let m: SelectionProofMessage;
+    try { m = decodeSelectionProof(bytes); } catch (e) { return (e as Error).message; }
+    if (m.proverIndex >= this.o.committee.n) return 'prover index outside the committee';
+    const key = `${m.request.executionId}/${m.request.taskId}/${m.request.attempt}`;
+    const list = this.proofs.get(key) ?? [];
+    if (!list.some((p) => p.proverIndex === m.proverIndex && bytesEqual(p.proof, m.proof))) list.push(m);
+    if (list.length > this.o.committee.n * 2) list.shift(); // bounded: a spammer cannot grow it
+    this.proofs.set(key, list);
+    return undefined;
+  }
+
+  private async blockTimeMs(slot: bigint): Promise<number | null> {
+    const cached = this.blockTimes.get(slot);
+    if (cached !== undefined) return cached;
+    const t = await this.o.chain.blockTime(slot);
+    if (t === null) return null;
+    this.blockTimes.set(slot, t * 1000);
+    if (this.blockTimes.size > 4096) this.blockTimes.delete(this.blockTimes.keys().next().value!);
+    return t * 1000;
+  }
+
+  /** One pass over chain state. */
+  async tick(): Promise<void> {
+    const [slot, executions, nodes] = await Promise.all([this.o.chain.slot(), this.o.chain.runningExecutions(), this.o.chain.nodes()]);
+    const open = new Set<string>();
+    for (const e of executions) {
+      for (let i = 0; i < e.tasks.length; i++) {
+        const ts = e.tasks[i]!;
+        const key = requestKey(e.execId, i, ts.attempt);
+        if (ts.phase === Phase.Ready || ts.phase === Phase.VerifyReady) {
+          open.add(key);
+          await this.handleRequest(e, i, nodes, key).catch((err) => this.o.log?.warn({ key, err: String(err) }, 'selection failed; retrying next tick'));
+        } else if ((ts.phase === Phase.Assigned || ts.phase === Phase.Verifying) && slot > ts.deadlineSlot + this.grace(e, i, slot)) {
+          await this.permissionless('timeout', key, () => this.o.chain.program.timeout(e.execId, i, ts.assigned!));
+        } else if (ts.phase === Phase.Completed && slot > ts.settleSlot + 1n + this.grace(e, i, slot)) {
+          await this.permissionless('settle', key, () => this.o.chain.program.settle(e.execId, i, { asserter: ts.asserter!, requester: e.requester, modelId: e.modelId }));
+        }
+      }
+    }
+    for (const k of this.pending.keys()) if (!open.has(k)) this.pending.delete(k);
+  }
+
+  /** 0 for the designated oracle ((execId + task) mod n), graceSlots for the others. */
+  private grace(e: ExecutionAccount, i: number, _slot: bigint): bigint {
+    return Number((e.execId + BigInt(i)) % BigInt(this.o.committee.n)) === this.o.me ? 0n : BigInt(this.o.graceSlots ?? 4);
+  }
+
+  private async permissionless(kind: 'timeout' | 'settle', key: string, ix: () => ReturnType<ChainClient['program']['settle']>): Promise<void> {
+    const flight = `${kind}/${key}`;
+    if (this.inFlight.has(flight)) return;
+    this.inFlight.add(flight);
+    try {
+      const signature = await this.o.chain.send([this.o.signer], [ix()]);
+      this.o.onEvent?.({ kind, key, signature });
+    } catch (e) {
+      const pe = asProgramError(e);
+      // another oracle got there first, or the state moved on: nothing to do
+      if (!pe || !['NotSettleable', 'TaskNotReady', 'NotExpired', 'SlotHashUnavailable'].includes(pe.errorName)) this.o.log?.warn({ key, err: String(e) }, `${kind} failed`);
+    } finally {
+      this.inFlight.delete(flight);
+    }
+  }
+
+  private async handleRequest(e: ExecutionAccount, i: number, nodes: NodeAccount[], key: string): Promise<void> {
+    const ts = e.tasks[i]!;
+    const c = this.o.committee;
+    if (ts.voteMask & (1 << this.o.me)) return; // this oracle's vote is on chain
+    const persisted = await this.o.votes.get(key);
+    if (persisted) return this.sendVote(e, i, key, persisted); // decided before a restart: same vote, never another
+
+    const blockTime = await this.blockTimeMs(ts.readySlot);
+    if (blockTime === null) return;
+    const round = roundForBlockTime(c, blockTime);
+    if (round === null) return;
+    const table = await this.o.table(round);
+    if (!table) return; // not committed yet: wait
+    const req: SelectionRequest = { executionId: e.execId, taskId: e.taskIds[i]!, attempt: ts.attempt, seed: ts.seed, exclude: ts.excluded.map((k) => k.toBytes()).sort(compareBytes) };
+    const candidates = nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active, specializations: n.specializations }));
+    const eligible = eligibleSet(candidates, table.entries, req.taskId, req.exclude);
+
+    const now = this.o.clock.now();
+    const p = this.pending.get(key) ?? { firstSeen: now, proved: new Set<number>() };
+    this.pending.set(key, p);
+    const maxK = Math.min(c.n - 1, Math.floor((now - p.firstSeen) / (this.o.proofTimeoutMs ?? 3000)));
+    for (let k = 0; k <= maxK; k++) {
+      if (proverIndex(req, c.n, k) !== this.o.me || p.proved.has(k)) continue;
+      p.proved.add(k);
+      const { proof, outcome } = proveSelection(c.params.suite, this.o.vrfSecret, req, table.hash, eligible);
+      const msg: SelectionProofMessage = { suite: c.params.suite, request: req, roundId: round, tableHash: table.hash, proverIndex: this.o.me, proof, selected: outcome.kind === 'selected' ? outcome.node : null };
+      const bytes = encodeSelectionProof(msg);
+      this.receiveProof(bytes);
+      await this.o.publishProof(bytes);
+      this.o.onEvent?.({ kind: 'proved', key, selected: outcome.kind === 'selected' ? toBase58(outcome.node) : null });
+      break;
+    }
+
+    // the valid proof of the earliest prover in fallback order decides
+    const allowed = new Map<number, number>(); // prover index → fallback rank
+    for (let k = maxK + 1; k >= 0; k--) allowed.set(proverIndex(req, c.n, Math.min(k, c.n - 1)), Math.min(k, c.n - 1));
+    const candidatesProofs = (this.proofs.get(`${req.executionId}/${req.taskId}/${req.attempt}`) ?? [])
+      .filter((m) => allowed.has(m.proverIndex))
+      .sort((a, b) => allowed.get(a.proverIndex)! - allowed.get(b.proverIndex)!);
+    for (const m of candidatesProofs) {
+      const reason = this.checkBinding(m, req, round, table);
+      const check = reason ? null : verifySelection(c.params.suite, c.members[m.proverIndex]!.vrfKey, req, table.hash, eligible, m.proof, m.selected);
+      if (!check || !check.ok) {
+        this.o.onEvent?.({ kind: 'rejected-proof', key, reason: reason ?? (check && !check.ok ? check.message : 'invalid') });
+        continue;
+      }
+      if (check.outcome.kind === 'no-eligible-node') {
+        this.o.onEvent?.({ kind: 'no-eligible', key });
+        this.o.log?.warn({ key, round: round.toString() }, 'no eligible node for this request; reported, not guessed');
+        return;
+      }
+      const node = check.outcome.node;
+      await this.o.votes.put(key, node);
+      return this.sendVote(e, i, key, node);
+    }
+  }
+
+  private checkBinding(m: SelectionProofMessage, req: SelectionRequest, round: bigint, table: CommittedTable): string | undefined {
+    if (m.suite !== this.o.committee.params.suite) return 'suite differs from the committee';
+    if (m.roundId !== round || !bytesEqual(m.tableHash, table.hash)) return `bound to round ${m.roundId}, expected ${round} (${toHex(table.hash).slice(0, 12)})`;
+    if (!bytesEqual(m.request.seed, req.seed)) return 'seed differs from the chain';
+    if (m.request.exclude.length !== req.exclude.length || m.request.exclude.some((x, j) => !bytesEqual(x, req.exclude[j]!))) return 'exclusions differ from the chain';
+    return undefined;
+  }
+
+  private async sendVote(e: ExecutionAccount, i: number, key: string, node: Uint8Array): Promise<void> {
+    const flight = `vote/${key}`;
+    if (this.inFlight.has(flight)) return;
+    this.inFlight.add(flight);
+    try {
+      const ts = e.tasks[i]!;
+      const signature = await this.o.chain.send([this.o.signer], [this.o.chain.program.assignTask(this.o.signer.publicKey, e.execId, i, ts.attempt, new PublicKey(node))]);
+      this.o.onEvent?.({ kind: 'voted', key, node: toBase58(node), signature });
+    } catch (err) {
+      const pe = asProgramError(err);
+      if (pe && ['DoubleVote', 'AlreadyAssigned', 'TaskNotReady', 'WrongAttempt'].includes(pe.errorName)) return; // recorded already, or moved on
+      this.o.log?.warn({ key, err: String(err) }, 'assignTask failed; retrying next tick');
+    } finally {
+      this.inFlight.delete(flight);
+    }
+  }
+}
