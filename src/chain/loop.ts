@@ -57,7 +57,7 @@ export type LoopEvent =
   | { kind: 'rejected-proof'; key: string; reason: string }
   | { kind: 'timeout' | 'settle'; key: string; signature: string };
 
-interface Pending { firstSeen: number; proved: Set<number> }
+interface Pending { firstSeen: number; proved: Map<number, { bytes: Uint8Array; at: number }> }
 
 /** Round bound to a request: the last round complete before the block time (ms). */
 export function roundForBlockTime(c: ConsensusCommittee, blockTimeMs: number): bigint | null {
@@ -179,24 +179,32 @@ export class ChainLoop {
     const eligible = eligibleSet(candidates, table.entries, req.taskId, req.exclude);
 
     const now = this.o.clock.now();
-    const p = this.pending.get(key) ?? { firstSeen: now, proved: new Set<number>() };
+    const p = this.pending.get(key) ?? { firstSeen: now, proved: new Map() };
     this.pending.set(key, p);
-    const maxK = Math.min(c.n - 1, Math.floor((now - p.firstSeen) / (this.o.proofTimeoutMs ?? 3000)));
+    const timeoutMs = this.o.proofTimeoutMs ?? 3000;
+    const maxK = Math.min(c.n - 1, Math.floor((now - p.firstSeen) / timeoutMs));
     for (let k = 0; k <= maxK; k++) {
-      if (proverIndex(req, c.n, k) !== this.o.me || p.proved.has(k)) continue;
-      p.proved.add(k);
+      if (proverIndex(req, c.n, k) !== this.o.me) continue;
+      const done = p.proved.get(k);
+      if (done) {
+        // gossip does not replay: re-publish while the request is open, for oracles that (re)joined late
+        if (now - done.at >= timeoutMs) { done.at = now; await this.o.publishProof(done.bytes); }
+        break;
+      }
       const { proof, outcome } = proveSelection(c.params.suite, this.o.vrfSecret, req, table.hash, eligible);
       const msg: SelectionProofMessage = { suite: c.params.suite, request: req, roundId: round, tableHash: table.hash, proverIndex: this.o.me, proof, selected: outcome.kind === 'selected' ? outcome.node : null };
       const bytes = encodeSelectionProof(msg);
+      p.proved.set(k, { bytes, at: now });
       this.receiveProof(bytes);
       await this.o.publishProof(bytes);
       this.o.onEvent?.({ kind: 'proved', key, selected: outcome.kind === 'selected' ? toBase58(outcome.node) : null });
       break;
     }
 
-    // the valid proof of the earliest prover in fallback order decides
+    // the valid proof of the earliest prover in fallback order decides; the next fallback's
+    // proof is accepted one period early (clocks of oracles differ)
     const allowed = new Map<number, number>(); // prover index → fallback rank
-    for (let k = maxK + 1; k >= 0; k--) allowed.set(proverIndex(req, c.n, Math.min(k, c.n - 1)), Math.min(k, c.n - 1));
+    for (let k = 0; k <= Math.min(maxK + 1, c.n - 1); k++) allowed.set(proverIndex(req, c.n, k), k);
     const candidatesProofs = (this.proofs.get(`${req.executionId}/${req.taskId}/${req.attempt}`) ?? [])
       .filter((m) => allowed.has(m.proverIndex))
       .sort((a, b) => allowed.get(a.proverIndex)! - allowed.get(b.proverIndex)!);

@@ -38,12 +38,15 @@ export class TestCommittee {
   readonly oracles: TestOracle[];
   readonly feed: HeartbeatFeed;
   private cleanups: Array<() => void> = [];
+  /** ECVRF secret keys, by oracle index. */
+  readonly vrfSecrets: Uint8Array[];
   /** Further gossip topics per oracle (e.g. selection proofs), set before start. */
   extraTopics: (i: number) => TopicHandler[] = () => [];
   constructor(n: number, epochMs = 400, computeNodes = 5) {
     const now = Date.now();
     const members = Array.from({ length: n }, (_, i) => { const signingSeed = new Uint8Array(randomBytes(32)); return { i, signingSeed, signer: new Ed25519Signer(signingSeed), p2pSeed: new Uint8Array(randomBytes(32)) }; });
-    this.committee = makeCommittee(members.map((m) => ({ name: `oracle-${m.i}`, signingKey: m.signer.publicKey, vrfKey: publicKeyFromSecret(randomBytes(32)), multiaddrs: [] })), {
+    this.vrfSecrets = members.map(() => new Uint8Array(randomBytes(32)));
+    this.committee = makeCommittee(members.map((m) => ({ name: `oracle-${m.i}`, signingKey: m.signer.publicKey, vrfKey: publicKeyFromSecret(this.vrfSecrets[m.i]!), multiaddrs: [] })), {
       epochMs, genesisMs: now - (now % epochMs), proposeTimeoutMs: 300, prevoteTimeoutMs: 150, precommitTimeoutMs: 150, timeoutDeltaMs: 100, maxSkewMs: 2000,
       liveness: { intervalMs: epochMs, missedForOffline: 3, graceMs: Math.floor(epochMs / 2) },
     });

@@ -1,0 +1,82 @@
+// A committee over real libp2p (TestCommittee) plus the local validator and one chain
+// loop per oracle, with selection proofs on their own gossip topic.
+import { Keypair, PublicKey } from '@solana/web3.js';
+import { SystemClock } from '../../src/common/clock.js';
+import { ChainClient } from '../../src/chain/client.js';
+import { ChainLoop, type LoopEvent, type VoteStore } from '../../src/chain/loop.js';
+import { LevelVoteStore } from '../../src/chain/vote-store.js';
+import { LocalValidator } from '../../src/chain/validator.js';
+import { airdrop, bootstrapChain } from '../../src/chain/bootstrap.js';
+import { loadProgramBinary } from '../../src/chain/program.js';
+import { decodeSelectionProof } from '../../src/vrf/proof-message.js';
+import { TestCommittee } from './committee.js';
+import { tempDir } from './oracle.js';
+
+export const PROGRAM_ID = new PublicKey('SpLitUp111111111111111111111111111111111111');
+export const vrfSecretOf = (tc: TestCommittee, i: number): Uint8Array => tc.vrfSecrets[i]!;
+
+export class ChainCommittee {
+  readonly tc: TestCommittee;
+  validator!: LocalValidator;
+  chain!: ChainClient;
+  readonly loops: Array<ChainLoop | null>;
+  readonly events: Array<LoopEvent & { oracle: number }> = [];
+  readonly proofsSeen: Uint8Array[] = [];
+  readonly nodeKeys: Keypair[];
+  private cleanup: () => void = () => {};
+  readonly proofTopic: string;
+
+  constructor(n: number, computeNodes = 5) {
+    this.tc = new TestCommittee(n, 400, computeNodes);
+    this.loops = Array.from({ length: n }, () => null);
+    this.nodeKeys = this.tc.feed.nodes.map((x) => Keypair.fromSeed(x.seed));
+    this.proofTopic = `splitup/selection-proof/v1/${Buffer.from(this.tc.committee.id).toString('hex')}`;
+    this.tc.extraTopics = (i) => [{
+      topic: this.proofTopic,
+      validate: (d) => { try { decodeSelectionProof(d); return undefined; } catch (e) { return (e as Error).message; } },
+      onMessage: (d) => { this.proofsSeen.push(d); this.loops[i]?.receiveProof(d); },
+    }];
+  }
+
+  oracleKeypair(i: number): Keypair { return Keypair.fromSeed(this.tc.oracles[i]!.signingSeed); }
+
+  async start(): Promise<void> {
+    const { dir, cleanup } = tempDir('splitup-chain-');
+    this.cleanup = cleanup;
+    this.validator = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 100 });
+    this.chain = new ChainClient(this.validator.url, PROGRAM_ID);
+    const oracles = this.tc.oracles.map((_, i) => this.oracleKeypair(i));
+    await bootstrapChain(this.chain, { oracles: oracles.map((o) => o.publicKey), nodes: this.nodeKeys.map((keypair) => ({ keypair })) });
+    for (const o of oracles) await airdrop(this.chain, o.publicKey, 10_000_000_000n);
+    await this.tc.startAll();
+  }
+
+  startLoop(i: number, votes?: VoteStore): ChainLoop {
+    const o = this.tc.oracles[i]!;
+    const loop = new ChainLoop({
+      chain: this.chain, committee: this.tc.committee, me: i, signer: this.oracleKeypair(i), vrfSecret: vrfSecretOf(this.tc, i),
+      table: async (round) => {
+        const c = await o.service?.getCommitted(round);
+        return c ? { round, hash: c.committed.hash, entries: c.committed.entries } : null;
+      },
+      publishProof: async (d) => { await o.p2p?.publishTo(this.proofTopic, d); },
+      votes: votes ?? new LevelVoteStore(o.db!), clock: SystemClock, pollMs: 100, proofTimeoutMs: 1500,
+      onEvent: (e) => this.events.push({ ...e, oracle: i }),
+    });
+    this.loops[i] = loop;
+    loop.start();
+    return loop;
+  }
+
+  async stopLoop(i: number): Promise<void> {
+    await this.loops[i]?.stop();
+    this.loops[i] = null;
+  }
+
+  async close(): Promise<void> {
+    for (let i = 0; i < this.loops.length; i++) await this.stopLoop(i);
+    await this.tc.close();
+    await this.validator?.close();
+    this.cleanup();
+  }
+}
