@@ -30,6 +30,12 @@ export interface OracleConfig {
   committeeFile?: string;
   /** libp2p listen addresses; default: this oracle's multiaddrs in the committee file. */
   p2p: { listen?: string[] };
+  /**
+   * The chain: Solana JSON-RPC URL (the local validator or a real cluster) and the SplitUp
+   * program id. With it (and a committee) the oracle reads the node registry from the chain
+   * and runs the chain loop (selection proofs, assignTask votes, timeouts, settlements).
+   */
+  chain?: { rpcUrl: string; programId: string; pollMs: number; proofTimeoutMs: number; registryRefreshMs: number };
 }
 
 export const DEFAULT_HEARTBEAT: OracleConfig['heartbeat'] = {
@@ -64,6 +70,13 @@ const schema = {
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } } },
     committeeFile: { type: 'string', minLength: 1 },
     p2p: { type: 'object', additionalProperties: false, properties: { listen: { type: 'array', items: { type: 'string', pattern: '^/' } } } },
+    chain: {
+      type: 'object', additionalProperties: false, required: ['rpcUrl', 'programId'],
+      properties: {
+        rpcUrl: { type: 'string', pattern: '^https?://' }, programId: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{32,44}$' },
+        pollMs: int(10), proofTimeoutMs: int(100), registryRefreshMs: int(100),
+      },
+    },
   },
 };
 
@@ -86,6 +99,8 @@ export const ENV_OVERRIDES: Record<string, (c: Record<string, any>, v: string) =
   SPLITUP_HEARTBEAT_INTERVAL_MS: (c, v) => { (c.heartbeat ??= {}).intervalMs = Number(v); },
   SPLITUP_COMMITTEE_FILE: (c, v) => { c.committeeFile = v; },
   SPLITUP_P2P_LISTEN: (c, v) => { (c.p2p ??= {}).listen = v.split(',').map((x) => x.trim()).filter(Boolean); },
+  SPLITUP_RPC_URL: (c, v) => { (c.chain ??= {}).rpcUrl = v; },
+  SPLITUP_PROGRAM_ID: (c, v) => { (c.chain ??= {}).programId = v; },
 };
 
 export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv = {}): OracleConfig {
@@ -112,6 +127,7 @@ export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.Process
     log: { level: c.log?.level ?? 'info' },
     ...(c.committeeFile ? { committeeFile: resolve(baseDir, c.committeeFile) } : {}),
     p2p: { ...(c.p2p?.listen ? { listen: c.p2p.listen } : {}) },
+    ...(c.chain ? { chain: { rpcUrl: c.chain.rpcUrl, programId: c.chain.programId, pollMs: c.chain.pollMs ?? 250, proofTimeoutMs: c.chain.proofTimeoutMs ?? 3000, registryRefreshMs: c.chain.registryRefreshMs ?? 2000 } } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 // Assembles one oracle process: store, registry, liveness tracker, signature
 // workers, the HTTP API and — when a committee file is configured — the BFT
-// liveness consensus over libp2p gossipsub. The chain loop plugs in here.
+// liveness consensus over libp2p gossipsub, and — when the chain is configured — the
+// chain-backed node registry and the chain loop (selection proofs on their own gossip topic).
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,13 @@ import { VerifyPool } from '../liveness/verify-pool.js';
 import { checkHeartbeatSignature } from '../liveness/verify.js';
 import { P2PNetwork, peerIdFromSeed } from '../p2p/libp2p.js';
 import { FileRegistry } from '../registry/file-registry.js';
+import { ChainRegistry } from '../registry/chain-registry.js';
+import type { ManagedRegistry } from '../registry/registry.js';
+import { ChainClient } from '../chain/client.js';
+import { ChainLoop, type LoopEvent } from '../chain/loop.js';
+import { LevelVoteStore } from '../chain/vote-store.js';
+import { decodeSelectionProof } from '../vrf/proof-message.js';
+import { Keypair, PublicKey } from '@solana/web3.js';
 import { openDb, type Db } from '../store/db.js';
 import { ConfigError, type OracleConfig } from './config.js';
 import { readOracleKeys, type OracleKeys } from './keys.js';
@@ -31,7 +39,7 @@ export interface OracleDeps {
   plugins?: FastifyPluginAsync[];
 }
 
-export interface ConsensusParts { committee: Committee; me: number; service: ConsensusService; p2p: P2PNetwork }
+export interface ConsensusParts { committee: Committee; me: number; service: ConsensusService; p2p: P2PNetwork; chainLoop: ChainLoop | null }
 
 export class Oracle {
   private closing: Promise<void> | null = null;
@@ -39,7 +47,7 @@ export class Oracle {
     readonly config: OracleConfig,
     readonly keys: OracleKeys,
     readonly db: Db,
-    readonly registry: FileRegistry,
+    readonly registry: ManagedRegistry,
     readonly tracker: LivenessTracker,
     readonly metrics: OracleMetrics,
     readonly app: FastifyInstance,
@@ -65,8 +73,17 @@ export class Oracle {
     try {
       const metrics = new OracleMetrics();
       let app: FastifyInstance | undefined;
-      const registry = new FileRegistry(config.registryFile, (e) => app?.log.error({ err: e }, 'registry reload failed; keeping the previous registry'));
-      registry.watch();
+      const chain = config.chain ? new ChainClient(config.chain.rpcUrl, new PublicKey(config.chain.programId)) : null;
+      let registry: ManagedRegistry;
+      if (chain) {
+        const r = new ChainRegistry(chain, (e) => app?.log.warn({ err: String(e) }, 'chain registry refresh failed; keeping the previous snapshot'));
+        await r.watch(config.chain!.registryRefreshMs).catch((e) => { throw new ConfigError([`chain at ${config.chain!.rpcUrl} is unreachable or has no SplitUp program ${config.chain!.programId}: ${String(e)}`]); });
+        registry = r;
+      } else {
+        const r = new FileRegistry(config.registryFile, (e) => app?.log.error({ err: e }, 'registry reload failed; keeping the previous registry'));
+        r.watch();
+        registry = r;
+      }
       const hb = config.heartbeat;
       pool = hb.verifyWorkers > 0 ? new VerifyPool(hb.verifyWorkers) : null;
       // with a committee, liveness is judged by the committee's timing so candidate tables validate everywhere
@@ -102,7 +119,14 @@ export class Oracle {
       if (committee && service) {
         const svc = service;
         const member = committee.members[me]!;
+        const proofTopic = `splitup/selection-proof/v1/${Buffer.from(committee.id).toString('hex')}`;
+        let chainLoop: ChainLoop | null = null;
         p2p = new P2PNetwork({
+          extraTopics: chain ? [{
+            topic: proofTopic,
+            validate: (d) => { try { decodeSelectionProof(d); return undefined; } catch (e) { return (e as Error).message; } },
+            onMessage: (d) => { chainLoop?.receiveProof(d); },
+          }] : [],
           seed: keys.libp2pSeed,
           listen: config.p2p.listen ?? (member.multiaddrs.length ? member.multiaddrs : ['/ip4/127.0.0.1/tcp/0']),
           topic: `splitup/consensus/v1/${Buffer.from(committee.id).toString('hex')}`,
@@ -119,7 +143,19 @@ export class Oracle {
           app!.log.info({ round: e.committed.round.toString(), tableHash: Buffer.from(e.committed.hash).toString('hex').slice(0, 16), online: e.committed.entries.filter((x) => x.status === 'online').length }, 'round committed');
         });
         await svc.start(p2p);
-        parts = { committee, me, service: svc, p2p };
+        if (chain) {
+          const net = p2p;
+          chainLoop = new ChainLoop({
+            chain, committee, me, signer: Keypair.fromSeed(keys.signingSeed), vrfSecret: keys.vrfSecretKey, clock,
+            table: async (round) => { const c = await svc.getCommitted(round); return c ? { round, hash: c.committed.hash, entries: c.committed.entries } : null; },
+            publishProof: (d) => net.publishTo(proofTopic, d),
+            votes: new LevelVoteStore(db), pollMs: config.chain!.pollMs, proofTimeoutMs: config.chain!.proofTimeoutMs,
+            log: { info: (o, m) => app!.log.info(o, m), warn: (o, m) => app!.log.warn(o, m) },
+            onEvent: (e: LoopEvent) => { metrics.chainActions.inc({ kind: e.kind }); app!.log.info(e, `chain: ${e.kind}`); },
+          });
+          chainLoop.start();
+        }
+        parts = { committee, me, service: svc, p2p, chainLoop };
       }
       app.log.info({ oracle: toBase58(keys.signingPublicKey), url: Oracle.urlOf(app), nodes: registry.list().length, committee: committee ? { member: me, n: committee.n, q: committee.q, peerId } : null }, 'oracle started');
       return new Oracle(config, keys, db, registry, tracker, metrics, app, pool, parts);
@@ -143,6 +179,7 @@ export class Oracle {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.app.close();
+      await this.consensus?.chainLoop?.stop();
       await this.consensus?.service.stop();
       await this.consensus?.p2p.stop();
       await this.tracker.drain();

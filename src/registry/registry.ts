@@ -16,6 +16,12 @@ export interface NodeRegistry {
   list(): RegisteredNode[];
 }
 
+/** A registry an oracle process owns: reloadable on SIGHUP and closed on shutdown. */
+export interface ManagedRegistry extends NodeRegistry {
+  reload(): Error | undefined;
+  close(): void;
+}
+
 /** A fixed registry, for tests and the simulator. */
 export class StaticRegistry implements NodeRegistry {
   private readonly byId = new Map<string, RegisteredNode>();

@@ -26,7 +26,7 @@ export class ChainCommittee {
   private cleanup: () => void = () => {};
   readonly proofTopic: string;
 
-  constructor(n: number, computeNodes = 5) {
+  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number } = {}) {
     this.tc = new TestCommittee(n, 400, computeNodes);
     this.loops = Array.from({ length: n }, () => null);
     this.nodeKeys = this.tc.feed.nodes.map((x) => Keypair.fromSeed(x.seed));
@@ -60,7 +60,7 @@ export class ChainCommittee {
         return c ? { round, hash: c.committed.hash, entries: c.committed.entries } : null;
       },
       publishProof: async (d) => { await o.p2p?.publishTo(this.proofTopic, d); },
-      votes: votes ?? new LevelVoteStore(o.db!), clock: SystemClock, pollMs: 100, proofTimeoutMs: 1500,
+      votes: votes ?? new LevelVoteStore(o.db!), clock: SystemClock, pollMs: this.opts.loopPollMs ?? 100, proofTimeoutMs: 1500,
       onEvent: (e) => this.events.push({ ...e, oracle: i }),
     });
     this.loops[i] = loop;

@@ -1,0 +1,56 @@
+// splitup-validator: the local Solana validator hosting the SplitUp program.
+//   splitup-validator start [--dir .splitup/validator] [--host 127.0.0.1] [--port 8899] [--slot-ms 400] [--program-id ID]
+//   splitup-validator program-id [--dir DIR]
+// The ledger lives in DIR (write-ahead log + snapshots in level): a restart keeps every
+// acknowledged transaction. The program id is chosen on first start and kept in DIR.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Keypair, PublicKey } from '@solana/web3.js';
+import { LocalValidator } from '../chain/validator.js';
+import { loadProgramBinary } from '../chain/program.js';
+import { parse, runMain, usageFallback, UsageError } from './args.js';
+
+const USAGE = `usage: splitup-validator start [--dir DIR] [--host H] [--port P] [--slot-ms MS] [--program-id ID]
+       splitup-validator program-id [--dir DIR]`;
+
+/** The program id kept in DIR/program-id (created on first use unless given). */
+export function programIdFor(dir: string, given?: string): PublicKey {
+  const file = join(dir, 'program-id');
+  mkdirSync(dir, { recursive: true });
+  if (given) {
+    const id = new PublicKey(given);
+    if (existsSync(file) && readFileSync(file, 'utf8').trim() !== id.toBase58()) throw new UsageError(`${dir} holds a ledger for program ${readFileSync(file, 'utf8').trim()}, not ${id.toBase58()}`);
+    writeFileSync(file, id.toBase58() + '\n');
+    return id;
+  }
+  if (!existsSync(file)) writeFileSync(file, Keypair.generate().publicKey.toBase58() + '\n');
+  return new PublicKey(readFileSync(file, 'utf8').trim());
+}
+
+async function main(): Promise<number | void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  const opts = { dir: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'slot-ms': { type: 'string' }, 'program-id': { type: 'string' } } as const;
+  if (cmd === 'program-id') {
+    const { values } = parse(rest, opts);
+    console.log(programIdFor(resolve(values.dir ?? '.splitup/validator')).toBase58());
+    return 0;
+  }
+  if (cmd !== 'start') return usageFallback(cmd, USAGE);
+  const { values } = parse(rest, opts);
+  const dir = resolve(values.dir ?? '.splitup/validator');
+  const programId = programIdFor(dir, values['program-id']);
+  const v = await LocalValidator.start({
+    dataDir: join(dir, 'ledger'), programs: [{ id: programId, so: loadProgramBinary() }],
+    host: values.host ?? '127.0.0.1', port: Number(values.port ?? 8899), slotMs: Number(values['slot-ms'] ?? 400), logger: true,
+  });
+  v.app.log.info({ rpcUrl: v.url, programId: programId.toBase58(), slot: v.ledger.slot.toString(), dir }, 'local validator started');
+  const stop = (signal: string) => {
+    v.app.log.info({ signal }, 'shutting down (snapshot, then exit)');
+    v.close().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  await new Promise(() => {});
+}
+
+await runMain(main);
