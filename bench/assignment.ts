@@ -9,11 +9,13 @@ import { parseArgs } from 'node:util';
 import { ChainCommittee } from '../test/helpers/chain-committee.js';
 import { airdrop } from '../src/chain/bootstrap.js';
 import { Phase } from '../src/chain/layout.js';
+import { DEFAULT_PARAMS } from '../src/chain/program.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '4' }, requests: { type: 'string', default: '40' }, 'poll-ms': { type: 'string', default: '50' } } });
 const n = Number(values.n), requests = Number(values.requests), pollMs = Number(values['poll-ms']);
 
-const cc = new ChainCommittee(n, 8, { loopPollMs: pollMs });
+// tasks are never computed here: a long timeout keeps reassignments out of the measurement
+const cc = new ChainCommittee(n, 8, { loopPollMs: pollMs, params: { ...DEFAULT_PARAMS, minTimeoutSlots: 100_000n } });
 await cc.start();
 const t0 = Date.now();
 while (!cc.tc.oracles.every((_, i) => cc.tc.head(i) >= 3n)) {
@@ -34,7 +36,7 @@ for (let k = 1; k <= requests; k++) {
     const e = await chain.execution(id);
     if (e?.tasks[0]!.phase === Phase.Assigned) break;
     if (performance.now() - start > 20_000) throw new Error(`request ${k} not assigned in 20 s`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 10));
   }
   lat.push(performance.now() - start);
 }

@@ -53,10 +53,13 @@ export class ChainClient {
 
   async nodes(): Promise<NodeAccount[]> { return (await this.ofKind(ACCOUNT_SIZE.node, TAGS.node)).map((a) => decodeNode(a.account.data)); }
 
-  /** Executions still running (status byte at offset 21). */
-  async runningExecutions(): Promise<ExecutionAccount[]> {
+  /**
+   * Executions still running (status byte at offset 21). `keep` sees the raw account data first,
+   * so callers can skip decoding executions with nothing to do.
+   */
+  async runningExecutions(keep: (data: Uint8Array) => boolean = () => true): Promise<ExecutionAccount[]> {
     const list = await this.ofKind(ACCOUNT_SIZE.execution, TAGS.execution, [{ memcmp: { offset: 21, bytes: bs58(Buffer.from([ExecStatus.Running])) } }]);
-    return list.map((a) => decodeExecution(a.account.data));
+    return list.filter((a) => keep(a.account.data)).map((a) => decodeExecution(a.account.data));
   }
 
   /**

@@ -133,6 +133,12 @@ export function decodeExecution(data: Uint8Array): ExecutionAccount {
   };
 }
 
+/** Phase and deadline of task i straight from an execution account's bytes (no decoding). */
+export function rawTaskPhase(data: Uint8Array, i: number): { phase: Phase; deadlineSlot: bigint } {
+  const o = 240 + 648 * i;
+  return { phase: data[o]!, deadlineSlot: new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(o + 16, true) };
+}
+
 /** The canonical 20-byte tensor spec of the program: dtype u8, rank u8, pad u16, dims u32[4]. */
 export function encodeSpec(s: TensorSpec): Uint8Array {
   const b = new Uint8Array(20);

@@ -19,7 +19,7 @@ import type { TableEntry } from '../liveness/table.js';
 import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage } from '../vrf/proof-message.js';
 import { eligibleSet, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
 import { asProgramError, type ChainClient } from './client.js';
-import { Phase, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
+import { Phase, rawTaskPhase, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
 
 export interface CommittedTable { round: bigint; hash: Uint8Array; entries: TableEntry[] }
 
@@ -121,7 +121,17 @@ export class ChainLoop {
 
   /** One pass over chain state. */
   async tick(): Promise<void> {
-    const [slot, executions, nodes] = await Promise.all([this.o.chain.slot(), this.o.chain.runningExecutions(), this.o.chain.nodes()]);
+    const slot = await this.o.chain.slot();
+    // decode only executions with something to do: a selection open, a deadline passed, a settlement due
+    const actionable = (data: Uint8Array) => {
+      for (let i = 0; i < data[20]!; i++) {
+        const { phase, deadlineSlot } = rawTaskPhase(data, i);
+        if (phase === Phase.Ready || phase === Phase.VerifyReady || phase === Phase.Completed) return true;
+        if ((phase === Phase.Assigned || phase === Phase.Verifying) && slot > deadlineSlot) return true;
+      }
+      return false;
+    };
+    const [executions, nodes] = await Promise.all([this.o.chain.runningExecutions(actionable), this.o.chain.nodes()]);
     const open = new Set<string>();
     for (const e of executions) {
       for (let i = 0; i < e.tasks.length; i++) {

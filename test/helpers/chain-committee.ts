@@ -7,7 +7,7 @@ import { ChainLoop, type LoopEvent, type VoteStore } from '../../src/chain/loop.
 import { LevelVoteStore } from '../../src/chain/vote-store.js';
 import { LocalValidator } from '../../src/chain/validator.js';
 import { airdrop, bootstrapChain } from '../../src/chain/bootstrap.js';
-import { loadProgramBinary } from '../../src/chain/program.js';
+import { loadProgramBinary, type CommitteeParams } from '../../src/chain/program.js';
 import { decodeSelectionProof } from '../../src/vrf/proof-message.js';
 import { TestCommittee } from './committee.js';
 import { tempDir } from './oracle.js';
@@ -26,7 +26,7 @@ export class ChainCommittee {
   private cleanup: () => void = () => {};
   readonly proofTopic: string;
 
-  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number } = {}) {
+  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; params?: CommitteeParams } = {}) {
     this.tc = new TestCommittee(n, 400, computeNodes);
     this.loops = Array.from({ length: n }, () => null);
     this.nodeKeys = this.tc.feed.nodes.map((x) => Keypair.fromSeed(x.seed));
@@ -46,7 +46,7 @@ export class ChainCommittee {
     this.validator = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 100 });
     this.chain = new ChainClient(this.validator.url, PROGRAM_ID);
     const oracles = this.tc.oracles.map((_, i) => this.oracleKeypair(i));
-    await bootstrapChain(this.chain, { oracles: oracles.map((o) => o.publicKey), nodes: this.nodeKeys.map((keypair) => ({ keypair })) });
+    await bootstrapChain(this.chain, { oracles: oracles.map((o) => o.publicKey), nodes: this.nodeKeys.map((keypair) => ({ keypair })), ...(this.opts.params ? { params: this.opts.params } : {}) });
     for (const o of oracles) await airdrop(this.chain, o.publicKey, 10_000_000_000n);
     await this.tc.startAll();
   }
