@@ -57,7 +57,8 @@ export type LoopEvent =
   | { kind: 'rejected-proof'; key: string; reason: string }
   | { kind: 'timeout' | 'settle'; key: string; signature: string };
 
-interface Pending { firstSeen: number; proved: Map<number, { bytes: Uint8Array; at: number }> }
+interface Pending { firstSeen: number; proved: Map<number, { bytes: Uint8Array; at: number }>; reportedEmpty?: boolean }
+interface ReceivedProof { m: SelectionProofMessage; verdict?: { ok: true; node: Uint8Array | null } | { ok: false } }
 
 /** Round bound to a request: the last round complete before the block time (ms). */
 export function roundForBlockTime(c: ConsensusCommittee, blockTimeMs: number): bigint | null {
@@ -73,7 +74,7 @@ export class ChainLoop {
   private stopped = false;
   private readonly pending = new Map<string, Pending>();
   /** proofs received, by `${execId}/${taskId}/${attempt}` */
-  private readonly proofs = new Map<string, SelectionProofMessage[]>();
+  private readonly proofs = new Map<string, ReceivedProof[]>();
   private readonly blockTimes = new Map<bigint, number>();
   private readonly inFlight = new Set<string>();
 
@@ -103,9 +104,10 @@ export class ChainLoop {
     if (m.proverIndex >= this.o.committee.n) return 'prover index outside the committee';
     const key = `${m.request.executionId}/${m.request.taskId}/${m.request.attempt}`;
     const list = this.proofs.get(key) ?? [];
-    if (!list.some((p) => p.proverIndex === m.proverIndex && bytesEqual(p.proof, m.proof))) list.push(m);
+    if (!list.some((p) => p.m.proverIndex === m.proverIndex && bytesEqual(p.m.proof, m.proof))) list.push({ m });
     if (list.length > this.o.committee.n * 2) list.shift(); // bounded: a spammer cannot grow it
     this.proofs.set(key, list);
+    if (this.proofs.size > 10_000) this.proofs.delete(this.proofs.keys().next().value!); // oldest first: bounded memory
     return undefined;
   }
 
@@ -174,6 +176,15 @@ export class ChainLoop {
   private async handleRequest(e: ExecutionAccount, i: number, nodes: NodeAccount[], key: string): Promise<void> {
     const ts = e.tasks[i]!;
     const c = this.o.committee;
+    const now = this.o.clock.now();
+    const timeoutMs = this.o.proofTimeoutMs ?? 3000;
+    const p: Pending = this.pending.get(key) ?? { firstSeen: now, proved: new Map() };
+    this.pending.set(key, p);
+    // gossip does not replay: a prover re-publishes its proof while the request is open, for
+    // oracles that (re)joined late — well before their fallback timers run out
+    for (const done of p.proved.values()) {
+      if (now - done.at >= timeoutMs / 3) { done.at = now; await this.o.publishProof(done.bytes); }
+    }
     if (ts.voteMask & (1 << this.o.me)) return; // this oracle's vote is on chain
     const persisted = await this.o.votes.get(key);
     if (persisted) return this.sendVote(e, i, key, persisted); // decided before a restart: same vote, never another
@@ -188,19 +199,15 @@ export class ChainLoop {
     const candidates = nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active, specializations: n.specializations }));
     const eligible = eligibleSet(candidates, table.entries, req.taskId, req.exclude);
 
-    const now = this.o.clock.now();
-    const p = this.pending.get(key) ?? { firstSeen: now, proved: new Map() };
-    this.pending.set(key, p);
-    const timeoutMs = this.o.proofTimeoutMs ?? 3000;
+    // prover k (k = 0, then fallbacks after k proof timeouts); the next fallback's proof is
+    // accepted one period early, as oracles' clocks differ
     const maxK = Math.min(c.n - 1, Math.floor((now - p.firstSeen) / timeoutMs));
+    const rank = new Map<number, number>(); // prover index → fallback rank
+    for (let k = 0; k <= Math.min(maxK + 1, c.n - 1); k++) if (!rank.has(proverIndex(req, c.n, k))) rank.set(proverIndex(req, c.n, k), k);
+    const best = this.bestProof(req, round, table, eligible, rank, key);
     for (let k = 0; k <= maxK; k++) {
-      if (proverIndex(req, c.n, k) !== this.o.me) continue;
-      const done = p.proved.get(k);
-      if (done) {
-        // gossip does not replay: re-publish while the request is open, for oracles that (re)joined late
-        if (now - done.at >= timeoutMs) { done.at = now; await this.o.publishProof(done.bytes); }
-        break;
-      }
+      if (proverIndex(req, c.n, k) !== this.o.me || p.proved.has(k)) continue;
+      if (best && best.rank < k) break; // an earlier prover's valid proof exists: no fallback needed
       const { proof, outcome } = proveSelection(c.params.suite, this.o.vrfSecret, req, table.hash, eligible);
       const msg: SelectionProofMessage = { suite: c.params.suite, request: req, roundId: round, tableHash: table.hash, proverIndex: this.o.me, proof, selected: outcome.kind === 'selected' ? outcome.node : null };
       const bytes = encodeSelectionProof(msg);
@@ -208,32 +215,37 @@ export class ChainLoop {
       this.receiveProof(bytes);
       await this.o.publishProof(bytes);
       this.o.onEvent?.({ kind: 'proved', key, selected: outcome.kind === 'selected' ? toBase58(outcome.node) : null });
-      break;
+      return; // voted on the next tick, through the same checks as everyone's proofs
     }
-
-    // the valid proof of the earliest prover in fallback order decides; the next fallback's
-    // proof is accepted one period early (clocks of oracles differ)
-    const allowed = new Map<number, number>(); // prover index → fallback rank
-    for (let k = 0; k <= Math.min(maxK + 1, c.n - 1); k++) allowed.set(proverIndex(req, c.n, k), k);
-    const candidatesProofs = (this.proofs.get(`${req.executionId}/${req.taskId}/${req.attempt}`) ?? [])
-      .filter((m) => allowed.has(m.proverIndex))
-      .sort((a, b) => allowed.get(a.proverIndex)! - allowed.get(b.proverIndex)!);
-    for (const m of candidatesProofs) {
-      const reason = this.checkBinding(m, req, round, table);
-      const check = reason ? null : verifySelection(c.params.suite, c.members[m.proverIndex]!.vrfKey, req, table.hash, eligible, m.proof, m.selected);
-      if (!check || !check.ok) {
-        this.o.onEvent?.({ kind: 'rejected-proof', key, reason: reason ?? (check && !check.ok ? check.message : 'invalid') });
-        continue;
-      }
-      if (check.outcome.kind === 'no-eligible-node') {
+    if (!best) return;
+    if (best.node === null) {
+      if (!p.reportedEmpty) {
+        p.reportedEmpty = true;
         this.o.onEvent?.({ kind: 'no-eligible', key });
         this.o.log?.warn({ key, round: round.toString() }, 'no eligible node for this request; reported, not guessed');
-        return;
       }
-      const node = check.outcome.node;
-      await this.o.votes.put(key, node);
-      return this.sendVote(e, i, key, node);
+      return;
     }
+    await this.o.votes.put(key, best.node);
+    return this.sendVote(e, i, key, best.node);
+  }
+
+  /** The valid proof of the earliest prover in fallback order (verification results cached). */
+  private bestProof(req: SelectionRequest, round: bigint, table: CommittedTable, eligible: Uint8Array[], rank: Map<number, number>, key: string): { rank: number; node: Uint8Array | null } | null {
+    const c = this.o.committee;
+    const list = (this.proofs.get(`${req.executionId}/${req.taskId}/${req.attempt}`) ?? [])
+      .filter((x) => rank.has(x.m.proverIndex))
+      .sort((a, b) => rank.get(a.m.proverIndex)! - rank.get(b.m.proverIndex)!);
+    for (const x of list) {
+      if (!x.verdict) {
+        const reason = this.checkBinding(x.m, req, round, table);
+        const check = reason ? null : verifySelection(c.params.suite, c.members[x.m.proverIndex]!.vrfKey, req, table.hash, eligible, x.m.proof, x.m.selected);
+        x.verdict = check?.ok ? { ok: true, node: check.outcome.kind === 'selected' ? check.outcome.node : null } : { ok: false };
+        if (!check?.ok) this.o.onEvent?.({ kind: 'rejected-proof', key, reason: reason ?? (check && !check.ok ? check.message : 'invalid') });
+      }
+      if (x.verdict.ok) return { rank: rank.get(x.m.proverIndex)!, node: x.verdict.node };
+    }
+    return null;
   }
 
   private checkBinding(m: SelectionProofMessage, req: SelectionRequest, round: bigint, table: CommittedTable): string | undefined {
