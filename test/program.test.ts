@@ -254,6 +254,27 @@ t.test('timeout: reassignment at attempt + 1 with a doubled timeout, the lapsed 
   t.equal(c.execution(id).tasks[0]!.timeoutSlots, first.timeoutSlots * 4, 'doubles again');
 });
 
+t.test('timeout: an open selection without a quorum expires to a new attempt', async (t) => {
+  const { c, request } = ready();
+  const a = c.node([1]), b = c.node([1]);
+  const [o1, o2] = c.oracles as [Keypair, Keypair];
+  const id = request();
+  c.ok([o1], c.program.assignTask(o1.publicKey, id, 0, 0, a.publicKey));
+  c.ok([o2], c.program.assignTask(o2.publicKey, id, 0, 0, b.publicKey)); // split: no quorum
+  const first = c.execution(id).tasks[0]!;
+  t.equal(c.err([c.authority], c.program.timeout(id, 0, null)).errorName, 'NotExpired', 'not before ready slot + timeout');
+  c.svm.advanceSlots(Number(first.readySlot + BigInt(first.timeoutSlots) - c.svm.slot()) + 1);
+  c.ok([c.authority], c.program.timeout(id, 0, null));
+  const ts = c.execution(id).tasks[0]!;
+  t.equal(ts.phase, Phase.Ready);
+  t.equal(ts.attempt, 1);
+  t.equal(ts.voteMask, 0, 'votes cleared: every oracle may vote the new attempt');
+  t.same(ts.excluded, [], 'nobody excluded');
+  t.equal(ts.timeoutSlots, first.timeoutSlots * 2);
+  c.assign(id, 0, a.publicKey);
+  t.equal(c.execution(id).tasks[0]!.phase, Phase.Assigned, 'the new attempt assigns');
+});
+
 t.test('Proof of Sampling: validator excludes the asserter; a match pays both, a mismatch slashes', async (t) => {
   const { c, request, report, settle, ctx } = ready(ALWAYS_SAMPLE);
   const honest = c.node(), cheat = c.node(), validator = c.node();

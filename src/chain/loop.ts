@@ -17,7 +17,7 @@ import { bytesEqual, compareBytes, toBase58, toHex } from '../common/bytes.js';
 import type { Committee as ConsensusCommittee } from '../consensus/committee.js';
 import type { TableEntry } from '../liveness/table.js';
 import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage } from '../vrf/proof-message.js';
-import { eligibleSet, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
+import { eligibleSet, pickFromBeta, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
 import { asProgramError, type ChainClient } from './client.js';
 import { Phase, rawTaskPhase, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
 
@@ -57,8 +57,8 @@ export type LoopEvent =
   | { kind: 'rejected-proof'; key: string; reason: string }
   | { kind: 'timeout' | 'settle'; key: string; signature: string };
 
-interface Pending { firstSeen: number; proved: Map<number, { bytes: Uint8Array; at: number }>; reportedEmpty?: boolean }
-interface ReceivedProof { m: SelectionProofMessage; verdict?: { ok: true; node: Uint8Array | null } | { ok: false } }
+interface Pending { firstSeen: number; proved: Map<number, { msg: SelectionProofMessage; beta: Uint8Array; at: number }>; reportedEmpty?: boolean }
+interface ReceivedProof { m: SelectionProofMessage; verdict?: { ok: true; beta: Uint8Array } | { ok: false } }
 
 /** Round bound to a request: the last round complete before the block time (ms). */
 export function roundForBlockTime(c: ConsensusCommittee, blockTimeMs: number): bigint | null {
@@ -77,6 +77,7 @@ export class ChainLoop {
   private readonly proofs = new Map<string, ReceivedProof[]>();
   private readonly blockTimes = new Map<bigint, number>();
   private readonly inFlight = new Set<string>();
+  private readonly abstained = new Set<string>();
 
   constructor(readonly o: ChainLoopOptions) {}
 
@@ -141,6 +142,11 @@ export class ChainLoop {
         const key = requestKey(e.execId, i, ts.attempt);
         if (ts.phase === Phase.Ready || ts.phase === Phase.VerifyReady) {
           open.add(key);
+          if (slot > ts.readySlot + BigInt(ts.timeoutSlots) + this.grace(e, i, slot)) {
+            // no quorum within the task's timeout (split votes, no eligible node): expire the attempt
+            await this.permissionless('timeout', key, () => this.o.chain.program.timeout(e.execId, i, null));
+            continue;
+          }
           await this.handleRequest(e, i, nodes, key).catch((err) => this.o.log?.warn({ key, err: String(err) }, 'selection failed; retrying next tick'));
         } else if ((ts.phase === Phase.Assigned || ts.phase === Phase.Verifying) && slot > ts.deadlineSlot + this.grace(e, i, slot)) {
           await this.permissionless('timeout', key, () => this.o.chain.program.timeout(e.execId, i, ts.assigned!));
@@ -150,6 +156,7 @@ export class ChainLoop {
       }
     }
     for (const k of this.pending.keys()) if (!open.has(k)) this.pending.delete(k);
+    for (const k of this.abstained) if (!open.has(k)) this.abstained.delete(k);
   }
 
   /** 0 for the designated oracle ((execId + task) mod n), graceSlots for the others. */
@@ -178,17 +185,6 @@ export class ChainLoop {
     const c = this.o.committee;
     const now = this.o.clock.now();
     const timeoutMs = this.o.proofTimeoutMs ?? 3000;
-    const p: Pending = this.pending.get(key) ?? { firstSeen: now, proved: new Map() };
-    this.pending.set(key, p);
-    // gossip does not replay: a prover re-publishes its proof while the request is open, for
-    // oracles that (re)joined late — well before their fallback timers run out
-    for (const done of p.proved.values()) {
-      if (now - done.at >= timeoutMs / 3) { done.at = now; await this.o.publishProof(done.bytes); }
-    }
-    if (ts.voteMask & (1 << this.o.me)) return; // this oracle's vote is on chain
-    const persisted = await this.o.votes.get(key);
-    if (persisted) return this.sendVote(e, i, key, persisted); // decided before a restart: same vote, never another
-
     const blockTime = await this.blockTimeMs(ts.readySlot);
     if (blockTime === null) return;
     const round = roundForBlockTime(c, blockTime);
@@ -198,31 +194,51 @@ export class ChainLoop {
     const req: SelectionRequest = { executionId: e.execId, taskId: e.taskIds[i]!, attempt: ts.attempt, seed: ts.seed, exclude: ts.excluded.map((k) => k.toBytes()).sort(compareBytes) };
     const candidates = nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active, specializations: n.specializations }));
     const eligible = eligibleSet(candidates, table.entries, req.taskId, req.exclude);
+    const p: Pending = this.pending.get(key) ?? { firstSeen: now, proved: new Map() };
+    this.pending.set(key, p);
 
-    // prover k (k = 0, then fallbacks after k proof timeouts); the next fallback's proof is
-    // accepted one period early, as oracles' clocks differ
+    // Prover duties (independent of this oracle's own vote): prove as prover k — k = 0, or the
+    // k-th fallback after k proof timeouts with no earlier valid proof known — and re-publish
+    // while the request is open (gossip does not replay; oracles may join late), with the
+    // selection re-derived from the same pi when this oracle's view of the nodes changed.
     const maxK = Math.min(c.n - 1, Math.floor((now - p.firstSeen) / timeoutMs));
-    const rank = new Map<number, number>(); // prover index → fallback rank
+    const rank = new Map<number, number>(); // prover index → fallback rank; the next fallback is accepted one period early
     for (let k = 0; k <= Math.min(maxK + 1, c.n - 1); k++) if (!rank.has(proverIndex(req, c.n, k))) rank.set(proverIndex(req, c.n, k), k);
     const best = this.bestProof(req, round, table, eligible, rank, key);
     for (let k = 0; k <= maxK; k++) {
-      if (proverIndex(req, c.n, k) !== this.o.me || p.proved.has(k)) continue;
-      if (best && best.rank < k) break; // an earlier prover's valid proof exists: no fallback needed
-      const { proof, outcome } = proveSelection(c.params.suite, this.o.vrfSecret, req, table.hash, eligible);
+      if (proverIndex(req, c.n, k) !== this.o.me) continue;
+      const mine = p.proved.get(k);
+      if (mine) {
+        const outcome = pickFromBeta(mine.beta, eligible);
+        const selected = outcome.kind === 'selected' ? outcome.node : null;
+        const changed = (selected === null) !== (mine.msg.selected === null) || (selected && mine.msg.selected && !bytesEqual(selected, mine.msg.selected));
+        if (changed || now - mine.at >= timeoutMs / 3) {
+          mine.msg = { ...mine.msg, selected };
+          mine.at = now;
+          await this.o.publishProof(encodeSelectionProof(mine.msg));
+        }
+        break;
+      }
+      if (best && best.rank < k) break; // an earlier prover's valid proof is known: no fallback
+      const { proof, beta, outcome } = proveSelection(c.params.suite, this.o.vrfSecret, req, table.hash, eligible);
       const msg: SelectionProofMessage = { suite: c.params.suite, request: req, roundId: round, tableHash: table.hash, proverIndex: this.o.me, proof, selected: outcome.kind === 'selected' ? outcome.node : null };
       const bytes = encodeSelectionProof(msg);
-      p.proved.set(k, { bytes, at: now });
+      p.proved.set(k, { msg, beta, at: now });
       this.receiveProof(bytes);
       await this.o.publishProof(bytes);
       this.o.onEvent?.({ kind: 'proved', key, selected: outcome.kind === 'selected' ? toBase58(outcome.node) : null });
       return; // voted on the next tick, through the same checks as everyone's proofs
     }
+
+    if (ts.voteMask & (1 << this.o.me)) return; // this oracle's vote is on chain
+    const persisted = await this.o.votes.get(key);
+    if (persisted) return this.sendVote(e, i, key, persisted); // decided before (a restart, a failed send): the same vote, never another
     if (!best) return;
     if (best.node === null) {
       if (!p.reportedEmpty) {
         p.reportedEmpty = true;
         this.o.onEvent?.({ kind: 'no-eligible', key });
-        this.o.log?.warn({ key, round: round.toString() }, 'no eligible node for this request; reported, not guessed');
+        this.o.log?.warn({ key, round: round.toString() }, 'no eligible node for this request; reported, not guessed (the selection expires after its timeout)');
       }
       return;
     }
@@ -230,7 +246,10 @@ export class ChainLoop {
     return this.sendVote(e, i, key, best.node);
   }
 
-  /** The valid proof of the earliest prover in fallback order (verification results cached). */
+  /**
+   * The valid proof of the earliest prover in fallback order, with the node it selects under this
+   * oracle's view of the eligible set (pi verified once per proof; the selection re-derived each time).
+   */
   private bestProof(req: SelectionRequest, round: bigint, table: CommittedTable, eligible: Uint8Array[], rank: Map<number, number>, key: string): { rank: number; node: Uint8Array | null } | null {
     const c = this.o.committee;
     const list = (this.proofs.get(`${req.executionId}/${req.taskId}/${req.attempt}`) ?? [])
@@ -239,11 +258,14 @@ export class ChainLoop {
     for (const x of list) {
       if (!x.verdict) {
         const reason = this.checkBinding(x.m, req, round, table);
-        const check = reason ? null : verifySelection(c.params.suite, c.members[x.m.proverIndex]!.vrfKey, req, table.hash, eligible, x.m.proof, x.m.selected);
-        x.verdict = check?.ok ? { ok: true, node: check.outcome.kind === 'selected' ? check.outcome.node : null } : { ok: false };
+        const check = reason ? null : verifySelection(c.params.suite, c.members[x.m.proverIndex]!.vrfKey, req, table.hash, eligible, x.m.proof);
+        x.verdict = check?.ok ? { ok: true, beta: check.beta } : { ok: false };
         if (!check?.ok) this.o.onEvent?.({ kind: 'rejected-proof', key, reason: reason ?? (check && !check.ok ? check.message : 'invalid') });
       }
-      if (x.verdict.ok) return { rank: rank.get(x.m.proverIndex)!, node: x.verdict.node };
+      if (x.verdict.ok) {
+        const outcome = pickFromBeta(x.verdict.beta, eligible);
+        return { rank: rank.get(x.m.proverIndex)!, node: outcome.kind === 'selected' ? outcome.node : null };
+      }
     }
     return null;
   }
@@ -258,7 +280,7 @@ export class ChainLoop {
 
   private async sendVote(e: ExecutionAccount, i: number, key: string, node: Uint8Array): Promise<void> {
     const flight = `vote/${key}`;
-    if (this.inFlight.has(flight)) return;
+    if (this.inFlight.has(flight) || this.abstained.has(key)) return;
     this.inFlight.add(flight);
     try {
       const ts = e.tasks[i]!;
@@ -267,6 +289,12 @@ export class ChainLoop {
     } catch (err) {
       const pe = asProgramError(err);
       if (pe && ['DoubleVote', 'AlreadyAssigned', 'TaskNotReady', 'WrongAttempt'].includes(pe.errorName)) return; // recorded already, or moved on
+      if (pe && ['NodeInactive', 'NodeExcluded', 'NodeNotSpecialized'].includes(pe.errorName)) {
+        // the node left the eligible set after this oracle decided: the recorded vote can never count,
+        // and no other vote is sent for this attempt; it expires after its timeout
+        if (!this.abstained.has(key)) { this.abstained.add(key); this.o.log?.warn({ key, err: pe.errorName }, 'recorded vote refused by the program; abstaining for this attempt'); }
+        return;
+      }
       this.o.log?.warn({ key, err: String(err) }, 'assignTask failed; retrying next tick');
     } finally {
       this.inFlight.delete(flight);

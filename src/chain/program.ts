@@ -139,8 +139,10 @@ export class SplitUpProgram {
       this.taskRef(Ix.Settle, execId, taskIndex));
   }
 
-  timeout(execId: bigint, taskIndex: number, assigned: PublicKey): TransactionInstruction {
-    return this.ix([r(this.committeeAddress()), w(this.executionAddress(execId)), w(this.nodeAddress(assigned)), r(SYSVAR_SLOT_HASHES_PUBKEY)],
+  /** Lapses an assignment past its deadline (`assigned` = the assigned node), or expires an open selection that found no quorum in time (`assigned` = null). */
+  timeout(execId: bigint, taskIndex: number, assigned: PublicKey | null): TransactionInstruction {
+    const node = assigned ? w(this.nodeAddress(assigned)) : r(this.committeeAddress()); // unused for an open selection
+    return this.ix([r(this.committeeAddress()), w(this.executionAddress(execId)), node, r(SYSVAR_SLOT_HASHES_PUBKEY)],
       this.taskRef(Ix.Timeout, execId, taskIndex));
   }
 }

@@ -662,30 +662,38 @@ static u64 settle(Params *p) {
 }
 
 // timeout: accounts [committee, execution (w), assigned node (w), SlotHashes]; data: exec_id u64, task u8.
-// After the deadline the assignment lapses: the node is excluded, the attempt increments, the
-// timeout doubles and a new selection opens with a fresh seed.
+// After the deadline an assignment lapses: the node is excluded, the attempt increments, the
+// timeout doubles and a new selection opens with a fresh seed. A selection that found no quorum
+// within the task's timeout (oracles' votes split, or no eligible node) expires the same way,
+// without an exclusion (the node account is then not used): every attempt ends in bounded time.
 static u64 timeout(Params *p) {
   if (p->ka_num < 4 || p->data_len != 10) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: timeout");
   TRY(need_writable(&p->ka[1]));
-  TRY(need_writable(&p->ka[2]));
   if (!committee_at(p, 0)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   u8 ti;
   Execution *e = exec_at(p, 1, &ti);
   if (!e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
   TaskState *ts = &e->tasks[ti];
-  if (ts->phase != PH_ASSIGNED && ts->phase != PH_VERIFYING) return FAIL(E_TASK_NOT_READY, "TaskNotReady: task has no running assignment");
-  if (now_slot() <= ts->deadline_slot) return FAIL(E_NOT_EXPIRED, "NotExpired: the deadline has not passed");
-  Node *nd = node_of(p, 2, &ts->assigned);
-  if (!nd) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the assigned node");
+  bool running = ts->phase == PH_ASSIGNED || ts->phase == PH_VERIFYING;
+  bool selecting = ts->phase == PH_READY || ts->phase == PH_VERIFY_READY;
+  if (!running && !selecting) return FAIL(E_TASK_NOT_READY, "TaskNotReady: task has no running assignment or open selection");
+  u64 due = running ? ts->deadline_slot : ts->ready_slot + ts->timeout_slots;
+  if (now_slot() <= due) return FAIL(E_NOT_EXPIRED, "NotExpired: the deadline has not passed");
   u8 hash[32];
   u64 hslot;
   TRY(latest_slot_hash(&p->ka[3], hash, &hslot));
-  nd->active_jobs--;
-  if (ts->n_exclude < MAX_EXCLUDE) copy(&ts->exclude[ts->n_exclude++], &ts->assigned, 32);
-  else copy(&ts->exclude[MAX_EXCLUDE - 1], &ts->assigned, 32); // slot 0 keeps the asserter in verification
+  if (running) {
+    TRY(need_writable(&p->ka[2]));
+    Node *nd = node_of(p, 2, &ts->assigned);
+    if (!nd) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the assigned node");
+    nd->active_jobs--;
+    if (ts->n_exclude < MAX_EXCLUDE) copy(&ts->exclude[ts->n_exclude++], &ts->assigned, 32);
+    else copy(&ts->exclude[MAX_EXCLUDE - 1], &ts->assigned, 32); // slot 0 keeps the asserter in verification
+  }
   u32 t = ts->timeout_slots;
   ts->timeout_slots = t >= 0x40000000u ? t : t * 2;
-  open_selection(ts, ts->phase == PH_ASSIGNED ? PH_READY : PH_VERIFY_READY, ts->attempt + 1, hash, hslot);
+  bool compute = ts->phase == PH_ASSIGNED || ts->phase == PH_READY;
+  open_selection(ts, compute ? PH_READY : PH_VERIFY_READY, ts->attempt + 1, hash, hslot);
   return 0;
 }
 

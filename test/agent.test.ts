@@ -1,0 +1,79 @@
+// Compute-node agents with 3 oracles and the local validator: executions run through the
+// diamond model to completion, outputs are the reference computation, every task is verified
+// (p = 1 here), and an agent that reports wrong results is slashed.
+import t from 'tap';
+import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
+import { ChainCommittee } from './helpers/chain-committee.js';
+import { airdrop } from '../src/chain/bootstrap.js';
+import { DEFAULT_PARAMS } from '../src/chain/program.js';
+import { ExecStatus, NodeStatus, VerifyResult } from '../src/chain/layout.js';
+import { CasStore } from '../src/cas/store.js';
+import { ComputeAgent } from '../src/node/agent.js';
+import { decodeBundle, encodeBundle } from '../src/model/tensor.js';
+import { exampleInput, runTask } from '../src/model/example.js';
+import { tempDir } from './helpers/oracle.js';
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+t.test('agents compute the diamond model end to end; PoSP slashes the cheater', async (t) => {
+  const cc = new ChainCommittee(3, 3, { params: { ...DEFAULT_PARAMS, pPpm: 1_000_000 } });
+  const { dir, cleanup } = tempDir('splitup-cas-');
+  t.teardown(async () => { await Promise.all(agents.map((a) => a.stop())); await cc.close(); cleanup(); });
+  const cas = new CasStore(dir);
+  const agents: ComputeAgent[] = [];
+  await cc.start();
+  await until('committed rounds', async () => cc.tc.oracles.every((_, i) => cc.tc.head(i) >= 3n), 20_000);
+  for (let i = 0; i < 3; i++) cc.startLoop(i);
+  const cheater = cc.nodeKeys[2]!;
+  cc.nodeKeys.forEach((keypair, i) => { const a = new ComputeAgent({ chain: cc.chain, keypair, cas, pollMs: 100, cheat: i === 2 }); agents.push(a); a.start(); });
+
+  const chain = cc.chain;
+  const requester = Keypair.generate();
+  await airdrop(chain, requester.publicKey, 100n * BigInt(LAMPORTS_PER_SOL));
+  const ids = [1n, 2n, 3n, 4n, 5n, 6n];
+  for (const id of ids) {
+    const uri = `cas://${cas.put(encodeBundle([exampleInput(Number(id))]))}`;
+    await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
+  }
+  const execs = await until('every execution done', async () => {
+    const all = await Promise.all(ids.map((id) => chain.execution(id)));
+    return all.every((e) => e?.status === ExecStatus.Done) ? all.map((e) => e!) : null;
+  }, 90_000);
+
+  let mismatches = 0, byCheater = 0;
+  for (const e of execs) {
+    for (const ts of e.tasks) {
+      t.equal(ts.result === VerifyResult.Match || ts.result === VerifyResult.Mismatch, true, 'every task verified at p = 1');
+      const cheated = ts.asserter!.equals(cheater.publicKey);
+      if (cheated) byCheater++;
+      if (ts.result === VerifyResult.Mismatch) { mismatches++; t.ok(cheated, 'only the cheater\'s results mismatch'); }
+      else t.same(Buffer.from(ts.output), Buffer.from(ts.checkOutput), 'a match is byte-exact');
+    }
+    // honest end to end: the reported output of the last task is the reference computation
+    if (e.tasks.every((ts) => !ts.asserter!.equals(cheater.publicKey))) {
+      const x = exampleInput(Number(e.execId));
+      const [h] = runTask(1, [x]);
+      const [l] = runTask(2, [h!]);
+      const [r] = runTask(3, [h!]);
+      const ref = encodeBundle(runTask(4, [l!, r!]));
+      t.same(decodeBundle(cas.get(Buffer.from(e.tasks[3]!.output).toString('hex'))), decodeBundle(ref), `execution ${e.execId}: output = reference`);
+    }
+    t.equal(e.escrow, 0n, 'escrow settled');
+  }
+  const cheat = (await chain.node(cheater.publicKey))!;
+  if (byCheater > 0) {
+    t.equal(mismatches, byCheater, 'every cheated result caught (p = 1)');
+    t.ok(cheat.slashes >= 1, `cheater slashed ${cheat.slashes} time(s)`);
+    t.equal(cheat.status, NodeStatus.Slashed);
+  } else t.comment('the cheater was never selected as asserter in this run');
+  for (const k of cc.nodeKeys.slice(0, 2)) t.equal((await chain.node(k.publicKey))!.slashes, 0, 'honest nodes are never slashed');
+  t.ok(agents[0]!.stats.computed + agents[1]!.stats.computed > 0);
+});
