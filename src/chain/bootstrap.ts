@@ -34,12 +34,13 @@ export async function bootstrapChain(chain: ChainClient, o: BootstrapOptions): P
   }
   const modelId = o.modelId ?? 7;
   if (!(await chain.connection.getAccountInfo(p.modelAddress(modelId)))) await chain.send([authority], [p.registerModel(authority.publicKey, modelId, DIAMOND)]);
-  for (const n of o.nodes ?? []) await registerNode(chain, n.keypair, n.vramGb ?? 24, n.specializations ?? Object.values(TASKS).map((t) => t.id));
+  for (const n of o.nodes ?? []) await registerNode(chain, n.keypair, n.vramGb ?? 24, n.specializations ?? Object.values(TASKS).map((t) => t.id), { fund: true });
   return { authority };
 }
 
-export async function registerNode(chain: ChainClient, node: Keypair, vramGb: number, specializations: number[]): Promise<void> {
+/** Registers (stake) and specializes a node unless it is registered; `fund` airdrops first (local validator only). */
+export async function registerNode(chain: ChainClient, node: Keypair, vramGb: number, specializations: number[], { fund = false } = {}): Promise<void> {
   if (await chain.node(node.publicKey)) return;
-  await airdrop(chain, node.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
+  if (fund) await airdrop(chain, node.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
   await chain.send([node], [chain.program.registerNode(node.publicKey, vramGb), chain.program.specialize(node.publicKey, specializations)]);
 }

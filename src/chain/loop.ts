@@ -78,6 +78,8 @@ export class ChainLoop {
   private readonly blockTimes = new Map<bigint, number>();
   private readonly inFlight = new Set<string>();
   private readonly abstained = new Set<string>();
+  /** The proof each of this oracle's votes followed, by request key (bounded), for auditors. */
+  readonly decided = new Map<string, Uint8Array>();
 
   constructor(readonly o: ChainLoopOptions) {}
 
@@ -264,6 +266,10 @@ export class ChainLoop {
       }
       if (x.verdict.ok) {
         const outcome = pickFromBeta(x.verdict.beta, eligible);
+        if (!this.decided.has(key)) {
+          this.decided.set(key, encodeSelectionProof(x.m));
+          if (this.decided.size > 50_000) this.decided.delete(this.decided.keys().next().value!);
+        }
         return { rank: rank.get(x.m.proverIndex)!, node: outcome.kind === 'selected' ? outcome.node : null };
       }
     }

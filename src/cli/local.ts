@@ -1,61 +1,85 @@
-// `npm start`: a local committee on embedded defaults, for a first look.
-// Generates (once) under ./.splitup/local: 4 oracle identities and configs, a
-// node registry, and compute-node keys; starts the 4 oracle processes and
-// the nodes' heartbeat services, and shows a live view of what every oracle
-// believes about every node. One node is stopped after a while and restarted
-// later so the online → suspect → offline → online transitions show.
+// `npm start`: a whole SplitUp committee on 127.0.0.1, on embedded defaults.
+// Generates (once) under ./.splitup/local: oracle identities and configs, a committee file and
+// compute-node keys; then starts, as separate processes, the local validator (the SplitUp
+// program in LiteSVM behind Solana JSON-RPC), the oracles (heartbeats, BFT liveness rounds over
+// libp2p, ECVRF selection, assignTask votes) and the compute-node agents (registration with
+// stake, heartbeats, task execution on the CPU, outputs in a content-addressed store). A
+// requester streams executions of the example model. One agent cheats (reports wrong results:
+// Proof of Sampling slashes it when sampled) and one is killed while it holds a task (its task
+// is reassigned after the timeout). A live view shows heartbeats, committed rounds, assignments,
+// completions, verifications and payments; the end prints a summary with an audit of every
+// assignment on chain (q matching votes, and the node re-derived from the published proof).
 // Ctrl-C (SIGINT) or SIGTERM stops everything cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SystemClock } from '../common/clock.js';
-import { Ed25519Signer } from '../common/ed25519.js';
+import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
 import { CONFIG_VERSION } from '../oracle/config.js';
 import { generateOracleKeys, readOracleKeys, writeOracleKeys } from '../oracle/keys.js';
 import { memberEntry } from '../oracle/member.js';
 import { peerIdFromSeed } from '../p2p/libp2p.js';
-import { COMMITTEE_VERSION } from '../consensus/committee.js';
-import { formatRegistry } from '../registry/file-registry.js';
-import { FileSeq, HeartbeatClient } from '../node/heartbeat-client.js';
+import { COMMITTEE_VERSION, loadCommittee } from '../consensus/committee.js';
 import { readNodeKey, writeNodeKey } from '../node/keys.js';
+import { ChainClient } from '../chain/client.js';
+import { airdrop, bootstrapChain } from '../chain/bootstrap.js';
+import { programIdFor } from '../chain/program-id.js';
+import { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } from '../chain/program.js';
+import { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult, type ExecutionAccount } from '../chain/layout.js';
+import { auditAssignment, type AuditResult } from '../chain/audit.js';
+import { CasStore } from '../cas/store.js';
+import { encodeBundle } from '../model/tensor.js';
+import { exampleInput } from '../model/example.js';
 
 const { values } = parseArgs({ options: {
   dir: { type: 'string', default: '.splitup/local' },
   oracles: { type: 'string', default: '4' },
-  nodes: { type: 'string', default: '6' },
+  nodes: { type: 'string', default: '5' },
   'base-port': { type: 'string', default: '7700' },
   'interval-ms': { type: 'string', default: '2000' },
+  'slot-ms': { type: 'string', default: '400' },
+  requests: { type: 'string', default: '12' },
+  'request-every-ms': { type: 'string', default: '2500' },
+  p: { type: 'string', default: '0.10' },
+  cheaters: { type: 'string', default: '1' },
+  'crash-node': { type: 'boolean', default: true },
+  'no-crash-node': { type: 'boolean', default: false },
+  'exit-when-done': { type: 'boolean', default: false },
   'duration-s': { type: 'string' },
+  summary: { type: 'string' },
 } });
 const dir = resolve(values.dir!);
-const nOracles = Number(values.oracles), nNodes = Number(values.nodes), basePort = Number(values['base-port']), intervalMs = Number(values['interval-ms']);
-if (!(nOracles >= 1 && nNodes >= 1 && intervalMs >= 100)) { console.error('error: --oracles ≥ 1, --nodes ≥ 1, --interval-ms ≥ 100'); process.exit(2); }
+const nOracles = Number(values.oracles), nNodes = Number(values.nodes), basePort = Number(values['base-port']);
+const intervalMs = Number(values['interval-ms']), slotMs = Number(values['slot-ms']);
+const nRequests = Number(values.requests), requestEvery = Number(values['request-every-ms']);
+const pPpm = Math.round(Number(values.p) * 1_000_000), nCheaters = Number(values.cheaters);
+const crashNode = values['crash-node'] && !values['no-crash-node'];
+const fail = (msg: string): never => { console.error(`error: ${msg}`); process.exit(2); };
+if (!(nOracles >= 3 && nOracles <= 10)) fail('--oracles must be 3..10 (the program\'s committee size)');
+if (!(nNodes >= 2 && intervalMs >= 200 && slotMs >= 50 && nRequests >= 0)) fail('--nodes ≥ 2, --interval-ms ≥ 200, --slot-ms ≥ 50, --requests ≥ 0');
+if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
+if (nCheaters + (crashNode ? 1 : 0) >= nNodes) fail('need at least one honest node that is neither cheating nor crashed');
 
-// ---- first run: generate identities and configs
+// ---- identities and configs (first run), under dir
 mkdirSync(dir, { recursive: true, mode: 0o700 });
-const nodeKeys = Array.from({ length: nNodes }, (_, i) => {
+const nodeKeyFiles = Array.from({ length: nNodes }, (_, i) => {
   const f = join(dir, 'nodes', `node-${i + 1}.json`);
   if (!existsSync(f)) writeNodeKey(f);
-  return readNodeKey(f);
+  return f;
 });
-writeFileSync(join(dir, 'registry.json'), formatRegistry(nodeKeys.map((k, i) => ({ nodeId: k.nodeId, active: true, specializations: [1 + (i % 3)] }))));
+const nodeKeys = nodeKeyFiles.map((f) => readNodeKey(f));
+const validatorDir = join(dir, 'validator');
+const programId = programIdFor(validatorDir);
+const rpcUrl = `http://127.0.0.1:${basePort + 200}`;
+const casDir = join(dir, 'cas');
 const oracleDirs = Array.from({ length: nOracles }, (_, i) => {
   const d = join(dir, `oracle-${i + 1}`);
   mkdirSync(d, { recursive: true, mode: 0o700 });
   if (!existsSync(join(d, 'oracle-key.json'))) writeOracleKeys(join(d, 'oracle-key.json'), generateOracleKeys());
-  writeFileSync(join(d, 'oracle.json'), JSON.stringify({
-    version: CONFIG_VERSION, dataDir: '.', keyFile: 'oracle-key.json', registryFile: '../registry.json',
-    http: { host: '127.0.0.1', port: basePort + i },
-    heartbeat: { intervalMs, graceMs: Math.floor(intervalMs / 4) },
-    log: { level: 'warn' },
-  }, null, 2) + '\n');
   return d;
 });
 const urls = oracleDirs.map((_, i) => `http://127.0.0.1:${basePort + i}`);
 const p2pAddrs = oracleDirs.map((_, i) => `/ip4/127.0.0.1/tcp/${basePort + 100 + i}`);
-
-// ---- the committee file: members' public keys, peer ids and addresses; rounds of one heartbeat interval
 const committeeFile = join(dir, 'committee.json');
 const members = await Promise.all(oracleDirs.map(async (d, i) => {
   const keys = readOracleKeys(join(d, 'oracle-key.json'));
@@ -70,67 +94,178 @@ if (JSON.stringify(previous.members) !== JSON.stringify(members) || previous.par
     members,
   }, null, 2) + '\n');
 }
-for (const d of oracleDirs) {
-  const cfg = JSON.parse(readFileSync(join(d, 'oracle.json'), 'utf8'));
-  writeFileSync(join(d, 'oracle.json'), JSON.stringify({ ...cfg, committeeFile: '../committee.json' }, null, 2) + '\n');
+const committee = loadCommittee(committeeFile);
+oracleDirs.forEach((d, i) => writeFileSync(join(d, 'oracle.json'), JSON.stringify({
+  version: CONFIG_VERSION, dataDir: '.', keyFile: 'oracle-key.json',
+  http: { host: '127.0.0.1', port: basePort + i }, heartbeat: { intervalMs, graceMs: Math.floor(intervalMs / 4) },
+  log: { level: 'warn' }, committeeFile: '../committee.json',
+  chain: { rpcUrl, programId: programId.toBase58(), pollMs: 200, proofTimeoutMs: 2000, registryRefreshMs: 1000 },
+}, null, 2) + '\n'));
+
+// ---- processes
+const children: Array<{ name: string; proc: ChildProcess }> = [];
+const bin = (f: string) => new URL(`../../bin/${f}`, import.meta.url).pathname;
+function launch(name: string, script: string, args: string[]): ChildProcess {
+  const proc = spawn(process.execPath, [bin(script), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  proc.stderr!.on('data', (b) => { if (!stopping) process.stderr.write(`[${name}] ${b}`); });
+  children.push({ name, proc });
+  return proc;
 }
-
-// ---- start oracles
-const children: ChildProcess[] = oracleDirs.map((d, i) => {
-  const c = spawn(process.execPath, [new URL('../../bin/oracle.js', import.meta.url).pathname, 'start', '--config', join(d, 'oracle.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  c.stderr!.on('data', (b) => process.stderr.write(`[oracle-${i + 1}] ${b}`));
-  return c;
-});
-async function ready(url: string): Promise<boolean> { try { return (await fetch(`${url}/readyz`)).ok; } catch { return false; } }
-const deadline = Date.now() + 30_000;
-while (!(await Promise.all(urls.map(ready))).every(Boolean)) {
-  if (Date.now() > deadline || children.some((c) => c.exitCode !== null)) { console.error('error: oracles did not become ready; see messages above'); children.forEach((c) => c.kill('SIGTERM')); process.exit(1); }
-  await new Promise((r) => setTimeout(r, 100));
-}
-
-// ---- start compute nodes' heartbeat services
-const clients = nodeKeys.map((k, i) => new HeartbeatClient({
-  signer: new Ed25519Signer(k.secretKey), oracles: urls, clock: SystemClock, seq: new FileSeq(join(dir, 'nodes', `node-${i + 1}.seq`)), intervalMs,
-  state: () => ({ nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 8192 * (1 + (i % 3)) }),
-}));
-clients.forEach((c) => c.start());
-const started = Date.now();
-let flapped: 'running' | 'stopped' | 'restarted' = 'running';
-
-// ---- live view
-const tty = process.stdout.isTTY;
-const colour = (s: string) => (!tty ? s : s === 'online' ? `\x1b[32m${s}\x1b[0m` : s === 'suspect' ? `\x1b[33m${s}\x1b[0m` : `\x1b[31m${s}\x1b[0m`);
-async function render() {
-  const t = (Date.now() - started) / 1000;
-  // the last node stops heartbeating for a while, then comes back
-  if (flapped === 'running' && t > intervalMs * 2 / 1000) { flapped = 'stopped'; await clients[nNodes - 1]!.stop(); }
-  else if (flapped === 'stopped' && t > intervalMs * 6 / 1000) { flapped = 'restarted'; clients[nNodes - 1]!.start(); }
-  const views = await Promise.all(urls.map(async (u) => { try { return (await (await fetch(`${u}/api/nodes`)).json() as { nodes: Array<{ nodeId: string; status: string; lastSeq: string | null }> }).nodes; } catch { return null; } }));
-  const lines = [`SplitUp local committee — ${nOracles} oracles, ${nNodes} nodes, heartbeat every ${intervalMs} ms — t=${t.toFixed(0)} s (Ctrl-C to stop)`, ''];
-  lines.push('node'.padEnd(14) + urls.map((_, i) => `oracle-${i + 1}`.padEnd(11)).join(''));
-  for (const k of nodeKeys) {
-    lines.push(`${k.nodeId.slice(0, 10)}…  ` + views.map((v) => { const s = v?.find((n) => n.nodeId === k.nodeId)?.status ?? 'down'; return colour(s) + ' '.repeat(Math.max(1, 11 - s.length)); }).join(''));
+async function waitUntil(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok().catch(() => false))) {
+    if (Date.now() > end || children.some((c) => c.proc.exitCode !== null && c.name !== crashed?.name)) { console.error(`error: ${what} did not happen; see messages above`); await stop(1); }
+    await new Promise((r) => setTimeout(r, 100));
   }
-  lines.push('', `node ${nodeKeys[nNodes - 1]!.nodeId.slice(0, 10)}… heartbeats: ${flapped}`, '');
-  const latest = await Promise.all(urls.map(async (u) => { try { const r = await fetch(`${u}/api/liveness/latest`); return r.ok ? await r.json() as { round: string; tableHash: string; entries: Array<{ status: string }>; certificate: { signatures: unknown[] } | null } : null; } catch { return null; } }));
-  lines.push('committed liveness rounds (BFT over libp2p gossipsub):');
-  latest.forEach((l, i) => lines.push(`  oracle-${i + 1}  ${l ? `round ${l.round}  table ${l.tableHash.slice(0, 16)}…  online ${l.entries.filter((e) => e.status === 'online').length}/${l.entries.length}  certificate ${l.certificate?.signatures.length ?? 0} signatures` : 'no round committed yet'}`));
-  if (tty) process.stdout.write('\x1b[2J\x1b[H' + lines.join('\n') + '\n');
-  else console.log(lines.join('\n'));
 }
-const view = setInterval(() => { render().catch(() => {}); }, tty ? 1000 : Math.max(1000, 2 * intervalMs));
 
 let stopping = false;
-async function stop(code = 0) {
-  if (stopping) return;
+let crashed: { name: string; node: string; exec: string; task: number; attempt: number } | null = null;
+launch('validator', 'validator.js', ['start', '--dir', validatorDir, '--port', String(basePort + 200), '--slot-ms', String(slotMs)]);
+const chain = new ChainClient(rpcUrl, programId);
+await waitUntil('the local validator start', async () => (await fetch(`${rpcUrl}/health`)).ok);
+const oracleAddresses = oracleDirs.map((d) => Keypair.fromSeed(readOracleKeys(join(d, 'oracle-key.json')).signingSeed).publicKey); // an oracle's chain address is its signing key
+await bootstrapChain(chain, { oracles: oracleAddresses, params: { ...DEFAULT_PARAMS, pPpm } });
+for (const a of oracleAddresses) await airdrop(chain, a, 100n * BigInt(LAMPORTS_PER_SOL)); // transaction fees
+const onChain = await chain.committee();
+if (onChain && onChain.pPpm !== pPpm) console.error(`note: the chain in ${validatorDir} was set up with p = ${onChain.pPpm / 1e6}; --p applies to a new --dir`);
+
+oracleDirs.forEach((d, i) => launch(`oracle-${i + 1}`, 'oracle.js', ['start', '--config', join(d, 'oracle.json')]));
+await waitUntil('every oracle ready', async () => (await Promise.all(urls.map(async (u) => (await fetch(`${u}/readyz`)).ok))).every(Boolean), 60_000);
+
+const cheaters = new Set(nodeKeys.slice(nNodes - nCheaters).map((k) => k.nodeId));
+const crashCandidate = crashNode ? nodeKeys[0]!.nodeId : null;
+const agents = new Map<string, ChildProcess>();
+nodeKeys.forEach((k, i) => {
+  agents.set(k.nodeId, launch(`node-${i + 1}`, 'node.js', ['agent', '--key', nodeKeyFiles[i]!, '--oracles', urls.join(','), '--rpc', rpcUrl, '--program-id', programId.toBase58(),
+    '--cas', casDir, '--airdrop', '--interval', String(intervalMs), '--poll', '200', '--vram', String(8 * (1 + (i % 3))), ...(cheaters.has(k.nodeId) ? ['--cheat'] : [])]));
+});
+await waitUntil('every node registered on chain', async () => (await chain.nodes()).length >= nNodes, 60_000);
+
+// ---- the requester: a stream of executions of the example model (model input in the CAS)
+const cas = new CasStore(casDir);
+const requester = Keypair.generate();
+await airdrop(chain, requester.publicKey, 1000n * BigInt(LAMPORTS_PER_SOL));
+const requested: bigint[] = [];
+const started = Date.now();
+const runId = BigInt(Date.now()) * 1000n;
+async function requestNext(): Promise<void> {
+  if (requested.length >= nRequests || stopping) return;
+  const k = requested.length + 1;
+  const id = runId + BigInt(k);
+  const uri = `cas://${cas.put(encodeBundle([exampleInput(k)]))}`;
+  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
+  requested.push(id);
+}
+const requestTimer = setInterval(() => { requestNext().catch((e) => console.error(`request failed: ${String(e)}`)); }, requestEvery);
+void requestNext();
+
+// ---- the live view
+const tty = process.stdout.isTTY && !values.summary;
+const colour = (s: string) => (!tty ? s : s === 'online' || s === 'active' ? `\x1b[32m${s}\x1b[0m` : s === 'suspect' ? `\x1b[33m${s}\x1b[0m` : `\x1b[31m${s}\x1b[0m`);
+const bar = (done: number, total: number, w = 30) => { const f = total ? Math.round((done / total) * w) : 0; return `[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total}`; };
+const sol = (l: bigint) => (Number(l) / LAMPORTS_PER_SOL).toFixed(4);
+let lastExecs: ExecutionAccount[] = [];
+
+async function snapshot() {
+  const [nodes, execs] = await Promise.all([chain.nodes(), Promise.all(requested.map((id) => chain.execution(id)))]);
+  lastExecs = execs.filter((e): e is ExecutionAccount => !!e);
+  return { nodes, execs: lastExecs };
+}
+
+// the crash: watched often (an assignment lasts as long as the computation, well under a second here)
+async function maybeCrash() {
+  if (!crashCandidate || crashed) return;
+  const execs = await chain.runningExecutions();
+  for (const e of execs) e.tasks.forEach((ts, i) => {
+    if (crashed || ts.phase !== Phase.Assigned || ts.assigned?.toBase58() !== crashCandidate) return;
+    const name = `node-${nodeKeys.findIndex((k) => k.nodeId === crashCandidate) + 1}`;
+    crashed = { name, node: crashCandidate, exec: e.execId.toString(), task: i, attempt: ts.attempt };
+    agents.get(crashCandidate)!.kill('SIGKILL'); // a crash, not a shutdown
+  });
+}
+
+async function render() {
+  const { nodes, execs } = await snapshot();
+  const t = (Date.now() - started) / 1000;
+  const views = await Promise.all(urls.map(async (u) => { try { return (await (await fetch(`${u}/api/nodes`)).json() as { nodes: Array<{ nodeId: string; status: string }> }).nodes; } catch { return null; } }));
+  const latest = await Promise.all(urls.map(async (u) => { try { const r = await fetch(`${u}/api/liveness/latest`); return r.ok ? await r.json() as { round: string; tableHash: string; certificate: { signatures: unknown[] } | null } : null; } catch { return null; } }));
+  const tasks = execs.flatMap((e) => e.tasks);
+  const lines = [`SplitUp local committee — ${nOracles} oracles (q = ${quorumFor(nOracles)}), ${nNodes} compute nodes, validator ${rpcUrl} — t=${t.toFixed(0)} s (Ctrl-C to stop)`, ''];
+  lines.push('node          role     chain     ' + urls.map((_, i) => `oracle-${i + 1}`.padEnd(10)).join('') + 'done  verified slashes earned SOL');
+  for (const k of nodeKeys) {
+    const n = nodes.find((x) => x.key.toBase58() === k.nodeId);
+    const role = crashed?.node === k.nodeId ? 'crashed' : cheaters.has(k.nodeId) ? 'cheater' : 'honest';
+    const st = !n ? 'unregistered' : n.status === NodeStatus.Active ? 'active' : n.status === NodeStatus.Slashed ? 'slashed' : 'exited';
+    lines.push(`${k.nodeId.slice(0, 10)}…  ${role.padEnd(8)} ${colour(st)}${' '.repeat(Math.max(1, 10 - st.length))}` + views.map((v) => { const s = v?.find((x) => x.nodeId === k.nodeId)?.status ?? '-'; return colour(s) + ' '.repeat(Math.max(1, 10 - s.length)); }).join('')
+      + `${String(n?.completed ?? 0).padStart(4)}  ${String(n?.verified ?? 0).padStart(8)} ${String(n?.slashes ?? 0).padStart(7)} ${sol(n?.earned ?? 0n).padStart(10)}`);
+  }
+  lines.push('', 'committed liveness rounds (BFT over libp2p gossipsub):');
+  latest.forEach((l, i) => lines.push(`  oracle-${i + 1}  ${l ? `round ${l.round}  table ${l.tableHash.slice(0, 16)}…  certificate ${l.certificate?.signatures.length ?? 0} sigs` : 'none yet'}`));
+  const done = execs.filter((e) => e.status === ExecStatus.Done).length;
+  lines.push('', `executions ${bar(done, nRequests)}  (${requested.length} requested)`);
+  lines.push(`tasks: ${tasks.filter((s) => s.phase >= Phase.Assigned).length} assigned, ${tasks.filter((s) => s.asserter).length} completed, ${tasks.filter((s) => s.sampled === Sampled.Yes).length} sampled for verification, ${tasks.filter((s) => s.result === VerifyResult.Match).length} verified equal, ${tasks.filter((s) => s.result === VerifyResult.Mismatch).length} mismatches (slashed), ${tasks.filter((s) => s.attempt > 0 && s.attempt < 0x8000_0000).length} reassigned after a timeout`);
+  if (crashed) lines.push(`crash: ${crashed.name} killed while assigned task ${crashed.task} of execution …${crashed.exec.slice(-4)}; reassigned: ${isReassigned() ? 'yes' : 'waiting for the timeout'}`);
+  if (tty) process.stdout.write('\x1b[2J\x1b[H' + lines.join('\n') + '\n');
+  else if (!values.summary) console.log(lines.join('\n') + '\n');
+  if (values['exit-when-done'] && requested.length >= nRequests && done >= nRequests) void stop(0);
+}
+function isReassigned(): boolean {
+  if (!crashed) return false;
+  const e = lastExecs.find((x) => x.execId.toString() === crashed!.exec);
+  const ts = e?.tasks[crashed.task];
+  return !!ts && (ts.attempt > crashed.attempt || ts.asserter !== null) && ts.asserter?.toBase58() !== crashed.node;
+}
+const view = setInterval(() => { render().catch((e) => { if (!stopping) console.error(String(e)); }); }, tty ? 1000 : 2000);
+let crashBusy = false;
+const crashWatch = setInterval(() => {
+  if (crashBusy || crashed || !crashCandidate) return;
+  crashBusy = true;
+  maybeCrash().catch(() => {}).finally(() => { crashBusy = false; });
+}, 100);
+
+// ---- the end: audit, summary, clean shutdown
+async function audit(): Promise<AuditResult[]> {
+  const { nodes, execs } = await snapshot();
+  const out: AuditResult[] = [];
+  for (const e of execs) for (let i = 0; i < e.tasks.length; i++) {
+    const r = await auditAssignment({ chain, committee, oracleUrls: urls, nodes, exec: e, task: i, q: quorumFor(nOracles) }).catch((err) => ({ execId: e.execId, task: i, attempt: -1, node: '', matchingVotes: 0, quorum: false, proof: false, reason: String(err) }));
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+async function stop(code = 0): Promise<never> {
+  if (stopping) return new Promise(() => {});
   stopping = true;
   clearInterval(view);
-  await render().catch(() => {}); // final state as the summary
-  await Promise.all(clients.map((c) => c.stop()));
-  await Promise.all(children.map((c) => new Promise((r) => { if (c.exitCode !== null) return r(null); c.once('exit', r); c.kill('SIGTERM'); })));
-  console.log(`\nstopped: ${nOracles} oracles and ${nNodes} nodes shut down cleanly; state kept in ${dir}`);
+  clearInterval(requestTimer);
+  clearInterval(crashWatch);
+  let summary: Record<string, unknown> = {};
+  try {
+    const results = await audit();
+    const tasks = lastExecs.flatMap((e) => e.tasks);
+    const nodes = await chain.nodes();
+    summary = {
+      requests: requested.length, done: lastExecs.filter((e) => e.status === ExecStatus.Done).length,
+      p: pPpm / 1e6, tasksCompleted: tasks.filter((s) => s.asserter).length, sampled: tasks.filter((s) => s.sampled === Sampled.Yes).length,
+      settled: tasks.filter((s) => s.sampled !== Sampled.Undecided).length,
+      matches: tasks.filter((s) => s.result === VerifyResult.Match).length, mismatches: tasks.filter((s) => s.result === VerifyResult.Mismatch).length,
+      cheaters: [...cheaters], slashed: nodes.filter((n) => n.slashes > 0).map((n) => ({ node: n.key.toBase58(), slashes: n.slashes, slashedLamports: n.slashed.toString(), status: NodeStatus[n.status] })),
+      crashed, reassignedAfterCrash: isReassigned(),
+      audit: { checked: results.length, quorumOk: results.filter((r) => r.quorum).length, proofOk: results.filter((r) => r.proof).length, failures: results.filter((r) => !r.quorum || !r.proof).map((r) => ({ ...r, execId: r.execId.toString() })) },
+      payments: nodes.map((n) => ({ node: n.key.toBase58(), earned: n.earned.toString() })),
+    };
+  } catch (e) { summary = { error: String(e) }; }
+  if (values.summary) writeFileSync(values.summary, JSON.stringify(summary, null, 2) + '\n');
+  const s = summary as { done?: number; requests?: number; sampled?: number; settled?: number; mismatches?: number; audit?: { checked: number; quorumOk: number; proofOk: number } };
+  console.log(`\nsummary: ${s.done ?? '?'}/${s.requests ?? '?'} executions done; ${s.sampled ?? 0} of ${s.settled ?? 0} settled tasks sampled for verification (p = ${pPpm / 1e6}); ${s.mismatches ?? 0} mismatches slashed; audit: ${s.audit?.quorumOk ?? 0}/${s.audit?.checked ?? 0} assignments with q matching votes, ${s.audit?.proofOk ?? 0}/${s.audit?.checked ?? 0} re-derived from their ECVRF proofs`);
+  await Promise.all(children.filter((c) => c.name !== 'validator').map(({ proc }) => new Promise((r) => { if (proc.exitCode !== null || proc.signalCode) return r(null); proc.once('exit', r); proc.kill('SIGTERM'); })));
+  const v = children.find((c) => c.name === 'validator')?.proc;
+  if (v && v.exitCode === null) await new Promise((r) => { v.once('exit', r); v.kill('SIGTERM'); });
+  console.log(`stopped: validator, ${nOracles} oracles and ${nNodes} compute nodes shut down; state kept in ${dir}`);
   process.exit(code);
 }
-process.once('SIGINT', () => { stop(); });
-process.once('SIGTERM', () => { stop(); });
-if (values['duration-s']) setTimeout(() => { stop(); }, Number(values['duration-s']) * 1000);
+process.once('SIGINT', () => { void stop(0); });
+process.once('SIGTERM', () => { void stop(0); });
+if (values['duration-s']) setTimeout(() => { void stop(0); }, Number(values['duration-s']) * 1000);

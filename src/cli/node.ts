@@ -2,6 +2,8 @@
 //   keygen --out FILE                      new node identity (0600); prints the node id
 //   id --key FILE                          print the node id of a key file
 //   heartbeat --key FILE --oracles URL,URL [--interval MS] [--vram-free MB] [--status idle|busy|draining] [--once]
+//   agent --key FILE --oracles URL,URL --rpc URL --program-id ID --cas DIR [--vram GB] [--tasks 1,2,3,4]
+//         [--interval MS] [--airdrop] [--cheat]   register, stake, specialize, heartbeat, run assigned tasks
 import { resolve } from 'node:path';
 import { SystemClock } from '../common/clock.js';
 import { Ed25519Signer } from '../common/ed25519.js';
@@ -9,13 +11,24 @@ import { NODE_STATUSES, type NodeStatus } from '../liveness/heartbeat-codec.js';
 import { FileSeq, HeartbeatClient } from '../node/heartbeat-client.js';
 import { readNodeKey, writeNodeKey } from '../node/keys.js';
 import { parse, runMain, usageFallback, UsageError } from './args.js';
+import { Keypair, PublicKey } from '@solana/web3.js';
+import { ChainClient } from '../chain/client.js';
+import { airdrop, registerNode } from '../chain/bootstrap.js';
+import { CasStore } from '../cas/store.js';
+import { ComputeAgent } from '../node/agent.js';
 
 const USAGE = `usage: splitup-node <command> [options]
   keygen --out FILE                 create a node identity (mode 0600) and print its node id
   id --key FILE                     print the node id of a key file
   heartbeat --key FILE --oracles URL[,URL...] [--interval MS] [--vram-free MB]
             [--status idle|busy|draining] [--no-capacity] [--once]
-                                    send a signed heartbeat to every oracle every interval`;
+                                    send a signed heartbeat to every oracle every interval
+  agent --key FILE --oracles URL[,URL...] --rpc URL --program-id ID --cas DIR [--vram GB] [--tasks 1,2,3,4]
+        [--interval MS] [--poll MS] [--airdrop] [--cheat]
+                                    the full compute node: registers with stake and specializations on
+                                    chain (if not yet), heartbeats, computes assigned tasks and reports
+                                    (--airdrop funds the key on a local validator; --cheat reports wrong
+                                    results, for Proof-of-Sampling demonstrations)`;
 
 async function main(): Promise<number | void> {
   const [cmd, ...rest] = process.argv.slice(2);
@@ -62,6 +75,35 @@ async function main(): Promise<number | void> {
       }
       client.start();
       const stop = () => { client.stop().then(() => process.exit(0)); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return;
+    }
+    case 'agent': {
+      const { values } = parse(rest, {
+        key: { type: 'string' }, oracles: { type: 'string' }, rpc: { type: 'string' }, 'program-id': { type: 'string' }, cas: { type: 'string' },
+        vram: { type: 'string' }, tasks: { type: 'string' }, interval: { type: 'string' }, poll: { type: 'string' }, airdrop: { type: 'boolean' }, cheat: { type: 'boolean' },
+      });
+      if (!values.key || !values.oracles || !values.rpc || !values['program-id'] || !values.cas) throw new UsageError('agent needs --key, --oracles, --rpc, --program-id and --cas');
+      const oracles = values.oracles.split(',').map((s) => s.trim()).filter(Boolean);
+      const tasks = (values.tasks ?? '1,2,3,4').split(',').map(Number);
+      if (tasks.some((x) => !Number.isInteger(x) || x < 0)) throw new UsageError('--tasks must be a comma-separated list of task ids');
+      const vram = Number(values.vram ?? 24);
+      const key = readNodeKey(values.key);
+      const keypair = Keypair.fromSeed(key.secretKey);
+      const chain = new ChainClient(values.rpc, new PublicKey(values['program-id']));
+      const log = (o: object, msg: string) => console.log(JSON.stringify({ t: new Date().toISOString(), nodeId: key.nodeId, msg, ...o }, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
+      if (values.airdrop && (await chain.connection.getBalance(keypair.publicKey)) < 5e9) await airdrop(chain, keypair.publicKey, 20_000_000_000n);
+      await registerNode(chain, keypair, vram, tasks);
+      log({ vramGb: vram, tasks }, 'registered on chain');
+      const client = new HeartbeatClient({
+        signer: new Ed25519Signer(key.secretKey), oracles, clock: SystemClock, seq: new FileSeq(`${resolve(values.key)}.seq`),
+        intervalMs: Number(values.interval ?? 30_000), state: () => ({ nodeStatus: 'idle', hasCapacity: true, vramFreeMb: vram * 1024 }),
+      });
+      const agent = new ComputeAgent({ chain, keypair, cas: new CasStore(resolve(values.cas)), pollMs: Number(values.poll ?? 250), cheat: !!values.cheat, log, onEvent: (e) => log(e, e.kind) });
+      client.start();
+      agent.start();
+      const stop = () => { Promise.all([client.stop(), agent.stop()]).then(() => process.exit(0)); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       return;

@@ -3,29 +3,14 @@
 //   splitup-validator program-id [--dir DIR]
 // The ledger lives in DIR (write-ahead log + snapshots in level): a restart keeps every
 // acknowledged transaction. The program id is chosen on first start and kept in DIR.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Keypair, PublicKey } from '@solana/web3.js';
 import { LocalValidator } from '../chain/validator.js';
 import { loadProgramBinary } from '../chain/program.js';
 import { parse, runMain, usageFallback, UsageError } from './args.js';
+import { programIdFor } from '../chain/program-id.js';
 
 const USAGE = `usage: splitup-validator start [--dir DIR] [--host H] [--port P] [--slot-ms MS] [--program-id ID]
        splitup-validator program-id [--dir DIR]`;
-
-/** The program id kept in DIR/program-id (created on first use unless given). */
-export function programIdFor(dir: string, given?: string): PublicKey {
-  const file = join(dir, 'program-id');
-  mkdirSync(dir, { recursive: true });
-  if (given) {
-    const id = new PublicKey(given);
-    if (existsSync(file) && readFileSync(file, 'utf8').trim() !== id.toBase58()) throw new UsageError(`${dir} holds a ledger for program ${readFileSync(file, 'utf8').trim()}, not ${id.toBase58()}`);
-    writeFileSync(file, id.toBase58() + '\n');
-    return id;
-  }
-  if (!existsSync(file)) writeFileSync(file, Keypair.generate().publicKey.toBase58() + '\n');
-  return new PublicKey(readFileSync(file, 'utf8').trim());
-}
 
 async function main(): Promise<number | void> {
   const [cmd, ...rest] = process.argv.slice(2);

@@ -41,6 +41,20 @@ export interface OracleDeps {
 
 export interface ConsensusParts { committee: Committee; me: number; service: ConsensusService; p2p: P2PNetwork; chainLoop: ChainLoop | null }
 
+/** GET /api/chain/selection?exec=&task=&attempt= — the selection proof this oracle's vote followed. */
+function selectionRoutes(loop: () => ChainLoop | null): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/api/chain/selection', {
+      schema: { querystring: { type: 'object', required: ['exec', 'task', 'attempt'], properties: { exec: { type: 'string', pattern: '^[0-9]{1,20}$' }, task: { type: 'string', pattern: '^[0-9]{1,3}$' }, attempt: { type: 'string', pattern: '^[0-9]{1,10}$' } } } },
+    }, async (req, reply) => {
+      const q = req.query as { exec: string; task: string; attempt: string };
+      const proof = loop()?.decided.get(`${BigInt(q.exec)}/${Number(q.task)}/${Number(q.attempt)}`);
+      if (!proof) return reply.code(404).send({ code: 'UNKNOWN_SELECTION', message: 'this oracle has no decided selection proof for that request' });
+      return { proof: Buffer.from(proof).toString('hex') };
+    });
+  };
+}
+
 export class Oracle {
   private closing: Promise<void> | null = null;
   private constructor(
@@ -94,6 +108,7 @@ export class Oracle {
         verifier: metrics.timedVerifier(pool ? pool.verifier : checkHeartbeatSignature),
       });
       const plugins = [...(deps.plugins ?? [])];
+      let chainLoopRef: ChainLoop | null = null;
       if (committee) {
         const peers = committee.members.filter((_, i) => i !== me);
         service = new ConsensusService({
@@ -102,6 +117,7 @@ export class Oracle {
           log: { info: (o, m) => app?.log.info(o, m), warn: (o, m) => app?.log.warn(o, m) },
         });
         plugins.push(livenessRoutes(service));
+        if (chain) plugins.push(selectionRoutes(() => chainLoopRef));
       }
       const logger = deps.logger === undefined ? { level: config.log.level } : deps.logger;
       app = await buildApiServer({
@@ -154,6 +170,7 @@ export class Oracle {
             onEvent: (e: LoopEvent) => { metrics.chainActions.inc({ kind: e.kind }); app!.log.info(e, `chain: ${e.kind}`); },
           });
           chainLoop.start();
+          chainLoopRef = chainLoop;
         }
         parts = { committee, me, service: svc, p2p, chainLoop };
       }
