@@ -1,28 +1,30 @@
-// `npm start` brings up the local committee: every oracle sees every node online.
+// `npm start` brings up the local committee: every oracle sees every node online and commits
+// the same tables; Ctrl-C-style stop shuts every process down.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { tempDir } from './helpers/oracle.js';
 
-t.test('local committee runs, shows every node online on every oracle, stops cleanly', async (t) => {
+t.test('local committee runs, shows every node online on every oracle, stops cleanly', { timeout: 110_000 }, async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const basePort = 21000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--base-port', String(basePort), '--duration-s', '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--slot-ms', '200', '--base-port', String(basePort), '--requests', '2', '--cheaters', '0', '--no-crash-node', '--duration-s', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
   const code = await new Promise((r) => child.on('exit', r));
   clearTimeout(timer);
   t.equal(code, 0, err);
   const frames = out.split('SplitUp local committee').slice(1);
   t.ok(frames.length >= 1, 'rendered at least one frame');
-  const rows = frames[0]!.split('\n').filter((l) => l.includes('…  ') && !l.trimStart().startsWith('oracle-'));
-  t.equal(rows.length, 3, 'one row per node');
-  t.ok(rows.slice(0, 2).every((r) => (r.match(/online/g) ?? []).length === 3), 'nodes online on all 3 oracles');
-  t.match(out, /shut down cleanly/);
-  // the final frame: every oracle has committed rounds, and the same table for the same round
   const last = frames[frames.length - 1]!;
+  const rows = last.split('\n').filter((l) => l.includes('…  ') && !l.trimStart().startsWith('oracle-'));
+  t.equal(rows.length, 3, 'one row per node');
+  t.ok(rows.every((r) => (r.match(/online/g) ?? []).length === 3), 'every node online on all 3 oracles');
+  t.ok(rows.every((r) => / active /.test(r)), 'every node registered and active on chain');
+  t.match(out, /stopped: validator, 3 oracles and 3 compute nodes shut down/);
+  // the final frame: every oracle has committed rounds, and the same table for the same round
   const rounds = [...last.matchAll(/oracle-\d+ {2}round (\d+) {2}table ([0-9a-f]{16})/g)].map((m) => [m[1], m[2]]);
   t.equal(rounds.length, 3, 'every oracle reports a committed round');
   const byRound = new Map<string, Set<string>>();

@@ -21,12 +21,14 @@ export interface BootstrapOptions {
   params?: CommitteeParams;
   nodes?: Array<{ keypair: Keypair; vramGb?: number; specializations?: number[] }>;
   modelId?: number;
+  /** Pays for and signs the setup; a fresh key funded by airdrop when absent (local validator). */
+  authority?: Keypair;
 }
 
 /** Creates the committee, the example tasks and model (if absent) and registers the nodes. */
 export async function bootstrapChain(chain: ChainClient, o: BootstrapOptions): Promise<{ authority: Keypair }> {
-  const authority = Keypair.generate();
-  await airdrop(chain, authority.publicKey, 100n * BigInt(LAMPORTS_PER_SOL));
+  const authority = o.authority ?? Keypair.generate();
+  if (!o.authority || (await chain.connection.getBalance(authority.publicKey)) === 0) await airdrop(chain, authority.publicKey, 100n * BigInt(LAMPORTS_PER_SOL));
   const p = chain.program;
   if (!(await chain.committee())) await chain.send([authority], [p.initCommittee(authority.publicKey, o.oracles, quorumFor(o.oracles.length), o.params ?? DEFAULT_PARAMS)]);
   for (const t of Object.values(TASKS)) {

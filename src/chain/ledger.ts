@@ -189,10 +189,16 @@ export class Ledger {
     if (this.statuses.has(signature)) throw new LedgerRejection('AlreadyProcessed', 'This transaction has already been processed');
   }
 
-  /** Runs a transaction against current state without committing it. */
-  simulate(wire: Uint8Array): TxOutcome {
+  /**
+   * Runs a transaction against current state without committing it. As on a cluster's RPC,
+   * signatures are checked only with `sigVerify` (clients such as web3.js refresh the block hash
+   * of a transaction before simulating it, which invalidates its signatures).
+   */
+  simulate(wire: Uint8Array, { sigVerify = true } = {}): TxOutcome {
     const { kitTx, signature } = this.decode(wire);
-    const r = this.svm.simulateTransaction(kitTx);
+    if (!sigVerify) this.svm.withSigverify(false);
+    let r;
+    try { r = this.svm.simulateTransaction(kitTx); } finally { if (!sigVerify) this.svm.withSigverify(true); }
     const meta = r.meta();
     return { signature, slot: this.slot, err: r instanceof FailedTransactionMetadata ? rpcError(r.toString()) : null, logs: meta.logs(), unitsConsumed: meta.computeUnitsConsumed() };
   }

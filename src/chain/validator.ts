@@ -133,7 +133,7 @@ function rpcMethods(l: Ledger): Record<string, (p: unknown[]) => unknown> {
       return out.signature;
     },
     simulateTransaction: (p) => {
-      const o = l.simulate(decodeWire(p[0], cfg(p, 1).encoding as string));
+      const o = l.simulate(decodeWire(p[0], cfg(p, 1).encoding as string), { sigVerify: cfg(p, 1).sigVerify === true });
       return { context: ctx(l), value: { err: o.err, logs: o.logs, accounts: null, unitsConsumed: Number(o.unitsConsumed), returnData: null } };
     },
     getSignatureStatuses: (p) => ({

@@ -1,6 +1,6 @@
 // splitup-oracle: operator CLI of one oracle.
 //   keygen --out FILE                 new oracle identity (0600)
-//   init-config --data-dir DIR [--port N] [--registry FILE] [--out FILE]
+//   init-config --data-dir DIR [--port N] [--host H] [--registry FILE] [--committee FILE] [--rpc URL --program-id ID] [--out FILE]
 //   start --config FILE               run the oracle (SIGINT/SIGTERM: graceful stop)
 //   status --url URL                  health, readiness and node counts of a running oracle
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,15 +10,16 @@ import { memberEntry } from '../oracle/member.js';
 import { readOracleKeys } from '../oracle/keys.js';
 import { resolve } from 'node:path';
 import { toBase58 } from '../common/bytes.js';
-import { loadConfig, CONFIG_VERSION } from '../oracle/config.js';
+import { loadConfig, resolveConfig, CONFIG_VERSION } from '../oracle/config.js';
 import { generateOracleKeys, writeOracleKeys } from '../oracle/keys.js';
 import { Oracle } from '../oracle/oracle.js';
 import { parse, runMain, usageFallback, UsageError } from './args.js';
 
 const USAGE = `usage: splitup-oracle <command> [options]
   keygen --out FILE              create an oracle identity (signing, VRF, libp2p keys; mode 0600)
-  init-config --data-dir DIR [--port N] [--registry FILE] [--out FILE]
-                                 write a config file with embedded defaults
+  init-config --data-dir DIR [--port N] [--host H] [--registry FILE] [--committee FILE]
+              [--rpc URL --program-id ID] [--out FILE]
+                                 write a config file with embedded defaults (validated)
   member-info --config FILE --p2p-addr MULTIADDR --http-url URL [--name NAME]
                                  print this oracle's committee entry (public keys, peer id, addresses)
   committee-init --members A.json,B.json,... [--epoch-ms N] --out FILE
@@ -38,9 +39,19 @@ async function main(): Promise<number | void> {
       return;
     }
     case 'init-config': {
-      const { values } = parse(rest, { 'data-dir': { type: 'string' }, port: { type: 'string' }, registry: { type: 'string' }, out: { type: 'string' } });
+      const { values } = parse(rest, {
+        'data-dir': { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, registry: { type: 'string' }, committee: { type: 'string' },
+        rpc: { type: 'string' }, 'program-id': { type: 'string' }, out: { type: 'string' },
+      });
       if (!values['data-dir']) throw new UsageError('init-config needs --data-dir DIR');
-      const cfg = { version: CONFIG_VERSION, dataDir: values['data-dir'], ...(values.registry ? { registryFile: values.registry } : {}), http: { host: '127.0.0.1', port: Number(values.port ?? 8080) } };
+      if (!values.rpc !== !values['program-id']) throw new UsageError('--rpc and --program-id go together');
+      const cfg = {
+        version: CONFIG_VERSION, dataDir: values['data-dir'], ...(values.registry ? { registryFile: values.registry } : {}),
+        http: { host: values.host ?? '127.0.0.1', port: Number(values.port ?? 8080) },
+        ...(values.committee ? { committeeFile: values.committee } : {}),
+        ...(values.rpc ? { chain: { rpcUrl: values.rpc, programId: values['program-id'] } } : {}),
+      };
+      resolveConfig(cfg, process.cwd()); // validated now: a bad value is reported here, not at start
       const text = JSON.stringify(cfg, null, 2) + '\n';
       if (values.out) writeFileSync(values.out, text); else process.stdout.write(text);
       return;

@@ -4,17 +4,18 @@
 // The ledger lives in DIR (write-ahead log + snapshots in level): a restart keeps every
 // acknowledged transaction. The program id is chosen on first start and kept in DIR.
 import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { LocalValidator } from '../chain/validator.js';
 import { loadProgramBinary } from '../chain/program.js';
 import { parse, runMain, usageFallback, UsageError } from './args.js';
 import { programIdFor } from '../chain/program-id.js';
 
-const USAGE = `usage: splitup-validator start [--dir DIR] [--host H] [--port P] [--slot-ms MS] [--program-id ID]
+const USAGE = `usage: splitup-validator start [--dir DIR] [--host H] [--port P] [--slot-ms MS] [--program-id ID | --program-id-file F]
        splitup-validator program-id [--dir DIR]`;
 
 async function main(): Promise<number | void> {
   const [cmd, ...rest] = process.argv.slice(2);
-  const opts = { dir: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'slot-ms': { type: 'string' }, 'program-id': { type: 'string' } } as const;
+  const opts = { dir: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'slot-ms': { type: 'string' }, 'program-id': { type: 'string' }, 'program-id-file': { type: 'string' } } as const;
   if (cmd === 'program-id') {
     const { values } = parse(rest, opts);
     console.log(programIdFor(resolve(values.dir ?? '.splitup/validator')).toBase58());
@@ -23,7 +24,8 @@ async function main(): Promise<number | void> {
   if (cmd !== 'start') return usageFallback(cmd, USAGE);
   const { values } = parse(rest, opts);
   const dir = resolve(values.dir ?? '.splitup/validator');
-  const programId = programIdFor(dir, values['program-id']);
+  const given = values['program-id'] ?? (values['program-id-file'] ? readFileSync(values['program-id-file'], 'utf8').trim() : undefined);
+  const programId = programIdFor(dir, given);
   const v = await LocalValidator.start({
     dataDir: join(dir, 'ledger'), programs: [{ id: programId, so: loadProgramBinary() }],
     host: values.host ?? '127.0.0.1', port: Number(values.port ?? 8899), slotMs: Number(values['slot-ms'] ?? 400), logger: true,
