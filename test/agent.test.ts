@@ -2,6 +2,7 @@
 // diamond model to completion, outputs are the reference computation, every task is verified
 // (p = 1 here), and an agent that reports wrong results is slashed.
 import t from 'tap';
+import { until } from './helpers/heartbeat.js';
 import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
 import { ChainCommittee } from './helpers/chain-committee.js';
 import { airdrop } from '../src/chain/bootstrap.js';
@@ -13,15 +14,6 @@ import { decodeBundle, encodeBundle } from '../src/model/tensor.js';
 import { exampleInput, runTask } from '../src/model/example.js';
 import { tempDir } from './helpers/oracle.js';
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 t.test('agents compute the diamond model end to end; PoSP slashes the cheater', async (t) => {
   const cc = new ChainCommittee(3, 3, { params: { ...DEFAULT_PARAMS, pPpm: 1_000_000 } });

@@ -2,6 +2,7 @@
 // over JSON-RPC: assignments need 2 matching votes, equal the selection anyone re-derives from
 // the published proof, and no restart makes an oracle vote a different node.
 import t from 'tap';
+import { until } from './helpers/heartbeat.js';
 import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
 import { ChainCommittee } from './helpers/chain-committee.js';
 import { airdrop } from '../src/chain/bootstrap.js';
@@ -12,15 +13,6 @@ import { decodeSelectionProof } from '../src/vrf/proof-message.js';
 import { eligibleSet, proverIndex, verifySelection } from '../src/vrf/selection.js';
 import { NodeStatus } from '../src/chain/layout.js';
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-derived from the published proof; restart keeps the vote', async (t) => {
   const cc = new ChainCommittee(3, 5);

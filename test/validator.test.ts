@@ -1,5 +1,6 @@
 // The local validator over HTTP JSON-RPC, driven by @solana/web3.js clients, and its restart.
 import t from 'tap';
+import { until } from './helpers/heartbeat.js';
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction } from '@solana/web3.js';
 import { LocalValidator } from '../src/chain/validator.js';
 import { ChainClient } from '../src/chain/client.js';
@@ -11,15 +12,6 @@ import { tempDir } from './helpers/oracle.js';
 
 const programId = new PublicKey('SpLitUp111111111111111111111111111111111111');
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 t.test('a web3.js client registers nodes and requests an execution over JSON-RPC', async (t) => {
   const { dir, cleanup } = tempDir('splitup-validator-');

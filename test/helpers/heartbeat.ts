@@ -18,6 +18,17 @@ export class TestNode {
 }
 
 /** Polls `cond` until true or the deadline; never sleeps blindly past it. */
+/** Polls `fn` until it returns a truthy value (returned), failing after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 20_000, stepMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, stepMs = 10): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
