@@ -5,14 +5,14 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers/oracle.js';
+import { freeBasePort, tempDir } from './helpers/oracle.js';
 
 t.setTimeout(240_000); // processes, not a unit: bounded by the SIGINT below and this
 t.test('end to end: requests complete, assignments audited, cheater slashed, crashed node\'s task reassigned', { timeout: 200_000 }, async (t) => {
   const { dir, cleanup } = tempDir('splitup-e2e-');
   t.teardown(cleanup);
   const summaryFile = join(dir, 'summary.json');
-  const basePort = 20000 + Math.floor(Math.random() * 20000);
+  const basePort = await freeBasePort(20000, 30000);
   const requests = 10, p = 0.8;
   const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname,
     '--dir', join(dir, 'local'), '--base-port', String(basePort), '--interval-ms', '1000', '--slot-ms', '200',

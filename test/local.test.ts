@@ -2,12 +2,12 @@
 // the same tables; Ctrl-C-style stop shuts every process down.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { tempDir } from './helpers/oracle.js';
+import { freeBasePort, tempDir } from './helpers/oracle.js';
 
 t.test('local committee runs, shows every node online on every oracle, stops cleanly', { timeout: 110_000 }, async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
-  const basePort = 21000 + Math.floor(Math.random() * 20000);
+  const basePort = await freeBasePort(10000, 20000);
   const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--slot-ms', '200', '--base-port', String(basePort), '--requests', '2', '--cheaters', '0', '--no-crash-node', '--duration-s', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });

@@ -120,6 +120,7 @@ async function waitUntil(what: string, ok: () => Promise<boolean>, ms = 30_000):
 }
 
 let stopping = false;
+let view: NodeJS.Timeout | undefined, requestTimer: NodeJS.Timeout | undefined, crashWatch: NodeJS.Timeout | undefined;
 let crashed: { name: string; node: string; exec: string; task: number; attempt: number } | null = null;
 launch('validator', 'validator.js', ['start', '--dir', validatorDir, '--port', String(basePort + 200), '--slot-ms', String(slotMs)]);
 const chain = new ChainClient(rpcUrl, programId);
@@ -157,7 +158,7 @@ async function requestNext(): Promise<void> {
   await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
   requested.push(id);
 }
-const requestTimer = setInterval(() => { requestNext().catch((e) => console.error(`request failed: ${String(e)}`)); }, requestEvery);
+requestTimer = setInterval(() => { requestNext().catch((e) => console.error(`request failed: ${String(e)}`)); }, requestEvery);
 void requestNext();
 
 // ---- the live view
@@ -216,9 +217,9 @@ function isReassigned(): boolean {
   const ts = e?.tasks[crashed.task];
   return !!ts && (ts.attempt > crashed.attempt || ts.asserter !== null) && ts.asserter?.toBase58() !== crashed.node;
 }
-const view = setInterval(() => { render().catch((e) => { if (!stopping) console.error(String(e)); }); }, tty ? 1000 : 2000);
+view = setInterval(() => { render().catch((e) => { if (!stopping) console.error(String(e)); }); }, tty ? 1000 : 2000);
 let crashBusy = false;
-const crashWatch = setInterval(() => {
+crashWatch = setInterval(() => {
   if (crashBusy || crashed || !crashCandidate) return;
   crashBusy = true;
   maybeCrash().catch(() => {}).finally(() => { crashBusy = false; });

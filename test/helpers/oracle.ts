@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ export function makeOracleDir(dir: string, nodes: TestNode[], heartbeat: Record<
 
 /** Starts `bin/oracle.js start` as a child process and resolves with its URL once /readyz answers. */
 export async function spawnOracle(configFile: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const child = spawn(process.execPath, [new URL('../../bin/oracle.js', import.meta.url).pathname, 'start', '--config', configFile], {
     env: { ...process.env, SPLITUP_HTTP_PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -39,4 +40,34 @@ export async function spawnOracle(configFile: string, env: Record<string, string
     try { return (await fetch(`${url}/readyz`)).status === 200; } catch { return false; }
   }, 20_000, 50);
   return { child, url };
+}
+
+/**
+ * A base port for `bin/local.js` (it binds base..base+n-1, base+100.., base+200) below the kernel's
+ * ephemeral range, with every port it needs free right now. `lo..hi` keeps concurrent tests apart.
+ */
+export async function freeBasePort(lo: number, hi: number, n = 5): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = lo + 10 * Math.floor(Math.random() * ((hi - lo - 300) / 10));
+    const ports = [...Array(n).keys()].flatMap((i) => [base + i, base + 100 + i]).concat(base + 200);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
+  }
+  throw new Error(`no free port block in ${lo}..${hi}`);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise<boolean>((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
+}
+
+/** A free port in lo..hi (below the ephemeral range), for a child process that must be told its port. */
+export async function freePort(lo = 30000, hi = 32700): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = lo + Math.floor(Math.random() * (hi - lo));
+    if (await isFree(port)) return port;
+  }
+  throw new Error(`no free port in ${lo}..${hi}`);
 }
