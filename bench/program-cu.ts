@@ -1,8 +1,9 @@
 // Compute units per instruction of the SplitUp program, measured in LiteSVM (the runtime's
 // own metering), for n = 3 and n = 10 committees; writes bench/results/program-cu.json.
-// Instructions that create an account vary by up to ~4.5k CU with the PDA's bump search.
+// Instructions that create an account vary by up to ~6k CU with the PDA's bump search (1 500 CU
+// per try), which depends on the program id and seeds: a fixed program id makes runs comparable.
 //   npx tsx bench/program-cu.ts
-import { Keypair } from '@solana/web3.js';
+import { Keypair, PublicKey } from '@solana/web3.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { LocalChain } from '../src/chain/local-chain.js';
@@ -12,7 +13,7 @@ import { VERIFY_ATTEMPT } from '../src/chain/layout.js';
 function measure(n: number): Record<string, number> {
   const cu: Record<string, number> = {};
   const note = (name: string, r: { computeUnits: bigint }) => { cu[name] = Math.max(cu[name] ?? 0, Number(r.computeUnits)); };
-  const c = new LocalChain(n);
+  const c = new LocalChain(n, new PublicKey('SpLitUp111111111111111111111111111111111111'));
   note('initCommittee', c.initCommittee({ ...DEFAULT_PARAMS, pPpm: 1_000_000 })); // p = 1: every task verified
   const a = c.authority;
   note('registerTask', c.ok([a], c.program.registerTask(a.publicKey, 1, 10_000n, [{ dtype: 1, shape: [1, 8] }], [{ dtype: 1, shape: [1, 8] }])));

@@ -30,12 +30,14 @@ export const DIAMOND: Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'> = {
 
 export class LocalChain {
   readonly svm = new Svm();
-  readonly programId = Keypair.generate().publicKey;
-  readonly program = new SplitUpProgram(this.programId);
+  readonly programId: PublicKey;
+  readonly program: SplitUpProgram;
   readonly authority = Keypair.generate();
   readonly oracles: Keypair[];
 
-  constructor(n = 3) {
+  constructor(n = 3, programId: PublicKey = Keypair.generate().publicKey) {
+    this.programId = programId;
+    this.program = new SplitUpProgram(programId);
     this.svm.addProgram(this.programId, loadProgramBinary());
     this.oracles = Array.from({ length: n }, () => Keypair.generate());
     this.svm.airdrop(this.authority.publicKey, 1_000_000_000_000n);
