@@ -22,3 +22,56 @@ t.test('sim sweep and usage errors', async (t) => {
   t.equal(bad.status, 2);
   t.match(bad.stderr, /I < n/);
 });
+
+t.test('scenario files: the shipped scenarios are safe, the planted bug is found and minimized', async (t) => {
+  const dir = new URL('../scenarios/', import.meta.url).pathname;
+  for (const f of ['partition-heal.json', 'byzantine-n7.json']) {
+    const r = sim('sweep', '--scenario', dir + f, '--seeds', '5');
+    t.equal(r.status, 0, `${f}: ${r.stderr}`);
+    t.same(JSON.parse(r.stdout).unsafe, [], `${f}: no violation in 5 seeds`);
+  }
+  const planted = sim('sweep', '--scenario', dir + 'planted-quorum-bug.json', '--seeds', '5');
+  t.equal(planted.status, 1, 'the sweep fails on the planted bug');
+  const unsafe = JSON.parse(planted.stdout).unsafe as Array<{ seed: number; violations: Array<{ kind: string }> }>;
+  t.ok(unsafe.some((u) => u.violations.some((v) => v.kind === 'divergence')), 'two honest oracles committed different tables');
+  const seed = String(unsafe.find((u) => u.violations.some((v) => v.kind === 'divergence'))!.seed);
+  const min = sim('minimize', '--scenario', dir + 'planted-quorum-bug.json', '--seed', seed, '--kind', 'divergence');
+  t.equal(min.status, 0, min.stderr);
+  const m = JSON.parse(min.stdout);
+  t.ok(m.report.violations.some((v: { kind: string }) => v.kind === 'divergence'), 'the minimized scenario still diverges with the same seed');
+  t.same(m.scenario.byzantine, {}, 'the Byzantine oracle was not needed');
+  t.equal(m.scenario.drop, 0, 'nor the loss');
+  t.equal(m.scenario.crashes.length, 0, 'nor the crash');
+  t.equal(m.scenario.partitions.length, 1, 'the partition is what makes two sides commit different tables');
+  // any violation: a fault-free run already fails, because every certificate is one signature short
+  const any = JSON.parse(sim('minimize', '--scenario', dir + 'planted-quorum-bug.json', '--seed', seed).stdout);
+  t.equal(any.scenario.partitions.length, 0);
+  t.ok(any.report.violations.some((v: { kind: string }) => v.kind === 'bad-certificate'), 'the certificate checker catches the bug without any fault');
+  const bad = sim('run', '--scenario', dir + 'nope.json');
+  t.equal(bad.status, 2);
+});
+
+t.test('sim economics: the seed\'s p = 0.08 lets cheating pay; p = 0.10 does not', async (t) => {
+  const at = (p: string) => { const r = sim('economics', '--p', p, '--tasks', '200000'); t.equal(r.status, 0, r.stderr); return JSON.parse(r.stdout); };
+  const seed = at('0.08'), ours = at('0.10');
+  t.ok(Math.abs(seed.bound - 1 / (0.9 * 11.2)) < 1e-12, 'bound C/((1-r)(R+S)) = 0.0992');
+  t.equal(seed.satisfied, false);
+  t.ok(seed.formulaGainPerTask > 0.19 && seed.formulaGainPerTask < 0.2, 'cheating gains ~0.19 C per task at p = 0.08');
+  t.ok(Math.abs(seed.monteCarlo.gainPerTask - seed.formulaGainPerTask) < 4 * seed.monteCarlo.stderr, 'Monte Carlo agrees with the formula');
+  t.equal(ours.satisfied, true);
+  t.ok(ours.formulaGainPerTask < 0, 'at p = 0.10 cheating loses in expectation');
+});
+
+t.test('sim report: JSON and SVG charts', async (t) => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const out = mkdtempSync(tmpdir() + '/splitup-report-');
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const r = sim('report', '--out', out, '--seeds', '2');
+  t.equal(r.status, 0, r.stderr);
+  const data = JSON.parse(readFileSync(out + '/report.json', 'utf8'));
+  t.equal(data.recovery.length, 5);
+  t.ok(data.recovery.every((x: { unsafe: number }) => x.unsafe === 0), 'every run safe');
+  t.ok(data.recovery.filter((x: { partitionEpochs: number }) => x.partitionEpochs > 0).every((x: { recoveryMs: { max: number | null } }) => x.recoveryMs.max !== null), 'commits resume after every heal');
+  for (const f of ['recovery.svg', 'latency-vs-loss.svg']) t.match(readFileSync(`${out}/${f}`, 'utf8'), /^<svg [^>]*>[\s\S]*<polyline[\s\S]*<\/svg>\n$/, `${f} is a chart`);
+});

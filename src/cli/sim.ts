@@ -1,24 +1,43 @@
-// sim: runs the real consensus core under the deterministic simulator.
-//   sim run   [--n 4] [--seed 1] [--duration-ms 12000] [--epoch-ms 1000] [--drop 0] [--dup 0]
-//             [--delay-ms 1..20] [--partition FROM-TO:0,1|2,3]... [--crash I@FROM-TO]...
-//             [--byzantine I:equivocate|silent]... [--nodes 6]
-//   sim sweep --seeds 100 [same options; a seed's faults are fixed, only the seed varies]
-// Prints a JSON report: rounds committed by all honest oracles, commit latency
-// percentiles, safety violations (divergent tables, bad certificates, double signs).
-// Exit 1 if any run violates safety, with the seed to reproduce it.
-import { ConsensusSim, type Byzantine } from '../sim/consensus-sim.js';
-import { epochEnd } from '../consensus/committee.js';
+// sim: the real consensus core under the deterministic simulator, for researchers.
+//   sim run      [scenario options | --scenario FILE] [--seed 1]       one run, JSON report
+//   sim sweep    [scenario options | --scenario FILE] --seeds K        K seeds; unsafe seeds listed
+//   sim minimize [scenario options | --scenario FILE] --seed S [--kind divergence|bad-certificate|double-sign]
+//                shrink a failing scenario (keeping a violation of that kind, if given)
+//   sim report   --out DIR [--seeds 20] [--n 4]                        JSON + SVG charts
+//   sim economics [--p 0.08] [--r 0.1] [--R 1.2] [--S 10] [--C 1] [--tasks 100000] [--seed 1]
+// Scenario options: --n --duration-ms --epoch-ms --nodes --drop --dup --delay-ms MIN..MAX
+//   --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent
+//   --plant quorum-off-by-one (a deliberately broken build, to see the checkers fire)
+// Exit 1 when a run violates safety (the report names the seed that reproduces it).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parse, runMain, UsageError } from './args.js';
+import { DEFAULT_SCENARIO, minimize, parseScenario, runScenario, ScenarioError, type Scenario } from '../sim/scenario.js';
+import { economics, SEED_ECONOMICS } from '../sim/economics.js';
+import { lineChart } from '../sim/svg.js';
 
-const USAGE = `usage: sim <run|sweep> [--n N] [--seed S] [--seeds K] [--duration-ms MS] [--epoch-ms MS] [--nodes M]
-           [--drop P] [--dup P] [--delay-ms MIN..MAX] [--partition FROM-TO:0,1|2,3] [--crash I@FROM-TO] [--byzantine I:equivocate|silent]`;
+const USAGE = `usage: sim <run|sweep|minimize|report|economics> [options]
+  scenario: --scenario FILE | --n N --duration-ms MS --epoch-ms MS --nodes M --drop P --dup P --delay-ms MIN..MAX
+            --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent --plant quorum-off-by-one
+  run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
+  economics [--p P --r R --R R --S S --C C --tasks N --seed S]`;
 
-interface Scenario { n: number; durationMs: number; epochMs: number; nodes: number; drop: number; dup: number; delay: [number, number]; partitions: Array<{ from: number; to: number; groups: number[][] }>; crashes: Array<{ i: number; from: number; to: number }>; byzantine: Record<number, Byzantine> }
+const OPTS = {
+  scenario: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, 'duration-ms': { type: 'string' }, 'epoch-ms': { type: 'string' },
+  nodes: { type: 'string' }, drop: { type: 'string' }, dup: { type: 'string' }, 'delay-ms': { type: 'string' }, partition: { type: 'string', multiple: true },
+  crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true }, plant: { type: 'string' }, out: { type: 'string' },
+  kind: { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
+} as const;
 
+/** The scenario from --scenario FILE, or built from the command-line options (then validated alike). */
 function scenarioOf(v: Record<string, unknown>): Scenario {
+  if (v.scenario) {
+    let raw: unknown;
+    try { raw = JSON.parse(readFileSync(String(v.scenario), 'utf8')); } catch (e) { throw new UsageError(`--scenario ${String(v.scenario)}: ${(e as Error).message}`); }
+    return parseScenario(raw, String(v.scenario));
+  }
   const num = (k: string, d: number) => { const x = v[k] === undefined ? d : Number(v[k]); if (!Number.isFinite(x)) throw new UsageError(`--${k} must be a number`); return x; };
   const [dmin, dmax] = String(v['delay-ms'] ?? '1..20').split('..').map(Number);
-  const n = num('n', 4);
   const partitions = ((v.partition as string[] | undefined) ?? []).map((p) => {
     const m = /^(\d+)-(\d+):([\d,|]+)$/.exec(p);
     if (!m) throw new UsageError(`--partition ${p}: expected FROM-TO:0,1|2,3`);
@@ -29,53 +48,94 @@ function scenarioOf(v: Record<string, unknown>): Scenario {
     if (!m) throw new UsageError(`--crash ${c}: expected I@FROM-TO`);
     return { i: +m[1]!, from: +m[2]!, to: +m[3]! };
   });
-  const byzantine: Record<number, Byzantine> = {};
+  const byzantine: Record<string, 'equivocate' | 'silent'> = {};
   for (const b of (v.byzantine as string[] | undefined) ?? []) {
     const m = /^(\d+):(equivocate|silent)$/.exec(b);
-    if (!m || +m[1]! >= n) throw new UsageError(`--byzantine ${b}: expected I:equivocate|silent with I < n`);
-    byzantine[+m[1]!] = m[2] as Byzantine;
+    if (!m) throw new UsageError(`--byzantine ${b}: expected I:equivocate|silent with I < n`);
+    byzantine[m[1]!] = m[2] as 'equivocate' | 'silent';
   }
-  return { n, durationMs: num('duration-ms', 12_000), epochMs: num('epoch-ms', 1000), nodes: num('nodes', 6), drop: num('drop', 0), dup: num('dup', 0), delay: [dmin ?? 1, dmax ?? 20], partitions, crashes, byzantine };
+  const raw = {
+    n: num('n', DEFAULT_SCENARIO.n), durationMs: num('duration-ms', DEFAULT_SCENARIO.durationMs), epochMs: num('epoch-ms', DEFAULT_SCENARIO.epochMs), nodes: num('nodes', DEFAULT_SCENARIO.nodes),
+    drop: num('drop', 0), dup: num('dup', 0), delayMs: [dmin ?? 1, dmax ?? 20], partitions, crashes, byzantine, ...(v.plant ? { plant: v.plant } : {}),
+  };
+  try { return parseScenario(raw, 'options'); } catch (e) { throw new UsageError(e instanceof ScenarioError && /byzantine/.test(e.message) ? `--byzantine: ${e.message} (I:equivocate|silent with I < n)` : (e as Error).message); }
 }
 
-function runOne(s: Scenario, seed: number) {
-  const sim = new ConsensusSim({ n: s.n, seed, computeNodes: s.nodes, byzantine: s.byzantine, params: { epochMs: s.epochMs, liveness: { intervalMs: s.epochMs, missedForOffline: 3, graceMs: Math.floor(s.epochMs / 5) } }, network: { dropRate: s.drop, dupRate: s.dup, minDelayMs: s.delay[0], maxDelayMs: s.delay[1] } });
-  for (const p of s.partitions) { sim.at(p.from, () => sim.partition(p.groups)); sim.at(p.to, () => sim.heal()); }
-  for (const c of s.crashes) { sim.at(c.from, () => sim.crash(c.i)); sim.at(c.to, () => sim.restart(c.i)); }
-  sim.runUntil(s.durationMs);
-  const honest = [...Array(s.n).keys()].filter((i) => !(i in s.byzantine));
-  const lat: number[] = [];
-  for (const [r, times] of sim.commitTimes) for (const t of times) lat.push(t - epochEnd(sim.committee, r));
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : null);
-  const doubleSigns = honest.reduce((a, i) => a + sim.doubleSigns(i), 0);
-  return { seed, committedByAllHonest: Number(sim.committedBy(honest)), commitLatencyMs: { p50: q(0.5), p99: q(0.99), max: lat.at(-1) ?? null }, messages: sim.messagesSent, violations: sim.violations.map((v) => ({ ...v, round: v.round.toString() })), doubleSigns, safe: sim.violations.length === 0 && doubleSigns === 0 };
+function sweep(s: Scenario, k: number, base: number) {
+  const t0 = performance.now();
+  const runs = Array.from({ length: k }, (_, i) => runScenario(s, base + i));
+  const secs = (performance.now() - t0) / 1000;
+  const committed = runs.map((r) => r.committedByAllHonest).sort((a, b) => a - b);
+  return { runs, summary: { runs: k, unsafe: runs.filter((r) => !r.safe).map((r) => ({ seed: r.seed, violations: r.violations, doubleSigns: r.doubleSigns })), committedByAllHonest: { min: committed[0], median: committed[Math.floor(k / 2)] }, seconds: +secs.toFixed(1), runsPerMinute: Math.round((k / secs) * 60) } };
+}
+
+/** Commit recovery after a 2+2 partition, by partition length, and commit latency vs message loss. */
+function report(out: string, seeds: number, n: number): object {
+  const epochMs = 1000;
+  const lengths = [0, 1, 2, 4, 8];
+  const recovery = lengths.map((len) => {
+    const rs = Array.from({ length: seeds }, (_, i) => runScenario({ ...DEFAULT_SCENARIO, n, epochMs, durationMs: 4000 + len * epochMs + 6000, partitions: len ? [{ from: 3000, to: 3000 + len * epochMs, groups: [[...Array(Math.ceil(n / 2)).keys()], [...Array(n).keys()].slice(Math.ceil(n / 2))] }] : [] }, 1 + i));
+    const rec = rs.map((r) => r.recoveryMs[0]).filter((x): x is number => x !== null && x !== undefined).sort((a, b) => a - b);
+    return { partitionEpochs: len, unsafe: rs.filter((r) => !r.safe).length, recoveryMs: { median: rec[Math.floor(rec.length / 2)] ?? null, max: rec.at(-1) ?? null } };
+  });
+  const drops = [0, 0.05, 0.1, 0.2, 0.3];
+  const loss = drops.map((drop) => {
+    const rs = Array.from({ length: seeds }, (_, i) => runScenario({ ...DEFAULT_SCENARIO, n, epochMs, drop, durationMs: 10_000 }, 100 + i));
+    const p50 = rs.map((r) => r.commitLatencyMs.p50 ?? 0).sort((a, b) => a - b), p99 = rs.map((r) => r.commitLatencyMs.p99 ?? 0).sort((a, b) => a - b);
+    return { drop, unsafe: rs.filter((r) => !r.safe).length, commitLatencyMs: { p50: p50[Math.floor(seeds / 2)]!, p99: p99[Math.floor(seeds / 2)]! } };
+  });
+  mkdirSync(out, { recursive: true });
+  const data = { n, seeds, epochMs, recovery, loss };
+  writeFileSync(join(out, 'report.json'), JSON.stringify(data, null, 2) + '\n');
+  writeFileSync(join(out, 'recovery.svg'), lineChart({
+    title: `Commit after heal (n = ${n}, ${seeds} seeds)`, xLabel: 'partition length (epochs of 1 s)', yLabel: 'heal → next commit (virtual ms)',
+    series: [{ name: 'median', points: recovery.filter((x) => x.partitionEpochs > 0 && x.recoveryMs.median !== null).map((x) => [x.partitionEpochs, x.recoveryMs.median!]) }, { name: 'max', points: recovery.filter((x) => x.partitionEpochs > 0 && x.recoveryMs.max !== null).map((x) => [x.partitionEpochs, x.recoveryMs.max!]) }],
+  }));
+  writeFileSync(join(out, 'latency-vs-loss.svg'), lineChart({
+    title: `Commit latency vs message loss (n = ${n})`, xLabel: 'drop rate (%)', yLabel: 'epoch end → commit (virtual ms)',
+    series: [{ name: 'p50', points: loss.map((x) => [x.drop * 100, x.commitLatencyMs.p50]) }, { name: 'p99', points: loss.map((x) => [x.drop * 100, x.commitLatencyMs.p99]) }],
+  }));
+  return data;
 }
 
 async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
-  const opts = { n: { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, 'duration-ms': { type: 'string' }, 'epoch-ms': { type: 'string' }, nodes: { type: 'string' }, drop: { type: 'string' }, dup: { type: 'string' }, 'delay-ms': { type: 'string' }, partition: { type: 'string', multiple: true }, crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true } } as const;
-  if (cmd === 'run') {
-    const { values } = parse(rest, opts);
-    const r = runOne(scenarioOf(values), Number(values.seed ?? 1));
-    console.log(JSON.stringify(r, null, 2));
-    return r.safe ? 0 : 1;
+  const { values } = cmd ? parse(rest, OPTS) : { values: {} as Record<string, undefined> };
+  switch (cmd) {
+    case 'run': {
+      const r = runScenario(scenarioOf(values), Number(values.seed ?? 1));
+      console.log(JSON.stringify(r, null, 2));
+      return r.safe ? 0 : 1;
+    }
+    case 'sweep': {
+      const { summary } = sweep(scenarioOf(values), Number(values.seeds ?? 100), Number(values.seed ?? 1));
+      console.log(JSON.stringify(summary, null, 2));
+      return summary.unsafe.length ? 1 : 0;
+    }
+    case 'minimize': {
+      if (!values.seed) throw new UsageError('minimize needs --seed S (a failing seed)');
+      const kind = values.kind;
+      if (kind && !['divergence', 'bad-certificate', 'double-sign'].includes(kind)) throw new UsageError('--kind must be divergence, bad-certificate or double-sign');
+      const { scenario, runs } = minimize(scenarioOf(values), Number(values.seed), kind ? (r) => r.violations.some((v) => v.kind === kind) || (kind === 'double-sign' && r.doubleSigns > 0) : undefined);
+      console.log(JSON.stringify({ seed: Number(values.seed), runs, scenario: { version: 'splitup/scenario/v1', ...scenario }, report: runScenario(scenario, Number(values.seed)) }, null, 2));
+      return 0;
+    }
+    case 'report': {
+      if (!values.out) throw new UsageError('report needs --out DIR');
+      console.log(JSON.stringify(report(resolve(values.out), Number(values.seeds ?? 20), Number(values.n ?? 4)), null, 2));
+      return 0;
+    }
+    case 'economics': {
+      const num = (k: keyof typeof SEED_ECONOMICS) => (values[k] === undefined ? SEED_ECONOMICS[k] : Number(values[k]));
+      const r = economics({ p: num('p'), r: num('r'), R: num('R'), S: num('S'), C: num('C') }, Number(values.tasks ?? 100_000), Number(values.seed ?? 1));
+      console.log(JSON.stringify(r, null, 2));
+      console.error(`p = ${r.params.p}: bound C/((1-r)(R+S)) = ${r.bound.toFixed(4)} → ${r.satisfied ? 'cheating does not pay' : 'CHEATING PAYS'}: expected gain per cheated task ${r.formulaGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.gainPerTask.toFixed(4)} ± ${r.monteCarlo.stderr.toFixed(4)} C (Monte Carlo, ${r.monteCarlo.tasks} tasks)`);
+      return 0;
+    }
+    default:
+      console.log(USAGE);
+      return cmd === undefined || cmd === '--help' || cmd === 'help' ? 0 : 2;
   }
-  if (cmd === 'sweep') {
-    const { values } = parse(rest, opts);
-    const s = scenarioOf(values);
-    const k = Number(values.seeds ?? 100), base = Number(values.seed ?? 1);
-    const t0 = performance.now();
-    const runs = [];
-    for (let i = 0; i < k; i++) runs.push(runOne(s, base + i));
-    const secs = (performance.now() - t0) / 1000;
-    const unsafe = runs.filter((r) => !r.safe);
-    const committed = runs.map((r) => r.committedByAllHonest).sort((a, b) => a - b);
-    console.log(JSON.stringify({ runs: k, unsafe: unsafe.map((r) => ({ seed: r.seed, violations: r.violations, doubleSigns: r.doubleSigns })), committedByAllHonest: { min: committed[0], median: committed[Math.floor(k / 2)] }, seconds: +secs.toFixed(1), runsPerMinute: Math.round((k / secs) * 60) }, null, 2));
-    return unsafe.length ? 1 : 0;
-  }
-  console.log(USAGE);
-  return 2;
 }
 
 await runMain(main);

@@ -21,6 +21,11 @@ export interface ConsensusSimOptions {
   params?: Partial<ConsensusParams>;
   network?: { minDelayMs?: number; maxDelayMs?: number; dropRate?: number; dupRate?: number };
   byzantine?: Record<number, Byzantine>;
+  /**
+   * A deliberately broken build, to show the checkers catch bugs: `quorum-off-by-one` runs every
+   * core with q − 1 (the checkers keep the true q).
+   */
+  plant?: 'quorum-off-by-one';
 }
 
 interface Disk { commits: Map<bigint, { committed: CommittedRound; decision: Message }>; own: Message[] }
@@ -63,7 +68,7 @@ export class ConsensusSim {
     let committed = genesis(this.committee);
     for (const c of n.disk.commits.values()) if (c.committed.round > committed.round) committed = c.committed;
     n.core = new ConsensusCore({
-      committee: this.committee, me: n.index, signer: n.signer, committed, ownMessages: n.disk.own,
+      committee: this.o.plant === 'quorum-off-by-one' ? { ...this.committee, q: this.committee.q - 1 } : this.committee, me: n.index, signer: n.signer, committed, ownMessages: n.disk.own,
       source: { candidates: () => this.feed.latest(this.now), isRegistered: this.feed.isRegistered },
     });
     this.apply(n, n.core.start(this.now));
