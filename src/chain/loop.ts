@@ -144,15 +144,15 @@ export class ChainLoop {
         const key = requestKey(e.execId, i, ts.attempt);
         if (ts.phase === Phase.Ready || ts.phase === Phase.VerifyReady) {
           open.add(key);
-          if (slot > ts.readySlot + BigInt(ts.timeoutSlots) + this.grace(e, i, slot)) {
+          if (slot > ts.readySlot + BigInt(ts.timeoutSlots) + this.grace(e, i)) {
             // no quorum within the task's timeout (split votes, no eligible node): expire the attempt
             await this.permissionless('timeout', key, () => this.o.chain.program.timeout(e.execId, i, null));
             continue;
           }
           await this.handleRequest(e, i, nodes, key).catch((err) => this.o.log?.warn({ key, err: String(err) }, 'selection failed; retrying next tick'));
-        } else if ((ts.phase === Phase.Assigned || ts.phase === Phase.Verifying) && slot > ts.deadlineSlot + this.grace(e, i, slot)) {
+        } else if ((ts.phase === Phase.Assigned || ts.phase === Phase.Verifying) && slot > ts.deadlineSlot + this.grace(e, i)) {
           await this.permissionless('timeout', key, () => this.o.chain.program.timeout(e.execId, i, ts.assigned!));
-        } else if (ts.phase === Phase.Completed && slot > ts.settleSlot + 1n + this.grace(e, i, slot)) {
+        } else if (ts.phase === Phase.Completed && slot > ts.settleSlot + 1n + this.grace(e, i)) {
           await this.permissionless('settle', key, () => this.o.chain.program.settle(e.execId, i, { asserter: ts.asserter!, requester: e.requester, modelId: e.modelId }));
         }
       }
@@ -162,7 +162,7 @@ export class ChainLoop {
   }
 
   /** 0 for the designated oracle ((execId + task) mod n), graceSlots for the others. */
-  private grace(e: ExecutionAccount, i: number, _slot: bigint): bigint {
+  private grace(e: ExecutionAccount, i: number): bigint {
     return Number((e.execId + BigInt(i)) % BigInt(this.o.committee.n)) === this.o.me ? 0n : BigInt(this.o.graceSlots ?? 4);
   }
 
