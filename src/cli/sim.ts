@@ -6,26 +6,28 @@
 //   sim report   --out DIR [--seeds 20] [--n 4]                        JSON + SVG charts
 //   sim economics [--p 0.08] [--r 0.1] [--R 1.2] [--S 10] [--C 1] [--tasks 100000] [--seed 1]
 // Scenario options: --n --duration-ms --epoch-ms --nodes --drop --dup --delay-ms MIN..MAX
-//   --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent
+//   --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam --flap NODE@FROM-TO
 //   --plant quorum-off-by-one (a deliberately broken build, to see the checkers fire)
 // Exit 1 when a run violates safety (the report names the seed that reproduces it).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, runMain, UsageError } from './args.js';
+import type { Byzantine } from '../sim/consensus-sim.js';
 import { DEFAULT_SCENARIO, minimize, parseScenario, runScenario, ScenarioError, type Scenario } from '../sim/scenario.js';
 import { economics, SEED_ECONOMICS } from '../sim/economics.js';
 import { lineChart } from '../sim/svg.js';
 
 const USAGE = `usage: sim <run|sweep|minimize|report|economics> [options]
   scenario: --scenario FILE | --n N --duration-ms MS --epoch-ms MS --nodes M --drop P --dup P --delay-ms MIN..MAX
-            --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent --plant quorum-off-by-one
+            --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam
+            --flap NODE@FROM-TO --plant quorum-off-by-one
   run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
   economics [--p P --r R --R R --S S --C C --tasks N --seed S]`;
 
 const OPTS = {
   scenario: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, 'duration-ms': { type: 'string' }, 'epoch-ms': { type: 'string' },
   nodes: { type: 'string' }, drop: { type: 'string' }, dup: { type: 'string' }, 'delay-ms': { type: 'string' }, partition: { type: 'string', multiple: true },
-  crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true }, plant: { type: 'string' }, out: { type: 'string' },
+  crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true }, flap: { type: 'string', multiple: true }, plant: { type: 'string' }, out: { type: 'string' },
   kind: { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
 } as const;
 
@@ -48,17 +50,22 @@ function scenarioOf(v: Record<string, unknown>): Scenario {
     if (!m) throw new UsageError(`--crash ${c}: expected I@FROM-TO`);
     return { i: +m[1]!, from: +m[2]!, to: +m[3]! };
   });
-  const byzantine: Record<string, 'equivocate' | 'silent'> = {};
+  const byzantine: Record<string, Byzantine> = {};
   for (const b of (v.byzantine as string[] | undefined) ?? []) {
-    const m = /^(\d+):(equivocate|silent)$/.exec(b);
-    if (!m) throw new UsageError(`--byzantine ${b}: expected I:equivocate|silent with I < n`);
-    byzantine[m[1]!] = m[2] as 'equivocate' | 'silent';
+    const m = /^(\d+):(equivocate|silent|forge|spam)$/.exec(b);
+    if (!m) throw new UsageError(`--byzantine ${b}: expected I:equivocate|silent|forge|spam with I < n`);
+    byzantine[m[1]!] = m[2] as Byzantine;
   }
+  const flapping = ((v.flap as string[] | undefined) ?? []).map((f) => {
+    const m = /^(\d+)@(\d+)-(\d+)$/.exec(f);
+    if (!m) throw new UsageError(`--flap ${f}: expected NODE@FROM-TO`);
+    return { node: +m[1]!, from: +m[2]!, to: +m[3]! };
+  });
   const raw = {
     n: num('n', DEFAULT_SCENARIO.n), durationMs: num('duration-ms', DEFAULT_SCENARIO.durationMs), epochMs: num('epoch-ms', DEFAULT_SCENARIO.epochMs), nodes: num('nodes', DEFAULT_SCENARIO.nodes),
-    drop: num('drop', 0), dup: num('dup', 0), delayMs: [dmin ?? 1, dmax ?? 20], partitions, crashes, byzantine, ...(v.plant ? { plant: v.plant } : {}),
+    drop: num('drop', 0), dup: num('dup', 0), delayMs: [dmin ?? 1, dmax ?? 20], partitions, crashes, byzantine, ...(flapping.length ? { flapping } : {}), ...(v.plant ? { plant: v.plant } : {}),
   };
-  try { return parseScenario(raw, 'options'); } catch (e) { throw new UsageError(e instanceof ScenarioError && /byzantine/.test(e.message) ? `--byzantine: ${e.message} (I:equivocate|silent with I < n)` : (e as Error).message); }
+  try { return parseScenario(raw, 'options'); } catch (e) { throw new UsageError(e instanceof ScenarioError && /byzantine/.test(e.message) ? `--byzantine: ${e.message} (I:equivocate|silent|forge|spam with I < n)` : (e as Error).message); }
 }
 
 function sweep(s: Scenario, k: number, base: number) {

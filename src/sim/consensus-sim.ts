@@ -1,18 +1,25 @@
 // A deterministic, seeded, virtual-time simulator that runs the real
 // consensus core (src/consensus/core.ts) for n oracles: a network that drops,
 // delays, duplicates and reorders messages, partitions that open and heal,
-// crash/restart with on-disk state (own signed messages and commits), and
-// Byzantine oracles. Same seed, same run.
+// crash/restart with on-disk state (own signed messages and commits), flapping
+// compute nodes, and Byzantine oracles (equivocating, silent, forging liveness,
+// spamming). Same seed, same run.
 import { Rng } from '../common/rng.js';
 import { Ed25519Signer } from '../common/ed25519.js';
 import { makeCommittee, type Committee, type ConsensusParams } from '../consensus/committee.js';
 import { ConsensusCore, type Effect } from '../consensus/core.js';
 import { CommitteeKeys, signMessage, verifyCertificate, type Body, type Message } from '../consensus/messages.js';
 import { genesis, type CommittedRound } from '../consensus/validity.js';
+import { applyUpdates, tableHash } from '../liveness/table.js';
 import { publicKeyFromSecret } from '../vrf/index.js';
 import { HeartbeatFeed } from './heartbeat-feed.js';
 
-export type Byzantine = 'equivocate' | 'silent';
+/**
+ * equivocate: two different signed messages per (round, view, kind); silent: withholds everything;
+ * forge: proposes tables that mark a compute node online without a heartbeat (fresh lastSeen, no
+ * evidence); spam: floods signed messages for far-future rounds and messages with broken signatures.
+ */
+export type Byzantine = 'equivocate' | 'silent' | 'forge' | 'spam';
 
 export interface ConsensusSimOptions {
   n: number;
@@ -26,6 +33,8 @@ export interface ConsensusSimOptions {
    * core with q − 1 (the checkers keep the true q).
    */
   plant?: 'quorum-off-by-one';
+  /** Compute nodes that stop heartbeating during [from, to) (virtual ms). */
+  flapping?: Array<{ node: number; from: number; to: number }>;
 }
 
 interface Disk { commits: Map<bigint, { committed: CommittedRound; decision: Message }>; own: Message[] }
@@ -33,7 +42,7 @@ interface SimNode { index: number; signer: Ed25519Signer; core: ConsensusCore | 
 type EventBody = { type: 'deliver'; to: number; msg: Message } | { type: 'tick'; node: number } | { type: 'call'; fn: () => void };
 type Event = { at: number; seq: number } & EventBody;
 
-export interface Violation { kind: 'divergence' | 'bad-certificate' | 'double-sign'; round: bigint; detail: string }
+export interface Violation { kind: 'divergence' | 'bad-certificate' | 'double-sign' | 'forged-liveness'; round: bigint; detail: string }
 
 export class ConsensusSim {
   readonly committee: Committee;
@@ -59,6 +68,7 @@ export class ConsensusSim {
     this.committee = makeCommittee(signers.map((s, i) => ({ name: `oracle-${i}`, signingKey: s.publicKey, vrfKey: publicKeyFromSecret(this.rng.bytes(32)), multiaddrs: [] })), params);
     this.keys = new CommitteeKeys(this.committee);
     this.feed = new HeartbeatFeed(o.computeNodes ?? 6, this.committee.params.liveness.intervalMs, this.rng);
+    for (const f of o.flapping ?? []) this.feed.nodes[f.node]?.down.push([f.from, f.to]);
     this.net = { minDelayMs: 1, maxDelayMs: 20, dropRate: 0, dupRate: 0, ...(o.network ?? {}) };
     this.nodes = signers.map((signer, index) => ({ index, signer, core: null, disk: { commits: new Map(), own: [] }, scheduledTick: null }));
     for (const n of this.nodes) this.boot(n);
@@ -100,6 +110,8 @@ export class ConsensusSim {
       if (e.type === 'persist') n.disk.own.push(e.msg);
       else if (e.type === 'send') {
         if (byz === 'silent') continue;
+        if (byz === 'forge' && e.msg.kind === 'proposal') { this.send(n.index, this.forged(n, e.msg)); continue; }
+        if (byz === 'spam') for (const junk of this.junk(n, e.msg)) this.send(n.index, junk);
         if (byz === 'equivocate' && e.msg.kind !== 'decision') {
           const alt = this.conflicting(n, e.msg);
           // odd-numbered peers get a conflicting twin as well, in random order with the original
@@ -121,7 +133,43 @@ export class ConsensusSim {
     return signMessage(body, n.signer);
   }
 
+  /**
+   * A proposal that resurrects a compute node: online with a fresh lastSeen and a seq never sent,
+   * without heartbeat evidence; the table hash is recomputed so only the validity rule can refuse it.
+   */
+  private forged(n: SimNode, m: Message): Message {
+    if (m.kind !== 'proposal') return m;
+    const victim = this.feed.nodes[this.rng.int(this.feed.nodes.length)]!;
+    let prev = genesis(this.committee);
+    for (const c of n.disk.commits.values()) if (c.committed.round > prev.round) prev = c.committed;
+    const entry = { nodeId: victim.nodeId, status: 'online' as const, lastSeen: m.asOf, lastSeq: 1n << 62n };
+    const updates = [...m.updates.filter((u) => Buffer.compare(u.nodeId, victim.nodeId) !== 0), entry];
+    const entries = applyUpdates(prev.entries, updates);
+    return signMessage({ ...m, updates, tableHash: tableHash({ roundId: m.round, asOf: m.asOf, prevHash: m.prevHash, entries }) }, n.signer);
+  }
+
+  /** Junk from a spamming oracle: signed messages for rounds far ahead, and copies with broken signatures. */
+  private junk(n: SimNode, m: Message): Message[] {
+    if (m.kind !== 'prevote' && m.kind !== 'precommit') return [];
+    const ahead = signMessage({ ...m, round: m.round + 1000n + BigInt(this.rng.int(1000)) }, n.signer);
+    const broken = { ...m, signature: this.rng.bytes(64) };
+    return [ahead, broken, { ...ahead, view: m.view + 50 }];
+  }
+
+  /** Whether `lastSeen` is a heartbeat node `id` really sent (the feed's ground truth). */
+  private realHeartbeat(id: Uint8Array, lastSeen: number): boolean {
+    const node = this.feed.nodes.find((x) => Buffer.compare(x.nodeId, id) === 0);
+    if (!node) return false;
+    const k = (lastSeen - node.phase) / this.feed.intervalMs;
+    return Number.isInteger(k) && k >= 0 && !node.down.some(([a, b]) => lastSeen >= a && lastSeen < b);
+  }
+
   private recordCommit(n: SimNode, c: CommittedRound, decision: Message): void {
+    if (!this.o.byzantine?.[n.index]) {
+      for (const e of c.entries) {
+        if (e.status !== 'offline' && !this.realHeartbeat(e.nodeId, e.lastSeen)) this.violations.push({ kind: 'forged-liveness', round: c.round, detail: `oracle ${n.index} committed node ${Buffer.from(e.nodeId).toString('hex').slice(0, 12)} ${e.status} at lastSeen ${e.lastSeen}, a heartbeat it never sent` });
+      }
+    }
     n.disk.commits.set(c.round, { committed: c, decision });
     const h = Buffer.from(c.hash).toString('hex');
     let m = this.commits.get(c.round);

@@ -21,6 +21,8 @@ export interface Scenario {
   partitions: Array<{ from: number; to: number; groups: number[][] }>;
   crashes: Array<{ i: number; from: number; to: number }>;
   byzantine: Record<string, Byzantine>;
+  /** compute nodes that stop heartbeating during [from, to) */
+  flapping?: Array<{ node: number; from: number; to: number }>;
   plant?: ConsensusSimOptions['plant'];
 }
 
@@ -35,7 +37,8 @@ const schema = {
     delayMs: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 },
     partitions: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['from', 'to', 'groups'], properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 }, groups: { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0 } } } } } },
     crashes: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['i', 'from', 'to'], properties: { i: { type: 'integer', minimum: 0 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } } } },
-    byzantine: { type: 'object', additionalProperties: { enum: ['equivocate', 'silent'] } },
+    byzantine: { type: 'object', additionalProperties: { enum: ['equivocate', 'silent', 'forge', 'spam'] } },
+    flapping: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['node', 'from', 'to'], properties: { node: { type: 'integer', minimum: 0 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } } } },
     plant: { enum: ['quorum-off-by-one'] },
   },
 };
@@ -52,6 +55,7 @@ export function parseScenario(raw: unknown, where = '<scenario>'): Scenario {
   for (const i of Object.keys(s.byzantine)) if (!(Number(i) < s.n)) bad(`byzantine oracle ${i} is not < n`);
   for (const c of s.crashes) if (c.i >= s.n || c.to < c.from) bad(`crash ${JSON.stringify(c)}: need i < n and from ≤ to`);
   for (const p of s.partitions) if (p.to < p.from || p.groups.flat().some((i) => i >= s.n)) bad(`partition ${JSON.stringify(p)}: need from ≤ to and members < n`);
+  for (const f of s.flapping ?? []) if (f.node >= s.nodes || f.to < f.from) bad(`flapping ${JSON.stringify(f)}: need node < nodes and from ≤ to`);
   return s;
 }
 
@@ -70,7 +74,7 @@ export interface RunReport {
 export function runScenario(s: Scenario, seed: number): RunReport {
   const byzantine = Object.fromEntries(Object.entries(s.byzantine).map(([i, b]) => [Number(i), b]));
   const sim = new ConsensusSim({
-    n: s.n, seed, computeNodes: s.nodes, byzantine, ...(s.plant ? { plant: s.plant } : {}),
+    n: s.n, seed, computeNodes: s.nodes, byzantine, ...(s.plant ? { plant: s.plant } : {}), ...(s.flapping ? { flapping: s.flapping } : {}),
     params: { epochMs: s.epochMs, liveness: { intervalMs: s.epochMs, missedForOffline: 3, graceMs: Math.floor(s.epochMs / 5) } },
     network: { dropRate: s.drop, dupRate: s.dup, minDelayMs: s.delayMs[0], maxDelayMs: s.delayMs[1] },
   });
@@ -118,6 +122,7 @@ export function minimize(s: Scenario, seed: number, fails: (r: RunReport) => boo
       ...Object.keys(cur.byzantine).map((i) => ({ ...cur, byzantine: Object.fromEntries(Object.entries(cur.byzantine).filter(([k]) => k !== i)) })),
       ...cur.crashes.map((_, k) => ({ ...cur, crashes: cur.crashes.filter((__, j) => j !== k) })),
       ...cur.partitions.map((_, k) => ({ ...cur, partitions: cur.partitions.filter((__, j) => j !== k) })),
+      ...(cur.flapping ?? []).map((_, k) => ({ ...cur, flapping: cur.flapping!.filter((__, j) => j !== k) })),
       ...(cur.drop > 0 ? [{ ...cur, drop: 0 }] : []), ...(cur.dup > 0 ? [{ ...cur, dup: 0 }] : []),
       ...(cur.delayMs[1] > cur.delayMs[0] ? [{ ...cur, delayMs: [cur.delayMs[0], cur.delayMs[0]] as [number, number] }] : []),
       ...(cur.durationMs > 2 * cur.epochMs ? [{ ...cur, durationMs: Math.max(2 * cur.epochMs, Math.floor(cur.durationMs / 2)) }] : []),
