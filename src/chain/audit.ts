@@ -16,7 +16,7 @@ export interface AuditResult { execId: bigint; task: number; attempt: number; no
 
 interface RoundView { round: string; asOf: number; prevHash: string; tableHash: string; entries: Array<{ nodeId: string; status: TableEntry['status']; lastSeen: number; lastSeq: string }>; decision: string | null }
 
-/** Audits the current selection of task i (its last attempt, compute or verification). */
+/** Audits the current selection of task i (its last attempt, compute or verification), over HTTP and JSON-RPC. */
 export async function auditAssignment(o: {
   chain: ChainClient; committee: Committee; oracleUrls: string[]; nodes: NodeAccount[]; exec: ExecutionAccount; task: number; q: number;
 }): Promise<AuditResult | null> {
@@ -36,15 +36,9 @@ export async function auditAssignment(o: {
     } catch { /* next oracle */ }
   }
   if (!proofBytes) return fail('no oracle serves the selection proof');
-  const m = decodeSelectionProof(proofBytes);
-  const req = { executionId: o.exec.execId, taskId: o.exec.taskIds[o.task]!, attempt: ts.attempt, seed: ts.seed, exclude: ts.excluded.map((k) => k.toBytes()) };
-  if (!bytesEqual(m.request.seed, ts.seed) || m.request.attempt !== ts.attempt || m.request.executionId !== o.exec.execId) return fail('proof names another request');
-  if (![...Array(o.committee.n).keys()].some((k) => proverIndex(req, o.committee.n, k) === m.proverIndex)) return fail('prover not in the fallback order');
   const blockTime = await o.chain.blockTime(ts.readySlot);
   if (blockTime === null) return fail('seed block time unavailable');
   const round = roundForBlockTime(o.committee, blockTime * 1000);
-  if (round !== m.roundId) return fail(`proof bound to round ${m.roundId}, the seed block binds round ${round}`);
-
   // the committed table of that round, checked against its certificate
   let view: RoundView | null = null;
   for (const u of o.oracleUrls) {
@@ -53,21 +47,38 @@ export async function auditAssignment(o: {
   if (!view?.decision) return fail(`round ${round} not served by any oracle`);
   const entries: TableEntry[] = view.entries.map((e) => ({ nodeId: fromBase58(e.nodeId, 32), status: e.status, lastSeen: e.lastSeen, lastSeq: BigInt(e.lastSeq) }));
   const hash = tableHash({ roundId: round!, asOf: view.asOf, prevHash: fromHex(view.prevHash), entries });
-  if (!bytesEqual(hash, m.tableHash)) return fail('table served for the round does not hash to the proof\'s table hash');
   const d = decodeMessage(new Uint8Array(Buffer.from(view.decision, 'base64')));
   if (d.kind !== 'decision' || !bytesEqual(d.tableHash, hash)) return fail('decision does not commit to the table');
   const cert = verifyCertificate({ round: d.round, view: d.view, tableHash: d.tableHash, sigs: d.sigs }, new CommitteeKeys(o.committee));
   if (!cert.ok) return fail(`certificate: ${cert.reason}`);
+  const reason = checkSelection({ committee: o.committee, nodes: o.nodes, exec: o.exec, task: o.task, proof: proofBytes, round, table: { hash, entries } });
+  return reason ? fail(reason) : { ...base, proof: true };
+}
 
+/**
+ * The pure part of the audit: the proof names this request and a prover in its fallback order, is
+ * bound to `round` and its (already certified) table, verifies under the prover's VRF key, and
+ * selects the assigned node from the eligible set. Returns the reason of the first failure.
+ */
+export function checkSelection(o: { committee: Committee; nodes: NodeAccount[]; exec: ExecutionAccount; task: number; proof: Uint8Array; round: bigint | null; table: { hash: Uint8Array; entries: TableEntry[] } }): string | null {
+  const ts = o.exec.tasks[o.task]!;
+  const node = ts.assigned!;
+  const m = decodeSelectionProof(o.proof);
+  const req = { executionId: o.exec.execId, taskId: o.exec.taskIds[o.task]!, attempt: ts.attempt, seed: ts.seed, exclude: ts.excluded.map((k) => k.toBytes()) };
+  if (!bytesEqual(m.request.seed, ts.seed) || m.request.attempt !== ts.attempt || m.request.executionId !== o.exec.execId) return 'proof names another request';
+  if (![...Array(o.committee.n).keys()].some((k) => proverIndex(req, o.committee.n, k) === m.proverIndex)) return 'prover not in the fallback order';
+  if (o.round !== m.roundId) return `proof bound to round ${m.roundId}, the seed block binds round ${o.round}`;
+  if (!bytesEqual(o.table.hash, m.tableHash)) return 'the certified table of the round is not the one the proof names';
+  const entries = o.table.entries;
   // re-derive: pi under the prover's VRF key, the eligible set from chain nodes and the table.
   // Node state has no history on chain: a node slashed after this selection was active when it
   // was made, so the set is tried with slashed nodes counted as active and as not.
   const check = verifySelection(o.committee.params.suite, o.committee.members[m.proverIndex]!.vrfKey, req, m.tableHash, [], m.proof);
-  if (!check.ok) return fail(`proof: ${check.message}`);
+  if (!check.ok) return `proof: ${check.message}`;
   for (const slashedWasActive of [false, true]) {
     const eligible = eligibleSet(o.nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active || (slashedWasActive && n.status === NodeStatus.Slashed), specializations: n.specializations })), entries, req.taskId, req.exclude);
     const derived = pickFromBeta(check.beta, eligible);
-    if (derived.kind === 'selected' && new PublicKey(derived.node).equals(node)) return { ...base, proof: true };
+    if (derived.kind === 'selected' && new PublicKey(derived.node).equals(node)) return null;
   }
-  return fail('the proof selects another node');
+  return 'the proof selects another node';
 }

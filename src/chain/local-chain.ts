@@ -35,11 +35,11 @@ export class LocalChain {
   readonly authority = Keypair.generate();
   readonly oracles: Keypair[];
 
-  constructor(n = 3, programId: PublicKey = Keypair.generate().publicKey) {
+  constructor(n = 3, programId: PublicKey = Keypair.generate().publicKey, oracles?: Keypair[]) {
     this.programId = programId;
     this.program = new SplitUpProgram(programId);
     this.svm.addProgram(this.programId, loadProgramBinary());
-    this.oracles = Array.from({ length: n }, () => Keypair.generate());
+    this.oracles = oracles ?? Array.from({ length: n }, () => Keypair.generate());
     this.svm.airdrop(this.authority.publicKey, 1_000_000_000_000n);
     for (const o of this.oracles) this.svm.airdrop(o.publicKey, 10_000_000_000n);
     this.svm.advanceSlots(1);

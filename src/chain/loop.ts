@@ -11,7 +11,7 @@
 // It also calls timeout and settle when they are due (permissionless; the designated
 // oracle first, the others after a grace period).
 // Time comes from the injected clock; chain, tables, proofs and vote storage are injected.
-import { Keypair, PublicKey } from '@solana/web3.js';
+import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
 import type { Clock } from '../common/clock.js';
 import { bytesEqual, compareBytes, toBase58, toHex } from '../common/bytes.js';
 import type { Committee as ConsensusCommittee } from '../consensus/committee.js';
@@ -30,8 +30,18 @@ export interface VoteStore {
   put(key: string, node: Uint8Array): Promise<void>;
 }
 
+/** What the loop needs from the chain: ChainClient (JSON-RPC), or the simulator's in-process chain. */
+export interface ChainPort {
+  readonly program: ChainClient['program'];
+  slot(): Promise<bigint>;
+  blockTime(slot: bigint): Promise<number | null>;
+  runningExecutions(keep?: (data: Uint8Array) => boolean): Promise<ExecutionAccount[]>;
+  nodes(): Promise<NodeAccount[]>;
+  send(signers: Keypair[], ixs: TransactionInstruction[]): Promise<string>;
+}
+
 export interface ChainLoopOptions {
-  chain: ChainClient;
+  chain: ChainPort;
   committee: ConsensusCommittee;
   me: number;
   /** The oracle's signing key as a Solana keypair (its committee address). */
@@ -166,7 +176,7 @@ export class ChainLoop {
     return Number((e.execId + BigInt(i)) % BigInt(this.o.committee.n)) === this.o.me ? 0n : BigInt(this.o.graceSlots ?? 4);
   }
 
-  private async permissionless(kind: 'timeout' | 'settle', key: string, ix: () => ReturnType<ChainClient['program']['settle']>): Promise<void> {
+  private async permissionless(kind: 'timeout' | 'settle', key: string, ix: () => TransactionInstruction): Promise<void> {
     const flight = `${kind}/${key}`;
     if (this.inFlight.has(flight)) return;
     this.inFlight.add(flight);

@@ -39,7 +39,7 @@ export interface ConsensusSimOptions {
 
 interface Disk { commits: Map<bigint, { committed: CommittedRound; decision: Message }>; own: Message[] }
 interface SimNode { index: number; signer: Ed25519Signer; core: ConsensusCore | null; disk: Disk; scheduledTick: number | null }
-type EventBody = { type: 'deliver'; to: number; msg: Message } | { type: 'tick'; node: number } | { type: 'call'; fn: () => void };
+type EventBody = { type: 'deliver'; to: number; msg: Message } | { type: 'tick'; node: number } | { type: 'call'; fn: () => void | Promise<void> };
 type Event = { at: number; seq: number } & EventBody;
 
 export interface Violation { kind: 'divergence' | 'bad-certificate' | 'double-sign' | 'forged-liveness'; round: bigint; detail: string }
@@ -59,13 +59,18 @@ export class ConsensusSim {
   readonly commits = new Map<bigint, Map<number, string>>();
   readonly commitTimes = new Map<bigint, number[]>();
   messagesSent = 0;
+  /** Oracles' signing-key seeds (their chain addresses) and ECVRF secrets, for the chain layer. */
+  readonly signingSeeds: Uint8Array[];
+  readonly vrfSecrets: Uint8Array[];
   private readonly net: Required<NonNullable<ConsensusSimOptions['network']>>;
 
   constructor(readonly o: ConsensusSimOptions) {
     this.rng = new Rng(o.seed);
     const params = { epochMs: 1000, genesisMs: 0, proposeTimeoutMs: 200, prevoteTimeoutMs: 100, precommitTimeoutMs: 100, timeoutDeltaMs: 100, maxSkewMs: 500, liveness: { intervalMs: 1000, missedForOffline: 3, graceMs: 200 }, ...(o.params ?? {}) };
-    const signers = Array.from({ length: o.n }, () => new Ed25519Signer(this.rng.bytes(32)));
-    this.committee = makeCommittee(signers.map((s, i) => ({ name: `oracle-${i}`, signingKey: s.publicKey, vrfKey: publicKeyFromSecret(this.rng.bytes(32)), multiaddrs: [] })), params);
+    this.signingSeeds = Array.from({ length: o.n }, () => this.rng.bytes(32));
+    const signers = this.signingSeeds.map((seed) => new Ed25519Signer(seed));
+    this.vrfSecrets = signers.map(() => this.rng.bytes(32));
+    this.committee = makeCommittee(signers.map((s, i) => ({ name: `oracle-${i}`, signingKey: s.publicKey, vrfKey: publicKeyFromSecret(this.vrfSecrets[i]!), multiaddrs: [] })), params);
     this.keys = new CommitteeKeys(this.committee);
     this.feed = new HeartbeatFeed(o.computeNodes ?? 6, this.committee.params.liveness.intervalMs, this.rng);
     for (const f of o.flapping ?? []) this.feed.nodes[f.node]?.down.push([f.from, f.to]);
@@ -205,16 +210,42 @@ export class ConsensusSim {
     while (this.events.length && this.events[0]!.at <= until) {
       const e = this.events.shift()!;
       this.now = e.at;
-      if (e.type === 'call') { e.fn(); continue; }
-      const n = this.nodes[e.type === 'deliver' ? e.to : e.node]!;
-      if (!n.core) continue;
-      if (e.type === 'tick') { if (n.scheduledTick === e.at) n.scheduledTick = null; this.apply(n, n.core.onTick(this.now)); }
-      else this.apply(n, n.core.onMessage(e.msg, this.now));
+      if (e.type === 'call') void e.fn();
+      else this.dispatch(e);
     }
     this.now = until;
   }
 
-  at(t: number, fn: () => void): void { this.push({ at: t, type: 'call', fn }); }
+  private dispatch(e: Event & { type: 'deliver' | 'tick' }): void {
+    const n = this.nodes[e.type === 'deliver' ? e.to : e.node]!;
+    if (!n.core) return;
+    if (e.type === 'tick') { if (n.scheduledTick === e.at) n.scheduledTick = null; this.apply(n, n.core.onTick(this.now)); }
+    else this.apply(n, n.core.onMessage(e.msg, this.now));
+  }
+
+  at(t: number, fn: () => void | Promise<void>): void { this.push({ at: t, type: 'call', fn }); }
+
+  /** runUntil for scenarios whose scheduled calls are asynchronous (awaited in virtual-time order). */
+  async runUntilAsync(until: number): Promise<void> {
+    while (this.events.length && this.events[0]!.at <= until) {
+      const e = this.events.shift()!;
+      this.now = e.at;
+      if (e.type === 'call') await e.fn();
+      else this.dispatch(e);
+    }
+    this.now = until;
+  }
+
+  /** Delivers an application message from `from` to every connected peer, with this network's loss, duplication and delay. */
+  gossip(from: number, deliver: (to: number) => void): void {
+    for (const to of this.nodes.keys()) {
+      if (to === from) continue;
+      this.messagesSent++;
+      if (!this.connected(from, to) || this.rng.chance(this.net.dropRate)) continue;
+      const copies = this.rng.chance(this.net.dupRate) ? 2 : 1;
+      for (let c = 0; c < copies; c++) this.at(this.now + this.net.minDelayMs + this.rng.int(this.net.maxDelayMs - this.net.minDelayMs + 1), () => deliver(to));
+    }
+  }
   partition(groups: number[][]): void { this.groups = new Array(this.nodes.length).fill(-1); groups.forEach((g, gi) => g.forEach((i) => { this.groups![i] = gi; })); }
   heal(): void { this.groups = null; }
   crash(i: number): void { this.nodes[i]!.core = null; this.nodes[i]!.scheduledTick = null; }
