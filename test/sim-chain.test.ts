@@ -6,6 +6,7 @@ import { runChainSim } from '../src/sim/chain-sim.js';
 t.test('honest committee: every request assigned with a quorum, equal to the re-derived selection, fairly', async (t) => {
   const r = await runChainSim({ n: 4, seed: 1, computeNodes: 5, requests: 60, requestEveryMs: 150 }, 16_000);
   t.same(r.violations, [], 'no assignment without q matching votes or off its ECVRF proof');
+  t.equal(r.foreignVotes, 0, 'honest oracles all vote the proof\'s node');
   t.equal(r.assigned, 60, 'every request assigned');
   t.ok(r.assignmentLatencyMs.p99! < 1000, `assignment latency p50 ${r.assignmentLatencyMs.p50} / p99 ${r.assignmentLatencyMs.p99} virtual ms`);
   // 60 selections over 5 nodes, 4 degrees of freedom: chi-square above 18.47 has probability 0.001
@@ -19,4 +20,13 @@ t.test('a withholding (silent) oracle, a crash and message loss: fallback prover
     t.ok(r.safe);
     t.ok(r.assigned >= 14, `seed ${seed}: ${r.assigned} of 15 assigned`);
   }
+});
+
+t.test('an oracle voting other nodes cannot assign them; runs reproduce from the seed', async (t) => {
+  const o = { n: 4, seed: 4, computeNodes: 5, requests: 12, requestEveryMs: 300, voteOther: [2] };
+  const a = await runChainSim(o, 10_000), b = await runChainSim(o, 10_000);
+  t.same(a.violations, [], 'every assignment is the proof\'s node with q matching votes');
+  t.equal(a.assigned, 12, 'the honest quorum still assigns every request');
+  t.ok(a.foreignVotes >= 6, `${a.foreignVotes} Byzantine votes for other nodes on chain, none of them effective`);
+  t.same(a, b, 'same seed, same run');
 });

@@ -4,7 +4,7 @@
 //   sim minimize [scenario options | --scenario FILE] --seed S [--kind divergence|bad-certificate|double-sign]
 //                shrink a failing scenario (keeping a violation of that kind, if given)
 //   sim report   --out DIR [--seeds 20] [--n 4]                        JSON + SVG charts
-//   sim chain    [scenario options | --scenario FILE] [--seed 1] [--requests 20] [--request-every-ms 400]
+//   sim chain    [scenario options | --scenario FILE] [--seed 1] [--requests 20] [--request-every-ms 400] [--vote-other I]...
 //                selection and the SplitUp program in virtual time: the real chain loops, ECVRF proofs
 //                over the simulated network, the program in LiteSVM; assignment checks and latency
 //   sim economics [--p 0.08] [--r 0.1] [--R 1.2] [--S 10] [--C 1] [--tasks 100000] [--seed 1]
@@ -26,14 +26,14 @@ const USAGE = `usage: sim <run|sweep|minimize|report|economics> [options]
             --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam
             --flap NODE@FROM-TO --plant quorum-off-by-one
   run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
-  chain [--seed S] [--requests N] [--request-every-ms MS];
+  chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I];
   economics [--p P --r R --R R --S S --C C --tasks N --seed S]`;
 
 const OPTS = {
   scenario: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, 'duration-ms': { type: 'string' }, 'epoch-ms': { type: 'string' },
   nodes: { type: 'string' }, drop: { type: 'string' }, dup: { type: 'string' }, 'delay-ms': { type: 'string' }, partition: { type: 'string', multiple: true },
   crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true }, flap: { type: 'string', multiple: true }, plant: { type: 'string' }, out: { type: 'string' },
-  kind: { type: 'string' }, requests: { type: 'string' }, 'request-every-ms': { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
+  kind: { type: 'string' }, 'vote-other': { type: 'string', multiple: true }, requests: { type: 'string' }, 'request-every-ms': { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
 } as const;
 
 /** The scenario from --scenario FILE, or built from the command-line options (then validated alike). */
@@ -145,6 +145,7 @@ async function main(): Promise<number> {
         params: { epochMs: sc.epochMs, liveness: { intervalMs: sc.epochMs, missedForOffline: 3, graceMs: Math.floor(sc.epochMs / 5) } },
         network: { dropRate: sc.drop, dupRate: sc.dup, minDelayMs: sc.delayMs[0], maxDelayMs: sc.delayMs[1] },
         requests: Number(values.requests ?? 20), requestEveryMs: Number(values['request-every-ms'] ?? 400), crashes: sc.crashes, partitions: sc.partitions,
+        voteOther: (values['vote-other'] ?? []).map(Number),
       }, sc.durationMs);
       console.log(JSON.stringify(r, null, 2));
       return r.safe ? 0 : 1;

@@ -7,7 +7,7 @@
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
 import { ChainLoop, roundForBlockTime, type ChainPort, type VoteStore } from '../chain/loop.js';
 import { LocalChain } from '../chain/local-chain.js';
-import { DEFAULT_PARAMS } from '../chain/program.js';
+import { DEFAULT_PARAMS, Ix } from '../chain/program.js';
 import { ACCOUNT_SIZE, decodeExecution, decodeNode, ExecStatus, Phase, TAGS, type ExecutionAccount } from '../chain/layout.js';
 import { programError } from '../chain/errors.js';
 import { checkSelection } from '../chain/audit.js';
@@ -39,6 +39,25 @@ class SvmChainPort implements ChainPort {
   }
 }
 
+/** A Byzantine oracle's chain access: its assignTask votes name another registered node than it decided. */
+class VoteOtherPort implements ChainPort {
+  readonly program;
+  constructor(private readonly inner: SvmChainPort, private readonly nodeKeys: PublicKey[]) { this.program = inner.program; }
+  slot() { return this.inner.slot(); }
+  blockTime(slot: bigint) { return this.inner.blockTime(slot); }
+  runningExecutions(keep?: (data: Uint8Array) => boolean) { return this.inner.runningExecutions(keep); }
+  nodes() { return this.inner.nodes(); }
+  send(signers: Keypair[], ixs: TransactionInstruction[]): Promise<string> {
+    return this.inner.send(signers, ixs.map((ix) => {
+      if (!ix.programId.equals(this.program.programId) || ix.data[0] !== Ix.AssignTask) return ix;
+      const d = ix.data;
+      const chosen = new PublicKey(d.subarray(14, 46));
+      const other = this.nodeKeys[(this.nodeKeys.findIndex((k) => k.equals(chosen)) + 1) % this.nodeKeys.length]!;
+      return this.program.assignTask(signers[0]!.publicKey, d.readBigUInt64LE(1), d[9]!, d.readUInt32LE(10), other);
+    }));
+  }
+}
+
 class MemoryVotes implements VoteStore {
   readonly m = new Map<string, Uint8Array>(); // survives the oracle's crash: it is its disk
   async get(k: string) { return this.m.get(k) ?? null; }
@@ -58,6 +77,8 @@ export interface ChainSimOptions extends ConsensusSimOptions {
   proofTimeoutMs?: number;
   crashes?: Array<{ i: number; from: number; to: number }>;
   partitions?: Array<{ from: number; to: number; groups: number[][] }>;
+  /** Byzantine oracles whose assignTask votes name another node than the proof selects. */
+  voteOther?: number[];
 }
 
 export interface ChainSimReport {
@@ -67,6 +88,8 @@ export interface ChainSimReport {
   assignmentLatencyMs: { p50: number | null; p99: number | null; max: number | null };
   selections: Record<string, number>;
   chiSquare: number | null;
+  /** votes on chain for another node than the one assigned (Byzantine or split votes) */
+  foreignVotes: number;
   violations: Array<{ kind: 'quorum' | 'selection'; execId: string; detail: string }>;
   safe: boolean;
 }
@@ -93,8 +116,9 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   const loops: Array<ChainLoop | null> = oracleKeys.map(() => null);
   const silent = (i: number) => o.byzantine?.[i] === 'silent';
   const clock = { now: () => sim.now };
+  const nodeKeys = sim.feed.nodes.map((f) => new PublicKey(f.nodeId));
   const makeLoop = (i: number) => new ChainLoop({
-    chain: port, committee: sim.committee, me: i, signer: oracleKeys[i]!, vrfSecret: sim.vrfSecrets[i]!, clock, votes: votes[i]!,
+    chain: o.voteOther?.includes(i) ? new VoteOtherPort(port, nodeKeys) : port, committee: sim.committee, me: i, signer: oracleKeys[i]!, vrfSecret: sim.vrfSecrets[i]!, clock, votes: votes[i]!,
     proofTimeoutMs: o.proofTimeoutMs ?? 1500, graceSlots: 2,
     table: async (round) => { const c = sim.nodes[i]!.disk.commits.get(round); return c ? { round, hash: c.committed.hash, entries: c.committed.entries } : null; },
     publishProof: async (bytes) => { sim.gossip(i, (to) => { loops[to]?.receiveProof(bytes); }); },
@@ -128,11 +152,13 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   const violations: ChainSimReport['violations'] = [];
   const nodes = await port.nodes();
   const selections: Record<string, number> = {};
-  const honest = oracleKeys.map((_, i) => i).filter((i) => !o.byzantine?.[i]);
+  let foreignVotes = 0;
+  const honest = oracleKeys.map((_, i) => i).filter((i) => !o.byzantine?.[i] && !o.voteOther?.includes(i));
   for (const e of await port.runningExecutions()) {
     const ts = e.tasks[0]!;
     if (ts.phase !== Phase.Assigned) continue;
     const matching = ts.votes.filter((v) => v?.equals(ts.assigned!)).length;
+    foreignVotes += ts.votes.filter((v) => v && !v.equals(ts.assigned!)).length;
     if (matching < sim.committee.q) violations.push({ kind: 'quorum', execId: e.execId.toString(), detail: `${matching} matching votes` });
     const key = `${e.execId}/0/${ts.attempt}`;
     const proof = honest.map((i) => loops[i]?.decided.get(key)).find((x) => x);
@@ -150,7 +176,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   const expect = total / counts.length;
   return {
     seed: o.seed, requests: o.requests, assigned: assignedAt.size, assignmentLatencyMs: { p50: pct(0.5), p99: pct(0.99), max: lat.at(-1) ?? null },
-    selections, chiSquare: total ? counts.reduce((a, c) => a + (c - expect) ** 2 / expect, 0) : null,
+    selections, chiSquare: total ? counts.reduce((a, c) => a + (c - expect) ** 2 / expect, 0) : null, foreignVotes,
     violations, safe: violations.length === 0 && sim.violations.length === 0,
   };
 }
