@@ -73,5 +73,7 @@ t.test('sim report: JSON and SVG charts', async (t) => {
   t.equal(data.recovery.length, 5);
   t.ok(data.recovery.every((x: { unsafe: number }) => x.unsafe === 0), 'every run safe');
   t.ok(data.recovery.filter((x: { partitionEpochs: number }) => x.partitionEpochs > 0).every((x: { recoveryMs: { max: number | null } }) => x.recoveryMs.max !== null), 'commits resume after every heal');
-  for (const f of ['recovery.svg', 'latency-vs-loss.svg']) t.match(readFileSync(`${out}/${f}`, 'utf8'), /^<svg [^>]*>[\s\S]*<polyline[\s\S]*<\/svg>\n$/, `${f} is a chart`);
+  t.equal(data.selection.assigned, data.selection.requests, 'every request assigned in the selection run');
+  t.equal(data.selection.unsafe, 0);
+  for (const f of ['recovery.svg', 'latency-vs-loss.svg', 'assignment-latency.svg', 'selection-fairness.svg']) t.match(readFileSync(`${out}/${f}`, 'utf8'), /^<svg [^>]*>[\s\S]*<polyline[\s\S]*<\/svg>\n$/, `${f} is a chart`);
 });

@@ -82,7 +82,7 @@ function sweep(s: Scenario, k: number, base: number) {
 }
 
 /** Commit recovery after a 2+2 partition, by partition length, and commit latency vs message loss. */
-function report(out: string, seeds: number, n: number): object {
+async function report(out: string, seeds: number, n: number): Promise<object> {
   const epochMs = 1000;
   const lengths = [0, 1, 2, 4, 8];
   const recovery = lengths.map((len) => {
@@ -96,8 +96,20 @@ function report(out: string, seeds: number, n: number): object {
     const p50 = rs.map((r) => r.commitLatencyMs.p50 ?? 0).sort((a, b) => a - b), p99 = rs.map((r) => r.commitLatencyMs.p99 ?? 0).sort((a, b) => a - b);
     return { drop, unsafe: rs.filter((r) => !r.safe).length, commitLatencyMs: { p50: p50[Math.floor(seeds / 2)]!, p99: p99[Math.floor(seeds / 2)]! } };
   });
+  // selection and assignment: the real chain loops and program, 80 requests
+  const cs = await runChainSim({ n, seed: 1, computeNodes: 5, requests: 80, requestEveryMs: 100 }, 14_000);
+  const selection = { requests: cs.requests, assigned: cs.assigned, unsafe: cs.safe ? 0 : 1, assignmentLatencyMs: cs.assignmentLatencyMs, selections: Object.values(cs.selections), chiSquare: cs.chiSquare };
   mkdirSync(out, { recursive: true });
-  const data = { n, seeds, epochMs, recovery, loss };
+  const data = { n, seeds, epochMs, recovery, loss, selection };
+  writeFileSync(join(out, 'assignment-latency.svg'), lineChart({
+    title: `Request → on-chain assignment (n = ${n}, ${cs.assigned} requests)`, xLabel: 'latency (virtual ms)', yLabel: 'fraction of requests assigned (%)',
+    series: [{ name: 'CDF', points: cs.latenciesMs.map((l, i) => [l, Math.round(((i + 1) / cs.latenciesMs.length) * 100)]) }],
+  }));
+  const counts = Object.values(cs.selections);
+  writeFileSync(join(out, 'selection-fairness.svg'), lineChart({
+    title: `Selections per node (chi-square ${cs.chiSquare?.toFixed(2)})`, xLabel: 'node (sorted by count)', yLabel: 'times selected',
+    series: [{ name: 'observed', points: counts.sort((a, b) => a - b).map((c, i) => [i + 1, c]) }, { name: 'uniform', points: counts.map((_, i) => [i + 1, cs.assigned / counts.length]) }],
+  }));
   writeFileSync(join(out, 'report.json'), JSON.stringify(data, null, 2) + '\n');
   writeFileSync(join(out, 'recovery.svg'), lineChart({
     title: `Commit after heal (n = ${n}, ${seeds} seeds)`, xLabel: 'partition length (epochs of 1 s)', yLabel: 'heal → next commit (virtual ms)',
@@ -134,7 +146,7 @@ async function main(): Promise<number> {
     }
     case 'report': {
       if (!values.out) throw new UsageError('report needs --out DIR');
-      console.log(JSON.stringify(report(resolve(values.out), Number(values.seeds ?? 20), Number(values.n ?? 4)), null, 2));
+      console.log(JSON.stringify(await report(resolve(values.out), Number(values.seeds ?? 20), Number(values.n ?? 4)), null, 2));
       return 0;
     }
     case 'chain': {

@@ -86,6 +86,8 @@ export interface ChainSimReport {
   requests: number;
   assigned: number;
   assignmentLatencyMs: { p50: number | null; p99: number | null; max: number | null };
+  /** every request's assignment latency, sorted (virtual ms) */
+  latenciesMs: number[];
   selections: Record<string, number>;
   chiSquare: number | null;
   /** votes on chain for another node than the one assigned (Byzantine or split votes) */
@@ -175,7 +177,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   const total = counts.reduce((a, b) => a + b, 0);
   const expect = total / counts.length;
   return {
-    seed: o.seed, requests: o.requests, assigned: assignedAt.size, assignmentLatencyMs: { p50: pct(0.5), p99: pct(0.99), max: lat.at(-1) ?? null },
+    seed: o.seed, requests: o.requests, assigned: assignedAt.size, assignmentLatencyMs: { p50: pct(0.5), p99: pct(0.99), max: lat.at(-1) ?? null }, latenciesMs: lat,
     selections, chiSquare: total ? counts.reduce((a, c) => a + (c - expect) ** 2 / expect, 0) : null, foreignVotes,
     violations, safe: violations.length === 0 && sim.violations.length === 0,
   };
