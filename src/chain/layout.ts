@@ -133,10 +133,10 @@ export function decodeExecution(data: Uint8Array): ExecutionAccount {
   };
 }
 
-/** Phase and deadline of task i straight from an execution account's bytes (no decoding). */
-export function rawTaskPhase(data: Uint8Array, i: number): { phase: Phase; deadlineSlot: bigint } {
+/** Phase, deadline and assignee of task i straight from an execution account's bytes (no decoding). */
+export function rawTaskPhase(data: Uint8Array, i: number): { phase: Phase; deadlineSlot: bigint; assigned: Uint8Array } {
   const o = 240 + 648 * i;
-  return { phase: data[o]!, deadlineSlot: new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(o + 16, true) };
+  return { phase: data[o]!, deadlineSlot: new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(o + 16, true), assigned: data.subarray(o + 64, o + 96) };
 }
 
 /** The canonical 20-byte tensor spec of the program: dtype u8, rank u8, pad u16, dims u32[4]. */

@@ -30,6 +30,8 @@ type Entry =
   | { t: 'tx'; b64: string }
   | { t: 'airdrop'; to: string; lamports: string };
 
+interface Decoded { kitTx: Parameters<LiteSVM['sendTransaction']>[0]; signature: string; blockhash: string }
+
 interface Meta { slot: string; blockhash: string; recent: Array<[string, string]>; seq: number; blockTimes: Array<[string, string]> }
 
 const seqKey = (n: number) => `wal:${n.toString().padStart(12, '0')}`;
@@ -118,7 +120,7 @@ export class Ledger {
 
   private apply(e: Entry): void {
     if (e.t === 'slot') this.applySlot(BigInt(e.slot), BigInt(e.unixTs), e.blockhash);
-    else if (e.t === 'tx') this.execute(Buffer.from(e.b64, 'base64'));
+    else if (e.t === 'tx') this.execute(this.decode(Buffer.from(e.b64, 'base64')));
     else this.svm.airdrop(address(e.to), toLamports(BigInt(e.lamports)));
   }
 
@@ -162,7 +164,7 @@ export class Ledger {
     while (this.recent.size > BLOCKHASH_WINDOW) this.recent.delete(this.recent.keys().next().value!);
   }
 
-  private decode(wire: Uint8Array): { kitTx: Parameters<LiteSVM['sendTransaction']>[0]; signature: string; blockhash: string } {
+  private decode(wire: Uint8Array): Decoded {
     let vt: VersionedTransaction;
     try { vt = VersionedTransaction.deserialize(wire); } catch (e) { throw new LedgerRejection('SanitizeFailure', `invalid transaction: ${(e as Error).message}`); }
     const sig = vt.signatures[0];
@@ -170,8 +172,7 @@ export class Ledger {
     return { kitTx: decoder.decode(wire) as Parameters<LiteSVM['sendTransaction']>[0], signature: bs58.encode(sig), blockhash: vt.message.recentBlockhash };
   }
 
-  private execute(wire: Uint8Array): TxOutcome {
-    const { kitTx, signature } = this.decode(wire);
+  private execute({ kitTx, signature }: Decoded): TxOutcome {
     const r = this.svm.sendTransaction(kitTx);
     const slot = this.slot;
     if (r instanceof TransactionMetadata) {
@@ -183,8 +184,7 @@ export class Ledger {
     return { signature, slot, err, logs: r.meta().logs(), unitsConsumed: r.meta().computeUnitsConsumed() };
   }
 
-  private check(wire: Uint8Array): void {
-    const { signature, blockhash } = this.decode(wire);
+  private check({ signature, blockhash }: Decoded): void {
     if (!this.recent.has(blockhash)) throw new LedgerRejection('BlockhashNotFound', 'Blockhash not found');
     if (this.statuses.has(signature)) throw new LedgerRejection('AlreadyProcessed', 'This transaction has already been processed');
   }
@@ -194,8 +194,8 @@ export class Ledger {
    * signatures are checked only with `sigVerify` (clients such as web3.js refresh the block hash
    * of a transaction before simulating it, which invalidates its signatures).
    */
-  simulate(wire: Uint8Array, { sigVerify = true } = {}): TxOutcome {
-    const { kitTx, signature } = this.decode(wire);
+  simulate(wire: Uint8Array | Decoded, { sigVerify = true } = {}): TxOutcome {
+    const { kitTx, signature } = wire instanceof Uint8Array ? this.decode(wire) : wire;
     if (!sigVerify) this.svm.withSigverify(false);
     let r;
     try { r = this.svm.simulateTransaction(kitTx); } finally { if (!sigVerify) this.svm.withSigverify(true); }
@@ -209,12 +209,13 @@ export class Ledger {
    */
   submit(wire: Uint8Array, preflight = true): Promise<TxOutcome> {
     return this.serial(async () => {
-      this.check(wire);
+      const tx = this.decode(wire);
+      this.check(tx);
       if (preflight) {
-        const sim = this.simulate(wire);
+        const sim = this.simulate(tx);
         if (sim.err) return sim;
       }
-      const out = this.execute(wire);
+      const out = this.execute(tx);
       await this.append({ t: 'tx', b64: Buffer.from(wire).toString('base64') });
       return out;
     });

@@ -76,6 +76,14 @@ export function roundForBlockTime(c: ConsensusCommittee, blockTimeMs: number): b
   return r >= 0 ? BigInt(r) : null;
 }
 
+/** The committee's gossip topic for selection proofs. */
+export const selectionProofTopic = (committeeId: Uint8Array): string => `splitup/selection-proof/v1/${Buffer.from(committeeId).toString('hex')}`;
+
+/** Gossip validation of a selection-proof message: a reason to reject, or undefined. */
+export function checkProofMessage(bytes: Uint8Array): string | undefined {
+  try { decodeSelectionProof(bytes); return undefined; } catch (e) { return (e as Error).message; }
+}
+
 export const requestKey = (execId: bigint, taskIndex: number, attempt: number): string => `${execId}/${taskIndex}/${attempt}`;
 
 export class ChainLoop {

@@ -8,8 +8,21 @@ export class LevelVoteStore implements VoteStore {
   constructor(db: Db) { this.db = sub(db, 'chain-votes'); }
   async get(key: string): Promise<Uint8Array | null> { return (await this.db.get(key)) ?? null; }
   async put(key: string, node: Uint8Array): Promise<void> {
-    const prev = await this.get(key);
-    if (prev && Buffer.compare(prev, node) !== 0) throw new Error(`refusing a second, different vote for ${key}`);
+    refuseConflict(key, await this.get(key), node);
     await this.db.put(key, node, { sync: true } as never);
   }
+}
+
+/** The same rule in memory (the simulator's oracles: the map is their disk and survives their crashes). */
+export class MemoryVoteStore implements VoteStore {
+  private readonly m = new Map<string, Uint8Array>();
+  async get(key: string): Promise<Uint8Array | null> { return this.m.get(key) ?? null; }
+  async put(key: string, node: Uint8Array): Promise<void> {
+    refuseConflict(key, this.m.get(key) ?? null, node);
+    this.m.set(key, node);
+  }
+}
+
+function refuseConflict(key: string, prev: Uint8Array | null, node: Uint8Array): void {
+  if (prev && Buffer.compare(prev, node) !== 0) throw new Error(`refusing a second, different vote for ${key}`);
 }

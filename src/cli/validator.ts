@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { LocalValidator } from '../chain/validator.js';
 import { loadProgramBinary } from '../chain/program.js';
-import { parse, runMain, usageFallback, UsageError } from './args.js';
+import { parse, runMain, usageFallback } from './args.js';
 import { programIdFor } from '../chain/program-id.js';
 
 const USAGE = `usage: splitup-validator start [--dir DIR] [--host H] [--port P] [--slot-ms MS] [--program-id ID | --program-id-file F]

@@ -5,7 +5,7 @@
 // A `cheat` agent reports a wrong output (for Proof-of-Sampling demonstrations and tests).
 import { type Keypair, PublicKey } from '@solana/web3.js';
 import { asProgramError, type ChainClient } from '../chain/client.js';
-import { decodeModel, Phase, type ExecutionAccount, type ModelAccount } from '../chain/layout.js';
+import { decodeModel, Phase, rawTaskPhase, type ExecutionAccount, type ModelAccount } from '../chain/layout.js';
 import { CasStore, parseCasUri } from '../cas/store.js';
 import { decodeBundle, encodeBundle, type Tensor } from '../model/tensor.js';
 import { runTask } from '../model/example.js';
@@ -25,8 +25,6 @@ export interface AgentOptions {
 }
 
 export type AgentEvent = { kind: 'computed' | 'verified'; execId: bigint; task: number; attempt: number; output: string; signature: string } | { kind: 'failed'; execId: bigint; task: number; error: string };
-
-const ASSIGNED_AT = 64; // offset of `assigned` in a task state
 
 export class ComputeAgent {
   private timer: NodeJS.Timeout | null = null;
@@ -61,8 +59,8 @@ export class ComputeAgent {
     const me = this.key.toBytes();
     const mine = (data: Uint8Array) => {
       for (let i = 0; i < data[20]!; i++) {
-        const o = 240 + 648 * i;
-        if ((data[o] === Phase.Assigned || data[o] === Phase.Verifying) && Buffer.compare(data.subarray(o + ASSIGNED_AT, o + ASSIGNED_AT + 32), me) === 0) return true;
+        const { phase, assigned } = rawTaskPhase(data, i);
+        if ((phase === Phase.Assigned || phase === Phase.Verifying) && Buffer.compare(assigned, me) === 0) return true;
       }
       return false;
     };

@@ -23,9 +23,8 @@ import { FileRegistry } from '../registry/file-registry.js';
 import { ChainRegistry } from '../registry/chain-registry.js';
 import type { ManagedRegistry } from '../registry/registry.js';
 import { ChainClient } from '../chain/client.js';
-import { ChainLoop, type LoopEvent } from '../chain/loop.js';
+import { ChainLoop, checkProofMessage, selectionProofTopic, type LoopEvent } from '../chain/loop.js';
 import { LevelVoteStore } from '../chain/vote-store.js';
-import { decodeSelectionProof } from '../vrf/proof-message.js';
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { openDb, type Db } from '../store/db.js';
 import { ConfigError, type OracleConfig } from './config.js';
@@ -135,12 +134,12 @@ export class Oracle {
       if (committee && service) {
         const svc = service;
         const member = committee.members[me]!;
-        const proofTopic = `splitup/selection-proof/v1/${Buffer.from(committee.id).toString('hex')}`;
+        const proofTopic = selectionProofTopic(committee.id);
         let chainLoop: ChainLoop | null = null;
         p2p = new P2PNetwork({
           extraTopics: chain ? [{
             topic: proofTopic,
-            validate: (d) => { try { decodeSelectionProof(d); return undefined; } catch (e) { return (e as Error).message; } },
+            validate: checkProofMessage,
             onMessage: (d) => { chainLoop?.receiveProof(d); },
           }] : [],
           seed: keys.libp2pSeed,

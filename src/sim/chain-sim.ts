@@ -5,7 +5,8 @@
 // has q matching votes and is the node re-derived from the published ECVRF proof and the honest
 // committed table; assignment latency and fraction assigned; selection frequencies (chi-square).
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
-import { ChainLoop, roundForBlockTime, type ChainPort, type VoteStore } from '../chain/loop.js';
+import { ChainLoop, roundForBlockTime, type ChainPort } from '../chain/loop.js';
+import { MemoryVoteStore } from '../chain/vote-store.js';
 import { LocalChain } from '../chain/local-chain.js';
 import { DEFAULT_PARAMS, Ix } from '../chain/program.js';
 import { ACCOUNT_SIZE, decodeExecution, decodeNode, ExecStatus, Phase, TAGS, type ExecutionAccount } from '../chain/layout.js';
@@ -58,16 +59,6 @@ class VoteOtherPort implements ChainPort {
   }
 }
 
-class MemoryVotes implements VoteStore {
-  readonly m = new Map<string, Uint8Array>(); // survives the oracle's crash: it is its disk
-  async get(k: string) { return this.m.get(k) ?? null; }
-  async put(k: string, v: Uint8Array) {
-    const prev = this.m.get(k);
-    if (prev && Buffer.compare(prev, v) !== 0) throw new Error(`refusing a second, different vote for ${k}`);
-    this.m.set(k, v);
-  }
-}
-
 export interface ChainSimOptions extends ConsensusSimOptions {
   requests: number;
   requestEveryMs: number;
@@ -114,7 +105,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   port.produce(0);
 
   const slotMs = o.slotMs ?? 400, pollMs = o.pollMs ?? 200;
-  const votes = oracleKeys.map(() => new MemoryVotes());
+  const votes = oracleKeys.map(() => new MemoryVoteStore());
   const loops: Array<ChainLoop | null> = oracleKeys.map(() => null);
   const silent = (i: number) => o.byzantine?.[i] === 'silent';
   const clock = { now: () => sim.now };

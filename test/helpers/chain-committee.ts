@@ -3,12 +3,11 @@
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { SystemClock } from '../../src/common/clock.js';
 import { ChainClient } from '../../src/chain/client.js';
-import { ChainLoop, type LoopEvent, type VoteStore } from '../../src/chain/loop.js';
+import { ChainLoop, checkProofMessage, selectionProofTopic, type LoopEvent, type VoteStore } from '../../src/chain/loop.js';
 import { LevelVoteStore } from '../../src/chain/vote-store.js';
 import { LocalValidator } from '../../src/chain/validator.js';
 import { airdrop, bootstrapChain } from '../../src/chain/bootstrap.js';
 import { loadProgramBinary, type CommitteeParams } from '../../src/chain/program.js';
-import { decodeSelectionProof } from '../../src/vrf/proof-message.js';
 import { TestCommittee } from './committee.js';
 import { tempDir } from './oracle.js';
 
@@ -30,10 +29,10 @@ export class ChainCommittee {
     this.tc = new TestCommittee(n, 400, computeNodes);
     this.loops = Array.from({ length: n }, () => null);
     this.nodeKeys = this.tc.feed.nodes.map((x) => Keypair.fromSeed(x.seed));
-    this.proofTopic = `splitup/selection-proof/v1/${Buffer.from(this.tc.committee.id).toString('hex')}`;
+    this.proofTopic = selectionProofTopic(this.tc.committee.id);
     this.tc.extraTopics = (i) => [{
       topic: this.proofTopic,
-      validate: (d) => { try { decodeSelectionProof(d); return undefined; } catch (e) { return (e as Error).message; } },
+      validate: checkProofMessage,
       onMessage: (d) => { this.proofsSeen.push(d); this.loops[i]?.receiveProof(d); },
     }];
   }
