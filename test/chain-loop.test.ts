@@ -66,9 +66,19 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   const key = requestKey(2n, 0, 0);
   let recorded: Uint8Array | null = null;
   const store = new LevelVoteStore(cc.tc.oracles[third]!.db!);
+  // Only the vote for request 2 crashes; on a slow machine execution 1 may already have timed
+  // out, and the vote for its reassignment must pass through untouched. After the crash the store
+  // is dead (as the process would be), so the loop cannot send anything until it is restarted.
+  const dead = (): never => { throw new Error('the oracle process has crashed'); };
   const crashing: VoteStore = {
-    get: (k) => store.get(k),
-    put: async (k, node) => { await store.put(k, node); recorded = node; throw new Error('simulated crash after the vote was recorded'); },
+    get: (k) => (recorded ? dead() : store.get(k)),
+    put: async (k, node) => {
+      if (recorded) dead();
+      await store.put(k, node);
+      if (k !== key) return;
+      recorded = node;
+      throw new Error('simulated crash after the vote was recorded');
+    },
   };
   await cc.stopLoop(prover); // leave the third oracle's vote as the one that matters
   cc.startLoop(third, crashing);
