@@ -1,6 +1,6 @@
 // The SplitUp program in a real SVM (LiteSVM, in process): every instruction and every rejection.
 import t from 'tap';
-import { Keypair, PublicKey } from '@solana/web3.js';
+import { Keypair, PublicKey, Transaction } from '@solana/web3.js';
 import { createHash } from 'node:crypto';
 import { ChainFixture, DIAMOND, f32, TASKS } from './helpers/chain.js';
 import { DEFAULT_PARAMS, economicsBoundPpm, USDC } from '../src/chain/program.js';
@@ -148,6 +148,17 @@ t.test('assignTask: quorum of matching votes, committee only, once per attempt, 
   t.equal(c.err([stranger], vote(stranger, a.publicKey)).errorName, 'NotCommitteeMember');
   t.equal(c.err([o3], vote(o3, lazy.publicKey)).errorName, 'NodeNotSpecialized');
   t.equal(c.err([o3], vote(o3, a.publicKey, 1)).errorName, 'WrongAttempt');
+  // the SVM checks signatures itself (the client skips web3.js's duplicate check): a vote whose
+  // signature is not the oracle's is refused before the program runs
+  const forged = new Transaction().add(vote(o3, a.publicKey));
+  forged.recentBlockhash = c.svm.latestBlockhash();
+  forged.feePayer = o3.publicKey;
+  forged.sign(o3);
+  forged.signatures[0]!.signature![0]! ^= 1;
+  const rf = c.svm.send(forged);
+  t.notOk(rf.ok, 'a forged signature is rejected');
+  t.match(rf.error, /signature/i, `SVM error: ${rf.error}`);
+  t.equal(c.execution(id).tasks[0]!.voteMask & 0b100, 0, 'and no vote is recorded');
   const unregistered = Keypair.generate().publicKey;
   t.equal(c.err([o3], vote(o3, unregistered)).errorName, 'WrongAccount', 'an unregistered node has no node account');
   const r3 = c.ok([o3], vote(o3, a.publicKey));
@@ -313,18 +324,22 @@ t.test('Proof of Sampling: validator excludes the asserter; a match pays both, a
   const stake = c.nodeAccount(cheat.publicKey).stake;
   const treasury = c.committee().treasury;
   const lamportsBefore = c.lamports(c.program.nodeAddress(cheat.publicKey));
+  const escrowBefore = c.execution(id2).escrow;
   const r = c.ok([validator], c.program.report(validator.publicKey, id2, 0, VERIFY_ATTEMPT, out(`${id2}/0`), ctx(cheat.publicKey)));
   t.comment(`report (verification, mismatch + slash): ${r.computeUnits} CU`);
   t.ok(r.logs.some((l) => l.includes('PoSP mismatch')));
   const ch = c.nodeAccount(cheat.publicKey);
-  t.equal(ch.stake, stake - 10n * fee, 'asserter slashed S = 10 C');
+  const R = fee * 12n / 10n;
+  t.equal(ch.stake, stake - 10n * fee - R, 'asserter loses R + S = 11.2 C of its stake');
+  t.equal(ch.slashed, 10n * fee + R);
   t.equal(ch.slashes, 1);
-  t.equal(ch.earned, 0n, 'and not paid');
+  t.equal(ch.earned, 0n, 'and is not paid C');
   t.equal(ch.status, NodeStatus.Slashed, 'below the required stake: no longer active');
-  t.equal(c.committee().treasury, treasury + 10n * fee, 'slash held by the committee');
-  t.equal(lamportsBefore - c.lamports(c.program.nodeAddress(cheat.publicKey)), 10n * fee, 'lamports moved');
-  t.equal(c.nodeAccount(validator.publicKey).earned, 2n * fee * 12n / 10n, 'validator paid R again');
+  t.equal(c.committee().treasury, treasury + 10n * fee, 'S held by the committee');
+  t.equal(lamportsBefore - c.lamports(c.program.nodeAddress(cheat.publicKey)), 10n * fee + R, 'lamports moved');
+  t.equal(c.nodeAccount(validator.publicKey).earned, 2n * R, 'validator paid R again, from the cheater');
   const e = c.execution(id2);
+  t.equal(e.escrow, escrowBefore, 'the requester\'s escrow paid neither the asserter nor the validator');
   t.equal(e.tasks[0]!.result, VerifyResult.Mismatch);
   t.equal(e.disputes, 1);
   const id3 = request();

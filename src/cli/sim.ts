@@ -5,8 +5,11 @@
 //                shrink a failing scenario (keeping a violation of that kind, if given)
 //   sim report   --out DIR [--seeds 20] [--n 4]                        JSON + SVG charts
 //   sim chain    [scenario options | --scenario FILE] [--seed 1] [--requests 20] [--request-every-ms 400] [--vote-other I]...
+//                [--agents] [--cheaters 0,1] [--p 0.3] [--compute-ms 200..800] [--seeds K]
 //                selection and the SplitUp program in virtual time: the real chain loops, ECVRF proofs
-//                over the simulated network, the program in LiteSVM; assignment checks and latency
+//                over the simulated network, the program in LiteSVM; assignment checks and latency.
+//                With --agents (or --cheaters) compute nodes report, PoSP samples, verifies, pays and
+//                slashes on chain, and the report holds each strategy's measured economics
 //   sim economics [--p 0.08] [--r 0.1] [--R 1.2] [--S 10] [--C 1] [--tasks 100000] [--seed 1]
 // Scenario options: --n --duration-ms --epoch-ms --nodes --drop --dup --delay-ms MIN..MAX
 //   --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam --flap NODE@FROM-TO
@@ -19,14 +22,14 @@ import type { Byzantine } from '../sim/consensus-sim.js';
 import { DEFAULT_SCENARIO, minimize, parseScenario, runScenario, ScenarioError, type Scenario } from '../sim/scenario.js';
 import { economics, SEED_ECONOMICS } from '../sim/economics.js';
 import { lineChart } from '../sim/svg.js';
-import { runChainSim } from '../sim/chain-sim.js';
+import { runChainSim, sweepEconomics, type ChainSimReport, type StrategyEconomics } from '../sim/chain-sim.js';
 
 const USAGE = `usage: sim <run|sweep|minimize|report|economics> [options]
   scenario: --scenario FILE | --n N --duration-ms MS --epoch-ms MS --nodes M --drop P --dup P --delay-ms MIN..MAX
             --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam
             --flap NODE@FROM-TO --plant quorum-off-by-one
   run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
-  chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I];
+  chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--p P] [--compute-ms MIN..MAX] [--seeds K];
   economics [--p P --r R --R R --S S --C C --tasks N --seed S]`;
 
 const OPTS = {
@@ -34,6 +37,7 @@ const OPTS = {
   nodes: { type: 'string' }, drop: { type: 'string' }, dup: { type: 'string' }, 'delay-ms': { type: 'string' }, partition: { type: 'string', multiple: true },
   crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true }, flap: { type: 'string', multiple: true }, plant: { type: 'string' }, out: { type: 'string' },
   kind: { type: 'string' }, 'vote-other': { type: 'string', multiple: true }, requests: { type: 'string' }, 'request-every-ms': { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
+  agents: { type: 'boolean' }, cheaters: { type: 'string' }, 'compute-ms': { type: 'string' },
 } as const;
 
 /** The scenario from --scenario FILE, or built from the command-line options (then validated alike). */
@@ -71,6 +75,27 @@ function scenarioOf(v: Record<string, unknown>): Scenario {
     drop: num('drop', 0), dup: num('dup', 0), delayMs: [dmin ?? 1, dmax ?? 20], partitions, crashes, byzantine, ...(flapping.length ? { flapping } : {}), ...(v.plant ? { plant: v.plant } : {}),
   };
   try { return parseScenario(raw, 'options'); } catch (e) { throw new UsageError(e instanceof ScenarioError && /byzantine/.test(e.message) ? `--byzantine: ${e.message} (I:equivocate|silent|forge|spam with I < n)` : (e as Error).message); }
+}
+
+/** Compute agents for `sim chain`: --agents, --cheaters I,J (implies agents), --p, --compute-ms MIN..MAX. */
+function agentOptions(v: Record<string, unknown>, nodes: number): { agents?: { cheaters: number[]; computeMs?: [number, number] }; pPpm?: number } {
+  const out: ReturnType<typeof agentOptions> = {};
+  if (v.agents || v.cheaters !== undefined) {
+    const cheaters = v.cheaters === undefined || v.cheaters === '' ? [] : String(v.cheaters).split(',').map(Number);
+    if (cheaters.some((c) => !Number.isInteger(c) || c < 0 || c >= nodes)) throw new UsageError(`--cheaters ${String(v.cheaters)}: node indices below --nodes (${nodes}), comma-separated`);
+    out.agents = { cheaters };
+    if (v['compute-ms'] !== undefined) {
+      const m = /^(\d+)\.\.(\d+)$/.exec(String(v['compute-ms']));
+      if (!m || +m[1]! > +m[2]!) throw new UsageError(`--compute-ms ${String(v['compute-ms'])}: expected MIN..MAX (virtual ms)`);
+      out.agents.computeMs = [+m[1]!, +m[2]!];
+    }
+  }
+  if (v.p !== undefined) {
+    const p = Number(v.p);
+    if (!(p > 0 && p <= 1)) throw new UsageError(`--p ${String(v.p)}: a probability in (0, 1]`);
+    out.pPpm = Math.round(p * 1e6);
+  }
+  return out;
 }
 
 function sweep(s: Scenario, k: number, base: number) {
@@ -152,21 +177,43 @@ async function main(): Promise<number> {
     case 'chain': {
       const sc = scenarioOf(values);
       const byzantine = Object.fromEntries(Object.entries(sc.byzantine).map(([i, b]) => [Number(i), b]));
-      const r = await runChainSim({
-        n: sc.n, seed: Number(values.seed ?? 1), computeNodes: sc.nodes, byzantine, ...(sc.flapping ? { flapping: sc.flapping } : {}),
+      const chainOptions = (seed: number) => ({
+        n: sc.n, seed, computeNodes: sc.nodes, byzantine, ...(sc.flapping ? { flapping: sc.flapping } : {}),
         params: { epochMs: sc.epochMs, liveness: { intervalMs: sc.epochMs, missedForOffline: 3, graceMs: Math.floor(sc.epochMs / 5) } },
         network: { dropRate: sc.drop, dupRate: sc.dup, minDelayMs: sc.delayMs[0], maxDelayMs: sc.delayMs[1] },
         requests: Number(values.requests ?? 20), requestEveryMs: Number(values['request-every-ms'] ?? 400), crashes: sc.crashes, partitions: sc.partitions,
-        voteOther: (values['vote-other'] ?? []).map(Number),
-      }, sc.durationMs);
+        voteOther: (values['vote-other'] ?? []).map(Number), ...agentOptions(values, sc.nodes),
+      });
+      const first = Number(values.seed ?? 1);
+      if (values.seeds !== undefined && Number(values.seeds) > 1) {
+        // several seeds: the economics aggregated over runs (requires compute agents)
+        if (!values.agents && values.cheaters === undefined) throw new UsageError('sim chain --seeds K aggregates economics: add --agents or --cheaters');
+        const runs: ChainSimReport[] = [];
+        for (let k = 0; k < Number(values.seeds); k++) {
+          runs.push(await runChainSim(chainOptions(first + k), sc.durationMs));
+          console.error(`seed ${first + k}: ${runs.at(-1)!.safe ? 'safe' : 'UNSAFE'}, ${runs.at(-1)!.tasksDone} tasks done`);
+        }
+        const sw = sweepEconomics(runs);
+        console.log(JSON.stringify(sw, null, 2));
+        if (sw.cheater) console.error(`p = ${sw.p}, ${runs.length} seeds: cheater gain ${sw.cheater.gainPerTaskC.toFixed(3)} ± ${sw.cheater.stderrC.toFixed(3)} C per task over ${sw.cheater.tasks} tasks (${sw.cheater.caught} caught); formula with measured r = ${sw.cheater.colludedFraction.toFixed(3)}: ${sw.formulaGainPerTaskC!.onChain.toFixed(3)} C; honest ${sw.honest.gainPerTaskC.toFixed(3)} C per task`);
+        if (sw.unfinished.length) console.error(`note: seeds ${sw.unfinished.join(',')} ended with executions unfinished; lengthen --duration-ms`);
+        return sw.unsafe.length ? 1 : 0;
+      }
+      const r = await runChainSim(chainOptions(first), sc.durationMs);
       console.log(JSON.stringify(r, null, 2));
+      const ec = r.economics;
+      if (ec) {
+        const line = (name: string, x: StrategyEconomics) => `${name}: ${x.nodes} nodes, ${x.tasks} tasks settled, ${x.sampled} sampled, ${x.caught} caught, gain ${x.gainPerTaskC.toFixed(3)} ± ${x.stderrC.toFixed(3)} C per task, net ${(Number(x.net) / 1e6).toFixed(2)} USDC, ${x.slashedNodes} slashed`;
+        console.error(`p = ${ec.p}: ${r.tasksDone} tasks done, ${r.executionsDone}/${r.requests} executions, ${r.reassigned} reassigned\n  ${line('honest', ec.honest)}${ec.cheater ? `\n  ${line('cheater', ec.cheater)}\n  formula with measured r = ${ec.cheater.colludedFraction.toFixed(3)}: ${ec.formulaGainPerTaskC!.onChain.toFixed(3)} C (program's payouts), ${ec.formulaGainPerTaskC!.seedModel.toFixed(3)} C (seed's model)` : ''}`);
+      }
+      if (!r.safe) console.error(`UNSAFE (seed ${r.seed}): ${JSON.stringify(r.violations.slice(0, 5))}`);
       return r.safe ? 0 : 1;
     }
     case 'economics': {
       const num = (k: keyof typeof SEED_ECONOMICS) => (values[k] === undefined ? SEED_ECONOMICS[k] : Number(values[k]));
       const r = economics({ p: num('p'), r: num('r'), R: num('R'), S: num('S'), C: num('C') }, Number(values.tasks ?? 100_000), Number(values.seed ?? 1));
       console.log(JSON.stringify(r, null, 2));
-      console.error(`p = ${r.params.p}: bound C/((1-r)(R+S)) = ${r.bound.toFixed(4)} → ${r.satisfied ? 'cheating does not pay' : 'CHEATING PAYS'}: expected gain per cheated task ${r.formulaGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.gainPerTask.toFixed(4)} ± ${r.monteCarlo.stderr.toFixed(4)} C (Monte Carlo, ${r.monteCarlo.tasks} tasks)`);
+      console.error(`p = ${r.params.p}: bound C/((1-r)(R+S)) = ${r.bound.toFixed(4)} → ${r.satisfied ? 'cheating does not pay' : 'CHEATING PAYS'}: expected gain per cheated task ${r.formulaGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.gainPerTask.toFixed(4)} ± ${r.monteCarlo.stderr.toFixed(4)} C (Monte Carlo, ${r.monteCarlo.tasks} tasks); under the program's payouts (a caught cheater also forfeits C) ${r.onChainGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.onChainGainPerTask.toFixed(4)} ± ${r.monteCarlo.onChainStderr.toFixed(4)} C (Monte Carlo)`);
       return 0;
     }
     default:

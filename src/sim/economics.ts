@@ -3,6 +3,8 @@
 // by a non-colluding validator (probability 1 − r) costs it S (slash) + R (the validator's reward
 // it pays for). Cheating is unprofitable exactly when p(1 − r)(R + S) > C, i.e.
 // p > C / ((1 − r)(R + S)) — the seed's security condition.
+// The SplitUp program is stricter than the seed's model: a caught cheater is also not paid the
+// task's fee C, so on chain its gain is C − p(1 − r)(C + R + S) (programs/splitup, settle_payments).
 import { Rng } from '../common/rng.js';
 
 export interface EconomicsParams { p: number; r: number; R: number; S: number; C: number }
@@ -14,7 +16,9 @@ export interface EconomicsReport {
   satisfied: boolean;
   /** expected gain of cheating over honest work per task (units of C): C − p(1 − r)(R + S) */
   formulaGainPerTask: number;
-  monteCarlo: { tasks: number; seed: number; gainPerTask: number; stderr: number; caught: number };
+  /** the same under the program's payouts (a caught cheater also forfeits C): C − p(1 − r)(C + R + S) */
+  onChainGainPerTask: number;
+  monteCarlo: { tasks: number; seed: number; gainPerTask: number; stderr: number; onChainGainPerTask: number; onChainStderr: number; caught: number };
 }
 
 export function economics(params: EconomicsParams, tasks = 100_000, seed = 1): EconomicsReport {
@@ -22,16 +26,25 @@ export function economics(params: EconomicsParams, tasks = 100_000, seed = 1): E
   const bound = C / ((1 - r) * (R + S));
   const rng = new Rng(seed);
   const u = () => rng.float();
-  let sum = 0, sumSq = 0, caught = 0;
+  const seedModel = new Moments(), onChain = new Moments();
+  let caught = 0;
   for (let i = 0; i < tasks; i++) {
-    let g = C; // the computation skipped
-    if (u() < p && u() >= r) { g -= R + S; caught++; }
-    sum += g;
-    sumSq += g * g;
+    // the computation skipped; caught: pays R + S, and on chain the fee C is not paid either
+    if (u() < p && u() >= r) { caught++; seedModel.add(C - R - S); onChain.add(-R - S); }
+    else { seedModel.add(C); onChain.add(C); }
   }
-  const mean = sum / tasks;
   return {
-    params, bound, satisfied: p > bound, formulaGainPerTask: C - p * (1 - r) * (R + S),
-    monteCarlo: { tasks, seed, gainPerTask: mean, stderr: Math.sqrt(Math.max(0, sumSq / tasks - mean * mean) / tasks), caught },
+    params, bound, satisfied: p > bound,
+    formulaGainPerTask: C - p * (1 - r) * (R + S),
+    onChainGainPerTask: C - p * (1 - r) * (C + R + S),
+    monteCarlo: { tasks, seed, gainPerTask: seedModel.mean, stderr: seedModel.stderr, onChainGainPerTask: onChain.mean, onChainStderr: onChain.stderr, caught },
   };
+}
+
+/** Running mean and standard error of the mean. */
+export class Moments {
+  n = 0; private sum = 0; private sumSq = 0;
+  add(x: number): void { this.n++; this.sum += x; this.sumSq += x * x; }
+  get mean(): number { return this.n ? this.sum / this.n : 0; }
+  get stderr(): number { return this.n ? Math.sqrt(Math.max(0, this.sumSq / this.n - this.mean ** 2) / this.n) : 0; }
 }

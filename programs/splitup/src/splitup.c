@@ -522,8 +522,11 @@ static const Model *model_of(const Params *p, u64 i, const Execution *e) {
   return m && m->model_id == e->model_id ? m : NULL;
 }
 
-// Pays the asserter C (and, after a verification, the validator R; a mismatch slashes the
-// asserter S into the committee's treasury instead of paying it), then finishes the task.
+// Pays the asserter C and, after a matching verification, the validator R from the escrow. A
+// mismatch pays the asserter nothing and takes R + S from its stake: R to the validator, S into
+// the committee's treasury. A caught cheater thus loses C + R + S, at least the R + S of the
+// seed's condition p > C/((1-r)(R+S)), so a p the program accepts makes cheating unprofitable;
+// the requester does not pay for catching it. Then the task is finished.
 typedef struct { Committee *c; Execution *e; AccountInfo *exec_acct, *committee_acct, *requester; } Books;
 typedef struct { Node *node; AccountInfo *acct; } Party;
 
@@ -536,15 +539,18 @@ static u64 settle_payments(Books *b, TaskState *ts, u64 cu, Party *asserter_p, P
   u64 fee = task_fee(c, cu);
   if (ts->result != RESULT_MISMATCH) pay(e, exec_acct, asserter, asserter_acct, fee);
   if (validator) {
-    pay(e, exec_acct, validator, validator_p->acct, fee * c->reward_ppm / PPM);
+    u64 reward = fee * c->reward_ppm / PPM;
     validator->active_jobs--;
-    if (ts->result == RESULT_MATCH) { asserter->verified++; validator->verified++; }
+    if (ts->result == RESULT_MATCH) { asserter->verified++; validator->verified++; pay(e, exec_acct, validator, validator_p->acct, reward); }
     if (ts->result == RESULT_MISMATCH) {
+      if (reward > asserter->stake) reward = asserter->stake;
       u64 s = fee * c->slash_ppm / PPM;
-      if (s > asserter->stake) s = asserter->stake;
-      asserter->stake -= s;
-      asserter->slashed += s;
+      if (s > asserter->stake - reward) s = asserter->stake - reward;
+      asserter->stake -= reward + s;
+      asserter->slashed += reward + s;
       asserter->slashes++;
+      move_lamports(asserter_acct, validator_p->acct, reward);
+      validator->earned += reward;
       move_lamports(asserter_acct, b->committee_acct, s);
       c->treasury += s;
       if (asserter->status == NODE_ACTIVE && asserter->stake < required_stake(c, asserter->vram_gb)) asserter->status = NODE_SLASHED;
