@@ -72,11 +72,14 @@ export function checkSelection(o: { committee: Committee; nodes: NodeAccount[]; 
   const entries = o.table.entries;
   // re-derive: pi under the prover's VRF key, the eligible set from chain nodes and the table.
   // Node state has no history on chain: a node slashed after this selection was active when it
-  // was made, so the set is tried with slashed nodes counted as active and as not.
+  // was made, so each slashed node is tried as active and as not (every combination of up to 8
+  // slashed nodes; beyond that all as active and all as not).
   const check = verifySelection(o.committee.params.suite, o.committee.members[m.proverIndex]!.vrfKey, req, m.tableHash, [], m.proof);
   if (!check.ok) return `proof: ${check.message}`;
-  for (const slashedWasActive of [false, true]) {
-    const eligible = eligibleSet(o.nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active || (slashedWasActive && n.status === NodeStatus.Slashed), specializations: n.specializations })), entries, req.taskId, req.exclude);
+  const slashed = o.nodes.filter((n) => n.status === NodeStatus.Slashed).map((n) => n.key.toBase58());
+  const combos = slashed.length <= 8 ? Array.from({ length: 1 << slashed.length }, (_, mask) => new Set(slashed.filter((_, b) => mask & (1 << b)))) : [new Set<string>(), new Set(slashed)];
+  for (const wasActive of combos) {
+    const eligible = eligibleSet(o.nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active || wasActive.has(n.key.toBase58()), specializations: n.specializations })), entries, req.taskId, req.exclude);
     const derived = pickFromBeta(check.beta, eligible);
     if (derived.kind === 'selected' && new PublicKey(derived.node).equals(node)) return null;
   }

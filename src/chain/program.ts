@@ -60,7 +60,20 @@ const r = (pubkey: PublicKey, isSigner = false): AccountMeta => ({ pubkey, isSig
 export class SplitUpProgram {
   constructor(readonly programId: PublicKey) {}
 
-  private pda(...seeds: Uint8Array[]): PublicKey { return PublicKey.findProgramAddressSync(seeds, this.programId)[0]; }
+  // Deriving an address searches bumps with an on-curve test per try (field exponentiations in
+  // JS): the chain loop and agents build instructions for the same accounts every tick, so the
+  // derived addresses are remembered (bounded; they never change for a program id).
+  private readonly pdas = new Map<string, PublicKey>();
+  private pda(...seeds: Uint8Array[]): PublicKey {
+    const key = seeds.map((s) => Buffer.from(s).toString('hex')).join('/');
+    let a = this.pdas.get(key);
+    if (!a) {
+      a = PublicKey.findProgramAddressSync(seeds, this.programId)[0];
+      if (this.pdas.size >= 100_000) this.pdas.delete(this.pdas.keys().next().value!);
+      this.pdas.set(key, a);
+    }
+    return a;
+  }
   committeeAddress(): PublicKey { return this.pda(Buffer.from('committee')); }
   nodeAddress(node: PublicKey): PublicKey { return this.pda(Buffer.from('node'), node.toBytes()); }
   taskAddress(taskId: number): PublicKey { return this.pda(Buffer.from('task'), u32le(taskId)); }
