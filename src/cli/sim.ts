@@ -10,26 +10,31 @@
 //                over the simulated network, the program in LiteSVM; assignment checks and latency.
 //                With --agents (or --cheaters) compute nodes report, PoSP samples, verifies, pays and
 //                slashes on chain, and the report holds each strategy's measured economics
+//   sim chaos    --scenario FILE [--out DIR] [--dir DATA]             the scenario's partitions and crashes on
+//                real oracle processes in network namespaces (root); the same checkers; JSON + SVG
 //   sim economics [--p 0.08] [--r 0.1] [--R 1.2] [--S 10] [--C 1] [--tasks 100000] [--seed 1]
 // Scenario options: --n --duration-ms --epoch-ms --nodes --drop --dup --delay-ms MIN..MAX
 //   --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam --flap NODE@FROM-TO
 //   --plant quorum-off-by-one (a deliberately broken build, to see the checkers fire)
 // Exit 1 when a run violates safety (the report names the seed that reproduces it).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, runMain, UsageError } from './args.js';
 import type { Byzantine } from '../sim/consensus-sim.js';
 import { DEFAULT_SCENARIO, minimize, parseScenario, runScenario, ScenarioError, type Scenario } from '../sim/scenario.js';
 import { economics, SEED_ECONOMICS } from '../sim/economics.js';
 import { lineChart } from '../sim/svg.js';
+import { ChaosLab, checkChaosScenario, runChaos } from '../sim/chaos.js';
 import { runChainSim, sweepEconomics, type ChainSimReport, type StrategyEconomics } from '../sim/chain-sim.js';
 
-const USAGE = `usage: sim <run|sweep|minimize|report|economics> [options]
+const USAGE = `usage: sim <run|sweep|minimize|report|chain|chaos|economics> [options]
   scenario: --scenario FILE | --n N --duration-ms MS --epoch-ms MS --nodes M --drop P --dup P --delay-ms MIN..MAX
             --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam
             --flap NODE@FROM-TO --plant quorum-off-by-one
   run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
   chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--p P] [--compute-ms MIN..MAX] [--seeds K];
+  chaos --scenario FILE [--out DIR] [--dir DATA] (root: network namespaces, real oracle processes);
   economics [--p P --r R --R R --S S --C C --tasks N --seed S]`;
 
 const OPTS = {
@@ -37,6 +42,7 @@ const OPTS = {
   nodes: { type: 'string' }, drop: { type: 'string' }, dup: { type: 'string' }, 'delay-ms': { type: 'string' }, partition: { type: 'string', multiple: true },
   crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true }, flap: { type: 'string', multiple: true }, plant: { type: 'string' }, out: { type: 'string' },
   kind: { type: 'string' }, 'vote-other': { type: 'string', multiple: true }, requests: { type: 'string' }, 'request-every-ms': { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
+  dir: { type: 'string' }, verbose: { type: 'boolean' },
   agents: { type: 'boolean' }, cheaters: { type: 'string' }, 'compute-ms': { type: 'string' },
 } as const;
 
@@ -207,6 +213,29 @@ async function main(): Promise<number> {
         console.error(`p = ${ec.p}: ${r.tasksDone} tasks done, ${r.executionsDone}/${r.requests} executions, ${r.reassigned} reassigned\n  ${line('honest', ec.honest)}${ec.cheater ? `\n  ${line('cheater', ec.cheater)}\n  formula with measured r = ${ec.cheater.colludedFraction.toFixed(3)}: ${ec.formulaGainPerTaskC!.onChain.toFixed(3)} C (program's payouts), ${ec.formulaGainPerTaskC!.seedModel.toFixed(3)} C (seed's model)` : ''}`);
       }
       if (!r.safe) console.error(`UNSAFE (seed ${r.seed}): ${JSON.stringify(r.violations.slice(0, 5))}`);
+      return r.safe ? 0 : 1;
+    }
+    case 'chaos': {
+      if (!values.scenario) throw new UsageError('chaos needs --scenario FILE (partitions and crashes to apply to real processes)');
+      const sc = scenarioOf(values);
+      try { checkChaosScenario(sc); } catch (e) { throw new UsageError((e as Error).message); }
+      const why = ChaosLab.probe();
+      if (why) throw new UsageError(`sim chaos: ${why}`);
+      const data = values.dir ? resolve(values.dir) : mkdtempSync(join(tmpdir(), 'splitup-chaos-'));
+      const r = await runChaos(sc, { dir: data, log: (m) => { if (values.verbose || !m.startsWith('[oracle')) console.error(m); } });
+      if (values.out) {
+        const out = resolve(values.out);
+        mkdirSync(out, { recursive: true });
+        writeFileSync(join(out, 'chaos.json'), JSON.stringify(r, null, 2) + '\n');
+        writeFileSync(join(out, 'chaos-heads.svg'), lineChart({
+          title: `Committed round per oracle (${r.events.map((e) => `${e.kind} @${(e.atMs / 1000).toFixed(1)} s`).join(', ')})`.slice(0, 90), xLabel: 'time since start (s)', yLabel: 'newest committed round',
+          series: Array.from({ length: r.n }, (_, i) => ({ name: `oracle ${i}`, points: r.heads.filter((s) => s.heads[i]! >= 0).map((s) => [+(s.atMs / 1000).toFixed(2), s.heads[i]!] as [number, number]) })),
+        }));
+      }
+      const { heads, ...summary } = r;
+      console.log(JSON.stringify({ ...summary, samples: heads.length, data }, null, 2));
+      if (!r.safe) console.error(`VIOLATIONS: ${JSON.stringify(r.violations)}`);
+      if (!values.dir) rmSync(data, { recursive: true, force: true });
       return r.safe ? 0 : 1;
     }
     case 'economics': {
