@@ -4,6 +4,10 @@ import { Oracle } from '../src/oracle/oracle.js';
 import { formatRegistry } from '../src/registry/file-registry.js';
 import { TestNode, waitFor } from './helpers/heartbeat.js';
 import { makeOracleDir, tempDir } from './helpers/oracle.js';
+import Fastify from 'fastify';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { closeWithin } from '../src/api/server.js';
 
 const post = (url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
   fetch(`${url}/api/heartbeat`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
@@ -113,4 +117,23 @@ t.test('batch intake judges each heartbeat like the single route', async (t) => 
   const tooMany = await fetch(`${oracle.url}/api/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ heartbeats: Array(257).fill(a.heartbeat(now)) }) });
   t.equal(tooMany.status, 400, 'more than maxBatch items rejected');
   t.equal(((await tooMany.json()) as any).code, 'MALFORMED');
+});
+
+t.test('closeWithin: a client holding a socket open without a request cannot stall shutdown', async (t) => {
+  const app = Fastify();
+  app.get('/x', async () => ({ ok: true }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const sock = connect(port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  const closedBySocket = new Promise((r) => sock.once('close', r));
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    closeWithin(app, 300).then(() => 'closed'),
+    new Promise((r) => { timer = setTimeout(() => r('still waiting after 10 s'), 10_000); }),
+  ]);
+  clearTimeout(timer);
+  t.equal(result, 'closed', 'close() returns after the grace period (plain app.close() waits ~70 s here)');
+  await closedBySocket;
+  t.pass('the idle client\'s socket was dropped');
 });

@@ -3,6 +3,7 @@
 // 127.0.0.1. Any @solana/web3.js Connection can talk to it; pointing the oracle at a real
 // cluster is a change of RPC URL.
 import Fastify, { type FastifyInstance } from 'fastify';
+import { closeWithin } from '../api/server.js';
 import { PublicKey } from '@solana/web3.js';
 import bs58 from 'bs58';
 import { Ledger, LedgerRejection, type AccountView, type LedgerProgram, type TxOutcome } from './ledger.js';
@@ -97,7 +98,7 @@ export class LocalValidator {
   /** Stops serving; `snapshot: false` skips the closing snapshot (what a crash leaves, for tests). */
   async close({ snapshot = true } = {}): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.app.close();
+    await closeWithin(this.app);
     await this.ledger.close({ snapshot });
   }
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SystemClock, type Clock } from '../common/clock.js';
 import { bytesEqual, toBase58 } from '../common/bytes.js';
 import { Ed25519Signer } from '../common/ed25519.js';
-import { buildApiServer } from '../api/server.js';
+import { buildApiServer, closeWithin } from '../api/server.js';
 import { OracleMetrics } from '../api/metrics.js';
 import { httpDecisionFetcher, livenessRoutes } from '../api/liveness-routes.js';
 import { epochEnd, loadCommittee, type Committee } from '../consensus/committee.js';
@@ -194,7 +194,7 @@ export class Oracle {
   /** Graceful shutdown: stop intake and consensus, finish pending writes, close peers, workers and the store. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.app.close();
+      await closeWithin(this.app);
       await this.consensus?.chainLoop?.stop();
       await this.consensus?.service.stop();
       await this.consensus?.p2p.stop();

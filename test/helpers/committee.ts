@@ -11,6 +11,7 @@ import { LevelConsensusStore } from '../../src/consensus/store.js';
 import { decodeMessage, signMessage, type Body } from '../../src/consensus/messages.js';
 import { P2PNetwork, peerIdFromSeed, type TopicHandler } from '../../src/p2p/libp2p.js';
 import { livenessRoutes, httpDecisionFetcher } from '../../src/api/liveness-routes.js';
+import { closeWithin } from '../../src/api/server.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { HeartbeatFeed } from '../../src/sim/heartbeat-feed.js';
 import { publicKeyFromSecret } from '../../src/vrf/index.js';
@@ -110,7 +111,7 @@ export class TestCommittee {
     const o = this.oracles[i]!;
     await o.service?.stop();
     await o.p2p?.stop();
-    await o.http?.close();
+    if (o.http) await closeWithin(o.http);
     await o.db?.close();
     o.service = undefined; o.p2p = undefined; o.http = undefined; o.url = undefined; o.db = undefined;
   }
