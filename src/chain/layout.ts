@@ -7,6 +7,9 @@ export const VERIFY_ATTEMPT = 0x8000_0000;
 export const SRC_MODEL_INPUT = 0xff;
 
 export enum NodeStatus { Active = 1, Exited = 2, Slashed = 3 }
+/** The key of one selection request, (execution, task index, attempt): votes, proofs and agents' work are keyed by it. */
+export const requestKey = (execId: bigint, taskIndex: number, attempt: number): string => `${execId}/${taskIndex}/${attempt}`;
+
 export enum Phase { Pending = 0, Ready = 1, Assigned = 2, Completed = 3, VerifyReady = 4, Verifying = 5, Done = 6 }
 export enum Sampled { Undecided = 0, No = 1, Yes = 2 }
 export enum VerifyResult { None = 0, Match = 1, Mismatch = 2 }

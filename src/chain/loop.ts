@@ -19,7 +19,7 @@ import type { TableEntry } from '../liveness/table.js';
 import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage } from '../vrf/proof-message.js';
 import { eligibleSet, pickFromBeta, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
 import { asProgramError, type ChainClient } from './client.js';
-import { Phase, rawTaskPhase, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
+import { Phase, rawTaskPhase, requestKey, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
 
 export interface CommittedTable { round: bigint; hash: Uint8Array; entries: TableEntry[] }
 
@@ -84,7 +84,7 @@ export function checkProofMessage(bytes: Uint8Array): string | undefined {
   try { decodeSelectionProof(bytes); return undefined; } catch (e) { return (e as Error).message; }
 }
 
-export const requestKey = (execId: bigint, taskIndex: number, attempt: number): string => `${execId}/${taskIndex}/${attempt}`;
+export { requestKey };
 
 export class ChainLoop {
   private timer: NodeJS.Timeout | null = null;

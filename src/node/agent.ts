@@ -5,7 +5,7 @@
 // A `cheat` agent reports a wrong output (for Proof-of-Sampling demonstrations and tests).
 import { type Keypair, PublicKey } from '@solana/web3.js';
 import { asProgramError, type ChainClient } from '../chain/client.js';
-import { decodeModel, Phase, rawTaskPhase, type ExecutionAccount, type ModelAccount } from '../chain/layout.js';
+import { decodeModel, Phase, rawTaskPhase, requestKey, type ExecutionAccount, type ModelAccount } from '../chain/layout.js';
 import { CasStore, parseCasUri } from '../cas/store.js';
 import { decodeBundle, encodeBundle, type Tensor } from '../model/tensor.js';
 import { runTask } from '../model/example.js';
@@ -68,7 +68,7 @@ export class ComputeAgent {
       for (let i = 0; i < e.tasks.length; i++) {
         const ts = e.tasks[i]!;
         if ((ts.phase !== Phase.Assigned && ts.phase !== Phase.Verifying) || !ts.assigned?.equals(this.key)) continue;
-        const key = `${e.execId}/${i}/${ts.attempt}`;
+        const key = requestKey(e.execId, i, ts.attempt);
         if (this.done.has(key)) continue;
         try {
           await this.work(e, i);

@@ -8,7 +8,7 @@
 // verified, paid and slashed by the program, and the report holds each strategy's economics:
 // the measured gain of a cheated task next to the formula C − p(1 − r)(C + R + S).
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
-import { ChainLoop, roundForBlockTime, type ChainPort } from '../chain/loop.js';
+import { ChainLoop, requestKey, roundForBlockTime, type ChainPort } from '../chain/loop.js';
 import { MemoryVoteStore } from '../chain/vote-store.js';
 import { LocalChain } from '../chain/local-chain.js';
 import { DEFAULT_PARAMS, Ix } from '../chain/program.js';
@@ -17,7 +17,7 @@ import { programError } from '../chain/errors.js';
 import { checkSelection } from '../chain/audit.js';
 import { ConsensusSim, type ConsensusSimOptions } from './consensus-sim.js';
 import { SimAgents, type SimAgent } from './compute-agents.js';
-import { Moments } from './economics.js';
+import { gainFormulas, Moments } from './economics.js';
 import { Rng } from '../common/rng.js';
 import { VERIFY_ATTEMPT, VerifyResult, Sampled, NodeStatus, type NodeAccount } from '../chain/layout.js';
 
@@ -28,12 +28,11 @@ class SvmChainPort implements ChainPort {
   constructor(readonly chain: LocalChain) { this.program = chain.program; }
   async slot(): Promise<bigint> { return this.chain.svm.slot(); }
   async blockTime(slot: bigint): Promise<number | null> { const t = this.slotTimes.get(slot); return t === undefined ? null : Math.floor(t / 1000); }
-  // The program's accounts as of the last transaction or block: every oracle, agent and checker
-  // reads them many times between two changes, and LiteSVM's getProgramAccounts encodes every
-  // account anew per call (the simulator's largest cost before this snapshot).
+  // The program's accounts as of the last transaction or block (every change goes through send or
+  // produce): every oracle, agent and checker reads them many times between two changes, and
+  // LiteSVM's getProgramAccounts encodes every account anew per call (the simulator's largest cost
+  // before this snapshot).
   private snapshot: Uint8Array[] | null = null;
-  /** Drops the snapshot: call after changing chain state other than through send/produce. */
-  invalidate(): void { this.snapshot = null; }
   private accounts(size: number, tag: number): Uint8Array[] {
     // LiteSVM keeps accounts in a hash map whose order differs from process to process: sorted
     // by address, every oracle and agent walks them in one order and a run repeats from its seed
@@ -184,10 +183,9 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   const assignedAt = new Map<bigint, number>();
   for (let k = 0; k < o.requests; k++) {
     const at = (o.startMs ?? 3000) + k * o.requestEveryMs;
-    sim.at(at, () => {
+    sim.at(at, async () => {
       const id = BigInt(k + 1);
-      port.invalidate();
-      chain.ok([requester], chain.program.requestExecution(requester.publicKey, 7, id, `cas://${id}`, 2_000_000_000n));
+      await port.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, `cas://${id}`, 2_000_000_000n)]);
       requestedAt.set(id, sim.now);
     });
   }
@@ -216,9 +214,9 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   for (let t = 0; t <= untilMs; t += 50) sim.at(t, async () => {
     let nodes: NodeAccount[] | null = null;
     for (const e of await port.runningExecutions()) {
-      e.tasks.forEach((ts, i) => { if (i === 0 && !assignedAt.has(e.execId) && ts.phase >= Phase.Assigned) assignedAt.set(e.execId, sim.now); });
+      if (!assignedAt.has(e.execId) && e.tasks[0]!.phase >= Phase.Assigned) assignedAt.set(e.execId, sim.now);
       for (const [i, ts] of e.tasks.entries()) {
-        const key = `${e.execId}/${i}/${ts.attempt}`;
+        const key = requestKey(e.execId, i, ts.attempt);
         if ((ts.phase !== Phase.Assigned && ts.phase !== Phase.Verifying) || seen.has(key)) continue;
         nodes ??= await port.nodes();
         seen.set(key, { e, i, nodes, proofs: decidedProofs(key) });
@@ -313,7 +311,7 @@ function economicsOf(all: ExecutionAccount[], nodes: NodeAccount[], agents: SimA
   const r = cheater?.colludedFraction ?? 0;
   return {
     p, R, S, honest: summary('honest'), cheater,
-    formulaGainPerTaskC: cheater ? { seedModel: 1 - p * (1 - r) * (R + S), onChain: 1 - p * (1 - r) * (1 + R + S) } : null,
+    formulaGainPerTaskC: cheater ? gainFormulas({ p, r, R, S }) : null,
     perNode: agents.map((a) => {
       const n = nodeOf.get(a.keypair.publicKey.toBase58())!;
       return { node: a.keypair.publicKey.toBase58(), strategy: a.strategy, status: NodeStatus[n.status] ?? String(n.status), stake: n.stake.toString(), earned: n.earned.toString(), slashed: n.slashed.toString(), computeCost: a.computeCost.toString(), compute: a.reports.compute, verify: a.reports.verify, colluded: a.reports.colluded, failedReports: a.reports.failed };
@@ -358,7 +356,7 @@ export function sweepEconomics(reports: ChainSimReport[]): EconomicsSweep {
     seeds: reports.map((x) => x.seed), unsafe: reports.filter((x) => !x.safe).map((x) => x.seed), p,
     honest: { ...ratio(ecs.map((e) => e.honest)), caught: ecs.reduce((a, e) => a + e.honest.caught, 0), net: sum(ecs.map((e) => e.honest.net)) },
     cheater: cheaters.length ? { ...ratio(cheaters), caught: cheaters.reduce((a, c) => a + c.caught, 0), net: sum(cheaters.map((c) => c.net)), slashedNodes: cheaters.reduce((a, c) => a + c.slashedNodes, 0), colludedFraction: r } : null,
-    formulaGainPerTaskC: cheaters.length ? { seedModel: 1 - p * (1 - r) * (R + S), onChain: 1 - p * (1 - r) * (1 + R + S) } : null,
+    formulaGainPerTaskC: cheaters.length ? gainFormulas({ p, r, R, S }) : null,
     unfinished: reports.filter((x) => x.executionsDone < x.requests).map((x) => x.seed),
   };
 }

@@ -10,18 +10,14 @@
 // and is reassigned. Each node's compute cost (C per task actually computed) is kept here; the
 // chain keeps what it was paid and slashed.
 import { createHash } from 'node:crypto';
-import { Keypair } from '@solana/web3.js';
-import type { SplitUpProgram } from '../chain/program.js';
-import { Phase, type ExecutionAccount } from '../chain/layout.js';
+import type { Keypair } from '@solana/web3.js';
+import type { ChainPort } from '../chain/loop.js';
+import { Phase, requestKey, type ExecutionAccount } from '../chain/layout.js';
 import type { Rng } from '../common/rng.js';
 
 export type Strategy = 'honest' | 'cheater';
 
-export interface AgentPort {
-  readonly program: SplitUpProgram;
-  runningExecutions(keep?: (data: Uint8Array) => boolean): Promise<ExecutionAccount[]>;
-  send(signers: Keypair[], ixs: import('@solana/web3.js').TransactionInstruction[]): Promise<string>;
-}
+export type AgentPort = Pick<ChainPort, 'program' | 'runningExecutions' | 'send'>;
 
 export interface SimAgent {
   keypair: Keypair;
@@ -43,6 +39,7 @@ export function correctOutput(execId: bigint, task: number): Uint8Array {
 
 export class SimAgents {
   private readonly started = new Set<string>();
+  private readonly byKey: Map<string, SimAgent>;
 
   constructor(
     readonly agents: SimAgent[],
@@ -52,20 +49,21 @@ export class SimAgents {
       /** the task's fee C in lamports (what computing it costs an honest node) */
       fee: (e: ExecutionAccount, task: number) => bigint;
     },
-  ) {}
+  ) {
+    this.byKey = new Map(agents.map((a) => [a.keypair.publicKey.toBase58(), a]));
+  }
 
   private isDown(a: SimAgent, t: number): boolean { return a.down.some(([from, to]) => t >= from && t < to); }
 
   /** One pass: every new assignment of a node that is up gets its report scheduled. */
   async poll(): Promise<void> {
     const now = this.o.now();
-    const byKey = new Map(this.agents.map((a) => [a.keypair.publicKey.toBase58(), a]));
     for (const e of await this.o.port.runningExecutions()) {
       for (let i = 0; i < e.tasks.length; i++) {
         const ts = e.tasks[i]!;
         if ((ts.phase !== Phase.Assigned && ts.phase !== Phase.Verifying) || !ts.assigned) continue;
-        const a = byKey.get(ts.assigned.toBase58());
-        const key = `${e.execId}/${i}/${ts.attempt}`;
+        const a = this.byKey.get(ts.assigned.toBase58());
+        const key = requestKey(e.execId, i, ts.attempt);
         if (!a || this.started.has(key) || this.isDown(a, now)) continue;
         this.started.add(key);
         const [lo, hi] = this.o.computeMs;
@@ -84,7 +82,7 @@ export class SimAgents {
     let computed = true;
     if (a.strategy === 'cheater') {
       if (!verifying) { output = Buffer.from(truth); output[0]! ^= 0xff; computed = false; }
-      else if (this.agents.find((x) => x.keypair.publicKey.equals(ts.asserter!))?.strategy === 'cheater') { output = ts.output; computed = false; a.reports.colluded++; }
+      else if (this.byKey.get(ts.asserter!.toBase58())?.strategy === 'cheater') { output = ts.output; computed = false; a.reports.colluded++; }
     }
     try {
       await this.o.port.send([a.keypair], [this.o.port.program.report(a.keypair.publicKey, e.execId, i, ts.attempt, output, {

@@ -21,6 +21,12 @@ export interface EconomicsReport {
   monteCarlo: { tasks: number; seed: number; gainPerTask: number; stderr: number; onChainGainPerTask: number; onChainStderr: number; caught: number };
 }
 
+/** Expected gain of cheating over honest work per task (units of C): the seed's model and the program's payouts. */
+export function gainFormulas(p: { p: number; r: number; R: number; S: number; C?: number }): { seedModel: number; onChain: number } {
+  const C = p.C ?? 1;
+  return { seedModel: C - p.p * (1 - p.r) * (p.R + p.S), onChain: C - p.p * (1 - p.r) * (C + p.R + p.S) };
+}
+
 export function economics(params: EconomicsParams, tasks = 100_000, seed = 1): EconomicsReport {
   const { p, r, R, S, C } = params;
   const bound = C / ((1 - r) * (R + S));
@@ -33,10 +39,11 @@ export function economics(params: EconomicsParams, tasks = 100_000, seed = 1): E
     if (u() < p && u() >= r) { caught++; seedModel.add(C - R - S); onChain.add(-R - S); }
     else { seedModel.add(C); onChain.add(C); }
   }
+  const formula = gainFormulas(params);
   return {
     params, bound, satisfied: p > bound,
-    formulaGainPerTask: C - p * (1 - r) * (R + S),
-    onChainGainPerTask: C - p * (1 - r) * (C + R + S),
+    formulaGainPerTask: formula.seedModel,
+    onChainGainPerTask: formula.onChain,
     monteCarlo: { tasks, seed, gainPerTask: seedModel.mean, stderr: seedModel.stderr, onChainGainPerTask: onChain.mean, onChainStderr: onChain.stderr, caught },
   };
 }
