@@ -1,19 +1,26 @@
 // `npm start` brings up the local committee: every oracle sees every node online and commits
-// the same tables; Ctrl-C-style stop shuts every process down.
+// the same tables; Ctrl-C (SIGINT to the whole process group, as a terminal sends it) still
+// yields the summary read from the chain and shuts every process down.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { freeBasePort, tempDir } from './helpers/oracle.js';
+import { until } from './helpers/heartbeat.js';
 
 t.test('local committee runs, shows every node online on every oracle, stops cleanly', { timeout: 110_000 }, async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const basePort = await freeBasePort(10000, 20000);
-  const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--slot-ms', '200', '--base-port', String(basePort), '--requests', '2', '--cheaters', '0', '--no-crash-node', '--duration-s', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--slot-ms', '200', '--base-port', String(basePort), '--requests', '2', '--cheaters', '0', '--no-crash-node'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((r) => child.on('exit', r));
   const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
-  const code = await new Promise((r) => child.on('exit', r));
+  // both requests done and every node online on every oracle in the newest frame, then Ctrl-C
+  const lastFrame = () => out.split('SplitUp local committee').at(-1) ?? '';
+  await until('both executions done and every node online', async () => /executions \[#+\] 2\/2/.test(lastFrame()) && lastFrame().split('\n').filter((l) => (l.match(/online/g) ?? []).length === 3).length === 3, 80_000, 200);
+  process.kill(-child.pid!, 'SIGINT');
+  const code = await exited;
   clearTimeout(timer);
   t.equal(code, 0, err);
   const frames = out.split('SplitUp local committee').slice(1);
@@ -23,6 +30,8 @@ t.test('local committee runs, shows every node online on every oracle, stops cle
   t.equal(rows.length, 3, 'one row per node');
   t.ok(rows.every((r) => (r.match(/online/g) ?? []).length === 3), 'every node online on all 3 oracles');
   t.ok(rows.every((r) => / active /.test(r)), 'every node registered and active on chain');
+  t.match(out, /summary: 2\/2 executions done/, 'the summary is read from the chain after Ctrl-C');
+  t.match(out, /audit: (\d+)\/\1 assignments with q matching votes/);
   t.match(out, /stopped: validator, 3 oracles and 3 compute nodes shut down/);
   // the final frame: every oracle has committed rounds, and the same table for the same round
   const rounds = [...last.matchAll(/oracle-\d+ {2}round (\d+) {2}table ([0-9a-f]{16})/g)].map((m) => [m[1], m[2]]);

@@ -106,7 +106,10 @@ oracleDirs.forEach((d, i) => writeFileSync(join(d, 'oracle.json'), JSON.stringif
 const children: Array<{ name: string; proc: ChildProcess }> = [];
 const bin = (f: string) => new URL(`../../bin/${f}`, import.meta.url).pathname;
 function launch(name: string, script: string, args: string[]): ChildProcess {
-  const proc = spawn(process.execPath, [bin(script), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C signals the whole foreground group, which would kill the
+  // validator and oracles before stop() reads the chain for the summary; the launcher stops them
+  // in order instead (and kills any left if it exits some other way, below).
+  const proc = spawn(process.execPath, [bin(script), ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   proc.stderr!.on('data', (b) => { if (!stopping) process.stderr.write(`[${name}] ${b}`); });
   children.push({ name, proc });
   return proc;
@@ -257,7 +260,7 @@ async function stop(code = 0): Promise<never> {
       audit: { checked: results.length, quorumOk: results.filter((r) => r.quorum).length, proofOk: results.filter((r) => r.proof).length, failures: results.filter((r) => !r.quorum || !r.proof).map((r) => ({ ...r, execId: r.execId.toString() })) },
       payments: nodes.map((n) => ({ node: n.key.toBase58(), earned: n.earned.toString() })),
     };
-  } catch (e) { summary = { error: String(e) }; }
+  } catch (e) { summary = { error: String(e) }; console.error(`summary unavailable: ${String(e)}`); }
   if (values.summary) writeFileSync(values.summary, JSON.stringify(summary, null, 2) + '\n');
   const s = summary as { done?: number; requests?: number; sampled?: number; settled?: number; mismatches?: number; audit?: { checked: number; quorumOk: number; proofOk: number } };
   console.log(`\nsummary: ${s.done ?? '?'}/${s.requests ?? '?'} executions done; ${s.sampled ?? 0} of ${s.settled ?? 0} settled tasks sampled for verification (p = ${pPpm / 1e6}); ${s.mismatches ?? 0} mismatches slashed; audit: ${s.audit?.quorumOk ?? 0}/${s.audit?.checked ?? 0} assignments with q matching votes, ${s.audit?.proofOk ?? 0}/${s.audit?.checked ?? 0} re-derived from their ECVRF proofs`);
@@ -267,6 +270,7 @@ async function stop(code = 0): Promise<never> {
   console.log(`stopped: validator, ${nOracles} oracles and ${nNodes} compute nodes shut down; state kept in ${dir}`);
   process.exit(code);
 }
+process.on('exit', () => { for (const { proc } of children) if (proc.exitCode === null && !proc.signalCode) proc.kill('SIGKILL'); });
 process.once('SIGINT', () => { void stop(0); });
 process.once('SIGTERM', () => { void stop(0); });
 if (values['duration-s']) setTimeout(() => { void stop(0); }, Number(values['duration-s']) * 1000);
