@@ -142,7 +142,9 @@ const crashCandidate = crashNode ? nodeKeys[0]!.nodeId : null;
 const agents = new Map<string, ChildProcess>();
 nodeKeys.forEach((k, i) => {
   agents.set(k.nodeId, launch(`node-${i + 1}`, 'node.js', ['agent', '--key', nodeKeyFiles[i]!, '--oracles', urls.join(','), '--rpc', rpcUrl, '--program-id', programId.toBase58(),
-    '--cas', casDir, '--airdrop', '--interval', String(intervalMs), '--poll', '200', '--vram', String(8 * (1 + (i % 3))), ...(cheaters.has(k.nodeId) ? ['--cheat'] : [])]));
+    '--cas', casDir, '--airdrop', '--interval', String(intervalMs), '--poll', '200', '--vram', String(8 * (1 + (i % 3))), ...(cheaters.has(k.nodeId) ? ['--cheat'] : []),
+    // the node to crash takes 3 s per task, so it is killed while it holds one (not after reporting it)
+    ...(k.nodeId === crashCandidate ? ['--min-compute-ms', '3000'] : [])]));
 });
 await waitUntil('every node registered on chain', async () => (await chain.nodes()).length >= nNodes, 60_000);
 

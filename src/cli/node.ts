@@ -3,7 +3,7 @@
 //   id --key FILE                          print the node id of a key file
 //   heartbeat --key FILE --oracles URL,URL [--interval MS] [--vram-free MB] [--status idle|busy|draining] [--once]
 //   agent --key FILE --oracles URL,URL --rpc URL --program-id ID --cas DIR [--vram GB] [--tasks 1,2,3,4]
-//         [--interval MS] [--airdrop] [--cheat]   register, stake, specialize, heartbeat, run assigned tasks
+//         [--interval MS] [--airdrop] [--cheat] [--min-compute-ms MS]   register, stake, specialize, heartbeat, run assigned tasks
 import { resolve } from 'node:path';
 import { SystemClock } from '../common/clock.js';
 import { Ed25519Signer } from '../common/ed25519.js';
@@ -24,11 +24,12 @@ const USAGE = `usage: splitup-node <command> [options]
             [--status idle|busy|draining] [--no-capacity] [--once]
                                     send a signed heartbeat to every oracle every interval
   agent --key FILE --oracles URL[,URL...] --rpc URL --program-id ID --cas DIR [--vram GB] [--tasks 1,2,3,4]
-        [--interval MS] [--poll MS] [--airdrop] [--cheat]
+        [--interval MS] [--poll MS] [--airdrop] [--cheat] [--min-compute-ms MS]
                                     the full compute node: registers with stake and specializations on
                                     chain (if not yet), heartbeats, computes assigned tasks and reports
                                     (--airdrop funds the key on a local validator; --cheat reports wrong
-                                    results, for Proof-of-Sampling demonstrations)`;
+                                    results, for Proof-of-Sampling demonstrations; --min-compute-ms
+                                    makes every task take at least that long, like slower hardware)`;
 
 async function main(): Promise<number | void> {
   const [cmd, ...rest] = process.argv.slice(2);
@@ -83,6 +84,7 @@ async function main(): Promise<number | void> {
       const { values } = parse(rest, {
         key: { type: 'string' }, oracles: { type: 'string' }, rpc: { type: 'string' }, 'program-id': { type: 'string' }, cas: { type: 'string' },
         vram: { type: 'string' }, tasks: { type: 'string' }, interval: { type: 'string' }, poll: { type: 'string' }, airdrop: { type: 'boolean' }, cheat: { type: 'boolean' },
+        'min-compute-ms': { type: 'string' },
       });
       if (!values.key || !values.oracles || !values.rpc || !values['program-id'] || !values.cas) throw new UsageError('agent needs --key, --oracles, --rpc, --program-id and --cas');
       const oracles = values.oracles.split(',').map((s) => s.trim()).filter(Boolean);
@@ -100,7 +102,7 @@ async function main(): Promise<number | void> {
         signer: new Ed25519Signer(key.secretKey), oracles, clock: SystemClock, seq: new FileSeq(`${resolve(values.key)}.seq`),
         intervalMs: Number(values.interval ?? 30_000), state: () => ({ nodeStatus: 'idle', hasCapacity: true, vramFreeMb: vram * 1024 }),
       });
-      const agent = new ComputeAgent({ chain, keypair, cas: new CasStore(resolve(values.cas)), pollMs: Number(values.poll ?? 250), cheat: !!values.cheat, log, onEvent: (e) => log(e, e.kind) });
+      const agent = new ComputeAgent({ chain, keypair, cas: new CasStore(resolve(values.cas)), pollMs: Number(values.poll ?? 250), cheat: !!values.cheat, minComputeMs: Number(values['min-compute-ms'] ?? 0), log, onEvent: (e) => log(e, e.kind) });
       client.start();
       agent.start();
       const stop = () => { Promise.all([client.stop(), agent.stop()]).then(() => process.exit(0)); };

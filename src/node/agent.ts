@@ -20,6 +20,12 @@ export interface AgentOptions {
    * earn verification rewards): the strategy Proof of Sampling is meant to make unprofitable.
    */
   cheat?: boolean;
+  /**
+   * The least time one task takes on this node (slower hardware; the example model computes in
+   * microseconds). The local committee gives it to the node it crashes, so the crash lands while
+   * the node holds its task instead of racing its report.
+   */
+  minComputeMs?: number;
   log?: (o: object, msg: string) => void;
   onEvent?: (e: AgentEvent) => void;
 }
@@ -116,7 +122,9 @@ export class ComputeAgent {
 
   private async work(e: ExecutionAccount, i: number): Promise<void> {
     const ts = e.tasks[i]!;
+    const slowest = this.o.minComputeMs ? new Promise((r) => setTimeout(r, this.o.minComputeMs)) : null;
     const outputs = runTask(e.taskIds[i]!, await this.inputs(e, i));
+    await slowest;
     const verifying = ts.phase === Phase.Verifying;
     if (this.o.cheat && !verifying) outputs[0]!.data[0] = Math.fround(outputs[0]!.data[0]! + 1); // a plausible but wrong result
     const hex = this.o.cas.put(encodeBundle(outputs));
