@@ -136,6 +136,8 @@ export interface ChaosReport {
   n: number; q: number; epochMs: number;
   /** what the scenario holds that real processes do not model here */
   ignored: string[];
+  /** from spawning the oracles until every one had committed a round (the schedule starts then) */
+  startupMs: number;
   /** every schedule event, at ms after the start */
   events: Array<{ atMs: number; kind: 'partition' | 'heal' | 'crash' | 'restart'; detail: string }>;
   /** each oracle's newest committed round, sampled (ms after the start; -1 when unreachable) */
@@ -222,8 +224,10 @@ export async function runChaos(scenario: Scenario, o: { dir: string; name?: stri
       const end = Date.now() + ms;
       while (!(await ok())) { if (Date.now() > end) throw new Error(`chaos: ${what} did not happen within ${ms} ms`); await new Promise((r) => setTimeout(r, 250)); }
     };
+    const spawned = Date.now();
     await waitFor('every oracle committing', async () => (await heads()).every((h) => h >= 1), o.warmupMs ?? 60_000);
-    log('every oracle commits: schedule starts');
+    const startupMs = Date.now() - spawned;
+    log(`every oracle commits after ${startupMs} ms: schedule starts`);
 
     // the schedule, in real time
     const events: ChaosReport['events'] = [];
@@ -332,7 +336,7 @@ export async function runChaos(scenario: Scenario, o: { dir: string; name?: stri
       if (!done) violations.push({ kind: 'no-catch-up', detail: `oracle ${i} restarted at ${e.atMs} ms never reached round ${target}` });
     }
     return {
-      scenario: o.name ?? scenario.name ?? '(unnamed)', n, q, epochMs, ignored, events, heads: samples, recoveryMs, catchUpMs,
+      scenario: o.name ?? scenario.name ?? '(unnamed)', n, q, epochMs, ignored, startupMs, events, heads: samples, recoveryMs, catchUpMs,
       roundsCompared: byRound.size, certificatesVerified, violations, safe: violations.length === 0,
     };
   } finally {
