@@ -66,7 +66,11 @@ export class CommitteeError extends Error { override name = 'CommitteeError'; }
 export function committeeId(members: CommitteeMember[], p: ConsensusParams): Uint8Array {
   const h = createHash('sha256').update(utf8(COMMITTEE_VERSION)).update(u32be(members.length));
   for (const m of members) h.update(m.signingKey).update(m.vrfKey);
+  // every parameter that decides whether a message or table is valid, or when an oracle times out:
+  // members that differ in any of them must not share an id (they would disagree on validity)
   h.update(utf8(p.suite)).update(u64be(p.epochMs)).update(u64be(p.genesisMs));
+  for (const v of [p.proposeTimeoutMs, p.prevoteTimeoutMs, p.precommitTimeoutMs, p.timeoutDeltaMs, p.maxSkewMs,
+    p.liveness.intervalMs, p.liveness.missedForOffline, p.liveness.graceMs]) h.update(u64be(v));
   return new Uint8Array(h.digest());
 }
 
@@ -84,6 +88,12 @@ export function makeCommittee(members: CommitteeMember[], params: Partial<Consen
   if (!SUITES.includes(p.suite)) throw new CommitteeError(`params.suite must be one of ${SUITES.join(', ')}`);
   for (const k of ['epochMs', 'proposeTimeoutMs', 'prevoteTimeoutMs', 'precommitTimeoutMs'] as const) {
     if (!Number.isInteger(p[k]) || p[k] < 1) throw new CommitteeError(`params.${k} must be a positive integer`);
+  }
+  for (const k of ['timeoutDeltaMs', 'maxSkewMs', 'genesisMs'] as const) {
+    if (!Number.isSafeInteger(p[k]) || p[k] < 0) throw new CommitteeError(`params.${k} must be a non-negative integer`);
+  }
+  for (const k of ['intervalMs', 'missedForOffline', 'graceMs'] as const) {
+    if (!Number.isSafeInteger(p.liveness[k]) || p.liveness[k] < (k === 'graceMs' ? 0 : 1)) throw new CommitteeError(`params.liveness.${k} must be a ${k === 'graceMs' ? 'non-negative' : 'positive'} integer`);
   }
   const n = members.length;
   return { id: committeeId(members, p), members, n, f: maxFaulty(n), q: quorum(n), params: p };

@@ -2,13 +2,14 @@
 // propose / prevote / precommit with locking and view changes, as a
 // deterministic, sans-IO state machine.
 //
-// Inputs:  onMessage(msg, now), onTick(now), and at construction the restored
-//          persisted state (last committed round, own signed messages).
+// Inputs:  onMessage(msg, now), onFetched(decision, table, now) (catch-up answers), onTick(now),
+//          and at construction the restored persisted state (last committed round, own signed messages).
 // Outputs: Effects, to be executed in order by the driver:
 //            persist  — an own signed message; MUST be durable before any later effect runs
 //            send     — gossip a message
 //            commit   — a round is decided (table + certificate); persist it
-//            fetch    — we are behind: get certified rounds from peers
+//            fetch    — we are behind: get certified rounds (or the newest snapshot) from peers
+//            evidence — two different messages one member signed for one (round, view, kind)
 //          and nextDeadline(), the time at which onTick must be called.
 //
 // Rules (n members, quorum q = ⌈(n+f+1)/2⌉; proposer of (r, v) = committee[(r + v) mod n]):
@@ -20,20 +21,29 @@
 //             on q nil prevotes or prevote timeout: precommit nil.
 //   commit    on q precommits for one value in any view, with its proposal: decide; the q
 //             signatures are the commit certificate.
-//   view      +1 on precommit timeout; jump to v' on f+1 messages from view v' > v.
+//   view      +1 on precommit timeout; jump to v' when f+1 members have sent messages from views ≥ v'.
 // Own messages are signed once per (round, view, kind) and replayed, never re-signed with
 // another value, also across restarts (the driver restores them from disk).
+//
+// Resources per member are bounded whatever it sends (docs/consensus.md, "Bounded resources"):
+// full vote state is kept only for views up to current + 1 (views honest oracles reach by timeouts);
+// of a member's messages from higher views only those of its highest view are kept; of future
+// rounds only the next one is buffered, at most FUTURE_PER_SENDER messages / FUTURE_BYTES_PER_SENDER
+// bytes per member; a certificate from the network is verified at most once per member per
+// certBudgetMs. Tallies are incremental, so a message costs the same however many views exist.
 import { bytesEqual } from '../common/bytes.js';
 import type { Ed25519Signer } from '../common/ed25519.js';
+import { decodeTable, tableHash } from '../liveness/table.js';
 import { epochEnd, proposerOf, type Committee } from './committee.js';
-import { checkSignature, CommitteeKeys, signMessage, verifyCertificate, type Body, type CertSig, type Message, type Proposal } from './messages.js';
+import { checkSignature, CommitteeKeys, MAX_MESSAGE_BYTES, signMessage, verifyCertificate, type Body, type Certificate, type CertSig, type Message, type Proposal } from './messages.js';
 import { buildTable, validateTable, type CandidateSource, type CommittedRound } from './validity.js';
 
 export type Effect =
   | { type: 'persist'; msg: Message }
   | { type: 'send'; msg: Message }
   | { type: 'commit'; committed: CommittedRound; decision: Message }
-  | { type: 'fetch'; fromRound: bigint };
+  | { type: 'fetch'; fromRound: bigint; target: bigint | null }
+  | { type: 'evidence'; a: Message; b: Message };
 
 export interface CoreOptions {
   committee: Committee;
@@ -48,15 +58,34 @@ export interface CoreOptions {
   rebroadcastMs?: number;
   /** Cap on timeouts as views grow. */
   maxTimeoutMs?: number;
+  /** Announce our newest certificate (a `head` message) this often. */
+  headIntervalMs?: number;
+  /** Signature checks (shared cache in the simulator); defaults to CommitteeKeys over node:crypto. */
+  keys?: CommitteeKeys;
+  /** The decision message of `committed` (restored from disk), to help peers one round behind. */
+  decision?: Message | null;
 }
 
+/** Bounds on what one member can make an oracle hold. */
+export const FUTURE_PER_SENDER = 16;
+export const FUTURE_BYTES_PER_SENDER = 2 * MAX_MESSAGE_BYTES;
+/** Verified decisions for rounds ahead of ours kept to apply in order (beyond: fetched). */
+export const CERTIFIED_WINDOW = 64n;
+/** A member's distinct proposals per view that are validated; more are dropped (and are evidence). */
+const PROPOSALS_PER_VIEW = 4;
+
 type Step = 'propose' | 'prevote' | 'precommit';
+type VoteKind = 'prevote' | 'precommit';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const NIL = 'nil';
+const valueKey = (m: Message) => { const v = (m as { value: Uint8Array | null }).value; return v ? hex(v) : NIL; };
 
 interface ProposalInfo { msg: Message & Proposal; valid: boolean; reason?: string; entries?: CommittedRound['entries'] }
+interface Votes { bySender: Map<number, Message[]>; tally: Map<string, number> }
+interface ViewState { proposals: Map<string, ProposalInfo>; first: string | null; prevote: Votes; precommit: Votes }
 
-export interface CoreStats { equivocations: number; rejected: number; commits: number; viewChanges: number }
+export interface CoreStats { equivocations: number; rejected: number; commits: number; viewChanges: number; snapshots: number }
+export interface CoreResources { storedViews: number; votes: number; proposals: number; aheadMessages: number; futureMessages: number; futureBytes: number; certified: number }
 
 export class ConsensusCore {
   readonly committee: Committee;
@@ -70,39 +99,74 @@ export class ConsensusCore {
   private lockedHash: string | null = null;
   private validView = -1;
   private validHash: string | null = null;
-  private proposals = new Map<string, ProposalInfo>(); // `${view}/${hash}` → info
-  private firstProposal = new Map<number, string>(); // view → hash of the first proposal by the proposer
-  // view → sender → the sender's distinct signed votes (an equivocator's two votes both count, each for its own value)
-  private votes = { prevote: new Map<number, Map<number, Message[]>>(), precommit: new Map<number, Map<number, Message[]>>() };
+  /** views 0 … view + 1 of the current round */
+  private views = new Map<number, ViewState>();
+  /** member → its messages of its highest view beyond view + 1 */
+  private ahead = new Map<number, Message[]>();
+  /** member → the highest view it sent anything in, this round */
+  private maxView = new Map<number, number>();
+  /** valid proposals of this round by table hash (any view) */
+  private byHash = new Map<string, ProposalInfo>();
+  /** table hash → the first view in which q precommits for it were seen */
+  private quorumPrecommit = new Map<string, number>();
+  private pendingCommit: { hash: string; view: number } | null = null;
   private own = new Map<string, Message>(); // `${round}/${view}/${kind}`
   private once = new Set<string>();
   private timers: Array<{ at: number; kind: 'start' | 'propose' | 'prevote' | 'precommit' | 'rebroadcast'; view: number }> = [];
-  private future: Message[] = [];
-  private futureDecisions = new Map<string, Message>();
+  /** member → its buffered messages for this round (not started yet) or the next one */
+  private future = new Map<number, { msgs: Message[]; bytes: number }>();
+  /** cert-verified decisions for rounds after ours (within CERTIFIED_WINDOW) */
+  private certified = new Map<bigint, Message>();
+  /** highest round known to be certified (from verified decisions or heads) */
+  private target = -1n;
+  private certChecked = new Map<number, number>(); // member → last time one of its certificates was verified
+  private verifiedCerts = new Set<string>(); // `${round}/${view}/${hash}` already verified
+  private evidenceKeys = new Set<string>();
   private lastDecision: Message | null = null;
-  private lastDecisionResent = -Infinity;
+  private lastHelp = -Infinity;
+  private lastHead = -Infinity;
   private readonly rebroadcastMs: number;
   private readonly maxTimeoutMs: number;
-  readonly stats: CoreStats = { equivocations: 0, rejected: 0, commits: 0, viewChanges: 0 };
+  private readonly headIntervalMs: number;
+  private readonly certBudgetMs: number;
+  readonly stats: CoreStats = { equivocations: 0, rejected: 0, commits: 0, viewChanges: 0, snapshots: 0 };
 
   constructor(private readonly o: CoreOptions) {
     this.committee = o.committee;
-    this.keys = new CommitteeKeys(o.committee);
+    this.keys = o.keys ?? new CommitteeKeys(o.committee);
     this.committed = o.committed;
     this.round = o.committed.round + 1n;
     const p = o.committee.params;
     this.rebroadcastMs = o.rebroadcastMs ?? Math.max(50, p.proposeTimeoutMs);
     this.maxTimeoutMs = o.maxTimeoutMs ?? 8 * Math.max(p.proposeTimeoutMs, p.prevoteTimeoutMs, p.precommitTimeoutMs);
-    for (const m of o.ownMessages ?? []) if (m.round >= this.round && m.kind !== 'decision') this.own.set(`${m.round}/${m.view}/${m.kind}`, m);
+    this.headIntervalMs = o.headIntervalMs ?? Math.max(this.rebroadcastMs, Math.min(p.epochMs, 5_000));
+    this.certBudgetMs = Math.max(1, Math.min(250, Math.floor(p.epochMs / 4)));
+    this.lastDecision = o.decision ?? null;
+    for (const m of o.ownMessages ?? []) if (m.round >= this.round && m.kind !== 'decision' && m.kind !== 'head') this.own.set(`${m.round}/${m.view}/${m.kind}`, m);
   }
 
   get currentRound(): bigint { return this.round; }
   get currentView(): number { return this.view; }
   get lastCommitted(): CommittedRound { return this.committed; }
   get lock(): { view: number; hash: string | null } { return { view: this.lockedView, hash: this.lockedHash }; }
+  /** Highest round known to be certified by the committee (≥ the last committed one). */
+  get knownHead(): bigint { return this.target > this.committed.round ? this.target : this.committed.round; }
+
+  resources(): CoreResources {
+    let votes = 0, proposals = 0, futureMessages = 0, futureBytes = 0, aheadMessages = 0;
+    for (const vs of this.views.values()) {
+      proposals += vs.proposals.size;
+      for (const k of ['prevote', 'precommit'] as const) for (const ms of vs[k].bySender.values()) votes += ms.length;
+    }
+    for (const f of this.future.values()) { futureMessages += f.msgs.length; futureBytes += f.bytes; }
+    for (const ms of this.ahead.values()) aheadMessages += ms.length;
+    return { storedViews: this.views.size, votes, proposals, aheadMessages, futureMessages, futureBytes, certified: this.certified.size };
+  }
 
   nextDeadline(): number | null {
-    return this.timers.length ? Math.min(...this.timers.map((t) => t.at)) : null;
+    let d: number | null = null;
+    for (const t of this.timers) if (d === null || t.at < d) d = t.at;
+    return d;
   }
 
   /** Starts (or resumes after restart) the current round. */
@@ -126,14 +190,28 @@ export class ConsensusCore {
     }
     this.timers.push({ at: now + this.rebroadcastMs, kind: 'rebroadcast', view: 0 });
     this.enterView(view, now, fx);
-    const buffered = this.future.filter((m) => m.round === this.round);
-    this.future = this.future.filter((m) => m.round > this.round);
-    for (const m of buffered) this.accept(m, now, fx);
+    const buffered: Message[] = [];
+    for (const [sender, f] of this.future) {
+      const keep = f.msgs.filter((m) => m.round > this.round);
+      buffered.push(...f.msgs.filter((m) => m.round === this.round));
+      if (keep.length) this.future.set(sender, { msgs: keep, bytes: keep.reduce((a, m) => a + m.bytes.length, 0) });
+      else this.future.delete(sender);
+    }
+    for (const m of buffered) this.accept(m, fx);
     this.evaluate(now, fx);
   }
 
   private timeout(base: number, view: number): number {
     return Math.min(this.maxTimeoutMs, base + view * this.committee.params.timeoutDeltaMs);
+  }
+
+  private viewState(view: number): ViewState {
+    let vs = this.views.get(view);
+    if (!vs) {
+      vs = { proposals: new Map(), first: null, prevote: { bySender: new Map(), tally: new Map() }, precommit: { bySender: new Map(), tally: new Map() } };
+      this.views.set(view, vs);
+    }
+    return vs;
   }
 
   private enterView(view: number, now: number, fx: Effect[]): void {
@@ -143,6 +221,12 @@ export class ConsensusCore {
     const p = this.committee.params;
     this.timers = this.timers.filter((t) => t.kind === 'rebroadcast' || t.kind === 'start');
     this.timers.push({ at: now + this.timeout(p.proposeTimeoutMs, view), kind: 'propose', view });
+    // messages held for views now within reach
+    for (const [sender, ms] of [...this.ahead]) {
+      if (ms[0]!.view > view + 1) continue;
+      this.ahead.delete(sender);
+      for (const m of ms) this.accept(m, fx);
+    }
     if (proposerOf(this.committee, this.round, view) === this.o.me) this.propose(now, fx);
   }
 
@@ -150,8 +234,8 @@ export class ConsensusCore {
     const key = `${this.round}/${this.view}/proposal`;
     let msg = this.own.get(key);
     if (!msg) {
-      let body: Proposal | null = null;
-      const valid = this.validHash ? [...this.proposals.values()].find((pi) => pi.valid && hex(pi.msg.tableHash) === this.validHash) : undefined;
+      let body: Proposal;
+      const valid = this.validHash ? this.byHash.get(this.validHash) : undefined;
       if (valid) {
         const v = valid.msg;
         body = { kind: 'proposal', committeeId: this.committee.id, round: this.round, view: this.view, sender: this.o.me, validView: this.validView, asOf: v.asOf, prevHash: v.prevHash, tableHash: v.tableHash, updates: v.updates, evidence: v.evidence };
@@ -167,7 +251,7 @@ export class ConsensusCore {
       fx.push({ type: 'send', msg });
     }
     this.relayProofOfLock(fx);
-    this.accept(msg, now, fx);
+    this.accept(msg, fx);
   }
 
   /**
@@ -178,11 +262,8 @@ export class ConsensusCore {
    */
   private relayProofOfLock(fx: Effect[]): void {
     if (this.validView < 0 || !this.validHash) return;
-    for (const ms of this.votes.prevote.get(this.validView)?.values() ?? []) {
-      for (const m of ms) {
-        const v = (m as { value: Uint8Array | null }).value;
-        if (v && hex(v) === this.validHash) fx.push({ type: 'send', msg: m });
-      }
+    for (const ms of this.views.get(this.validView)?.prevote.bySender.values() ?? []) {
+      for (const m of ms) if (valueKey(m) === this.validHash) fx.push({ type: 'send', msg: m });
     }
   }
 
@@ -205,158 +286,269 @@ export class ConsensusCore {
     return msg;
   }
 
-  private vote(kind: 'prevote' | 'precommit', value: string | null, now: number, fx: Effect[]): void {
+  private vote(kind: VoteKind, value: string | null, fx: Effect[]): void {
     const v = value === null || value === NIL ? null : Uint8Array.from(Buffer.from(value, 'hex'));
     const msg = this.signOwn({ kind, committeeId: this.committee.id, round: this.round, view: this.view, sender: this.o.me, value: v }, fx);
-    if (msg) this.accept(msg, now, fx);
+    if (msg) this.accept(msg, fx);
   }
 
   /**
    * Checks a transport runs before relaying: round window first (cheap), then
    * committee membership and signature. 'stale' marks messages of decided
-   * rounds: not invalid, but not worth verifying or forwarding.
+   * rounds: not invalid, but not worth verifying or forwarding. Certified
+   * claims (decision, head) pass at any distance ahead: that is how an oracle
+   * far behind learns where the committee is.
    */
   precheck(m: Message): string | undefined {
-    if (m.round > this.round + 64n) return 'round too far ahead';
+    const certified = m.kind === 'decision' || m.kind === 'head';
+    if (!certified && m.round > this.round + 64n) return 'round too far ahead';
     if (m.round <= this.committed.round && m.round + 1n < this.round) return 'stale';
-    if (m.kind === 'decision' && m.round <= this.committed.round) return 'stale';
+    if (certified && m.round <= this.committed.round) return 'stale';
     return checkSignature(m, this.keys);
   }
 
   /** A message from the network. `verified`: the transport already ran precheck() on it. */
   onMessage(m: Message, now: number, verified = false): Effect[] {
     const fx: Effect[] = [];
-    if (m.kind === 'decision' && m.round <= this.committed.round) return fx;
+    if ((m.kind === 'decision' || m.kind === 'head') && m.round <= this.committed.round) return fx;
     if (!verified) {
       const err = checkSignature(m, this.keys);
       if (err) { this.stats.rejected++; return fx; }
     }
-    if (m.kind === 'decision') { this.onDecision(m, now, fx); return fx; }
+    if (m.kind === 'decision' || m.kind === 'head') { this.onCertified(m, now, fx); return fx; }
     if (m.round < this.round) {
-      // a peer is behind: help it with the decision it misses (rate limited)
-      if (m.round === this.committed.round && this.lastDecision && now - this.lastDecisionResent >= this.rebroadcastMs) {
-        this.lastDecisionResent = now;
-        fx.push({ type: 'send', msg: this.lastDecision });
-      }
+      this.help(m.round, now, fx);
+      return fx;
+    }
+    if (m.round > this.round + 1n) {
+      // someone claims to be 2+ rounds ahead: a hint only (it carries no certificate); ask peers
+      fx.push({ type: 'fetch', fromRound: this.round, target: this.target > this.committed.round ? this.target : null });
       return fx;
     }
     if (m.round > this.round || !this.started || now < epochEnd(this.committee, this.round)) {
-      if (this.future.length < 4096) this.future.push(m);
-      if (m.round > this.round) fx.push({ type: 'fetch', fromRound: this.round });
+      this.buffer(m);
+      if (m.round > this.round) fx.push({ type: 'fetch', fromRound: this.round, target: this.target > this.committed.round ? this.target : null });
       return fx;
     }
-    this.accept(m, now, fx);
+    this.accept(m, fx);
     this.evaluate(now, fx);
     return fx;
   }
 
-  private accept(m: Message, now: number, fx: Effect[]): void {
+  /** A peer is behind: the decision it needs, or our newest certificate (rate limited). */
+  private help(theirRound: bigint, now: number, fx: Effect[]): void {
+    if (now - this.lastHelp < this.rebroadcastMs) return;
+    if (theirRound === this.committed.round && this.lastDecision) { this.lastHelp = now; fx.push({ type: 'send', msg: this.lastDecision }); }
+    else if (theirRound < this.committed.round) { this.lastHelp = now; this.sendHead(now, fx); }
+  }
+
+  private sendHead(now: number, fx: Effect[]): void {
+    const c = this.committed.cert;
+    if (!c) return;
+    this.lastHead = now;
+    fx.push({ type: 'send', msg: signMessage({ kind: 'head', committeeId: this.committee.id, round: c.round, view: c.view, sender: this.o.me, tableHash: c.tableHash, sigs: c.sigs }, this.o.signer) });
+  }
+
+  /** Keeps a member's message for this round (not started) or the next, within its quota (oldest out). */
+  private buffer(m: Message): void {
+    let f = this.future.get(m.sender);
+    if (!f) { f = { msgs: [], bytes: 0 }; this.future.set(m.sender, f); }
+    if (f.msgs.some((x) => bytesEqual(x.bytes, m.bytes))) return;
+    f.msgs.push(m); f.bytes += m.bytes.length;
+    while (f.msgs.length > FUTURE_PER_SENDER || f.bytes > FUTURE_BYTES_PER_SENDER) f.bytes -= f.msgs.shift()!.bytes.length;
+  }
+
+  /** Verifies a certificate once (cached); `budgeted`: at most one check per member per certBudgetMs. */
+  private certOk(c: Certificate, from: number | null, now: number): boolean {
+    const key = `${c.round}/${c.view}/${hex(c.tableHash)}`;
+    if (this.verifiedCerts.has(key)) return true;
+    if (from !== null) {
+      if (now - (this.certChecked.get(from) ?? -Infinity) < this.certBudgetMs) return false;
+      this.certChecked.set(from, now);
+    }
+    if (!verifyCertificate(c, this.keys).ok) { this.stats.rejected++; return false; }
+    if (this.verifiedCerts.size > 256) this.verifiedCerts.clear();
+    this.verifiedCerts.add(key);
+    return true;
+  }
+
+  /** A decision or head from the network: applied, kept for later, or a reason to fetch — only if its certificate verifies. */
+  private onCertified(m: Message, now: number, fx: Effect[]): void {
+    if (m.kind !== 'decision' && m.kind !== 'head') return;
+    const cert = { round: m.round, view: m.view, tableHash: m.tableHash, sigs: m.sigs };
+    if (!this.certOk(cert, m.sender, now)) return;
+    if (m.round > this.target) this.target = m.round;
+    if (m.kind === 'decision' && m.round === this.round) {
+      if (this.applyDecision(m, now, fx)) return;
+    } else if (m.kind === 'decision' && m.round <= this.round + CERTIFIED_WINDOW) {
+      this.certified.set(m.round, m);
+    }
+    if (this.target > this.committed.round) fx.push({ type: 'fetch', fromRound: this.round, target: this.target });
+  }
+
+  /** Applies the certified decision of our current round if its updates give the certified table. */
+  private applyDecision(m: Message, now: number, fx: Effect[]): boolean {
+    if (m.kind !== 'decision' || m.round !== this.round) return false;
+    const v = validateTable(this.committee, this.committed, m, null, null, () => true);
+    if (!v.ok) { this.stats.rejected++; return false; }
+    const cert = { round: m.round, view: m.view, tableHash: m.tableHash, sigs: m.sigs };
+    this.applyCommit({ round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: v.entries, updates: m.updates, cert }, m, now, fx);
+    return true;
+  }
+
+  /**
+   * A certified round fetched from a peer (catch-up): the next round's decision, or — any distance
+   * ahead — a snapshot: the decision plus the full table's canonical bytes. Returns whether it was
+   * applied; junk (bad certificate, table that does not hash to it, wrong round) is refused.
+   */
+  onFetched(m: Message, table: Uint8Array | null, now: number): { applied: boolean; effects: Effect[] } {
+    const fx: Effect[] = [];
+    if (m.kind !== 'decision' || m.round <= this.committed.round) return { applied: false, effects: fx };
+    if (checkSignature(m, this.keys)) { this.stats.rejected++; return { applied: false, effects: fx }; }
+    const cert = { round: m.round, view: m.view, tableHash: m.tableHash, sigs: m.sigs };
+    if (!this.certOk(cert, null, now)) return { applied: false, effects: fx };
+    if (m.round > this.target) this.target = m.round;
+    if (m.round === this.round && this.applyDecision(m, now, fx)) return { applied: true, effects: fx };
+    if (!table) return { applied: false, effects: fx };
+    let t;
+    try { t = decodeTable(table); } catch { this.stats.rejected++; return { applied: false, effects: fx }; }
+    if (t.roundId !== m.round || t.asOf !== m.asOf || !bytesEqual(t.prevHash, m.prevHash) || !bytesEqual(tableHash(t), m.tableHash)) { this.stats.rejected++; return { applied: false, effects: fx }; }
+    this.stats.snapshots++;
+    this.applyCommit({ round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: t.entries, updates: m.updates, cert }, m, now, fx);
+    return { applied: true, effects: fx };
+  }
+
+  private evidence(a: Message, b: Message, fx: Effect[]): void {
+    this.stats.equivocations++;
+    const key = `${a.sender}/${a.round}/${a.view}/${a.kind}`;
+    if (this.evidenceKeys.has(key)) return;
+    if (this.evidenceKeys.size > 1024) this.evidenceKeys.clear();
+    this.evidenceKeys.add(key);
+    fx.push({ type: 'evidence', a, b });
+  }
+
+  private accept(m: Message, fx: Effect[]): void {
     if (m.round !== this.round) return;
+    const seen = this.maxView.get(m.sender);
+    if (seen === undefined || m.view > seen) this.maxView.set(m.sender, m.view);
+    if (m.view > this.view + 1) {
+      // beyond reach: keep only the member's messages of its highest view
+      const held = this.ahead.get(m.sender);
+      if (!held || held[0]!.view < m.view) this.ahead.set(m.sender, [m]);
+      else if (held[0]!.view === m.view && held.length < 6 && !held.some((x) => bytesEqual(x.bytes, m.bytes))) held.push(m);
+      return;
+    }
+    const vs = this.viewState(m.view);
     if (m.kind === 'proposal') {
       if (m.sender !== proposerOf(this.committee, m.round, m.view)) { this.stats.rejected++; return; }
-      const key = `${m.view}/${hex(m.tableHash)}`;
-      if (this.proposals.has(key)) return;
-      const sameView = [...this.proposals.keys()].filter((k) => k.startsWith(`${m.view}/`));
-      if (sameView.length > 0) this.stats.equivocations++;
-      if (sameView.length >= 4) return; // bound memory under a spamming proposer
-      const v = validateTable(this.committee, this.committed, m, m.evidence, now, (id) => this.o.source.isRegistered(id));
-      this.proposals.set(key, v.ok ? { msg: m, valid: true, entries: v.entries } : { msg: m, valid: false, reason: v.reason });
-      if (!this.firstProposal.has(m.view)) this.firstProposal.set(m.view, hex(m.tableHash));
+      const hash = hex(m.tableHash);
+      const prior = vs.proposals.get(hash);
+      if (prior && bytesEqual(prior.msg.bytes, m.bytes)) return;
+      const other = prior ?? vs.proposals.values().next().value;
+      if (other) this.evidence(other.msg, m, fx);
+      if (prior?.valid) return; // same table, another body: the valid one stays
+      if (!prior && vs.proposals.size >= PROPOSALS_PER_VIEW) return;
+      const v = validateTable(this.committee, this.committed, m, m.evidence, null, (id) => this.o.source.isRegistered(id));
+      const info: ProposalInfo = v.ok ? { msg: m, valid: true, entries: v.entries } : { msg: m, valid: false, reason: v.reason };
+      if (prior && !info.valid) return;
+      vs.proposals.set(hash, info);
+      if (vs.first === null) vs.first = hash;
+      if (info.valid && !this.byHash.has(hash)) {
+        this.byHash.set(hash, info);
+        const qv = this.quorumPrecommit.get(hash);
+        if (qv !== undefined && !this.pendingCommit) this.pendingCommit = { hash, view: qv };
+      }
     } else if (m.kind === 'prevote' || m.kind === 'precommit') {
-      const byView = this.votes[m.kind];
-      let vs = byView.get(m.view);
-      if (!vs) { vs = new Map(); byView.set(m.view, vs); }
-      const prior = vs.get(m.sender);
-      if (!prior) { vs.set(m.sender, [m]); return; }
-      if (prior.some((p) => bytesEqual(p.bytes, m.bytes))) return;
-      this.stats.equivocations++;
-      // keep at most two conflicting votes per sender: enough to count both values it signed
-      if (prior.length < 2) prior.push(m);
+      const votes = vs[m.kind];
+      const prior = votes.bySender.get(m.sender);
+      const val = valueKey(m);
+      if (prior) {
+        if (prior.some((p) => bytesEqual(p.bytes, m.bytes))) return;
+        this.evidence(prior[0]!, m, fx);
+        // keep at most two conflicting votes per member: enough to count both values it signed
+        if (prior.length >= 2 || prior.some((p) => valueKey(p) === val)) return;
+        prior.push(m);
+      } else votes.bySender.set(m.sender, [m]);
+      const n = (votes.tally.get(val) ?? 0) + 1;
+      votes.tally.set(val, n);
+      if (m.kind === 'precommit' && val !== NIL && n >= this.committee.q && !this.quorumPrecommit.has(val)) {
+        this.quorumPrecommit.set(val, m.view);
+        if (this.byHash.has(val) && !this.pendingCommit) this.pendingCommit = { hash: val, view: m.view };
+      }
     }
-    void now; void fx;
   }
 
-  private tally(kind: 'prevote' | 'precommit', view: number): Map<string, number> {
-    const t = new Map<string, number>();
-    for (const ms of this.votes[kind].get(view)?.values() ?? []) {
-      const values = new Set(ms.map((m) => { const v = (m as { value: Uint8Array | null }).value; return v ? hex(v) : NIL; }));
-      for (const k of values) t.set(k, (t.get(k) ?? 0) + 1);
-    }
-    return t;
-  }
-
-  private count(kind: 'prevote' | 'precommit', view: number): number { return this.votes[kind].get(view)?.size ?? 0; }
-
-  private validProposal(view: number, hash: string): ProposalInfo | undefined {
-    const p = this.proposals.get(`${view}/${hash}`);
-    return p?.valid ? p : undefined;
+  /** Is the current-round clock check on a proposal's asOf passed? Done lazily at prevote time. */
+  private asOfOk(p: ProposalInfo, now: number): boolean {
+    return p.msg.asOf <= now + this.committee.params.maxSkewMs;
   }
 
   private evaluate(now: number, fx: Effect[]): void {
     const { q, f } = this.committee;
     const p = this.committee.params;
     for (let guard = 0; guard < 32; guard++) {
-      const r = this.round, v = this.view;
-      // commit: q precommits for a value in any view, with its valid proposal (any view)
-      for (const [view, vs] of this.votes.precommit) {
-        for (const [hash, n] of this.tally('precommit', view)) {
-          if (hash === NIL || n < q) continue;
-          const prop = [...this.proposals.values()].find((pi) => pi.valid && hex(pi.msg.tableHash) === hash);
-          if (!prop) continue;
-          const sigs: CertSig[] = [...vs.values()].flatMap((ms) => ms.filter((m) => (m as { value: Uint8Array | null }).value && hex((m as { value: Uint8Array }).value) === hash).slice(0, 1)).map((m) => ({ index: m.sender, sig: m.signature })).sort((a, b) => a.index - b.index);
-          this.decide(prop, view, sigs, now, fx);
-          return;
+      if (this.pendingCommit) {
+        const { hash, view } = this.pendingCommit;
+        this.pendingCommit = null;
+        const prop = this.byHash.get(hash)!;
+        const sigs: CertSig[] = [];
+        for (const ms of this.views.get(view)!.precommit.bySender.values()) {
+          const m = ms.find((x) => valueKey(x) === hash);
+          if (m) sigs.push({ index: m.sender, sig: m.signature });
         }
+        sigs.sort((a, b) => a.index - b.index);
+        this.decide(prop, view, sigs, now, fx);
+        return;
       }
-      const first = this.firstProposal.get(v);
-      const prop = first ? this.proposals.get(`${v}/${first}`) : undefined;
+      const r = this.round, v = this.view;
+      const vs = this.viewState(v);
+      const prop = vs.first ? vs.proposals.get(vs.first) : undefined;
       if (this.step === 'propose' && prop) {
-        const hash = hex(prop.msg.tableHash), vr = prop.msg.validView;
+        const hash = vs.first!, vr = prop.msg.validView;
+        const valid = prop.valid && this.asOfOk(prop, now);
         if (vr < 0) {
           this.step = 'prevote';
-          this.vote('prevote', prop.valid && (this.lockedView < 0 || this.lockedHash === hash) ? hash : null, now, fx);
+          this.vote('prevote', valid && (this.lockedView < 0 || this.lockedHash === hash) ? hash : null, fx);
           continue;
         }
-        if (vr < v && (this.tally('prevote', vr).get(hash) ?? 0) >= q) {
+        if (vr < v && (this.views.get(vr)?.prevote.tally.get(hash) ?? 0) >= q) {
           this.step = 'prevote';
-          this.vote('prevote', prop.valid && (this.lockedView <= vr || this.lockedHash === hash) ? hash : null, now, fx);
+          this.vote('prevote', valid && (this.lockedView <= vr || this.lockedHash === hash) ? hash : null, fx);
           continue;
         }
       }
-      if (this.step === 'prevote' && this.count('prevote', v) >= q && !this.once.has(`pvt/${r}/${v}`)) {
+      if (this.step === 'prevote' && vs.prevote.bySender.size >= q && !this.once.has(`pvt/${r}/${v}`)) {
         this.once.add(`pvt/${r}/${v}`);
         this.timers.push({ at: now + this.timeout(p.prevoteTimeoutMs, v), kind: 'prevote', view: v });
       }
-      if (this.step !== 'propose') {
+      if (this.step !== 'propose' && !this.once.has(`pol/${r}/${v}`)) {
         let progressed = false;
-        for (const [hash, n] of this.tally('prevote', v)) {
-          if (hash === NIL || n < q || !this.validProposal(v, hash) || this.once.has(`pol/${r}/${v}`)) continue;
+        for (const [hash, n] of vs.prevote.tally) {
+          if (hash === NIL || n < q || !vs.proposals.get(hash)?.valid) continue;
           this.once.add(`pol/${r}/${v}`);
           if (this.step === 'prevote') {
             this.lockedView = v; this.lockedHash = hash;
             this.step = 'precommit';
-            this.vote('precommit', hash, now, fx);
+            this.vote('precommit', hash, fx);
           }
           this.validView = v; this.validHash = hash;
           progressed = true;
+          break;
         }
         if (progressed) continue;
       }
-      if (this.step === 'prevote' && (this.tally('prevote', v).get(NIL) ?? 0) >= q) {
+      if (this.step === 'prevote' && (vs.prevote.tally.get(NIL) ?? 0) >= q) {
         this.step = 'precommit';
-        this.vote('precommit', null, now, fx);
+        this.vote('precommit', null, fx);
         continue;
       }
-      if (this.count('precommit', v) >= q && !this.once.has(`pct/${r}/${v}`)) {
+      if (vs.precommit.bySender.size >= q && !this.once.has(`pct/${r}/${v}`)) {
         this.once.add(`pct/${r}/${v}`);
         this.timers.push({ at: now + this.timeout(p.precommitTimeoutMs, v), kind: 'precommit', view: v });
       }
-      // skip ahead: f+1 distinct senders in a higher view
-      const senders = new Map<number, Set<number>>();
-      for (const kind of ['prevote', 'precommit'] as const) for (const [view, vs] of this.votes[kind]) if (view > v) for (const s of vs.keys()) { if (!senders.has(view)) senders.set(view, new Set()); senders.get(view)!.add(s); }
-      for (const pi of this.proposals.values()) if (pi.msg.view > v) { if (!senders.has(pi.msg.view)) senders.set(pi.msg.view, new Set()); senders.get(pi.msg.view)!.add(pi.msg.sender); }
-      const jump = [...senders.entries()].filter(([, s]) => s.size >= f + 1).map(([view]) => view).sort((a, b) => a - b)[0];
-      if (jump !== undefined) { this.enterView(jump, now, fx); continue; }
+      // skip ahead: f+1 members have sent messages from views ≥ w > v (one of them honest)
+      const highs = [...this.maxView.values()].filter((x) => x > v).sort((a, b) => b - a);
+      if (highs.length >= f + 1) { this.enterView(highs[f]!, now, fx); continue; }
       return;
     }
   }
@@ -372,22 +564,6 @@ export class ConsensusCore {
     if (proposerOf(this.committee, m.round, view) === this.o.me) fx.push({ type: 'send', msg: decision });
   }
 
-  private onDecision(m: Message, now: number, fx: Effect[]): void {
-    if (m.kind !== 'decision') return;
-    if (m.round <= this.committed.round) return;
-    if (m.round > this.round) {
-      if (this.futureDecisions.size < 256) this.futureDecisions.set(m.round.toString(), m);
-      fx.push({ type: 'fetch', fromRound: this.round });
-      return;
-    }
-    const cert = { round: m.round, view: m.view, tableHash: m.tableHash, sigs: m.sigs };
-    const cv = verifyCertificate(cert, this.keys);
-    if (!cv.ok) { this.stats.rejected++; return; }
-    const v = validateTable(this.committee, this.committed, m, null, null, () => true);
-    if (!v.ok) { this.stats.rejected++; return; }
-    this.applyCommit({ round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: v.entries, updates: m.updates, cert }, m, now, fx);
-  }
-
   private applyCommit(c: CommittedRound, decision: Message, now: number, fx: Effect[]): void {
     fx.push({ type: 'commit', committed: c, decision });
     this.stats.commits++;
@@ -396,13 +572,23 @@ export class ConsensusCore {
     this.round = c.round + 1n;
     this.view = 0; this.step = 'propose';
     this.lockedView = -1; this.lockedHash = null; this.validView = -1; this.validHash = null;
-    this.proposals.clear(); this.firstProposal.clear();
-    this.votes.prevote.clear(); this.votes.precommit.clear();
+    this.views.clear(); this.ahead.clear(); this.maxView.clear(); this.byHash.clear(); this.quorumPrecommit.clear();
+    this.pendingCommit = null;
     for (const k of [...this.own.keys()]) if (BigInt(k.split('/')[0]!) < this.round) this.own.delete(k);
     for (const k of [...this.once]) if (!k.includes(`/${this.round}/`)) this.once.delete(k);
-    const next = this.futureDecisions.get(this.round.toString());
-    for (const k of [...this.futureDecisions.keys()]) if (BigInt(k) <= c.round) this.futureDecisions.delete(k);
-    if (next) { this.onDecision(next, now, fx); return; }
+    for (const [sender, f] of [...this.future]) {
+      const keep = f.msgs.filter((m) => m.round >= this.round);
+      if (keep.length) this.future.set(sender, { msgs: keep, bytes: keep.reduce((a, m) => a + m.bytes.length, 0) });
+      else this.future.delete(sender);
+    }
+    for (const r of [...this.certified.keys()]) if (r <= c.round) this.certified.delete(r);
+    // a verified decision for the next round is applied only if it checks out; otherwise the round starts as usual
+    const next = this.certified.get(this.round);
+    if (next) {
+      this.certified.delete(this.round);
+      if (this.applyDecision(next, now, fx)) return;
+    }
+    if (this.target > this.committed.round) fx.push({ type: 'fetch', fromRound: this.round, target: this.target });
     if (this.started) this.beginRound(now, fx);
   }
 
@@ -413,15 +599,16 @@ export class ConsensusCore {
     for (const t of due) {
       switch (t.kind) {
         case 'start': this.beginRound(now, fx); break;
-        case 'propose': if (t.view === this.view && this.step === 'propose') { this.step = 'prevote'; this.vote('prevote', null, now, fx); } break;
-        case 'prevote': if (t.view === this.view && this.step === 'prevote') { this.step = 'precommit'; this.vote('precommit', null, now, fx); } break;
+        case 'propose': if (t.view === this.view && this.step === 'propose') { this.step = 'prevote'; this.vote('prevote', null, fx); } break;
+        case 'prevote': if (t.view === this.view && this.step === 'prevote') { this.step = 'precommit'; this.vote('precommit', null, fx); } break;
         case 'precommit': if (t.view === this.view) this.enterView(this.view + 1, now, fx); break;
         case 'rebroadcast':
           // own messages of this view and the previous one, and the precommits that ended the
           // previous view: a peer that lost messages and is still a view behind can follow
           for (const m of this.own.values()) if (m.round === this.round && m.view >= this.view - 1) fx.push({ type: 'send', msg: m });
-          for (const ms of this.votes.precommit.get(this.view - 1)?.values() ?? []) for (const m of ms) if (m.sender !== this.o.me) fx.push({ type: 'send', msg: m });
+          for (const ms of this.views.get(this.view - 1)?.precommit.bySender.values() ?? []) for (const m of ms) if (m.sender !== this.o.me) fx.push({ type: 'send', msg: m });
           this.relayProofOfLock(fx);
+          if (now - this.lastHead >= this.headIntervalMs) this.sendHead(now, fx);
           this.timers.push({ at: now + this.rebroadcastMs, kind: 'rebroadcast', view: 0 });
           break;
       }

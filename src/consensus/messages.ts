@@ -14,6 +14,9 @@
 //   4 decision   asOf u64 · prevHash 32 · tableHash 32 · u32 count · updates · u16 count ·
 //                signatures (u16 member index ‖ 64-byte precommit signature) — a commit certificate
 //                with the table it certifies, for catch-up; `view` is the certificate's view.
+//   5 head       tableHash 32 · u16 count · signatures (as in decision) — the sender's newest commit
+//                certificate without the table: lets an oracle any distance behind learn that the
+//                round exists (anyone can verify it) and fetch it; sent every few seconds.
 //
 // A certificate for (committeeId, round, view, tableHash) is q precommit signatures from
 // distinct members; each verifies against the precommit bytes of that member. The view is
@@ -31,9 +34,9 @@ const ENTRY = 49;
 const EVIDENCE = HEARTBEAT_SIGNED_LENGTH + 64;
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-export type Kind = 'proposal' | 'prevote' | 'precommit' | 'decision';
-const KIND_CODE: Record<Kind, number> = { proposal: 1, prevote: 2, precommit: 3, decision: 4 };
-const CODE_KIND = ['', 'proposal', 'prevote', 'precommit', 'decision'] as const;
+export type Kind = 'proposal' | 'prevote' | 'precommit' | 'decision' | 'head';
+const KIND_CODE: Record<Kind, number> = { proposal: 1, prevote: 2, precommit: 3, decision: 4, head: 5 };
+const CODE_KIND = ['', 'proposal', 'prevote', 'precommit', 'decision', 'head'] as const;
 
 export interface Evidence { bytes: Uint8Array; sig: Uint8Array }
 export interface CertSig { index: number; sig: Uint8Array }
@@ -42,13 +45,17 @@ interface Base { committeeId: Uint8Array; round: bigint; view: number; sender: n
 export interface Proposal extends Base { kind: 'proposal'; validView: number; asOf: number; prevHash: Uint8Array; tableHash: Uint8Array; updates: TableEntry[]; evidence: Evidence[] }
 export interface Vote extends Base { kind: 'prevote' | 'precommit'; value: Uint8Array | null }
 export interface Decision extends Base { kind: 'decision'; asOf: number; prevHash: Uint8Array; tableHash: Uint8Array; updates: TableEntry[]; sigs: CertSig[] }
-export type Body = Proposal | Vote | Decision;
+/** A commit certificate announcement: (round, view) in the header, the certified table hash and its q signatures. */
+export interface Head extends Base { kind: 'head'; tableHash: Uint8Array; sigs: CertSig[] }
+export type Body = Proposal | Vote | Decision | Head;
 export type Message = Body & { bytes: Uint8Array; signature: Uint8Array };
 
 export class MessageError extends Error { override name = 'MessageError'; }
 
 const u16 = (n: number) => { if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new RangeError('u16 out of range'); return Uint8Array.of(n >> 8, n & 0xff); };
 const encEntries = (es: TableEntry[]) => concatBytes(u32be(es.length), ...es.map((e) => concatBytes(e.nodeId, u8(LIVENESS_STATUSES.indexOf(e.status)), u64be(e.lastSeen), u64be(e.lastSeq))));
+
+const encSigs = (sigs: CertSig[]) => concatBytes(u16(sigs.length), ...sigs.flatMap((s) => [u16(s.index), s.sig]));
 
 function header(b: Body): Uint8Array {
   if (b.committeeId.length !== 32) throw new TypeError('committeeId must be 32 bytes');
@@ -63,7 +70,9 @@ export function signingBytes(b: Body): Uint8Array {
     case 'prevote': case 'precommit':
       return concatBytes(header(b), b.value ? concatBytes(u8(1), b.value) : u8(0));
     case 'decision':
-      return concatBytes(header(b), u64be(b.asOf), b.prevHash, b.tableHash, encEntries(b.updates), u16(b.sigs.length), ...b.sigs.flatMap((s) => [u16(s.index), s.sig]));
+      return concatBytes(header(b), u64be(b.asOf), b.prevHash, b.tableHash, encEntries(b.updates), encSigs(b.sigs));
+    case 'head':
+      return concatBytes(header(b), b.tableHash, encSigs(b.sigs));
   }
 }
 
@@ -83,6 +92,13 @@ class Reader {
   u32() { this.need(4); const v = readU32be(this.b, this.o); this.o += 4; return v; }
   u64() { this.need(8); const v = readU64be(this.b, this.o); this.o += 8; return v; }
   num64() { const v = this.u64(); if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new MessageError('integer out of range'); return Number(v); }
+  sigs(): CertSig[] {
+    const n = this.u16();
+    this.need(n * 66);
+    const out: CertSig[] = [];
+    for (let i = 0; i < n; i++) out.push({ index: this.u16(), sig: this.bytes(64) });
+    return out;
+  }
   entries(): TableEntry[] {
     const n = this.u32();
     this.need(n * ENTRY);
@@ -117,10 +133,9 @@ export function decodeMessage(bytes: Uint8Array): Message {
     body = { kind, ...base, validView, asOf, prevHash, tableHash, updates, evidence };
   } else if (kind === 'decision') {
     const asOf = r.num64(), prevHash = r.bytes(32), tableHash = r.bytes(32), updates = r.entries();
-    const ns = r.u16();
-    const sigs: CertSig[] = [];
-    for (let i = 0; i < ns; i++) sigs.push({ index: r.u16(), sig: r.bytes(64) });
-    body = { kind, ...base, asOf, prevHash, tableHash, updates, sigs };
+    body = { kind, ...base, asOf, prevHash, tableHash, updates, sigs: r.sigs() };
+  } else if (kind === 'head') {
+    body = { kind, ...base, tableHash: r.bytes(32), sigs: r.sigs() };
   } else {
     const has = r.u8();
     if (has > 1) throw new MessageError('invalid value flag');
@@ -130,19 +145,50 @@ export function decodeMessage(bytes: Uint8Array): Message {
   return { ...body, bytes, signature: bytes.slice(bytes.length - 64) } as Message;
 }
 
-/** Key objects per member, parsed once. */
+/**
+ * Key objects per member, parsed once. `memo`: remember verdicts (the simulator delivers one
+ * message object to every oracle and verifies it once; never used where inputs are untrusted
+ * bytes that could alias, i.e. not in production).
+ */
 export class CommitteeKeys {
   private readonly keys: KeyObject[];
-  constructor(readonly committee: Committee) { this.keys = committee.members.map((m) => publicKeyObject(m.signingKey)); }
+  private readonly msgMemo: WeakMap<Uint8Array, boolean> | null;
+  private readonly certMemo: Map<string, boolean> | null;
+  constructor(readonly committee: Committee, opts: { memo?: boolean } = {}) {
+    this.keys = committee.members.map((m) => publicKeyObject(m.signingKey));
+    this.msgMemo = opts.memo ? new WeakMap() : null;
+    this.certMemo = opts.memo ? new Map() : null;
+  }
   key(i: number): KeyObject | undefined { return this.keys[i]; }
+  /** A whole signed message (header ‖ body ‖ signature) by member i. */
+  verifyMessage(i: number, bytes: Uint8Array, signature: Uint8Array): boolean {
+    const key = this.keys[i];
+    if (!key || bytes.length < 64 || !bytesEqual(signature, bytes.subarray(bytes.length - 64))) return false;
+    const known = this.msgMemo?.get(bytes);
+    if (known !== undefined) return known;
+    const ok = edVerify(key, bytes.subarray(0, bytes.length - 64), signature);
+    this.msgMemo?.set(bytes, ok);
+    return ok;
+  }
+  /** Member i's precommit signature for (round, view, tableHash), as carried in a certificate. */
+  verifyPrecommit(i: number, round: bigint, view: number, tableHash: Uint8Array, sig: Uint8Array): boolean {
+    const key = this.keys[i];
+    if (!key) return false;
+    const k = this.certMemo ? `${i}/${round}/${view}/${Buffer.from(tableHash).toString('hex')}/${Buffer.from(sig).toString('hex')}` : '';
+    const known = this.certMemo?.get(k);
+    if (known !== undefined) return known;
+    const sb = signingBytes({ kind: 'precommit', committeeId: this.committee.id, round, view, sender: i, value: tableHash });
+    const ok = edVerify(key, sb, sig);
+    if (this.certMemo) { if (this.certMemo.size > 100_000) this.certMemo.clear(); this.certMemo.set(k, ok); }
+    return ok;
+  }
 }
 
 /** Committee membership and signature of a decoded message. */
 export function checkSignature(m: Message, keys: CommitteeKeys): string | undefined {
   if (!bytesEqual(m.committeeId, keys.committee.id)) return 'message for another committee';
-  const key = keys.key(m.sender);
-  if (!key) return `sender ${m.sender} is not a committee member`;
-  if (!edVerify(key, m.bytes.subarray(0, m.bytes.length - 64), m.signature)) return 'bad signature';
+  if (!keys.key(m.sender)) return `sender ${m.sender} is not a committee member`;
+  if (!keys.verifyMessage(m.sender, m.bytes, m.signature)) return 'bad signature';
   return undefined;
 }
 
@@ -156,10 +202,8 @@ export function verifyCertificate(c: Certificate, keys: CommitteeKeys): { ok: tr
   for (const s of c.sigs) {
     if (seen.has(s.index)) return { ok: false, reason: `duplicate signer ${s.index}` };
     seen.add(s.index);
-    const key = keys.key(s.index);
-    if (!key) return { ok: false, reason: `signer ${s.index} is not a member` };
-    const sb = signingBytes({ kind: 'precommit', committeeId: com.id, round: c.round, view: c.view, sender: s.index, value: c.tableHash });
-    if (!edVerify(key, sb, s.sig)) return { ok: false, reason: `bad signature from ${s.index}` };
+    if (!keys.key(s.index)) return { ok: false, reason: `signer ${s.index} is not a member` };
+    if (!keys.verifyPrecommit(s.index, c.round, c.view, c.tableHash, s.sig)) return { ok: false, reason: `bad signature from ${s.index}` };
     good++;
   }
   if (good < com.q) return { ok: false, reason: `${good} signatures, quorum is ${com.q}` };

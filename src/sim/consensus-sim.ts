@@ -1,25 +1,23 @@
-// A deterministic, seeded, virtual-time simulator that runs the real
-// consensus core (src/consensus/core.ts) for n oracles: a network that drops,
-// delays, duplicates and reorders messages, partitions that open and heal,
-// crash/restart with on-disk state (own signed messages and commits), flapping
-// compute nodes, and Byzantine oracles (equivocating, silent, forging liveness,
-// spamming). Same seed, same run.
+// A deterministic, seeded, virtual-time simulator that runs the real consensus core
+// (src/consensus/core.ts) for n oracles: a network that drops, delays, duplicates and reorders
+// messages; partitions (symmetric or one-way) that open and heal; crash/restart with on-disk state
+// (own signed messages and commits), crashes that land between any two effects, wiped data dirs,
+// disks whose writes fail; per-oracle clock skew; processing time that competes with timeouts;
+// flapping compute nodes; and Byzantine oracles (src/sim/adversaries.ts). Checkers:
+// src/sim/checkers.ts. Same seed, same run.
 import { Rng } from '../common/rng.js';
 import { Ed25519Signer } from '../common/ed25519.js';
 import { makeCommittee, type Committee, type ConsensusParams } from '../consensus/committee.js';
 import { ConsensusCore, type Effect } from '../consensus/core.js';
-import { CommitteeKeys, signMessage, verifyCertificate, type Body, type Message } from '../consensus/messages.js';
-import { genesis, type CommittedRound } from '../consensus/validity.js';
-import { applyUpdates, tableHash } from '../liveness/table.js';
+import { CommitteeKeys, type Message } from '../consensus/messages.js';
+import type { CommittedRound } from '../consensus/validity.js';
 import { publicKeyFromSecret } from '../vrf/index.js';
+import { ADVERSARIES, headOf, honestAnswer, type AdversaryContext, type Byzantine } from './adversaries.js';
+import { checkResources, LivenessChecker, SafetyChecker, type Violation } from './checkers.js';
 import { HeartbeatFeed } from './heartbeat-feed.js';
 
-/**
- * equivocate: two different signed messages per (round, view, kind); silent: withholds everything;
- * forge: proposes tables that mark a compute node online without a heartbeat (fresh lastSeen, no
- * evidence); spam: floods signed messages for far-future rounds and messages with broken signatures.
- */
-export type Byzantine = 'equivocate' | 'silent' | 'forge' | 'spam';
+export type { Byzantine } from './adversaries.js';
+export type { Violation } from './checkers.js';
 
 export interface ConsensusSimOptions {
   n: number;
@@ -35,14 +33,23 @@ export interface ConsensusSimOptions {
   plant?: 'quorum-off-by-one';
   /** Compute nodes that stop heartbeating during [from, to) (virtual ms). */
   flapping?: Array<{ node: number; from: number; to: number }>;
+  /** Each oracle's clock is off by a fixed amount drawn uniformly from [−skewMs, skewMs]. */
+  skewMs?: number;
+  /** Processing time: every input costs perInputMs plus perSignatureMs per signature it carries. */
+  cpu?: { perInputMs: number; perSignatureMs: number };
+  /** Windows in which an oracle's disk writes fail (EIO): the oracle leaves voting until a probe write succeeds. */
+  diskFaults?: Array<{ i: number; from: number; to: number }>;
+  /** How often an oracle whose store failed probes it (virtual ms). */
+  storeProbeMs?: number;
 }
 
 interface Disk { commits: Map<bigint, { committed: CommittedRound; decision: Message }>; own: Message[] }
-interface SimNode { index: number; signer: Ed25519Signer; core: ConsensusCore | null; disk: Disk; scheduledTick: number | null }
+interface SimNode {
+  index: number; signer: Ed25519Signer; core: ConsensusCore | null; disk: Disk; scheduledTick: number | null;
+  skew: number; busyUntil: number; nextFetch: number; crashAtEffect: boolean; storeFailed: boolean; restartPending: boolean;
+}
 type EventBody = { type: 'deliver'; to: number; msg: Message } | { type: 'tick'; node: number } | { type: 'call'; fn: () => void | Promise<void> };
 type Event = { at: number; seq: number } & EventBody;
-
-export interface Violation { kind: 'divergence' | 'bad-certificate' | 'double-sign' | 'forged-liveness'; round: bigint; detail: string }
 
 export class ConsensusSim {
   readonly committee: Committee;
@@ -54,15 +61,19 @@ export class ConsensusSim {
   private events: Event[] = [];
   private seq = 0;
   private groups: number[] | null = null; // partition: group id per node
+  private cuts = new Set<string>(); // one-way cuts `${from}>${to}`
   readonly violations: Violation[] = [];
-  /** round → node → tableHash hex (first commit of each node) */
-  readonly commits = new Map<bigint, Map<number, string>>();
+  readonly safety: SafetyChecker;
+  readonly liveness: LivenessChecker;
   readonly commitTimes = new Map<bigint, number[]>();
+  /** equivocation evidence the honest cores produced: both signed messages */
+  readonly evidence: Array<{ by: number; a: Message; b: Message }> = [];
   messagesSent = 0;
   /** Oracles' signing-key seeds (their chain addresses) and ECVRF secrets, for the chain layer. */
   readonly signingSeeds: Uint8Array[];
   readonly vrfSecrets: Uint8Array[];
   private readonly net: Required<NonNullable<ConsensusSimOptions['network']>>;
+  private readonly fetchIntervalMs: number;
 
   constructor(readonly o: ConsensusSimOptions) {
     this.rng = new Rng(o.seed);
@@ -71,22 +82,40 @@ export class ConsensusSim {
     const signers = this.signingSeeds.map((seed) => new Ed25519Signer(seed));
     this.vrfSecrets = signers.map(() => this.rng.bytes(32));
     this.committee = makeCommittee(signers.map((s, i) => ({ name: `oracle-${i}`, signingKey: s.publicKey, vrfKey: publicKeyFromSecret(this.vrfSecrets[i]!), multiaddrs: [] })), params);
-    this.keys = new CommitteeKeys(this.committee);
+    this.keys = new CommitteeKeys(this.committee, { memo: true });
     this.feed = new HeartbeatFeed(o.computeNodes ?? 6, this.committee.params.liveness.intervalMs, this.rng);
     for (const f of o.flapping ?? []) this.feed.nodes[f.node]?.down.push([f.from, f.to]);
     this.net = { minDelayMs: 1, maxDelayMs: 20, dropRate: 0, dupRate: 0, ...(o.network ?? {}) };
-    this.nodes = signers.map((signer, index) => ({ index, signer, core: null, disk: { commits: new Map(), own: [] }, scheduledTick: null }));
+    this.fetchIntervalMs = Math.min(1000, this.committee.params.epochMs);
+    this.safety = new SafetyChecker(this.keys, (i) => this.isByzantine(i), (id, t) => this.realHeartbeat(id, t), (v) => this.violations.push(v));
+    this.liveness = new LivenessChecker(this.committee);
+    const skew = o.skewMs ?? 0;
+    this.nodes = signers.map((signer, index) => ({
+      index, signer, core: null, disk: { commits: new Map(), own: [] }, scheduledTick: null,
+      skew: skew ? Math.round((this.rng.float() * 2 - 1) * skew) : 0, busyUntil: 0, nextFetch: 0, crashAtEffect: false, storeFailed: false, restartPending: false,
+    }));
+    for (const f of o.diskFaults ?? []) this.at(f.from, () => { /* the window is read at each write */ });
     for (const n of this.nodes) this.boot(n);
   }
 
+  isByzantine(i: number): boolean { return this.o.byzantine?.[i] !== undefined; }
+  /** Oracle i's clock. */
+  localNow(i: number): number { return this.now + this.nodes[i]!.skew; }
+  /** Compatibility view: round → oracle → table hash of its first commit. */
+  get commits(): Map<bigint, Map<number, string>> { return this.safety.commits; }
+
   private boot(n: SimNode): void {
-    let committed = genesis(this.committee);
-    for (const c of n.disk.commits.values()) if (c.committed.round > committed.round) committed = c.committed;
+    if (this.o.byzantine?.[n.index] && ADVERSARIES[this.o.byzantine[n.index]!]?.amnesia) n.disk.own = [];
+    const head = headOf(n.disk.commits, this.committee);
+    n.storeFailed = false;
     n.core = new ConsensusCore({
-      committee: this.o.plant === 'quorum-off-by-one' ? { ...this.committee, q: this.committee.q - 1 } : this.committee, me: n.index, signer: n.signer, committed, ownMessages: n.disk.own,
+      committee: this.o.plant === 'quorum-off-by-one' ? { ...this.committee, q: this.committee.q - 1 } : this.committee, me: n.index, signer: n.signer, committed: head, ownMessages: n.disk.own,
+      decision: n.disk.commits.get(head.round)?.decision ?? null,
       source: { candidates: () => this.feed.latest(this.now), isRegistered: this.feed.isRegistered },
+      keys: this.keys,
     });
-    this.apply(n, n.core.start(this.now));
+    this.liveness.onHead(n.index, this.now, head.round);
+    this.apply(n, n.core.start(this.localNow(n.index)));
   }
 
   private push(e: { at: number } & EventBody): void {
@@ -97,7 +126,11 @@ export class ConsensusSim {
     this.events.splice(lo, 0, ev);
   }
 
-  private connected(a: number, b: number): boolean { return !this.groups || this.groups[a] === this.groups[b]; }
+  private connected(a: number, b: number): boolean {
+    return (!this.groups || this.groups[a] === this.groups[b]) && !this.cuts.has(`${a}>${b}`);
+  }
+
+  private delay(): number { return this.net.minDelayMs + this.rng.int(this.net.maxDelayMs - this.net.minDelayMs + 1); }
 
   private send(from: number, msg: Message, only?: (to: number) => boolean): void {
     for (const to of this.nodes.keys()) {
@@ -105,60 +138,57 @@ export class ConsensusSim {
       this.messagesSent++;
       if (!this.connected(from, to) || this.rng.chance(this.net.dropRate)) continue;
       const copies = this.rng.chance(this.net.dupRate) ? 2 : 1;
-      for (let c = 0; c < copies; c++) this.push({ at: this.now + this.net.minDelayMs + this.rng.int(this.net.maxDelayMs - this.net.minDelayMs + 1), type: 'deliver', to, msg });
+      for (let c = 0; c < copies; c++) this.push({ at: this.now + this.delay(), type: 'deliver', to, msg });
     }
   }
 
+  private diskFailing(i: number): boolean {
+    return (this.o.diskFaults ?? []).some((f) => f.i === i && this.now >= f.from && this.now < f.to);
+  }
+
+  private ctx(n: SimNode): AdversaryContext {
+    return {
+      committee: this.committee, me: n.index, signer: n.signer, rng: this.rng, now: this.now,
+      source: { candidates: () => this.feed.latest(this.now), isRegistered: this.feed.isRegistered },
+      head: () => headOf(n.disk.commits, this.committee),
+      commit: (r) => n.disk.commits.get(r),
+    };
+  }
+
   private apply(n: SimNode, fx: Effect[]): void {
-    const byz = this.o.byzantine?.[n.index];
-    for (const e of fx) {
-      if (e.type === 'persist') n.disk.own.push(e.msg);
-      else if (e.type === 'send') {
-        if (byz === 'silent') continue;
-        if (byz === 'forge' && e.msg.kind === 'proposal') { this.send(n.index, this.forged(n, e.msg)); continue; }
-        if (byz === 'spam') for (const junk of this.junk(n, e.msg)) this.send(n.index, junk);
-        if (byz === 'equivocate' && e.msg.kind !== 'decision') {
-          const alt = this.conflicting(n, e.msg);
-          // odd-numbered peers get a conflicting twin as well, in random order with the original
-          this.send(n.index, alt, (to) => to % 2 === 1);
-          this.send(n.index, e.msg);
-        } else this.send(n.index, e.msg);
-      } else if (e.type === 'commit') this.recordCommit(n, e.committed, e.decision);
-      else if (e.type === 'fetch') this.serveFetch(n, e.fromRound);
+    const adv = this.o.byzantine?.[n.index] !== undefined ? ADVERSARIES[this.o.byzantine[n.index]!] : undefined;
+    // a crash scheduled to land between effects: after a random number of this batch's effects
+    const crashAfter = n.crashAtEffect && fx.length ? this.rng.int(fx.length + 1) : -1;
+    for (const [k, e] of fx.entries()) {
+      if (k === crashAfter) { n.crashAtEffect = false; this.crashNow(n); return; }
+      if (e.type === 'persist' || e.type === 'commit') {
+        if (this.diskFailing(n.index)) { this.storeFailed(n); return; } // the write failed: nothing after it runs
+        if (e.type === 'persist') n.disk.own.push(e.msg);
+        else this.recordCommit(n, e.committed, e.decision);
+      } else if (e.type === 'send') {
+        if (adv) for (const out of adv.send(this.ctx(n), e.msg)) this.send(n.index, out.msg, out.to);
+        else this.send(n.index, e.msg);
+      } else if (e.type === 'fetch') this.fetch(n, e.target);
+      else if (e.type === 'evidence') { if (!adv) this.evidence.push({ by: n.index, a: e.a, b: e.b }); }
     }
     this.scheduleTick(n);
   }
 
-  /** A second, different message for the same (round, view, kind), signed by the Byzantine sender. */
-  private conflicting(n: SimNode, m: Message): Message {
-    let body: Body;
-    if (m.kind === 'proposal') body = { ...m, asOf: m.asOf + 1 };
-    else if (m.kind === 'prevote' || m.kind === 'precommit') body = { ...m, value: m.value ? null : this.rng.bytes(32) };
-    else body = m;
-    return signMessage(body, n.signer);
+  /** What the service does when a write fails: the oracle leaves voting and rebuilds from disk once a probe write succeeds. */
+  private storeFailed(n: SimNode): void {
+    n.core = null; n.scheduledTick = null; n.storeFailed = true;
+    const probe = () => {
+      if (!n.storeFailed) return;
+      if (this.diskFailing(n.index)) { this.at(this.now + (this.o.storeProbeMs ?? 500), probe); return; }
+      this.boot(n);
+    };
+    this.at(this.now + (this.o.storeProbeMs ?? 500), probe);
   }
 
-  /**
-   * A proposal that resurrects a compute node: online with a fresh lastSeen and a seq never sent,
-   * without heartbeat evidence; the table hash is recomputed so only the validity rule can refuse it.
-   */
-  private forged(n: SimNode, m: Message): Message {
-    if (m.kind !== 'proposal') return m;
-    const victim = this.feed.nodes[this.rng.int(this.feed.nodes.length)]!;
-    let prev = genesis(this.committee);
-    for (const c of n.disk.commits.values()) if (c.committed.round > prev.round) prev = c.committed;
-    const entry = { nodeId: victim.nodeId, status: 'online' as const, lastSeen: m.asOf, lastSeq: 1n << 62n };
-    const updates = [...m.updates.filter((u) => Buffer.compare(u.nodeId, victim.nodeId) !== 0), entry];
-    const entries = applyUpdates(prev.entries, updates);
-    return signMessage({ ...m, updates, tableHash: tableHash({ roundId: m.round, asOf: m.asOf, prevHash: m.prevHash, entries }) }, n.signer);
-  }
-
-  /** Junk from a spamming oracle: signed messages for rounds far ahead, and copies with broken signatures. */
-  private junk(n: SimNode, m: Message): Message[] {
-    if (m.kind !== 'prevote' && m.kind !== 'precommit') return [];
-    const ahead = signMessage({ ...m, round: m.round + 1000n + BigInt(this.rng.int(1000)) }, n.signer);
-    const broken = { ...m, signature: this.rng.bytes(64) };
-    return [ahead, broken, { ...ahead, view: m.view + 50 }];
+  private recordCommit(n: SimNode, c: CommittedRound, decision: Message): void {
+    n.disk.commits.set(c.round, { committed: c, decision });
+    if (this.safety.onCommit(n.index, c)) (this.commitTimes.get(c.round) ?? this.commitTimes.set(c.round, []).get(c.round)!).push(this.now);
+    this.liveness.onHead(n.index, this.now, c.round);
   }
 
   /** Whether `lastSeen` is a heartbeat node `id` really sent (the feed's ground truth). */
@@ -169,58 +199,92 @@ export class ConsensusSim {
     return Number.isInteger(k) && k >= 0 && !node.down.some(([a, b]) => lastSeen >= a && lastSeen < b);
   }
 
-  private recordCommit(n: SimNode, c: CommittedRound, decision: Message): void {
-    if (!this.o.byzantine?.[n.index]) {
-      for (const e of c.entries) {
-        if (e.status !== 'offline' && !this.realHeartbeat(e.nodeId, e.lastSeen)) this.violations.push({ kind: 'forged-liveness', round: c.round, detail: `oracle ${n.index} committed node ${Buffer.from(e.nodeId).toString('hex').slice(0, 12)} ${e.status} at lastSeen ${e.lastSeen}, a heartbeat it never sent` });
+  /**
+   * Catch-up as the service does it: at most once per fetch interval, peers in random order; per
+   * peer, consecutive rounds (or, more than 64 behind a known certified head, the newest
+   * snapshot) until an answer does not apply, then the next peer.
+   */
+  private fetch(n: SimNode, target: bigint | null): void {
+    if (this.now < n.nextFetch) return;
+    n.nextFetch = this.now + this.fetchIntervalMs;
+    const peers = [...this.nodes.keys()].filter((i) => i !== n.index);
+    for (let i = peers.length - 1; i > 0; i--) { const j = this.rng.int(i + 1); [peers[i], peers[j]] = [peers[j]!, peers[i]!]; }
+    const rtt = 2 * this.delay();
+    this.at(this.now + rtt, () => {
+      for (const p of peers) {
+        const peer = this.nodes[p]!;
+        if (!peer.core || !n.core || !this.connected(n.index, p) || !this.connected(p, n.index)) continue;
+        const adv = this.o.byzantine?.[p] !== undefined ? ADVERSARIES[this.o.byzantine[p]!] : undefined;
+        for (let k = 0; k < 16 && n.core; k++) {
+          const mine = n.core.lastCommitted.round;
+          const far = target !== null && target - mine > 64n;
+          const want = far ? 'latest' as const : mine + 1n;
+          const answer = (adv?.answer ?? honestAnswer)(this.ctx(peer), want);
+          if (!answer) break;
+          const res = n.core.onFetched(answer.decision, answer.table, this.localNow(n.index));
+          this.apply(n, res.effects);
+          if (!res.applied) break;
+        }
+        if (!n.core || (target !== null && n.core.lastCommitted.round >= target)) return;
       }
-    }
-    n.disk.commits.set(c.round, { committed: c, decision });
-    const h = Buffer.from(c.hash).toString('hex');
-    let m = this.commits.get(c.round);
-    if (!m) { m = new Map(); this.commits.set(c.round, m); }
-    for (const [other, oh] of m) if (oh !== h && !this.o.byzantine?.[other] && !this.o.byzantine?.[n.index]) this.violations.push({ kind: 'divergence', round: c.round, detail: `oracle ${n.index} committed ${h.slice(0, 12)}, oracle ${other} ${oh.slice(0, 12)}` });
-    if (!m.has(n.index)) { m.set(n.index, h); (this.commitTimes.get(c.round) ?? this.commitTimes.set(c.round, []).get(c.round)!).push(this.now); }
-    if (c.cert) {
-      const v = verifyCertificate(c.cert, this.keys);
-      if (!v.ok) this.violations.push({ kind: 'bad-certificate', round: c.round, detail: v.reason });
-    }
-  }
-
-  /** Catch-up: a connected, running peer serves its decisions from `from` on (what GET /api/liveness/rounds/:id does). */
-  private serveFetch(n: SimNode, from: bigint): void {
-    const peer = this.nodes.find((p) => p !== n && p.core && this.connected(p.index, n.index) && p.disk.commits.has(from));
-    if (!peer) return;
-    for (let r = from; peer.disk.commits.has(r) && r < from + 16n; r++) {
-      const d = peer.disk.commits.get(r)!.decision;
-      this.push({ at: this.now + this.net.maxDelayMs, type: 'deliver', to: n.index, msg: d });
-    }
+    });
   }
 
   private scheduleTick(n: SimNode): void {
     const d = n.core?.nextDeadline();
     if (d === null || d === undefined) return;
-    if (n.scheduledTick !== null && n.scheduledTick <= d && n.scheduledTick >= this.now) return;
-    n.scheduledTick = Math.max(d, this.now);
-    this.push({ at: n.scheduledTick, type: 'tick', node: n.index });
+    const at = Math.max(d - n.skew, this.now);
+    if (n.scheduledTick !== null && n.scheduledTick <= at && n.scheduledTick >= this.now) return;
+    n.scheduledTick = at;
+    this.push({ at, type: 'tick', node: n.index });
+  }
+
+  private step(e: Event): void {
+    this.now = e.at;
+    if (e.type === 'call') return;
+    this.dispatch(e);
   }
 
   /** Runs events until virtual time `until` (ms). */
   runUntil(until: number): void {
     while (this.events.length && this.events[0]!.at <= until) {
       const e = this.events.shift()!;
-      this.now = e.at;
-      if (e.type === 'call') void e.fn();
-      else this.dispatch(e);
+      if (e.type === 'call') { this.now = e.at; void e.fn(); } else this.step(e);
     }
     this.now = until;
+  }
+
+  private cost(msg: Message | null): number {
+    const cpu = this.o.cpu;
+    if (!cpu) return 0;
+    let sigs = 0;
+    if (msg) {
+      sigs = 1;
+      if (msg.kind === 'proposal') sigs += msg.evidence.length;
+      if (msg.kind === 'decision' || msg.kind === 'head') sigs += msg.sigs.length;
+    }
+    return cpu.perInputMs + sigs * cpu.perSignatureMs;
   }
 
   private dispatch(e: Event & { type: 'deliver' | 'tick' }): void {
     const n = this.nodes[e.type === 'deliver' ? e.to : e.node]!;
     if (!n.core) return;
-    if (e.type === 'tick') { if (n.scheduledTick === e.at) n.scheduledTick = null; this.apply(n, n.core.onTick(this.now)); }
-    else this.apply(n, n.core.onMessage(e.msg, this.now));
+    if (n.busyUntil > this.now) { // the oracle is still processing: this input waits its turn
+      if (e.type === 'tick') { if (n.scheduledTick === e.at) n.scheduledTick = null; this.push({ at: n.busyUntil, type: 'tick', node: n.index }); n.scheduledTick = n.busyUntil; }
+      else this.push({ at: n.busyUntil, type: 'deliver', to: e.to, msg: e.msg });
+      return;
+    }
+    n.busyUntil = this.now + this.cost(e.type === 'deliver' ? e.msg : null);
+    const now = this.localNow(n.index);
+    if (e.type === 'tick') {
+      if (n.scheduledTick === e.at) n.scheduledTick = null;
+      this.apply(n, n.core.onTick(now));
+      if (n.core) { const v = checkResources(this.committee, n.index, n.core.resources(), n.core.currentView, n.core.currentRound); if (v && !this.isByzantine(n.index)) this.violations.push(v); }
+    } else {
+      // what the transport does before delivery (gossipsub's topic validator): window, membership, signature
+      if (n.core.precheck(e.msg) !== undefined) return;
+      this.apply(n, n.core.onMessage(e.msg, now, true));
+    }
   }
 
   at(t: number, fn: () => void | Promise<void>): void { this.push({ at: t, type: 'call', fn }); }
@@ -229,9 +293,7 @@ export class ConsensusSim {
   async runUntilAsync(until: number): Promise<void> {
     while (this.events.length && this.events[0]!.at <= until) {
       const e = this.events.shift()!;
-      this.now = e.at;
-      if (e.type === 'call') await e.fn();
-      else this.dispatch(e);
+      if (e.type === 'call') { this.now = e.at; await e.fn(); } else this.step(e);
     }
     this.now = until;
   }
@@ -243,13 +305,33 @@ export class ConsensusSim {
       this.messagesSent++;
       if (!this.connected(from, to) || this.rng.chance(this.net.dropRate)) continue;
       const copies = this.rng.chance(this.net.dupRate) ? 2 : 1;
-      for (let c = 0; c < copies; c++) this.at(this.now + this.net.minDelayMs + this.rng.int(this.net.maxDelayMs - this.net.minDelayMs + 1), () => deliver(to));
+      for (let c = 0; c < copies; c++) this.at(this.now + this.delay(), () => deliver(to));
     }
   }
+
+  /** Delivers `msg` to oracle `to` at virtual time `at` (an adversary's direct send). */
+  inject(to: number, msg: Message, at = this.now): void { this.push({ at, type: 'deliver', to, msg }); }
+
   partition(groups: number[][]): void { this.groups = new Array(this.nodes.length).fill(-1); groups.forEach((g, gi) => g.forEach((i) => { this.groups![i] = gi; })); }
-  heal(): void { this.groups = null; }
-  crash(i: number): void { this.nodes[i]!.core = null; this.nodes[i]!.scheduledTick = null; }
-  restart(i: number): void { this.boot(this.nodes[i]!); }
+  /** One-way partition: messages from every oracle in `from` to every oracle in `to` are lost. */
+  cut(from: number[], to: number[]): void { for (const a of from) for (const b of to) if (a !== b) this.cuts.add(`${a}>${b}`); }
+  heal(): void { this.groups = null; this.cuts.clear(); }
+
+  private crashNow(n: SimNode): void { n.core = null; n.scheduledTick = null; n.busyUntil = 0; n.storeFailed = false; }
+  /** Crash now, or — `betweenEffects` — at a random point inside the oracle's next batch of effects. */
+  crash(i: number, betweenEffects = false): void {
+    const n = this.nodes[i]!;
+    if (betweenEffects && n.core) n.crashAtEffect = true;
+    else this.crashNow(n);
+  }
+  restart(i: number): void {
+    const n = this.nodes[i]!;
+    n.crashAtEffect = false;
+    if (n.core) this.crashNow(n); // a between-effects crash that had not landed yet: crash now
+    this.boot(n);
+  }
+  /** Loses oracle i's disk (a wiped data dir); takes effect at its next restart. */
+  wipe(i: number): void { this.nodes[i]!.disk = { commits: new Map(), own: [] }; }
 
   /** Own signed messages of an oracle that conflict: two different signed votes for one (round, view, kind). */
   doubleSigns(i: number): number {
@@ -269,5 +351,12 @@ export class ConsensusSim {
     let r = -1n;
     for (const [round, m] of this.commits) if (indices.every((i) => m.has(i)) && round > r) r = round;
     return r;
+  }
+
+  /** Highest round each listed oracle has reached (commit or snapshot); the minimum over them. */
+  headOfAll(indices: number[]): bigint {
+    let r: bigint | null = null;
+    for (const i of indices) { const h = headOf(this.nodes[i]!.disk.commits, this.committee).round; if (r === null || h < r) r = h; }
+    return r ?? -1n;
   }
 }

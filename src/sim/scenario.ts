@@ -5,6 +5,7 @@
 import { Ajv } from 'ajv';
 import { epochEnd } from '../consensus/committee.js';
 import { ConsensusSim, type Byzantine, type ConsensusSimOptions } from './consensus-sim.js';
+import { ADVERSARY_NAMES } from './adversaries.js';
 
 export const SCENARIO_VERSION = 'splitup/scenario/v1';
 
@@ -37,7 +38,7 @@ const schema = {
     delayMs: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 },
     partitions: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['from', 'to', 'groups'], properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 }, groups: { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0 } } } } } },
     crashes: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['i', 'from', 'to'], properties: { i: { type: 'integer', minimum: 0 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } } } },
-    byzantine: { type: 'object', additionalProperties: { enum: ['equivocate', 'silent', 'forge', 'spam'] } },
+    byzantine: { type: 'object', additionalProperties: { enum: ADVERSARY_NAMES } },
     flapping: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['node', 'from', 'to'], properties: { node: { type: 'integer', minimum: 0 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } } } },
     plant: { enum: ['quorum-off-by-one'] },
   },

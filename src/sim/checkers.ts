@@ -1,0 +1,109 @@
+// What the simulator checks, as separate checkers researchers can extend:
+//   safety    — one table per round among honest oracles, certificates valid, no double-signed
+//               honest vote, no honest commit of liveness a node never signed (forged-liveness);
+//   liveness  — with ≤ f Byzantine members and after the last fault heals, every honest oracle
+//               reaches (commits or adopts a certified snapshot of) every round r by
+//               max(epochEnd(r), healedAt) + boundMs;
+//   resources — what one member can make an oracle hold stays within the core's stated bounds.
+import { FUTURE_BYTES_PER_SENDER, FUTURE_PER_SENDER, CERTIFIED_WINDOW, type CoreResources } from '../consensus/core.js';
+import { epochEnd, type Committee } from '../consensus/committee.js';
+import { verifyCertificate, type CommitteeKeys } from '../consensus/messages.js';
+import type { CommittedRound } from '../consensus/validity.js';
+
+export type ViolationKind = 'divergence' | 'bad-certificate' | 'double-sign' | 'forged-liveness' | 'liveness' | 'resources';
+export interface Violation { kind: ViolationKind; round: bigint; detail: string }
+
+/** Safety: checked at every commit of every oracle. */
+export class SafetyChecker {
+  /** round → oracle → tableHash hex (first commit of each oracle) */
+  readonly commits = new Map<bigint, Map<number, string>>();
+  constructor(
+    private readonly keys: CommitteeKeys,
+    private readonly isByzantine: (i: number) => boolean,
+    private readonly realHeartbeat: (nodeId: Uint8Array, lastSeen: number) => boolean,
+    private readonly report: (v: Violation) => void,
+  ) {}
+
+  onCommit(oracle: number, c: CommittedRound): boolean {
+    if (!this.isByzantine(oracle)) {
+      for (const e of c.entries) {
+        if (e.status !== 'offline' && !this.realHeartbeat(e.nodeId, e.lastSeen)) this.report({ kind: 'forged-liveness', round: c.round, detail: `oracle ${oracle} committed node ${Buffer.from(e.nodeId).toString('hex').slice(0, 12)} ${e.status} at lastSeen ${e.lastSeen}, a heartbeat it never sent` });
+      }
+    }
+    const h = Buffer.from(c.hash).toString('hex');
+    let m = this.commits.get(c.round);
+    if (!m) { m = new Map(); this.commits.set(c.round, m); }
+    for (const [other, oh] of m) if (oh !== h && !this.isByzantine(other) && !this.isByzantine(oracle)) this.report({ kind: 'divergence', round: c.round, detail: `oracle ${oracle} committed ${h.slice(0, 12)}, oracle ${other} ${oh.slice(0, 12)}` });
+    if (c.cert) {
+      const v = verifyCertificate(c.cert, this.keys);
+      if (!v.ok) this.report({ kind: 'bad-certificate', round: c.round, detail: v.reason });
+    }
+    if (m.has(oracle)) return false;
+    m.set(oracle, h);
+    return true;
+  }
+}
+
+/** Liveness: each oracle's head over time, checked against the bound once the run ends. */
+export class LivenessChecker {
+  /** oracle → [(time, head round)] in time order */
+  private readonly heads = new Map<number, Array<[number, bigint]>>();
+  constructor(private readonly committee: Committee) {}
+
+  onHead(oracle: number, at: number, round: bigint): void {
+    let h = this.heads.get(oracle);
+    if (!h) { h = []; this.heads.set(oracle, h); }
+    if (!h.length || round > h.at(-1)![1]) h.push([at, round]);
+  }
+
+  headAt(oracle: number, t: number): bigint {
+    let r = -1n;
+    for (const [at, round] of this.heads.get(oracle) ?? []) { if (at > t) break; r = round; }
+    return r;
+  }
+
+  /**
+   * Every honest oracle reached every round r with epochEnd(r) ≥ healedAt by epochEnd(r) + boundMs
+   * (rounds ending before the heal: by healedAt + boundMs); only rounds whose deadline is within the run.
+   */
+  check(honest: number[], healedAt: number, boundMs: number, endMs: number): Violation[] {
+    const out: Violation[] = [];
+    const c = this.committee;
+    for (let r = 0n; ; r++) {
+      const deadline = Math.max(epochEnd(c, r), healedAt) + boundMs;
+      if (deadline > endMs) break;
+      for (const i of honest) {
+        if (this.headAt(i, deadline) < r) {
+          out.push({ kind: 'liveness', round: r, detail: `oracle ${i} had not reached round ${r} by ${deadline} ms (head ${this.headAt(i, deadline)}; bound ${boundMs} ms after max(epoch end, heal at ${healedAt} ms))` });
+          return out; // the first miss says it; later rounds would repeat it
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Per oracle, ms from each round's deadline base (max(epoch end, healedAt)) to reaching it. */
+  delays(honest: number[], healedAt: number, endMs: number): number[] {
+    const out: number[] = [];
+    for (const i of honest) {
+      for (const [at, round] of this.heads.get(i) ?? []) {
+        const base = Math.max(epochEnd(this.committee, round), healedAt);
+        if (base <= endMs && at >= healedAt) out.push(at - base);
+      }
+    }
+    return out;
+  }
+}
+
+/** Resources: a core's holdings against the stated per-member bounds. */
+export function checkResources(committee: Committee, oracle: number, r: CoreResources, view: number, round: bigint): Violation | null {
+  const n = committee.n;
+  const bad: string[] = [];
+  if (r.futureMessages > FUTURE_PER_SENDER * n) bad.push(`${r.futureMessages} future-round messages > ${FUTURE_PER_SENDER}·n`);
+  if (r.futureBytes > FUTURE_BYTES_PER_SENDER * n) bad.push(`${r.futureBytes} future-round bytes > ${FUTURE_BYTES_PER_SENDER}·n`);
+  if (r.aheadMessages > 6 * n) bad.push(`${r.aheadMessages} messages from views ahead > 6·n`);
+  if (r.storedViews > view + 2) bad.push(`${r.storedViews} views stored at view ${view}`);
+  if (r.votes > 2 * 2 * n * r.storedViews) bad.push(`${r.votes} votes over ${r.storedViews} views`);
+  if (BigInt(r.certified) > CERTIFIED_WINDOW) bad.push(`${r.certified} certified decisions held`);
+  return bad.length ? { kind: 'resources', round, detail: `oracle ${oracle}: ${bad.join('; ')}` } : null;
+}
