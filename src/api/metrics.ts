@@ -25,6 +25,10 @@ export class OracleMetrics {
     registers: [this.registry],
   });
   readonly consensusView = new Gauge({ name: 'splitup_consensus_view', help: 'Current view within the current round', registers: [this.registry] });
+  readonly consensusVoting = new Gauge({ name: 'splitup_consensus_voting', help: '1 while this oracle takes part in consensus; 0 while its store has failed (out of voting)', registers: [this.registry] });
+  readonly consensusStoreFailures = new Counter({ name: 'splitup_consensus_store_failures_total', help: 'Consensus store writes that failed (each takes the oracle out of voting until a probe write succeeds)', registers: [this.registry] });
+  readonly consensusEvidence = new Counter({ name: 'splitup_consensus_equivocations_total', help: 'Equivocations seen: a member signed two different messages for one (round, view, kind); both are kept (GET /api/liveness/evidence)', labelNames: ['member'] as const, registers: [this.registry] });
+  readonly consensusKnownHead = new Gauge({ name: 'splitup_consensus_known_head_round', help: 'Highest round known to be certified by the committee (above the committed round while catching up)', registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'splitup_process_' });

@@ -10,7 +10,7 @@ import { bytesEqual, toBase58 } from '../common/bytes.js';
 import { Ed25519Signer } from '../common/ed25519.js';
 import { buildApiServer, closeWithin } from '../api/server.js';
 import { OracleMetrics } from '../api/metrics.js';
-import { httpDecisionFetcher, livenessRoutes } from '../api/liveness-routes.js';
+import { httpCatchUp, livenessRoutes } from '../api/liveness-routes.js';
 import { epochEnd, loadCommittee, type Committee } from '../consensus/committee.js';
 import { ConsensusService, type CommitEvent } from '../consensus/service.js';
 import { LevelConsensusStore } from '../consensus/store.js';
@@ -112,8 +112,8 @@ export class Oracle {
         const peers = committee.members.filter((_, i) => i !== me);
         service = new ConsensusService({
           committee, me, signer: new Ed25519Signer(keys.signingSeed), store: new LevelConsensusStore(db), source: trackerSource(tracker, registry), clock,
-          fetchDecision: httpDecisionFetcher(peers.map((m) => m.httpUrl).filter((u): u is string => !!u)),
-          log: { info: (o, m) => app?.log.info(o, m), warn: (o, m) => app?.log.warn(o, m) },
+          catchUp: httpCatchUp(peers.map((m) => m.httpUrl).filter((u): u is string => !!u)),
+          log: { info: (o, m) => app?.log.info(o, m), warn: (o, m) => app?.log.warn(o, m), error: (o, m) => app?.log.error(o, m) },
         });
         plugins.push(livenessRoutes(service));
         if (chain) plugins.push(selectionRoutes(() => chainLoopRef));
@@ -125,6 +125,7 @@ export class Oracle {
         ipRateLimitPerMinute: hb.ipRateLimitPerMinute,
         readiness: [
           () => (db.status === 'open' ? undefined : `store is ${db.status}`),
+          () => (service?.storeError ? `consensus store failed (out of voting until writable): ${service.storeError}` : undefined),
           () => (committee && service?.round === undefined ? 'consensus not started' : undefined),
           () => (p2p && committee && p2p.connectedPeers().length + 1 < committee.q ? `connected to ${p2p.connectedPeers().length} committee peers; a quorum needs ${committee.q - 1}` : undefined),
         ],
@@ -155,8 +156,13 @@ export class Oracle {
           metrics.committedRound.set(Number(e.committed.round));
           metrics.commitLatency.observe(Math.max(0, e.at - epochEnd(committee, e.committed.round)) / 1000);
           metrics.consensusView.set(svc.view ?? 0);
+          metrics.consensusKnownHead.set(Number(svc.knownHead));
           app!.log.info({ round: e.committed.round.toString(), tableHash: Buffer.from(e.committed.hash).toString('hex').slice(0, 16), online: e.committed.entries.filter((x) => x.status === 'online').length }, 'round committed');
         });
+        metrics.consensusVoting.set(1);
+        svc.on('store-failed', () => { metrics.consensusVoting.set(0); metrics.consensusStoreFailures.inc(); });
+        svc.on('store-recovered', () => metrics.consensusVoting.set(1));
+        svc.on('evidence', (e: { a: { sender: number } }) => metrics.consensusEvidence.inc({ member: String(e.a.sender) }));
         await svc.start(p2p);
         if (chain) {
           const net = p2p;

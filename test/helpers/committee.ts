@@ -10,7 +10,7 @@ import { ConsensusService, type Transport } from '../../src/consensus/service.js
 import { LevelConsensusStore } from '../../src/consensus/store.js';
 import { decodeMessage, signMessage, type Body } from '../../src/consensus/messages.js';
 import { P2PNetwork, peerIdFromSeed, type TopicHandler } from '../../src/p2p/libp2p.js';
-import { livenessRoutes, httpDecisionFetcher } from '../../src/api/liveness-routes.js';
+import { livenessRoutes, httpCatchUp } from '../../src/api/liveness-routes.js';
 import { closeWithin } from '../../src/api/server.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { HeartbeatFeed } from '../../src/sim/heartbeat-feed.js';
@@ -72,7 +72,7 @@ export class TestCommittee {
     const service = new ConsensusService({
       committee: this.committee, me: i, signer: o.signer, store: new LevelConsensusStore(o.db), clock: SystemClock,
       source: { candidates: () => this.feed.latest(Date.now()), isRegistered: this.feed.isRegistered },
-      fetchDecision: (r) => httpDecisionFetcher(this.peerUrls(o))(r),
+      catchUp: httpCatchUp(() => this.peerUrls(o)),
     });
     o.service = service;
     o.http = Fastify();
@@ -129,7 +129,7 @@ export class TestCommittee {
     let bad = 0;
     for (const o of this.oracles) for (const d of o.seen) {
       let m; try { m = decodeMessage(d); } catch { continue; }
-      if (m.sender !== sender || m.kind === 'decision') continue;
+      if (m.sender !== sender || m.kind === 'decision' || m.kind === 'head') continue;
       const k = `${m.round}/${m.view}/${m.kind}`, h = Buffer.from(d).toString('hex');
       if (by.has(k) && by.get(k) !== h) bad++;
       by.set(k, h);
