@@ -12,6 +12,10 @@
 //                slashes on chain, and the report holds each strategy's measured economics
 //   sim chaos    --scenario FILE [--out DIR] [--dir DATA]             the scenario's partitions and crashes on
 //                real oracle processes in network namespaces (root); the same checkers; JSON + SVG
+//   sim adversaries [--adversary NAME,...|all] [--n 4,5,7,10] [--seeds 300] [--byzantine K] [--bound-ms MS] [--out FILE]
+//                each adversary followed by f members while each seed draws loss, partitions (also
+//                one-way), crashes between effects, wiped data dirs, disk failures, clock skew,
+//                processing time and 100+-round outages; safety, liveness and resource checkers
 //   sim economics [--p 0.08] [--r 0.1] [--R 1.2] [--S 10] [--C 1] [--tasks 100000] [--seed 1]
 // Scenario options: --n --duration-ms --epoch-ms --nodes --drop --dup --delay-ms MIN..MAX
 //   --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam --flap NODE@FROM-TO
@@ -22,19 +26,22 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, runMain, UsageError } from './args.js';
 import type { Byzantine } from '../sim/consensus-sim.js';
+import { ADVERSARIES, ADVERSARY_NAMES } from '../sim/adversaries.js';
+import { adversarySweep, type SweepSummary } from '../sim/adversary-sweep.js';
 import { DEFAULT_SCENARIO, minimize, parseScenario, runScenario, ScenarioError, type Scenario } from '../sim/scenario.js';
 import { economics, SEED_ECONOMICS } from '../sim/economics.js';
 import { lineChart } from '../sim/svg.js';
 import { ChaosLab, checkChaosScenario, runChaos } from '../sim/chaos.js';
 import { runChainSim, sweepEconomics, type ChainSimReport, type StrategyEconomics } from '../sim/chain-sim.js';
 
-const USAGE = `usage: sim <run|sweep|minimize|report|chain|chaos|economics> [options]
+const USAGE = `usage: sim <run|sweep|minimize|report|chain|chaos|adversaries|economics> [options]
   scenario: --scenario FILE | --n N --duration-ms MS --epoch-ms MS --nodes M --drop P --dup P --delay-ms MIN..MAX
             --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam
             --flap NODE@FROM-TO --plant quorum-off-by-one
   run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
   chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--p P] [--compute-ms MIN..MAX] [--seeds K];
   chaos --scenario FILE [--out DIR] [--dir DATA] (root: network namespaces, real oracle processes);
+  adversaries [--adversary NAME,...|all] [--n 4,5,7,10] [--seeds K] [--byzantine K] [--bound-ms MS] [--out FILE];
   economics [--p P --r R --R R --S S --C C --tasks N --seed S]`;
 
 const OPTS = {
@@ -44,6 +51,7 @@ const OPTS = {
   kind: { type: 'string' }, 'vote-other': { type: 'string', multiple: true }, requests: { type: 'string' }, 'request-every-ms': { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
   dir: { type: 'string' }, verbose: { type: 'boolean' },
   agents: { type: 'boolean' }, cheaters: { type: 'string' }, 'compute-ms': { type: 'string' },
+  adversary: { type: 'string' }, 'bound-ms': { type: 'string' },
 } as const;
 
 /** The scenario from --scenario FILE, or built from the command-line options (then validated alike). */
@@ -67,8 +75,8 @@ function scenarioOf(v: Record<string, unknown>): Scenario {
   });
   const byzantine: Record<string, Byzantine> = {};
   for (const b of (v.byzantine as string[] | undefined) ?? []) {
-    const m = /^(\d+):(equivocate|silent|forge|spam)$/.exec(b);
-    if (!m) throw new UsageError(`--byzantine ${b}: expected I:equivocate|silent|forge|spam with I < n`);
+    const m = /^(\d+):([a-z-]+)$/.exec(b);
+    if (!m || !ADVERSARY_NAMES.includes(m[2] as Byzantine)) throw new UsageError(`--byzantine ${b}: expected I:${ADVERSARY_NAMES.join('|')} with I < n`);
     byzantine[m[1]!] = m[2] as Byzantine;
   }
   const flapping = ((v.flap as string[] | undefined) ?? []).map((f) => {
@@ -166,6 +174,22 @@ async function main(): Promise<number> {
       const { summary } = sweep(scenarioOf(values), Number(values.seeds ?? 100), Number(values.seed ?? 1));
       console.log(JSON.stringify(summary, null, 2));
       return summary.unsafe.length ? 1 : 0;
+    }
+    case 'adversaries': {
+      const names = !values.adversary || values.adversary === 'all' ? ADVERSARY_NAMES : String(values.adversary).split(',');
+      for (const a of names) if (!ADVERSARIES[a]) throw new UsageError(`--adversary ${a}: one of ${ADVERSARY_NAMES.join(', ')}, all`);
+      const sizes = String(values.n ?? '4,5,7,10').split(',').map(Number);
+      const seeds = Number(values.seeds ?? 300);
+      const rows: SweepSummary[] = [];
+      for (const adversary of names) for (const n of sizes) {
+        const s = adversarySweep({ adversary: adversary as Byzantine, n, seeds, firstSeed: Number(values.seed ?? 1), ...(values.byzantine ? { byzantine: Number(values.byzantine) } : {}), ...(values['bound-ms'] ? { boundMs: Number(values['bound-ms']) } : {}) });
+        rows.push(s);
+        console.log(`${adversary.padEnd(14)} n=${String(n).padStart(2)} f=${s.f} byzantine=${s.byzantine} seeds=${s.seeds}  unsafe ${s.unsafe}  not live ${s.notLive}  resources ${s.resourceViolations}  reach-round delay p50 ${s.delayP50Ms?.toFixed(0) ?? '-'} ms, p99 ${s.delayP99Ms?.toFixed(0) ?? '-'} ms, max ${s.delayMaxMs?.toFixed(0) ?? '-'} ms (bound ${s.boundMs} ms)${s.failingSeeds.length ? `  failing seeds ${s.failingSeeds.slice(0, 10).join(',')}` : ''}`);
+      }
+      if (values.out) writeFileSync(String(values.out), JSON.stringify({ sweep: 'adversaries', rows }, null, 2) + '\n');
+      const bad = rows.filter((r) => r.unsafe || (r.byzantine <= r.f && (r.notLive || r.resourceViolations)));
+      console.log(bad.length ? `FAILED: ${bad.length} of ${rows.length} sweeps had unsafe runs, or missed the liveness bound or resource bounds with ≤ f Byzantine` : `OK: ${rows.length} sweeps, ${rows.reduce((a, r) => a + r.seeds, 0)} runs: no unsafe run; liveness and resource bounds held`);
+      return bad.length ? 1 : 0;
     }
     case 'minimize': {
       if (!values.seed) throw new UsageError('minimize needs --seed S (a failing seed)');

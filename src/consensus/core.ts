@@ -125,6 +125,9 @@ export class ConsensusCore {
   private lastDecision: Message | null = null;
   private lastHelp = -Infinity;
   private lastHead = -Infinity;
+  /** bumped whenever we sign something new, change view or round: re-sends happen only when it stood still for a whole interval */
+  private progress = 0;
+  private progressAtLastRebroadcast = -1;
   private readonly rebroadcastMs: number;
   private readonly maxTimeoutMs: number;
   private readonly headIntervalMs: number;
@@ -217,6 +220,7 @@ export class ConsensusCore {
   private enterView(view: number, now: number, fx: Effect[]): void {
     if (view !== this.view) this.stats.viewChanges++;
     this.view = view;
+    this.progress++;
     this.step = 'propose';
     const p = this.committee.params;
     this.timers = this.timers.filter((t) => t.kind === 'rebroadcast' || t.kind === 'start');
@@ -281,6 +285,7 @@ export class ConsensusCore {
     }
     const msg = signMessage(body, this.o.signer);
     this.own.set(key, msg);
+    this.progress++;
     fx.push({ type: 'persist', msg });
     fx.push({ type: 'send', msg });
     return msg;
@@ -299,12 +304,12 @@ export class ConsensusCore {
    * claims (decision, head) pass at any distance ahead: that is how an oracle
    * far behind learns where the committee is.
    */
-  precheck(m: Message): string | undefined {
+  precheck(m: Message, signatureKnownGood = false): string | undefined {
     const certified = m.kind === 'decision' || m.kind === 'head';
     if (!certified && m.round > this.round + 64n) return 'round too far ahead';
     if (m.round <= this.committed.round && m.round + 1n < this.round) return 'stale';
     if (certified && m.round <= this.committed.round) return 'stale';
-    return checkSignature(m, this.keys);
+    return signatureKnownGood ? undefined : checkSignature(m, this.keys);
   }
 
   /** A message from the network. `verified`: the transport already ran precheck() on it. */
@@ -448,7 +453,7 @@ export class ConsensusCore {
       if (other) this.evidence(other.msg, m, fx);
       if (prior?.valid) return; // same table, another body: the valid one stays
       if (!prior && vs.proposals.size >= PROPOSALS_PER_VIEW) return;
-      const v = validateTable(this.committee, this.committed, m, m.evidence, null, (id) => this.o.source.isRegistered(id));
+      const v = validateTable(this.committee, this.committed, m, m.evidence, null, (id) => this.o.source.isRegistered(id), this.keys.verifyHeartbeat);
       const info: ProposalInfo = v.ok ? { msg: m, valid: true, entries: v.entries } : { msg: m, valid: false, reason: v.reason };
       if (prior && !info.valid) return;
       vs.proposals.set(hash, info);
@@ -603,11 +608,16 @@ export class ConsensusCore {
         case 'prevote': if (t.view === this.view && this.step === 'prevote') { this.step = 'precommit'; this.vote('precommit', null, fx); } break;
         case 'precommit': if (t.view === this.view) this.enterView(this.view + 1, now, fx); break;
         case 'rebroadcast':
-          // own messages of this view and the previous one, and the precommits that ended the
-          // previous view: a peer that lost messages and is still a view behind can follow
-          for (const m of this.own.values()) if (m.round === this.round && m.view >= this.view - 1) fx.push({ type: 'send', msg: m });
-          for (const ms of this.views.get(this.view - 1)?.precommit.bySender.values() ?? []) for (const m of ms) if (m.sender !== this.o.me) fx.push({ type: 'send', msg: m });
-          this.relayProofOfLock(fx);
+          // when nothing moved for a whole interval: own messages of this view and the previous one,
+          // and the precommits that ended the previous view, so a peer that lost messages and is
+          // still a view behind can follow (while rounds progress, re-sends would only cost every
+          // peer a verification per message: n² per interval)
+          if (this.progress === this.progressAtLastRebroadcast) {
+            for (const m of this.own.values()) if (m.round === this.round && m.view >= this.view - 1) fx.push({ type: 'send', msg: m });
+            for (const ms of this.views.get(this.view - 1)?.precommit.bySender.values() ?? []) for (const m of ms) if (m.sender !== this.o.me) fx.push({ type: 'send', msg: m });
+            this.relayProofOfLock(fx);
+          }
+          this.progressAtLastRebroadcast = this.progress;
           if (now - this.lastHead >= this.headIntervalMs) this.sendHead(now, fx);
           this.timers.push({ at: now + this.rebroadcastMs, kind: 'rebroadcast', view: 0 });
           break;

@@ -154,11 +154,21 @@ export class CommitteeKeys {
   private readonly keys: KeyObject[];
   private readonly msgMemo: WeakMap<Uint8Array, boolean> | null;
   private readonly certMemo: Map<string, boolean> | null;
+  private readonly evidenceMemo: WeakMap<Uint8Array, { bytes: Uint8Array; ok: boolean }> | null;
   constructor(readonly committee: Committee, opts: { memo?: boolean } = {}) {
     this.keys = committee.members.map((m) => publicKeyObject(m.signingKey));
     this.msgMemo = opts.memo ? new WeakMap() : null;
     this.certMemo = opts.memo ? new Map() : null;
+    this.evidenceMemo = opts.memo ? new WeakMap() : null;
   }
+  /** A compute node's heartbeat signature (proposal evidence); memoised per (signature, bytes) object pair. */
+  verifyHeartbeat = (key: Uint8Array, bytes: Uint8Array, sig: Uint8Array): boolean => {
+    const known = this.evidenceMemo?.get(sig);
+    if (known && known.bytes === bytes) return known.ok;
+    const ok = edVerify(key, bytes, sig);
+    this.evidenceMemo?.set(sig, { bytes, ok });
+    return ok;
+  };
   key(i: number): KeyObject | undefined { return this.keys[i]; }
   /** A whole signed message (header ‖ body ‖ signature) by member i. */
   verifyMessage(i: number, bytes: Uint8Array, signature: Uint8Array): boolean {

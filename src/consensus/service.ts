@@ -12,7 +12,7 @@
 // `storeError` is set (readiness, metric, log); a probe write is retried and, once it succeeds,
 // the core is rebuilt from what is on disk, exactly as after a restart.
 import { EventEmitter } from 'node:events';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type { Clock } from '../common/clock.js';
 import type { Ed25519Signer } from '../common/ed25519.js';
 import { bytesEqual } from '../common/bytes.js';
@@ -120,13 +120,30 @@ export class ConsensusService extends EventEmitter {
 
   evidence(limit = 100): Promise<Array<{ a: Message; b: Message }>> { return this.o.store.loadEvidence(limit); }
 
-  /** Relay-time validation (gossipsub topic validator). */
+  /**
+   * Relay-time validation (gossipsub topic validator). Deliberate re-sends of the same signed bytes
+   * arrive as new gossip messages (counter envelope); their verdict is remembered (by SHA-256 of the
+   * bytes, bounded), so a re-send costs a hash instead of an Ed25519 verification.
+   */
   precheck(data: Uint8Array): string | undefined {
     if (!this.core) return this.storeError ? 'not voting: store failed' : 'not started';
+    const key = createHash('sha256').update(data).digest('base64');
+    if (this.verdicts.has(key)) {
+      const v = this.verdicts.get(key);
+      // the window part of the verdict changes as rounds commit: only a good signature is remembered
+      if (v === undefined) { let m: Message; try { m = decodeMessage(data); } catch (e) { return (e as MessageError).message; } return this.core.precheck(m, true); }
+      return v;
+    }
     let m: Message;
     try { m = decodeMessage(data); } catch (e) { return (e as MessageError).message; }
-    return this.core.precheck(m);
+    const err = this.core.precheck(m);
+    if (err === undefined || err === 'bad signature' || /not a committee member|another committee/.test(err)) {
+      if (this.verdicts.size >= 8192) this.verdicts.delete(this.verdicts.keys().next().value!);
+      this.verdicts.set(key, err);
+    }
+    return err;
   }
+  private verdicts = new Map<string, string | undefined>();
 
   /** A message from the network (HTTP). Returns a rejection reason, if any. */
   receive(data: Uint8Array): string | undefined {

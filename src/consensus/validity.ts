@@ -93,6 +93,7 @@ export function validateTable(
   evidence: Evidence[] | null,
   now: number | null,
   isRegistered: (nodeId: Uint8Array) => boolean,
+  verifyHeartbeat: (key: Uint8Array, bytes: Uint8Array, sig: Uint8Array) => boolean = edVerify,
 ): Validation {
   const fail = (reason: string): Validation => ({ ok: false, reason });
   if (t.round !== prev.round + 1n) return fail(`round ${t.round} does not follow committed round ${prev.round}`);
@@ -108,7 +109,7 @@ export function validateTable(
     for (const ev of evidence) {
       let hb;
       try { hb = decodeHeartbeatSigningBytes(ev.bytes); } catch (e) { return fail(`malformed heartbeat evidence: ${(e as Error).message}`); }
-      if (!edVerify(hb.nodeKey, ev.bytes, ev.sig)) return fail(`heartbeat evidence for ${hb.nodeId} has a bad signature`);
+      if (!verifyHeartbeat(hb.nodeKey, ev.bytes, ev.sig)) return fail(`heartbeat evidence for ${hb.nodeId} has a bad signature`);
       evById.set(hex(hb.nodeKey), hb);
     }
   }

@@ -100,7 +100,7 @@ export class ConsensusSim {
 
   isByzantine(i: number): boolean { return this.o.byzantine?.[i] !== undefined; }
   /** Oracle i's clock. */
-  localNow(i: number): number { return this.now + this.nodes[i]!.skew; }
+  localNow(i: number): number { return Math.floor(this.now) + this.nodes[i]!.skew; } // whole ms, like Date.now()
   /** Compatibility view: round → oracle → table hash of its first commit. */
   get commits(): Map<bigint, Map<number, string>> { return this.safety.commits; }
 

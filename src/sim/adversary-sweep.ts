@@ -1,0 +1,119 @@
+// Sweeps of one adversary over seeds: f = ⌊(n−1)/3⌋ members follow the adversary while each seed
+// draws the faults around them — message loss, duplication and delay; a partition (symmetric or
+// one-way) or none; an honest oracle crashed between two effects and restarted (its data dir kept
+// or wiped); disk-write failures; per-oracle clock skew within maxSkew/4; processing time that
+// competes with the timeouts; every sixteenth seed, an honest oracle down for 100+ rounds (its data dir kept or wiped). All faults
+// end at healedAt; the safety checker runs throughout, the liveness checker from healedAt on,
+// the resource checker at every timer of every honest oracle.
+import { maxFaulty } from '../common/quorum.js';
+import { Rng } from '../common/rng.js';
+import type { Byzantine } from './adversaries.js';
+import { ConsensusSim } from './consensus-sim.js';
+
+export interface SweepOptions {
+  adversary: Byzantine | 'none';
+  n: number;
+  seeds: number;
+  firstSeed?: number;
+  /** Byzantine members (default f; more than f shows what the checkers catch) */
+  byzantine?: number;
+  /** the liveness bound after max(epoch end, heal) */
+  boundMs?: number;
+}
+
+export interface SweepRun {
+  seed: number; safe: boolean; live: boolean; resourcesOk: boolean;
+  violations: Array<{ kind: string; round: string; detail: string }>;
+  /** ms from max(epoch end, heal) to each honest oracle reaching each round after the heal */
+  delayP50: number | null; delayMax: number | null;
+  headAtEnd: number; longOutage: boolean;
+}
+
+export interface SweepSummary {
+  adversary: string; n: number; f: number; byzantine: number; seeds: number;
+  unsafe: number; notLive: number; resourceViolations: number;
+  delayP50Ms: number | null; delayP99Ms: number | null; delayMaxMs: number | null; boundMs: number;
+  failingSeeds: number[];
+}
+
+export const SWEEP_EPOCH_MS = 250;
+const PARAMS = { epochMs: SWEEP_EPOCH_MS, proposeTimeoutMs: 80, prevoteTimeoutMs: 40, precommitTimeoutMs: 40, timeoutDeltaMs: 40, maxSkewMs: 200, liveness: { intervalMs: SWEEP_EPOCH_MS, missedForOffline: 3, graceMs: 50 } };
+/** Stated liveness bound: every honest oracle reaches round r by max(epochEnd(r), heal) + this. */
+export const DEFAULT_BOUND_MS = 4_000;
+
+export function sweepRun(o: SweepOptions, seed: number): SweepRun {
+  const n = o.n, f = maxFaulty(n);
+  const r = new Rng(seed * 7919 + n);
+  const byzCount = o.adversary === 'none' ? 0 : o.byzantine ?? f;
+  const order = [...Array(n).keys()];
+  for (let i = n - 1; i > 0; i--) { const j = r.int(i + 1); [order[i], order[j]] = [order[j]!, order[i]!]; }
+  const byz = order.slice(0, byzCount);
+  const honest = order.slice(byzCount).sort((a, b) => a - b);
+  const longOutage = seed % 16 === 0;
+  const faultFrom = 1_000, healedAt = longOutage ? 1_000 + 110 * SWEEP_EPOCH_MS : 4_000;
+  const bound = o.boundMs ?? DEFAULT_BOUND_MS;
+  const endMs = healedAt + bound + 2_000;
+  const victim = honest[r.int(honest.length)]!;
+  const sim = new ConsensusSim({
+    n, seed, computeNodes: 6, params: PARAMS,
+    byzantine: Object.fromEntries(byz.map((i) => [i, o.adversary as Byzantine])),
+    network: { dropRate: r.int(4) * 0.03, dupRate: 0.05, minDelayMs: 1, maxDelayMs: 5 + r.int(40) },
+    skewMs: r.int(51),
+    cpu: { perInputMs: 0.05, perSignatureMs: [0, 0.15, 0.5][r.int(3)]! },
+    diskFaults: r.chance(0.25) ? [{ i: victim, from: faultFrom + r.int(1500), to: faultFrom + 1500 + r.int(1400) }] : [],
+  });
+  // the faults of this seed, all over by healedAt
+  const kind = r.int(4);
+  if (kind === 0) {
+    const a = order.filter(() => r.chance(0.5));
+    const b = order.filter((i) => !a.includes(i));
+    sim.at(faultFrom, () => sim.partition([a, b]));
+    sim.at(healedAt, () => sim.heal());
+  } else if (kind === 1) {
+    const from = order.filter(() => r.chance(0.4)), to = order.filter(() => r.chance(0.4));
+    sim.at(faultFrom, () => sim.cut(from, to));
+    sim.at(healedAt, () => sim.heal());
+  }
+  if (longOutage) {
+    sim.at(faultFrom, () => sim.crash(victim, true));
+    sim.at(healedAt - 100, () => { if (r.chance(0.5)) sim.wipe(victim); sim.restart(victim); });
+  } else if (kind === 2 || kind === 3) {
+    const at = faultFrom + r.int(2500);
+    sim.at(at, () => sim.crash(victim, true));
+    sim.at(Math.min(healedAt - 100, at + 200 + r.int(2000)), () => sim.restart(victim));
+  }
+  if (o.adversary === 'amnesia') for (const b of byz) for (let t = 1_000; t < endMs; t += 700 + r.int(600)) sim.at(t, () => sim.restart(b));
+  sim.runUntil(endMs);
+  const liveness = sim.liveness.check(honest, healedAt, bound, endMs);
+  const delays = sim.liveness.delays(honest, healedAt, endMs).sort((a, b) => a - b);
+  const doubleSigns = honest.reduce((a, i) => a + sim.doubleSigns(i), 0);
+  const safetyV = sim.violations.filter((v) => v.kind !== 'resources');
+  const resV = sim.violations.filter((v) => v.kind === 'resources');
+  return {
+    seed, safe: safetyV.length === 0 && doubleSigns === 0, live: liveness.length === 0, resourcesOk: resV.length === 0,
+    violations: [...safetyV, ...liveness, ...resV].slice(0, 3).map((v) => ({ kind: v.kind, round: v.round.toString(), detail: v.detail })),
+    delayP50: delays.length ? delays[Math.floor(delays.length / 2)]! : null, delayMax: delays.at(-1) ?? null,
+    headAtEnd: Number(sim.headOfAll(honest)), longOutage,
+  };
+}
+
+export function adversarySweep(o: SweepOptions, onRun?: (r: SweepRun) => void): SweepSummary {
+  const f = maxFaulty(o.n);
+  const first = o.firstSeed ?? 1;
+  const all: SweepRun[] = [];
+  const p50s: number[] = [], maxes: number[] = [];
+  for (let s = first; s < first + o.seeds; s++) {
+    const run = sweepRun(o, s);
+    all.push(run); onRun?.(run);
+    if (run.delayP50 !== null) p50s.push(run.delayP50);
+    if (run.delayMax !== null) maxes.push(run.delayMax);
+  }
+  p50s.sort((a, b) => a - b); maxes.sort((a, b) => a - b);
+  return {
+    adversary: o.adversary, n: o.n, f, byzantine: o.adversary === 'none' ? 0 : o.byzantine ?? f, seeds: o.seeds,
+    unsafe: all.filter((x) => !x.safe).length, notLive: all.filter((x) => !x.live).length, resourceViolations: all.filter((x) => !x.resourcesOk).length,
+    delayP50Ms: p50s.length ? p50s[Math.floor(p50s.length / 2)]! : null, delayP99Ms: maxes.length ? maxes[Math.min(maxes.length - 1, Math.floor(0.99 * maxes.length))]! : null, delayMaxMs: maxes.at(-1) ?? null,
+    boundMs: o.boundMs ?? DEFAULT_BOUND_MS,
+    failingSeeds: all.filter((x) => !x.safe || !x.live || !x.resourcesOk).map((x) => x.seed),
+  };
+}
