@@ -36,7 +36,7 @@ export interface SweepSummary {
   failingSeeds: number[];
 }
 
-export const SWEEP_EPOCH_MS = 250;
+export const SWEEP_EPOCH_MS = 1000;
 const PARAMS = { epochMs: SWEEP_EPOCH_MS, proposeTimeoutMs: 80, prevoteTimeoutMs: 40, precommitTimeoutMs: 40, timeoutDeltaMs: 40, maxSkewMs: 200, liveness: { intervalMs: SWEEP_EPOCH_MS, missedForOffline: 3, graceMs: 50 } };
 /** Stated liveness bound: every honest oracle reaches round r by max(epochEnd(r), heal) + this. */
 export const DEFAULT_BOUND_MS = 4_000;
@@ -50,7 +50,7 @@ export function sweepRun(o: SweepOptions, seed: number): SweepRun {
   const byz = order.slice(0, byzCount);
   const honest = order.slice(byzCount).sort((a, b) => a - b);
   const longOutage = seed % 16 === 0;
-  const faultFrom = 1_000, healedAt = longOutage ? 1_000 + 110 * SWEEP_EPOCH_MS : 4_000;
+  const faultFrom = 2_000, healedAt = longOutage ? faultFrom + 110 * SWEEP_EPOCH_MS : 8_000;
   const bound = o.boundMs ?? DEFAULT_BOUND_MS;
   const endMs = healedAt + bound + 2_000;
   const victim = honest[r.int(honest.length)]!;
@@ -60,7 +60,7 @@ export function sweepRun(o: SweepOptions, seed: number): SweepRun {
     network: { dropRate: r.int(4) * 0.03, dupRate: 0.05, minDelayMs: 1, maxDelayMs: 5 + r.int(40) },
     skewMs: r.int(51),
     cpu: { perInputMs: 0.05, perSignatureMs: [0, 0.15, 0.5][r.int(3)]! },
-    diskFaults: r.chance(0.25) ? [{ i: victim, from: faultFrom + r.int(1500), to: faultFrom + 1500 + r.int(1400) }] : [],
+    diskFaults: r.chance(0.25) ? [{ i: victim, from: faultFrom + r.int(3000), to: faultFrom + 3000 + r.int(2900) }] : [],
   });
   // the faults of this seed, all over by healedAt
   const kind = r.int(4);
@@ -78,11 +78,11 @@ export function sweepRun(o: SweepOptions, seed: number): SweepRun {
     sim.at(faultFrom, () => sim.crash(victim, true));
     sim.at(healedAt - 100, () => { if (r.chance(0.5)) sim.wipe(victim); sim.restart(victim); });
   } else if (kind === 2 || kind === 3) {
-    const at = faultFrom + r.int(2500);
+    const at = faultFrom + r.int(5000);
     sim.at(at, () => sim.crash(victim, true));
     sim.at(Math.min(healedAt - 100, at + 200 + r.int(2000)), () => sim.restart(victim));
   }
-  if (o.adversary === 'amnesia') for (const b of byz) for (let t = 1_000; t < endMs; t += 700 + r.int(600)) sim.at(t, () => sim.restart(b));
+  if (o.adversary === 'amnesia') for (const b of byz) for (let t = 1_000; t < endMs; t += 1500 + r.int(1500)) sim.at(t, () => sim.restart(b));
   sim.runUntil(endMs);
   const liveness = sim.liveness.check(honest, healedAt, bound, endMs);
   const delays = sim.liveness.delays(honest, healedAt, endMs).sort((a, b) => a - b);
