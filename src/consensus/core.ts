@@ -73,6 +73,8 @@ export const FUTURE_BYTES_PER_SENDER = 2 * MAX_MESSAGE_BYTES;
 export const CERTIFIED_WINDOW = 64n;
 /** A member's distinct proposals per view that are validated; more are dropped (and are evidence). */
 const PROPOSALS_PER_VIEW = 4;
+/** Distinct values kept per member, view and vote kind (an honest member has one). */
+export const VOTES_PER_MEMBER = 6;
 
 type Step = 'propose' | 'prevote' | 'precommit';
 type VoteKind = 'prevote' | 'precommit';
@@ -470,8 +472,19 @@ export class ConsensusCore {
       if (prior) {
         if (prior.some((p) => bytesEqual(p.bytes, m.bytes))) return;
         this.evidence(prior[0]!, m, fx);
-        // keep at most two conflicting votes per member: enough to count both values it signed
-        if (prior.length >= 2 || prior.some((p) => valueKey(p) === val)) return;
+        if (prior.some((p) => valueKey(p) === val)) return;
+        // An equivocator's votes all count, each for its value — a relayed proof-of-lock needs its
+        // vote for the real value counted even after it sent junk. Bounded: at most VOTES_PER_MEMBER
+        // values per member, view and kind; when full, a vote for a value that has a proposal in
+        // this round (or nil) evicts one for a value that has none.
+        if (prior.length >= VOTES_PER_MEMBER) {
+          if (!this.meaningful(val)) return;
+          const k = prior.findIndex((p) => !this.meaningful(valueKey(p)));
+          if (k < 0) return;
+          const out = valueKey(prior[k]!);
+          votes.tally.set(out, votes.tally.get(out)! - 1);
+          prior.splice(k, 1);
+        }
         prior.push(m);
       } else votes.bySender.set(m.sender, [m]);
       const n = (votes.tally.get(val) ?? 0) + 1;
@@ -481,6 +494,11 @@ export class ConsensusCore {
         if (this.byHash.has(val) && !this.pendingCommit) this.pendingCommit = { hash: val, view: m.view };
       }
     }
+  }
+
+  /** A vote value worth keeping: nil, a proposal of this round, or one with q precommits. */
+  private meaningful(val: string): boolean {
+    return val === NIL || this.byHash.has(val) || this.quorumPrecommit.has(val) || [...this.views.values()].some((vs) => vs.proposals.has(val));
   }
 
   /** Is the current-round clock check on a proposal's asOf passed? Done lazily at prevote time. */
@@ -502,8 +520,8 @@ export class ConsensusCore {
           if (m) sigs.push({ index: m.sender, sig: m.signature });
         }
         sigs.sort((a, b) => a.index - b.index);
-        this.decide(prop, view, sigs, now, fx);
-        return;
+        if (sigs.length >= q) { this.decide(prop, view, sigs, now, fx); return; }
+        continue;
       }
       const r = this.round, v = this.view;
       const vs = this.viewState(v);

@@ -38,8 +38,10 @@ export interface SweepSummary {
 
 export const SWEEP_EPOCH_MS = 1000;
 const PARAMS = { epochMs: SWEEP_EPOCH_MS, proposeTimeoutMs: 80, prevoteTimeoutMs: 40, precommitTimeoutMs: 40, timeoutDeltaMs: 40, maxSkewMs: 200, liveness: { intervalMs: SWEEP_EPOCH_MS, missedForOffline: 3, graceMs: 50 } };
-/** Stated liveness bound: every honest oracle reaches round r by max(epochEnd(r), heal) + this. */
+/** Stated liveness bound: every honest oracle reaches round r by max(epochEnd(r), heal + backlog) + this. */
 export const DEFAULT_BOUND_MS = 4_000;
+/** Rounds left uncommitted by the faults are caught up at least this fast (virtual ms per round). */
+export const BACKLOG_MS_PER_ROUND = 150;
 
 export function sweepRun(o: SweepOptions, seed: number): SweepRun {
   const n = o.n, f = maxFaulty(n);
@@ -52,7 +54,7 @@ export function sweepRun(o: SweepOptions, seed: number): SweepRun {
   const longOutage = seed % 16 === 0;
   const faultFrom = 2_000, healedAt = longOutage ? faultFrom + 110 * SWEEP_EPOCH_MS : 8_000;
   const bound = o.boundMs ?? DEFAULT_BOUND_MS;
-  const endMs = healedAt + bound + 2_000;
+  const endMs = healedAt + bound + (longOutage ? 110 * BACKLOG_MS_PER_ROUND : 0) + 2_000;
   const victim = honest[r.int(honest.length)]!;
   const sim = new ConsensusSim({
     n, seed, computeNodes: 6, params: PARAMS,
@@ -84,7 +86,7 @@ export function sweepRun(o: SweepOptions, seed: number): SweepRun {
   }
   if (o.adversary === 'amnesia') for (const b of byz) for (let t = 1_000; t < endMs; t += 1500 + r.int(1500)) sim.at(t, () => sim.restart(b));
   sim.runUntil(endMs);
-  const liveness = sim.liveness.check(honest, healedAt, bound, endMs);
+  const liveness = sim.liveness.check(honest, healedAt, bound, endMs, BACKLOG_MS_PER_ROUND);
   const delays = sim.liveness.delays(honest, healedAt, endMs).sort((a, b) => a - b);
   const doubleSigns = honest.reduce((a, i) => a + sim.doubleSigns(i), 0);
   const safetyV = sim.violations.filter((v) => v.kind !== 'resources');

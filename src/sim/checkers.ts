@@ -5,7 +5,7 @@
 //               reaches (commits or adopts a certified snapshot of) every round r by
 //               max(epochEnd(r), healedAt) + boundMs;
 //   resources — what one member can make an oracle hold stays within the core's stated bounds.
-import { FUTURE_BYTES_PER_SENDER, FUTURE_PER_SENDER, CERTIFIED_WINDOW, type CoreResources } from '../consensus/core.js';
+import { FUTURE_BYTES_PER_SENDER, FUTURE_PER_SENDER, CERTIFIED_WINDOW, VOTES_PER_MEMBER, type CoreResources } from '../consensus/core.js';
 import { epochEnd, type Committee } from '../consensus/committee.js';
 import { verifyCertificate, type CommitteeKeys } from '../consensus/messages.js';
 import type { CommittedRound } from '../consensus/validity.js';
@@ -63,18 +63,24 @@ export class LivenessChecker {
   }
 
   /**
-   * Every honest oracle reached every round r with epochEnd(r) ≥ healedAt by epochEnd(r) + boundMs
-   * (rounds ending before the heal: by healedAt + boundMs); only rounds whose deadline is within the run.
+   * Every honest oracle reached every round r by deadline(r) = max(epochEnd(r), healedAt +
+   * (r − h)·backlogMsPerRound) + boundMs, where h is the lowest honest head at the heal: rounds the
+   * committee could not commit during the faults are caught up at ≥ one per backlogMsPerRound
+   * (each needs its own agreement), every later round within boundMs of its epoch's end. Only
+   * rounds whose deadline falls within the run are checked.
    */
-  check(honest: number[], healedAt: number, boundMs: number, endMs: number): Violation[] {
+  check(honest: number[], healedAt: number, boundMs: number, endMs: number, backlogMsPerRound = 0): Violation[] {
     const out: Violation[] = [];
     const c = this.committee;
+    let h: bigint | null = null;
+    for (const i of honest) { const x = this.headAt(i, healedAt); if (h === null || x < h) h = x; }
     for (let r = 0n; ; r++) {
-      const deadline = Math.max(epochEnd(c, r), healedAt) + boundMs;
+      const backlog = h !== null && r > h ? Number(r - h) * backlogMsPerRound : 0;
+      const deadline = Math.max(epochEnd(c, r), healedAt + backlog) + boundMs;
       if (deadline > endMs) break;
       for (const i of honest) {
         if (this.headAt(i, deadline) < r) {
-          out.push({ kind: 'liveness', round: r, detail: `oracle ${i} had not reached round ${r} by ${deadline} ms (head ${this.headAt(i, deadline)}; bound ${boundMs} ms after max(epoch end, heal at ${healedAt} ms))` });
+          out.push({ kind: 'liveness', round: r, detail: `oracle ${i} had not reached round ${r} by ${deadline} ms (head ${this.headAt(i, deadline)}; bound ${boundMs} ms after max(epoch end, heal at ${healedAt} ms + ${backlogMsPerRound} ms per round of backlog from ${h}))` });
           return out; // the first miss says it; later rounds would repeat it
         }
       }
@@ -103,7 +109,7 @@ export function checkResources(committee: Committee, oracle: number, r: CoreReso
   if (r.futureBytes > FUTURE_BYTES_PER_SENDER * n) bad.push(`${r.futureBytes} future-round bytes > ${FUTURE_BYTES_PER_SENDER}·n`);
   if (r.aheadMessages > 6 * n) bad.push(`${r.aheadMessages} messages from views ahead > 6·n`);
   if (r.storedViews > view + 2) bad.push(`${r.storedViews} views stored at view ${view}`);
-  if (r.votes > 2 * 2 * n * r.storedViews) bad.push(`${r.votes} votes over ${r.storedViews} views`);
+  if (r.votes > 2 * VOTES_PER_MEMBER * n * r.storedViews) bad.push(`${r.votes} votes over ${r.storedViews} views`);
   if (BigInt(r.certified) > CERTIFIED_WINDOW) bad.push(`${r.certified} certified decisions held`);
   return bad.length ? { kind: 'resources', round, detail: `oracle ${oracle}: ${bad.join('; ')}` } : null;
 }

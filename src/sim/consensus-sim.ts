@@ -51,6 +51,40 @@ interface SimNode {
 type EventBody = { type: 'deliver'; to: number; msg: Message } | { type: 'tick'; node: number } | { type: 'call'; fn: () => void | Promise<void> };
 type Event = { at: number; seq: number } & EventBody;
 
+/** Binary min-heap of events by (at, seq): same order as a sorted list, O(log n) per operation. */
+class EventQueue {
+  private h: Event[] = [];
+  get size(): number { return this.h.length; }
+  peek(): Event | undefined { return this.h[0]; }
+  private less(a: Event, b: Event): boolean { return a.at < b.at || (a.at === b.at && a.seq < b.seq); }
+  push(e: Event): void {
+    const h = this.h;
+    h.push(e);
+    for (let i = h.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!]; i = p;
+    }
+  }
+  pop(): Event | undefined {
+    const h = this.h;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length && last) {
+      h[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!]; i = m;
+      }
+    }
+    return top;
+  }
+}
+
 export class ConsensusSim {
   readonly committee: Committee;
   readonly keys: CommitteeKeys;
@@ -58,7 +92,7 @@ export class ConsensusSim {
   readonly feed: HeartbeatFeed;
   readonly nodes: SimNode[];
   now = 0;
-  private events: Event[] = [];
+  private events = new EventQueue();
   private seq = 0;
   private groups: number[] | null = null; // partition: group id per node
   private cuts = new Set<string>(); // one-way cuts `${from}>${to}`
@@ -119,11 +153,7 @@ export class ConsensusSim {
   }
 
   private push(e: { at: number } & EventBody): void {
-    const ev = { ...e, seq: this.seq++ } as Event;
-    // keep sorted by (at, seq); binary insertion
-    let lo = 0, hi = this.events.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; const m = this.events[mid]!; if (m.at < ev.at || (m.at === ev.at && m.seq < ev.seq)) lo = mid + 1; else hi = mid; }
-    this.events.splice(lo, 0, ev);
+    this.events.push({ ...e, seq: this.seq++ } as Event);
   }
 
   private connected(a: number, b: number): boolean {
@@ -247,8 +277,8 @@ export class ConsensusSim {
 
   /** Runs events until virtual time `until` (ms). */
   runUntil(until: number): void {
-    while (this.events.length && this.events[0]!.at <= until) {
-      const e = this.events.shift()!;
+    while (this.events.size && this.events.peek()!.at <= until) {
+      const e = this.events.pop()!;
       if (e.type === 'call') { this.now = e.at; void e.fn(); } else this.step(e);
     }
     this.now = until;
@@ -291,8 +321,8 @@ export class ConsensusSim {
 
   /** runUntil for scenarios whose scheduled calls are asynchronous (awaited in virtual-time order). */
   async runUntilAsync(until: number): Promise<void> {
-    while (this.events.length && this.events[0]!.at <= until) {
-      const e = this.events.shift()!;
+    while (this.events.size && this.events.peek()!.at <= until) {
+      const e = this.events.pop()!;
       if (e.type === 'call') { this.now = e.at; await e.fn(); } else this.step(e);
     }
     this.now = until;
