@@ -17,8 +17,16 @@ for (const adversary of ADVERSARY_NAMES) {
 }
 
 t.test('an honest oracle down for 100+ rounds (data dir wiped or kept) rejoins within the bound', async (t) => {
-  const r = sweepRun({ adversary: 'none', n: 4, seeds: 1 }, 16);
-  t.ok(r.longOutage, 'seed 16 has the long outage');
+  const r = sweepRun({ adversary: 'none', n: 4, seeds: 1 }, 32);
+  t.ok(r.longOutage, 'seed 32 has the long outage');
   t.ok(r.safe && r.live && r.resourcesOk, JSON.stringify(r.violations));
   t.ok(r.headAtEnd > 110, `every honest oracle at round ≥ ${r.headAtEnd}`);
+});
+
+t.test('regression: at n = 7 an equivocator\'s junk votes do not hide its relayed proof-of-lock vote (two-tables, seed 2)', async (t) => {
+  // before the fix, no round ever committed: oracles locked in view 1 and oracles that could not
+  // count the Byzantine members' relayed view-1 prevotes waited on each other for good
+  const r = sweepRun({ adversary: 'two-tables', n: 7, seeds: 1 }, 2);
+  t.ok(r.safe && r.live, JSON.stringify(r.violations));
+  t.ok(r.headAtEnd >= 10, `every honest oracle at round ≥ ${r.headAtEnd}`);
 });

@@ -195,6 +195,8 @@ export class ConsensusCore {
     }
     this.timers.push({ at: now + this.rebroadcastMs, kind: 'rebroadcast', view: 0 });
     this.enterView(view, now, fx);
+    // our own votes restored from disk count in our tallies like anyone's
+    for (const m of [...this.own.values()]) if (m.round === this.round) this.accept(m, fx);
     const buffered: Message[] = [];
     for (const [sender, f] of this.future) {
       const keep = f.msgs.filter((m) => m.round > this.round);
@@ -273,15 +275,13 @@ export class ConsensusCore {
     }
   }
 
-  /** Signs a message at most once per (round, view, kind); persists before sending. */
+  /** Signs a message at most once per (round, view, kind); persists before sending. Returns what we stand by for that step. */
   private signOwn(body: Body, fx: Effect[]): Message | null {
     const key = `${body.round}/${body.view}/${body.kind}`;
     const prior = this.own.get(key);
     if (prior) {
-      const same = body.kind === 'prevote' || body.kind === 'precommit'
-        ? (prior as Message & { value: Uint8Array | null }).value === null ? body.value === null : !!body.value && bytesEqual((prior as any).value, body.value)
-        : true;
-      if (!same) return null; // double-sign protection: never a conflicting vote
+      // double-sign protection: never a conflicting vote. We are bound to what we signed before
+      // (e.g. before a restart): that vote is re-sent and counted instead.
       fx.push({ type: 'send', msg: prior });
       return prior;
     }

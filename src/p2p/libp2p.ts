@@ -71,6 +71,8 @@ export class P2PNetwork {
   private readonly missing = new Map<string, number>();
   private readonly unsubscribed = new Map<string, number>();
   rejected = 0;
+  /** connections recycled because gossipsub never came up on them */
+  recycled = 0;
   private sendCounter = BigInt(Date.now()) * 1000n;
 
   constructor(private readonly o: P2POptions) {}
@@ -88,6 +90,12 @@ export class P2PNetwork {
       privateKey,
       addresses: { listen: this.o.listen },
       transports: [tcp()],
+      // libp2p refuses more than 5 inbound connections per second from one host and holds at most
+      // 10 connecting at once: committees that share a host (a local committee, tests, several
+      // oracles behind one NAT) exceed that while they all dial each other, and n = 10 never got
+      // connected (connections refused and redialled in a loop). The committee is small and known:
+      // allow a few connections per member.
+      connectionManager: { inboundConnectionThreshold: Math.max(5, 4 * this.o.peers.length, 64), maxIncomingPendingConnections: Math.max(10, 4 * this.o.peers.length, 64) },
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionGater: {
@@ -161,8 +169,9 @@ export class P2PNetwork {
         this.missing.delete(p.peerId);
         const strikes = subscribed.has(p.peerId) ? 0 : (this.unsubscribed.get(p.peerId) ?? 0) + 1;
         this.unsubscribed.set(p.peerId, strikes);
-        if (strikes >= 2) {
+        if (strikes >= 10) {
           this.unsubscribed.delete(p.peerId);
+          this.recycled++;
           node.hangUp(peerIdFromString(p.peerId)).catch(() => {});
         }
         continue;

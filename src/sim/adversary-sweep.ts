@@ -2,7 +2,7 @@
 // draws the faults around them — message loss, duplication and delay; a partition (symmetric or
 // one-way) or none; an honest oracle crashed between two effects and restarted (its data dir kept
 // or wiped); disk-write failures; per-oracle clock skew within maxSkew/4; processing time that
-// competes with the timeouts; every sixteenth seed, an honest oracle down for 100+ rounds (its data dir kept or wiped). All faults
+// competes with the timeouts; every 32nd seed, an honest oracle down for 100+ rounds (its data dir kept or wiped). All faults
 // end at healedAt; the safety checker runs throughout, the liveness checker from healedAt on,
 // the resource checker at every timer of every honest oracle.
 import { maxFaulty } from '../common/quorum.js';
@@ -39,9 +39,9 @@ export interface SweepSummary {
 export const SWEEP_EPOCH_MS = 1000;
 const PARAMS = { epochMs: SWEEP_EPOCH_MS, proposeTimeoutMs: 80, prevoteTimeoutMs: 40, precommitTimeoutMs: 40, timeoutDeltaMs: 40, maxSkewMs: 200, liveness: { intervalMs: SWEEP_EPOCH_MS, missedForOffline: 3, graceMs: 50 } };
 /** Stated liveness bound: every honest oracle reaches round r by max(epochEnd(r), heal + backlog) + this. */
-export const DEFAULT_BOUND_MS = 4_000;
+export const DEFAULT_BOUND_MS = 8_000;
 /** Rounds left uncommitted by the faults are caught up at least this fast (virtual ms per round). */
-export const BACKLOG_MS_PER_ROUND = 150;
+export const BACKLOG_MS_PER_ROUND = 500;
 
 export function sweepRun(o: SweepOptions, seed: number): SweepRun {
   const n = o.n, f = maxFaulty(n);
@@ -51,7 +51,7 @@ export function sweepRun(o: SweepOptions, seed: number): SweepRun {
   for (let i = n - 1; i > 0; i--) { const j = r.int(i + 1); [order[i], order[j]] = [order[j]!, order[i]!]; }
   const byz = order.slice(0, byzCount);
   const honest = order.slice(byzCount).sort((a, b) => a - b);
-  const longOutage = seed % 16 === 0;
+  const longOutage = seed % 32 === 0;
   const faultFrom = 2_000, healedAt = longOutage ? faultFrom + 110 * SWEEP_EPOCH_MS : 8_000;
   const bound = o.boundMs ?? DEFAULT_BOUND_MS;
   const endMs = healedAt + bound + (longOutage ? 110 * BACKLOG_MS_PER_ROUND : 0) + 2_000;
