@@ -114,3 +114,25 @@ t.test('6b. the committee id binds every parameter validity and timing depend on
     t.not(Buffer.from(other.id).toString('hex'), Buffer.from(base.id).toString('hex'), `${name} changes the committee id`);
   }
 });
+
+t.test('a restarted oracle stands by the vote it signed before the crash: re-sends it and counts it', async (t) => {
+  const sim = new ConsensusSim({ n: 4, seed: 108 });
+  sim.runUntil(2500);
+  const r = 2n, now = epochEnd(sim.committee, r) + 5;
+  const prev = sim.nodes[1]!.disk.commits.get(r - 1n)!;
+  // oracle 1 prevoted nil in view 0 (e.g. on its propose timeout), persisted it, and crashed before sending it
+  const nilVote = signMessage({ kind: 'prevote', committeeId: sim.committee.id, round: r, view: 0, sender: 1, value: null }, sim.nodes[1]!.signer);
+  const src = { candidates: () => sim.feed.latest(now), isRegistered: sim.feed.isRegistered };
+  const core = new ConsensusCore({ committee: sim.committee, me: 1, signer: sim.nodes[1]!.signer, committed: prev.committed, ownMessages: [nilVote], source: src });
+  const fx = core.start(now);
+  // the view-0 proposal (proposer 2) arrives: the oracle would prevote it, but it already voted nil
+  const proposer = new ConsensusCore({ committee: sim.committee, me: 2, signer: sim.nodes[2]!.signer, committed: prev.committed, source: src });
+  const proposal = proposer.start(now).find((e) => e.type === 'send' && e.msg.kind === 'proposal');
+  t.ok(proposal, 'the proposer proposes');
+  if (proposal?.type === 'send') fx.push(...core.onMessage(proposal.msg, now + 1));
+  const sentVotes = fx.filter((e) => e.type === 'send' && e.msg.kind === 'prevote' && e.msg.round === r && e.msg.view === 0);
+  t.ok(sentVotes.length >= 1, 'its view-0 prevote is sent');
+  t.ok(sentVotes.every((e) => e.type === 'send' && Buffer.compare(e.msg.bytes, nilVote.bytes) === 0), 'and it is the nil vote it signed before, never a second one');
+  t.notOk(fx.some((e) => e.type === 'persist' && e.msg.kind === 'prevote'), 'no new prevote signed');
+  t.equal(core.resources().votes, 1, 'its own vote counts in its tally');
+});
