@@ -30,3 +30,12 @@ t.test('regression: at n = 7 an equivocator\'s junk votes do not hide its relaye
   t.ok(r.safe && r.live, JSON.stringify(r.violations));
   t.ok(r.headAtEnd >= 10, `every honest oracle at round ≥ ${r.headAtEnd}`);
 });
+
+t.test('beyond the fault model the checkers fire: two colluding two-tables members of 4 split the committee', async (t) => {
+  // f = 1 at n = 4; with 2 Byzantine members voting each half its own valid table, honest oracles in
+  // the two halves commit different tables — the safety checker must say so (and with 1 it must not)
+  const beyond = [2, 3, 4].map((seed) => sweepRun({ adversary: 'two-tables', n: 4, seeds: 1, byzantine: 2 }, seed));
+  t.ok(beyond.every((r) => !r.safe && r.violations.some((v) => v.kind === 'divergence')), `divergence reported: ${beyond.map((r) => r.violations[0]?.kind).join(', ')}`);
+  const within = [2, 3, 4].map((seed) => sweepRun({ adversary: 'two-tables', n: 4, seeds: 1 }, seed));
+  t.ok(within.every((r) => r.safe), 'with f = 1 the same seeds are safe');
+});

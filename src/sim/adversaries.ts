@@ -24,6 +24,8 @@ export interface AdversaryContext {
   head(): CommittedRound;
   /** this member's committed rounds (decision + table), as an honest server would answer */
   commit(round: bigint): { committed: CommittedRound; decision: Message } | undefined;
+  /** state the Byzantine members of one run share (they collude) */
+  shared: Map<string, unknown>;
 }
 
 /** A message and who gets it (default: every peer). */
@@ -79,15 +81,19 @@ export const ADVERSARIES: Record<string, Adversary> = {
     },
   },
   'two-tables': {
-    name: 'two-tables', description: 'as proposer, two valid tables to two halves; votes for both values, each half hearing its own',
+    name: 'two-tables', description: 'as proposer, two valid tables to two halves; all Byzantine members vote each half its own table (beyond f this splits the committee)',
     send(ctx, m) {
+      const key = `${m.round}/${m.view}`;
       if (m.kind === 'proposal') {
         const alt = secondValidTable(ctx, m);
-        return alt ? [{ msg: m, to: half }, { msg: alt, to: (p) => !half(p) }] : everyone(m);
-      }
-      if ((m.kind === 'prevote' || m.kind === 'precommit') && m.value) {
-        const alt = sign(ctx, { ...m, value: ctx.rng.bytes(32) });
+        if (!alt || alt.kind !== 'proposal') return everyone(m);
+        ctx.shared.set(key, { a: m.tableHash, b: alt.tableHash });
         return [{ msg: m, to: half }, { msg: alt, to: (p) => !half(p) }];
+      }
+      if (m.kind === 'prevote' || m.kind === 'precommit') {
+        const split = ctx.shared.get(key) as { a: Uint8Array; b: Uint8Array } | undefined;
+        if (split) return [{ msg: sign(ctx, { ...m, value: split.a }), to: half }, { msg: sign(ctx, { ...m, value: split.b }), to: (p) => !half(p) }];
+        if (m.value) return [{ msg: m, to: half }, { msg: sign(ctx, { ...m, value: ctx.rng.bytes(32) }), to: (p) => !half(p) }];
       }
       return everyone(m);
     },

@@ -108,6 +108,8 @@ export class ConsensusSim {
   readonly vrfSecrets: Uint8Array[];
   private readonly net: Required<NonNullable<ConsensusSimOptions['network']>>;
   private readonly fetchIntervalMs: number;
+  /** what the Byzantine members of this run share */
+  private readonly colluding = new Map<string, unknown>();
 
   constructor(readonly o: ConsensusSimOptions) {
     this.rng = new Rng(o.seed);
@@ -182,6 +184,7 @@ export class ConsensusSim {
       source: { candidates: () => this.feed.latest(this.now), isRegistered: this.feed.isRegistered },
       head: () => headOf(n.disk.commits, this.committee),
       commit: (r) => n.disk.commits.get(r),
+      shared: this.colluding,
     };
   }
 
