@@ -24,7 +24,7 @@ export interface SweepOptions {
 export interface SweepRun {
   seed: number; safe: boolean; live: boolean; resourcesOk: boolean;
   violations: Array<{ kind: string; round: string; detail: string }>;
-  /** ms from max(epoch end, heal) to each honest oracle reaching each round after the heal */
+  /** ms past max(epoch end, heal + backlog allowance) at which each honest oracle reached each round after the heal */
   delayP50: number | null; delayMax: number | null;
   headAtEnd: number; longOutage: boolean;
 }
@@ -87,7 +87,7 @@ export function sweepRun(o: SweepOptions, seed: number): SweepRun {
   if (o.adversary === 'amnesia') for (const b of byz) for (let t = 1_000; t < endMs; t += 1500 + r.int(1500)) sim.at(t, () => sim.restart(b));
   sim.runUntil(endMs);
   const liveness = sim.liveness.check(honest, healedAt, bound, endMs, BACKLOG_MS_PER_ROUND);
-  const delays = sim.liveness.delays(honest, healedAt, endMs).sort((a, b) => a - b);
+  const delays = sim.liveness.delays(honest, healedAt, endMs, BACKLOG_MS_PER_ROUND).sort((a, b) => a - b);
   const doubleSigns = honest.reduce((a, i) => a + sim.doubleSigns(i), 0);
   const safetyV = sim.violations.filter((v) => v.kind !== 'resources');
   const resV = sim.violations.filter((v) => v.kind === 'resources');

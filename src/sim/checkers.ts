@@ -88,13 +88,16 @@ export class LivenessChecker {
     return out;
   }
 
-  /** Per oracle, ms from each round's deadline base (max(epoch end, healedAt)) to reaching it. */
-  delays(honest: number[], healedAt: number, endMs: number): number[] {
+  /** Per oracle and round reached after the heal: ms past its deadline base, max(epochEnd(r), healedAt + backlog), as in check(). */
+  delays(honest: number[], healedAt: number, endMs: number, backlogMsPerRound = 0): number[] {
     const out: number[] = [];
+    let h: bigint | null = null;
+    for (const i of honest) { const x = this.headAt(i, healedAt); if (h === null || x < h) h = x; }
     for (const i of honest) {
       for (const [at, round] of this.heads.get(i) ?? []) {
-        const base = Math.max(epochEnd(this.committee, round), healedAt);
-        if (base <= endMs && at >= healedAt) out.push(at - base);
+        const backlog = h !== null && round > h ? Number(round - h) * backlogMsPerRound : 0;
+        const base = Math.max(epochEnd(this.committee, round), healedAt + backlog);
+        if (base <= endMs && at >= healedAt) out.push(Math.max(0, at - base));
       }
     }
     return out;
