@@ -17,7 +17,7 @@ import { LevelConsensusStore } from '../consensus/store.js';
 import { LevelHeartbeatStore } from '../liveness/store.js';
 import { LivenessTracker } from '../liveness/tracker.js';
 import { VerifyPool } from '../liveness/verify-pool.js';
-import { checkHeartbeatSignature } from '../liveness/verify.js';
+import { checkHeartbeatSignatureIntake } from '../liveness/verify.js';
 import { P2PNetwork, peerIdFromSeed } from '../p2p/libp2p.js';
 import { FileRegistry } from '../registry/file-registry.js';
 import { ChainRegistry } from '../registry/chain-registry.js';
@@ -104,7 +104,7 @@ export class Oracle {
       const tracker = await LivenessTracker.open({
         clock, registry, store: new LevelHeartbeatStore(db), timing,
         maxSkewMs: hb.maxSkewMs, rateBurst: hb.rateBurst, rateRefillMs: hb.rateRefillMs,
-        verifier: metrics.timedVerifier(pool ? pool.verifier : checkHeartbeatSignature),
+        verifier: metrics.timedVerifier(pool ? pool.verifier : checkHeartbeatSignatureIntake),
       });
       const plugins = [...(deps.plugins ?? [])];
       let chainLoopRef: ChainLoop | null = null;

@@ -22,35 +22,10 @@
 // (probability ~2^-128 for honest inputs) — the whole operation is handed to
 // the @noble/curves implementation, which then decides exactly per the RFC.
 // Honest inputs never take that path; hostile ones cost one pure-JS operation.
-import { createRequire } from 'node:module';
 import { _map_to_curve_elligator2_curve25519, ed25519 } from '@noble/curves/ed25519.js';
+import { loadSodium, type Sodium } from '../common/sodium.js';
 import { nobleEcvrf } from './ecvrf-noble.js';
 import { C_LEN, ELL2_DST, L, PROOF_ENCODING_MESSAGE, PROOF_LENGTH, SUITE_BYTE, SUITES, VrfError, type EcvrfImpl, type Suite, type VerifyResult } from './ecvrf-common.js';
-
-interface Sodium {
-  crypto_core_ed25519_is_valid_point(p: Uint8Array): boolean;
-  crypto_core_ed25519_add(r: Uint8Array, p: Uint8Array, q: Uint8Array): void;
-  crypto_core_ed25519_sub(r: Uint8Array, p: Uint8Array, q: Uint8Array): void;
-  crypto_core_ed25519_scalar_reduce(r: Uint8Array, s: Uint8Array): void;
-  crypto_scalarmult_ed25519_noclamp(q: Uint8Array, n: Uint8Array, p: Uint8Array): void;
-  crypto_scalarmult_ed25519_base_noclamp(q: Uint8Array, n: Uint8Array): void;
-  crypto_hash_sha512(out: Uint8Array, input: Uint8Array): void;
-}
-
-/** libsodium through sodium-native, or the reason it could not be loaded. */
-export function loadSodium(): { sodium: Sodium } | { error: string } {
-  try {
-    const s = createRequire(import.meta.url)('sodium-native') as Sodium;
-    // smoke test: B = 1·B must encode as the RFC 8032 base point
-    const one = new Uint8Array(32); one[0] = 1;
-    const b = new Uint8Array(32);
-    s.crypto_scalarmult_ed25519_base_noclamp(b, one);
-    if (Buffer.from(b).toString('hex') !== '5866666666666666666666666666666666666666666666666666666666666666') return { error: 'sodium-native base point check failed' };
-    return { sodium: s };
-  } catch (e) {
-    return { error: (e as Error).message };
-  }
-}
 
 const Fp = ed25519.Point.Fp;
 const P = Fp.ORDER;

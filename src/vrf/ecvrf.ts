@@ -6,7 +6,8 @@
 // environment, or useVrfImplementation() (the oracle applies its config's
 // `vrf.implementation`). `auto` (the default) takes native where sodium-native
 // loads and falls back to noble; asking for `native` where it cannot load is an error.
-import { createSodiumEcvrf, loadSodium } from './ecvrf-sodium.js';
+import { loadSodium } from '../common/sodium.js';
+import { createSodiumEcvrf } from './ecvrf-sodium.js';
 import { nobleEcvrf } from './ecvrf-noble.js';
 import type { EcvrfImpl, Suite, VerifyResult, VrfImplementationName } from './ecvrf-common.js';
 
