@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { toHex } from '../src/common/bytes.js';
 import { Ed25519Signer, generateKeyPair } from '../src/common/ed25519.js';
 import { signHeartbeat } from '../src/liveness/heartbeat-codec.js';
@@ -84,6 +85,7 @@ async function run(label: string, verifyWorkers: number, batch: number) {
   const config = resolveConfig({ version: CONFIG_VERSION, dataDir: d, keyFile: 'key.json', registryFile: '../registry.json', http: { host: '127.0.0.1', port: 0 }, heartbeat: { maxSkewMs: 600_000, rateBurst: 1000, ipRateLimitPerMinute: 0, verifyWorkers } }, d);
   const oracle = await Oracle.start(config, { logger: false });
   const cpu0 = process.cpuUsage(); // this process = the oracle: main thread, verify workers, libuv (level) threads
+  const elu0 = performance.eventLoopUtilization(), wElu0 = oracle.pool?.utilization().now;
   const conns = batch > 1 ? 8 : concurrency;
   const child = haveWrk
     ? spawn('wrk', ['-t1', `-c${conns}`, `-d${duration}s`, '--timeout', '10s', '-s', new URL('./heartbeat-wrk.lua', import.meta.url).pathname, oracle.url], {
@@ -97,12 +99,13 @@ async function run(label: string, verifyWorkers: number, batch: number) {
   const code = await new Promise((r) => child.on('exit', r));
   clearTimeout(timeout);
   const cpu = process.cpuUsage(cpu0);
+  const mainThreadBusy = performance.eventLoopUtilization(elu0).utilization, workersBusy = oracle.pool?.utilization(wElu0).busy ?? [];
   const serverCpuSeconds = (cpu.user + cpu.system) / 1e6;
   const accepted = (await oracle.metrics.heartbeatsAccepted.get()).values[0]?.value ?? 0;
   await oracle.close();
   if (code !== 0) throw new Error(`load generator failed (${code})`);
   const r = JSON.parse(out.trim().split('\n').pop()!);
-  return { label, verifyWorkers, batch, loadGenerator: haveWrk ? 'wrk' : 'node', ...r, accepted, verifiedPerSec: accepted / r.seconds, serverCpuSeconds, acceptedPerServerCpuSecond: accepted / serverCpuSeconds };
+  return { label, verifyWorkers, batch, loadGenerator: haveWrk ? 'wrk' : 'node', ...r, accepted, verifiedPerSec: accepted / r.seconds, serverCpuSeconds, acceptedPerServerCpuSecond: accepted / serverCpuSeconds, mainThreadBusy, workersBusy };
 }
 
 // Raw single-core verify rates before and after the runs (the machine is shared: the spread shows the drift).
@@ -130,7 +133,7 @@ for (const r of runs) {
     acceptedPerCpuSecondVsRawNodeVerify: r.acceptedPerServerCpuSecond / raw.nodeCryptoPerCpuSec,
     acceptedPerCpuSecondVsRawIntakeVerify: r.acceptedPerServerCpuSecond / raw.intakePerCpuSec,
   });
-  console.log(`${r.label.padEnd(40)} ${r.verifiedPerSec.toFixed(0).padStart(6)} accepted/s (${(r.verifiedPerSec / raw.nodeCryptoPerSec).toFixed(2)}× raw node:crypto verify/s)  ${r.acceptedPerServerCpuSecond.toFixed(0).padStart(6)} per server CPU-s (${(r.acceptedPerServerCpuSecond / raw.nodeCryptoPerCpuSec).toFixed(2)}× raw node:crypto, ${(r.acceptedPerServerCpuSecond / raw.intakePerCpuSec).toFixed(2)}× raw ${INTAKE_VERIFIER} verify per CPU-s)  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms`);
+  console.log(`${r.label.padEnd(40)} ${r.verifiedPerSec.toFixed(0).padStart(6)} accepted/s (${(r.verifiedPerSec / raw.nodeCryptoPerSec).toFixed(2)}× raw node:crypto verify/s)  ${r.acceptedPerServerCpuSecond.toFixed(0).padStart(6)} per server CPU-s (${(r.acceptedPerServerCpuSecond / raw.nodeCryptoPerCpuSec).toFixed(2)}× raw node:crypto, ${(r.acceptedPerServerCpuSecond / raw.intakePerCpuSec).toFixed(2)}× raw ${INTAKE_VERIFIER} verify per CPU-s)  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  busy: main ${(r.mainThreadBusy * 100).toFixed(0)}%${r.workersBusy.map((b: number, i: number) => `, worker ${i + 1} ${(b * 100).toFixed(0)}%`).join('')}`);
 }
 const f = (x: { perSec: number; perCpuSec: number }) => `${x.perSec.toFixed(0)}/s (${x.perCpuSec.toFixed(0)} per CPU-s)`;
 console.log(`raw Ed25519 verify, one core, before → after the runs: node:crypto ${f(rawBefore.nodeCrypto)} → ${f(rawAfter.nodeCrypto)}; intake (${INTAKE_VERIFIER}) ${f(rawBefore.intake)} → ${f(rawAfter.intake)}; 1-min load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores`);

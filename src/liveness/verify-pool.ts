@@ -5,6 +5,7 @@
 // batch carrying one transferred buffer (no per-item structured clone), which
 // keeps the main thread's cost per heartbeat to a copy of ~170 bytes.
 import { Worker } from 'node:worker_threads';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { heartbeatSigningBytes } from './heartbeat-codec.js';
 import type { Verifier } from './tracker.js';
 
@@ -56,6 +57,16 @@ export class VerifyPool {
       if (this.queue.length >= this.maxBatch) this.flush();
       else if (!this.scheduled) { this.scheduled = true; setImmediate(() => this.flush()); }
     });
+  }
+
+  /**
+   * Event-loop utilization of each worker since `since` (from an earlier call), as
+   * node:worker_threads reports it: the share of wall time a worker spent verifying.
+   */
+  utilization(since?: EventLoopUtilization[]): { now: EventLoopUtilization[]; busy: number[] } {
+    const now = this.workers.map((w) => w.performance.eventLoopUtilization());
+    return { now, busy: now.map((u, i) => (since?.[i] ? w(this.workers[i]!, u, since[i]!) : u.utilization)) };
+    function w(worker: Worker, a: EventLoopUtilization, b: EventLoopUtilization) { return worker.performance.eventLoopUtilization(a, b).utilization; }
   }
 
   /** Adapter for LivenessTracker. */
