@@ -18,6 +18,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { heartbeatResponseSchema, signedHeartbeatSchema } from '../src/api/schemas.js';
 import { toHex } from '../src/common/bytes.js';
 import { Ed25519Signer, generateKeyPair } from '../src/common/ed25519.js';
 import { signHeartbeat } from '../src/liveness/heartbeat-codec.js';
@@ -108,6 +111,29 @@ async function run(label: string, verifyWorkers: number, batch: number) {
   return { label, verifyWorkers, batch, loadGenerator: haveWrk ? 'wrk' : 'node', ...r, accepted, verifiedPerSec: accepted / r.seconds, serverCpuSeconds, acceptedPerServerCpuSecond: accepted / serverCpuSeconds, mainThreadBusy, workersBusy };
 }
 
+/**
+ * The HTTP layer's own cost on this machine: a fastify server with the same heartbeat route schema
+ * whose handler answers a constant (no parse, registry, verify or store). Its CPU per request is a
+ * floor under the oracle's CPU per single-request heartbeat.
+ */
+async function httpFloor() {
+  const app = Fastify({ logger: false });
+  app.addSchema(signedHeartbeatSchema); app.addSchema(heartbeatResponseSchema);
+  app.post('/api/heartbeat', { schema: { body: { $ref: 'SignedHeartbeatData#' }, response: { 200: { $ref: 'HeartbeatResponse#' } } } }, async () => ({ success: true, message: 'heartbeat accepted', timestamp: 1, status: 'online', seq: '1' }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const cpu0 = process.cpuUsage();
+  const child = spawn('wrk', ['-t1', `-c${concurrency}`, `-d${duration}s`, '--timeout', '10s', '-s', new URL('./heartbeat-wrk.lua', import.meta.url).pathname, `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`], {
+    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HB_BODIES: join(dir, 'single.jsonl'), HB_THREADS: '1', HB_PATH: '/api/heartbeat' },
+  });
+  let out = '';
+  child.stdout!.on('data', (c) => { out += c; });
+  await new Promise((r) => child.on('exit', r));
+  const cpu = process.cpuUsage(cpu0);
+  await app.close();
+  const r = JSON.parse(out.trim().split('\n').pop()!);
+  return { requestsPerSec: r.requests / r.seconds, cpuMicrosPerRequest: (cpu.user + cpu.system) / r.requests, p99Ms: r.p99Ms };
+}
+
 // Raw single-core verify rates before and after the runs (the machine is shared: the spread shows the drift).
 const load0 = loadavg()[0];
 const rawBefore = { nodeCrypto: rawVerifyRate(), intake: rawIntakeVerifyRate() };
@@ -121,6 +147,7 @@ for (const [label, workers, batch] of configs) {
   const r = await run(label.replace(/[^a-z0-9]+/gi, '-'), workers, batch);
   runs.push({ ...r, label });
 }
+const floor = haveWrk && !values.only ? await httpFloor() : null;
 const rawAfter = { nodeCrypto: rawVerifyRate(), intake: rawIntakeVerifyRate() };
 const load1 = loadavg()[0];
 // The ratios use the mean of the before/after raw rates: accepted/s against raw verifies per
@@ -137,7 +164,8 @@ for (const r of runs) {
 }
 const f = (x: { perSec: number; perCpuSec: number }) => `${x.perSec.toFixed(0)}/s (${x.perCpuSec.toFixed(0)} per CPU-s)`;
 console.log(`raw Ed25519 verify, one core, before → after the runs: node:crypto ${f(rawBefore.nodeCrypto)} → ${f(rawAfter.nodeCrypto)}; intake (${INTAKE_VERIFIER}) ${f(rawBefore.intake)} → ${f(rawAfter.intake)}; 1-min load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores`);
-const result = { bench: 'heartbeat', loadGenerator: haveWrk ? 'wrk (1 thread)' : 'node', date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverage1m: { before: load0, after: load1 }, count, nodes: nodeCount, concurrency, intakeVerifier: INTAKE_VERIFIER, raw, rawBefore, rawAfter, runs };
+if (floor) console.log(`HTTP floor (fastify, same route schema, constant answer): ${floor.requestsPerSec.toFixed(0)} requests/s, ${floor.cpuMicrosPerRequest.toFixed(0)} µs CPU per request (raw node:crypto verify: ${(1e6 / raw.nodeCryptoPerCpuSec).toFixed(0)} µs, ${INTAKE_VERIFIER}: ${(1e6 / raw.intakePerCpuSec).toFixed(0)} µs)`);
+const result = { bench: 'heartbeat', loadGenerator: haveWrk ? 'wrk (1 thread)' : 'node', date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverage1m: { before: load0, after: load1 }, count, nodes: nodeCount, concurrency, intakeVerifier: INTAKE_VERIFIER, raw, rawBefore, rawAfter, httpFloor: floor, runs };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/heartbeat.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');
 cleanup();

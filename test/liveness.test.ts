@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { ManualClock } from '../src/common/clock.js';
 import { Ed25519Signer } from '../src/common/ed25519.js';
-import { fromHex, toBase58, toHex } from '../src/common/bytes.js';
+import { concatBytes, fromHex, toBase58, toHex, u32be, u64be, utf8 } from '../src/common/bytes.js';
 import { heartbeatFromJson, heartbeatSigningBytes, signHeartbeat, HEARTBEAT_SIGNED_LENGTH } from '../src/liveness/heartbeat-codec.js';
 import { checkHeartbeatSignature, checkHeartbeatSignatureIntake, INTAKE_VERIFIER, parseSignedHeartbeat, verifySignedHeartbeat } from '../src/liveness/verify.js';
 import { VerifyPool } from '../src/liveness/verify-pool.js';
@@ -183,4 +183,23 @@ t.test('verify pool: one transferred buffer per batch, answers in order, work sp
   t.equal(pool.checkedBy.reduce((a, b) => a + b, 0), items.filter((h) => h.signature.length === 64).length, 'every well-formed item went to a worker once');
   await pool.close();
   await t.rejects(pool.verify(items[0]!.nodeKey, new Uint8Array(74), items[0]!.signature), /closed/, 'closed pool refuses work');
+});
+
+t.test('canonical signing bytes at the edges of every field (one-allocation encoder)', async (t) => {
+  const key = new Uint8Array(32).fill(7);
+  const nodeId = toBase58(key);
+  for (const timestamp of [0, 1, 0xffffffff, 0x100000000, 1_764_000_000_123, Number.MAX_SAFE_INTEGER]) {
+    for (const seq of [0n, 1n, 0xffffffffn, 0x100000000n, (1n << 64n) - 1n]) {
+      for (const vramFreeMb of [0, 0xffffffff]) {
+        const hb = { nodeId, timestamp, seq, nodeStatus: 'draining' as const, hasCapacity: seq % 2n === 0n, vramFreeMb };
+        const b = heartbeatSigningBytes(hb, key);
+        const expect = concatBytes(utf8('splitup/heartbeat/v1'), key, u64be(timestamp), u64be(seq), Uint8Array.of(2, hb.hasCapacity ? 1 : 0), u32be(vramFreeMb));
+        if (toHex(b) !== toHex(expect)) t.fail(`ts ${timestamp} seq ${seq} vram ${vramFreeMb}`);
+        t.same(heartbeatSigningBytes(hb), b, 'same bytes with the key decoded from nodeId');
+      }
+    }
+  }
+  t.throws(() => heartbeatSigningBytes({ nodeId, timestamp: 1.5, seq: 1n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 0 }, key), 'non-integer timestamp refused');
+  t.throws(() => heartbeatSigningBytes({ nodeId, timestamp: 1, seq: 1n << 64n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 0 }, key), RangeError, 'seq ≥ 2^64 refused');
+  t.throws(() => heartbeatSigningBytes({ nodeId, timestamp: 1, seq: 1n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 2 ** 32 }, key), RangeError, 'vram ≥ 2^32 refused');
 });
