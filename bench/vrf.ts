@@ -12,6 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { SUITES } from '../src/vrf/index.js';
+import { loadSodium } from '../src/common/sodium.js';
 import { availableVrfImplementations, vrfImplementation, type VrfImplementationName } from '../src/vrf/ecvrf.js';
 
 const { values } = parseArgs({ options: { ms: { type: 'string', default: '1500' }, impl: { type: 'string', default: availableVrfImplementations().join(',') } } });
@@ -54,6 +55,20 @@ const measured = impls.flatMap((impl) => {
     return { implementation: impl, suite, proveOpsPerSec: p, verifyOpsPerSec: ver };
   });
 });
+// libsodium primitives the native implementation is built from (what limits it)
+const sodiumRates = (() => {
+  const l = loadSodium();
+  if (!('sodium' in l)) return null;
+  const so = l.sodium, n = new Uint8Array(32), p = new Uint8Array(32), q = new Uint8Array(32);
+  n.fill(0x5a); n[31] = 0x0a; // a scalar < q
+  so.crypto_scalarmult_ed25519_base_noclamp(p, n);
+  return {
+    variableBaseMul: rate(() => so.crypto_scalarmult_ed25519_noclamp(q, n, p)),
+    fixedBaseMul: rate(() => so.crypto_scalarmult_ed25519_base_noclamp(q, n)),
+    isValidPoint: rate(() => so.crypto_core_ed25519_is_valid_point(p)),
+    pointAdd: rate(() => so.crypto_core_ed25519_add(q, p, p)),
+  };
+})();
 const after = edRates();
 const load1 = loadavg()[0];
 const base = { edSign: (before.edSign + after.edSign) / 2, edVerify: (before.edVerify + after.edVerify) / 2 };
@@ -62,5 +77,6 @@ const rows = measured.map((r) => ({ ...r, proveVsEd25519Sign: r.proveOpsPerSec /
 console.log('rates per CPU-second of the benchmark thread; ratios against the mean of the node:crypto rates before and after');
 console.log(`node:crypto Ed25519: sign ${before.edSign.toFixed(0)} → ${after.edSign.toFixed(0)}/s, verify ${before.edVerify.toFixed(0)} → ${after.edVerify.toFixed(0)}/s (before → after the ECVRF rows); @noble/curves Ed25519: sign ${noble.sign.toFixed(0)}/s, verify ${noble.verify.toFixed(0)}/s; 1-min load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores`);
 for (const r of rows) console.log(`${r.implementation.padEnd(6)} ${r.suite.padEnd(32)} prove ${r.proveOpsPerSec.toFixed(0).padStart(5)}/s (${r.proveVsEd25519Sign.toFixed(3)} of node:crypto sign)  verify ${r.verifyOpsPerSec.toFixed(0).padStart(5)}/s (${r.verifyVsEd25519Verify.toFixed(3)} of node:crypto verify)`);
+if (sodiumRates) console.log(`libsodium per CPU-s: variable-base mul ${sodiumRates.variableBaseMul.toFixed(0)} (it also checks the point is in the prime-order subgroup), is_valid_point ${sodiumRates.isValidPoint.toFixed(0)} (that check on its own), fixed-base mul ${sodiumRates.fixedBaseMul.toFixed(0)}, point add ${sodiumRates.pointAdd.toFixed(0)}`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/vrf.json', import.meta.url), JSON.stringify({ bench: 'vrf', date: new Date().toISOString(), cpuModel: cpus()[0]?.model, cpus: cpus().length, node: process.version, loadAverage1m: { before: load0, after: load1 }, rates: 'operations per CPU-second of the benchmark thread', wallClockRates: wall, nodeCryptoEd25519: base, nodeCryptoEd25519Before: before, nodeCryptoEd25519After: after, nobleEd25519: noble, rows }, null, 2) + '\n');
+writeFileSync(new URL('./results/vrf.json', import.meta.url), JSON.stringify({ bench: 'vrf', date: new Date().toISOString(), cpuModel: cpus()[0]?.model, cpus: cpus().length, node: process.version, loadAverage1m: { before: load0, after: load1 }, rates: 'operations per CPU-second of the benchmark thread', wallClockRates: wall, nodeCryptoEd25519: base, nodeCryptoEd25519Before: before, nodeCryptoEd25519After: after, nobleEd25519: noble, libsodium: sodiumRates, rows }, null, 2) + '\n');
