@@ -40,3 +40,11 @@ t.test('oracle key files: 0600, no overwrite, loud on bad permissions', async (t
   writeFileSync(f, '{"version":"splitup/oracle-keys/v1","signing":{"secretKey":"00"}}', { mode: 0o600 });
   t.throws(() => readOracleKeys(f), /signing.secretKey must be 32 bytes/);
 });
+
+t.test('vrf.implementation: default auto, file and SPLITUP_VRF_IMPL select it, unknown names rejected', async (t) => {
+  const base = { version: CONFIG_VERSION, dataDir: '/tmp/x' };
+  t.same(resolveConfig(base, '/').vrf, { implementation: 'auto' });
+  t.same(resolveConfig({ ...base, vrf: { implementation: 'noble' } }, '/').vrf, { implementation: 'noble' });
+  t.same(resolveConfig(base, '/', { SPLITUP_VRF_IMPL: 'native' }).vrf, { implementation: 'native' });
+  t.throws(() => resolveConfig({ ...base, vrf: { implementation: 'fast' } }, '/'), ConfigError);
+});

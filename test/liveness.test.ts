@@ -2,9 +2,10 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { ManualClock } from '../src/common/clock.js';
 import { Ed25519Signer } from '../src/common/ed25519.js';
-import { fromHex, toHex } from '../src/common/bytes.js';
+import { concatBytes, fromHex, toBase58, toHex, u32be, u64be, utf8 } from '../src/common/bytes.js';
 import { heartbeatFromJson, heartbeatSigningBytes, signHeartbeat, HEARTBEAT_SIGNED_LENGTH } from '../src/liveness/heartbeat-codec.js';
-import { verifySignedHeartbeat } from '../src/liveness/verify.js';
+import { checkHeartbeatSignature, checkHeartbeatSignatureIntake, INTAKE_VERIFIER, parseSignedHeartbeat, verifySignedHeartbeat } from '../src/liveness/verify.js';
+import { VerifyPool } from '../src/liveness/verify-pool.js';
 import { LivenessTracker, REJECT_HTTP_STATUS } from '../src/liveness/tracker.js';
 import { MemoryHeartbeatStore } from '../src/liveness/store.js';
 import { statusAt } from '../src/liveness/status.js';
@@ -135,4 +136,70 @@ t.test('store failure is reported, not acknowledged', async (t) => {
   store.saveMany = async () => { throw new Error('disk full'); };
   const { tracker } = await setup([a], { store });
   t.match(await tracker.submit(a.heartbeat(T0)), { ok: false, code: 'STORE_UNAVAILABLE' });
+});
+
+t.test('intake verifier: same verdicts as node:crypto on valid and forged heartbeats, stricter on small-order keys', async (t) => {
+  t.equal(INTAKE_VERIFIER, 'libsodium', 'sodium-native is installed: the intake uses libsodium');
+  const nodes = Array.from({ length: 4 }, () => new TestNode());
+  let checked = 0;
+  for (let i = 0; i < 200; i++) {
+    const n = nodes[i % 4]!;
+    const hb = n.heartbeat(T0 + i, { seq: BigInt(i + 1) });
+    const variants = [hb, { ...hb, payload: { ...hb.payload, vramFreeMb: i } }, { ...hb, signature: hb.signature.slice(0, 2 * (i % 64)) + (hb.signature[2 * (i % 64)] === 'a' ? 'b' : 'a') + hb.signature.slice(2 * (i % 64) + 1) }];
+    for (const v of variants) {
+      const p = parseSignedHeartbeat(v);
+      if (!p.ok) { t.fail(`variant ${i} malformed`); continue; }
+      const intake = checkHeartbeatSignatureIntake(p), node = checkHeartbeatSignature(p);
+      if (intake !== node) t.fail(`variant of heartbeat ${i}: intake ${intake}, node:crypto ${node}`);
+      checked++;
+    }
+  }
+  t.equal(checked, 600, '600 valid and forged heartbeats judged alike');
+  // The identity as public key with R = identity and s = 0 satisfies the cofactorless equation
+  // for every message: libsodium refuses small-order keys and R, whatever node:crypto says.
+  const identity = new Uint8Array(32); identity[0] = 1;
+  const data = { nodeId: toBase58(identity), timestamp: T0, seq: 1n, nodeStatus: 'idle' as const, hasCapacity: true, vramFreeMb: 0 };
+  const sig = new Uint8Array(64); sig[0] = 1;
+  const weak = { data, nodeKey: identity, signature: sig };
+  t.equal(checkHeartbeatSignatureIntake(weak), false, 'small-order key rejected by the intake');
+  t.comment(`node:crypto on the same: ${checkHeartbeatSignature(weak)}`);
+});
+
+t.test('verify pool: one transferred buffer per batch, answers in order, work spread over the workers', async (t) => {
+  const pool = new VerifyPool(2, 64);
+  t.teardown(() => pool.close());
+  const nodes = Array.from({ length: 8 }, () => new TestNode());
+  const items = Array.from({ length: 600 }, (_, i) => {
+    const p = parseSignedHeartbeat(nodes[i % 8]!.heartbeat(T0, { seq: BigInt(i + 1) }));
+    if (!p.ok) throw new Error('malformed');
+    const sig = new Uint8Array(p.signature);
+    if (i % 3 === 1) sig[i % 64]! ^= 1; // forged
+    return { ...p, signature: i % 97 === 5 ? sig.subarray(0, 63) : sig };
+  });
+  const rs = await Promise.all(items.map((h) => pool.verifier(h)));
+  t.same(rs, items.map((h) => checkHeartbeatSignatureIntake(h)), '600 answers equal the main-thread intake check, in order');
+  t.ok(rs.filter(Boolean).length > 300 && rs.filter((x) => !x).length > 150, 'both verdicts present');
+  t.ok(pool.checkedBy.every((n) => n > 0), `both workers checked signatures (${pool.checkedBy.join(', ')})`);
+  t.equal(pool.checkedBy.reduce((a, b) => a + b, 0), items.filter((h) => h.signature.length === 64).length, 'every well-formed item went to a worker once');
+  await pool.close();
+  await t.rejects(pool.verify(items[0]!.nodeKey, new Uint8Array(74), items[0]!.signature), /closed/, 'closed pool refuses work');
+});
+
+t.test('canonical signing bytes at the edges of every field (one-allocation encoder)', async (t) => {
+  const key = new Uint8Array(32).fill(7);
+  const nodeId = toBase58(key);
+  for (const timestamp of [0, 1, 0xffffffff, 0x100000000, 1_764_000_000_123, Number.MAX_SAFE_INTEGER]) {
+    for (const seq of [0n, 1n, 0xffffffffn, 0x100000000n, (1n << 64n) - 1n]) {
+      for (const vramFreeMb of [0, 0xffffffff]) {
+        const hb = { nodeId, timestamp, seq, nodeStatus: 'draining' as const, hasCapacity: seq % 2n === 0n, vramFreeMb };
+        const b = heartbeatSigningBytes(hb, key);
+        const expect = concatBytes(utf8('splitup/heartbeat/v1'), key, u64be(timestamp), u64be(seq), Uint8Array.of(2, hb.hasCapacity ? 1 : 0), u32be(vramFreeMb));
+        if (toHex(b) !== toHex(expect)) t.fail(`ts ${timestamp} seq ${seq} vram ${vramFreeMb}`);
+        t.same(heartbeatSigningBytes(hb), b, 'same bytes with the key decoded from nodeId');
+      }
+    }
+  }
+  t.throws(() => heartbeatSigningBytes({ nodeId, timestamp: 1.5, seq: 1n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 0 }, key), 'non-integer timestamp refused');
+  t.throws(() => heartbeatSigningBytes({ nodeId, timestamp: 1, seq: 1n << 64n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 0 }, key), RangeError, 'seq ≥ 2^64 refused');
+  t.throws(() => heartbeatSigningBytes({ nodeId, timestamp: 1, seq: 1n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 2 ** 32 }, key), RangeError, 'vram ≥ 2^32 refused');
 });

@@ -14,7 +14,7 @@
 //   nodeStatus               u8   (idle=0, busy=1, draining=2)
 //   hasCapacity              u8   (0 or 1)
 //   vramFreeMb               u32
-import { bytesEqual, concatBytes, fromBase58, readU32be, readU64be, u32be, u64be, u8, utf8, toBase58, toHex } from '../common/bytes.js';
+import { bytesEqual, concatBytes, fromBase58, readU32be, readU64be, u32be, u64be, u8, utf8, toBase58, toHex, U64_MAX } from '../common/bytes.js';
 import { Ed25519Signer } from '../common/ed25519.js';
 
 export const HEARTBEAT_DOMAIN = 'splitup/heartbeat/v1';
@@ -61,6 +61,20 @@ export function heartbeatSigningBytes(hb: HeartbeatData, nodeKey?: Uint8Array): 
   const key = nodeKey ?? fromBase58(hb.nodeId, 32);
   const status = NODE_STATUSES.indexOf(hb.nodeStatus);
   if (status < 0) throw new TypeError(`invalid nodeStatus: ${hb.nodeStatus}`);
+  const { timestamp: ts, seq, vramFreeMb: vram } = hb;
+  // Hot path (every heartbeat is verified): one allocation when every field is in range;
+  // anything unusual takes the general encoding below, which also reports range errors.
+  if (key.length === 32 && Number.isSafeInteger(ts) && ts >= 0 && typeof seq === 'bigint' && seq >= 0n && seq <= U64_MAX && Number.isInteger(vram) && vram >= 0 && vram <= 0xffffffff) {
+    const out = new Uint8Array(HEARTBEAT_SIGNED_LENGTH);
+    const dv = new DataView(out.buffer);
+    out.set(HEARTBEAT_DOMAIN_BYTES, 0);
+    out.set(key, 20);
+    dv.setUint32(52, Math.floor(ts / 0x100000000)); dv.setUint32(56, ts >>> 0);
+    dv.setBigUint64(60, seq);
+    out[68] = status; out[69] = hb.hasCapacity ? 1 : 0;
+    dv.setUint32(70, vram);
+    return out;
+  }
   return concatBytes(
     HEARTBEAT_DOMAIN_BYTES,
     key,

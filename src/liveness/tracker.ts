@@ -18,12 +18,11 @@
 import type { KeyObject } from 'node:crypto';
 import { fromBase58 } from '../common/bytes.js';
 import type { Clock } from '../common/clock.js';
-import { publicKeyObject } from '../common/ed25519.js';
 import type { NodeRegistry } from '../registry/registry.js';
 import { heartbeatToJson, type HeartbeatData, type SignedHeartbeatData } from './heartbeat-codec.js';
 import { statusAt, DEFAULT_TIMING, type LivenessTiming } from './status.js';
 import { sortEntries, type LivenessStatus, type TableEntry } from './table.js';
-import { checkHeartbeatSignature, parseSignedHeartbeat, type HeartbeatFault } from './verify.js';
+import { checkHeartbeatSignatureIntake, parseSignedHeartbeat, type HeartbeatFault } from './verify.js';
 
 export type RejectCode =
   | HeartbeatFault
@@ -66,7 +65,8 @@ export interface HeartbeatStore {
   saveMany(records: Array<[string, NodeRecord]>): Promise<void>;
 }
 
-export type Verifier = (h: { data: HeartbeatData; nodeKey: Uint8Array; signature: Uint8Array }, key: KeyObject) => boolean | Promise<boolean>;
+/** Signature check of a parsed heartbeat; `key` is unused by the built-in verifiers (kept for injected ones). */
+export type Verifier = (h: { data: HeartbeatData; nodeKey: Uint8Array; signature: Uint8Array }, key?: KeyObject) => boolean | Promise<boolean>;
 
 export interface TrackerOptions {
   clock: Clock;
@@ -78,7 +78,7 @@ export interface TrackerOptions {
   /** Token bucket per node: capacity and ms per token (default 6 tokens, one per interval/6). */
   rateBurst?: number;
   rateRefillMs?: number;
-  /** Signature check; default node:crypto on this thread. A worker pool can be injected. */
+  /** Signature check; default libsodium (node:crypto without it) on this thread. A worker pool can be injected. */
   verifier?: Verifier;
 }
 
@@ -102,7 +102,7 @@ export interface NodeView {
 
 interface Bucket { tokens: number; at: number }
 
-const syncVerifier: Verifier = (h, key) => checkHeartbeatSignature(h, key);
+const syncVerifier: Verifier = (h) => checkHeartbeatSignatureIntake(h);
 
 export class LivenessTracker {
   readonly timing: LivenessTiming;
@@ -110,7 +110,6 @@ export class LivenessTracker {
   private readonly rateBurst: number;
   private readonly rateRefillMs: number;
   private readonly records = new Map<string, NodeRecord>();
-  private readonly keys = new Map<string, KeyObject>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly verifier: Verifier;
   // group commit: records waiting for the next batch write, and its waiters
@@ -147,9 +146,7 @@ export class LivenessTracker {
     if (data.timestamp > now + this.maxSkewMs) return { ok: false, code: 'FUTURE_TIMESTAMP', message: `timestamp is ${data.timestamp - now} ms in the future (max skew ${this.maxSkewMs} ms)`, nodeId };
     const seqCheck = this.checkSeq(nodeId, data.seq);
     if (seqCheck) return seqCheck;
-    let key = this.keys.get(nodeId);
-    if (!key) { key = publicKeyObject(parsed.nodeKey); this.keys.set(nodeId, key); }
-    if (!(await this.verifier(parsed, key))) return { ok: false, code: 'BAD_SIGNATURE', message: 'signature does not verify under nodeId', nodeId };
+    if (!(await this.verifier(parsed))) return { ok: false, code: 'BAD_SIGNATURE', message: 'signature does not verify under nodeId', nodeId };
     // state may have moved while an async verifier ran: check seq again
     const again = this.checkSeq(nodeId, data.seq);
     if (again) return again;

@@ -36,6 +36,8 @@ export interface OracleConfig {
    * and runs the chain loop (selection proofs, assignTask votes, timeouts, settlements).
    */
   chain?: { rpcUrl: string; programId: string; pollMs: number; proofTimeoutMs: number; registryRefreshMs: number };
+  /** ECVRF implementation (src/vrf/ecvrf.ts): auto = libsodium (sodium-native) where it loads, else pure JS. */
+  vrf?: { implementation: 'auto' | 'native' | 'noble' };
 }
 
 export const DEFAULT_HEARTBEAT: OracleConfig['heartbeat'] = {
@@ -69,6 +71,7 @@ const schema = {
     },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } } },
     committeeFile: { type: 'string', minLength: 1 },
+    vrf: { type: 'object', additionalProperties: false, properties: { implementation: { enum: ['auto', 'native', 'noble'] } } },
     p2p: { type: 'object', additionalProperties: false, properties: { listen: { type: 'array', items: { type: 'string', pattern: '^/' } } } },
     chain: {
       type: 'object', additionalProperties: false, required: ['rpcUrl', 'programId'],
@@ -101,6 +104,7 @@ export const ENV_OVERRIDES: Record<string, (c: Record<string, any>, v: string) =
   SPLITUP_P2P_LISTEN: (c, v) => { (c.p2p ??= {}).listen = v.split(',').map((x) => x.trim()).filter(Boolean); },
   SPLITUP_RPC_URL: (c, v) => { (c.chain ??= {}).rpcUrl = v; },
   SPLITUP_PROGRAM_ID: (c, v) => { (c.chain ??= {}).programId = v; },
+  SPLITUP_VRF_IMPL: (c, v) => { (c.vrf ??= {}).implementation = v; },
 };
 
 export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.ProcessEnv = {}): OracleConfig {
@@ -125,6 +129,7 @@ export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.Process
       return hb;
     })(),
     log: { level: c.log?.level ?? 'info' },
+    vrf: { implementation: c.vrf?.implementation ?? 'auto' },
     ...(c.committeeFile ? { committeeFile: resolve(baseDir, c.committeeFile) } : {}),
     p2p: { ...(c.p2p?.listen ? { listen: c.p2p.listen } : {}) },
     ...(c.chain ? { chain: { rpcUrl: c.chain.rpcUrl, programId: c.chain.programId, pollMs: c.chain.pollMs ?? 250, proofTimeoutMs: c.chain.proofTimeoutMs ?? 3000, registryRefreshMs: c.chain.registryRefreshMs ?? 2000 } } : {}),

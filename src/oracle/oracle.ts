@@ -17,7 +17,8 @@ import { LevelConsensusStore } from '../consensus/store.js';
 import { LevelHeartbeatStore } from '../liveness/store.js';
 import { LivenessTracker } from '../liveness/tracker.js';
 import { VerifyPool } from '../liveness/verify-pool.js';
-import { checkHeartbeatSignature } from '../liveness/verify.js';
+import { useVrfImplementation } from '../vrf/ecvrf.js';
+import { checkHeartbeatSignatureIntake } from '../liveness/verify.js';
 import { P2PNetwork, peerIdFromSeed } from '../p2p/libp2p.js';
 import { FileRegistry } from '../registry/file-registry.js';
 import { ChainRegistry } from '../registry/chain-registry.js';
@@ -64,12 +65,14 @@ export class Oracle {
     readonly tracker: LivenessTracker,
     readonly metrics: OracleMetrics,
     readonly app: FastifyInstance,
-    private readonly pool: VerifyPool | null,
+    /** Heartbeat verify workers (heartbeat.verifyWorkers > 0), else null. */
+    readonly pool: VerifyPool | null,
     readonly consensus: ConsensusParts | null,
   ) {}
 
   static async start(config: OracleConfig, deps: OracleDeps = {}): Promise<Oracle> {
     const clock = deps.clock ?? SystemClock;
+    useVrfImplementation(config.vrf?.implementation ?? 'auto'); // throws if "native" is asked for and sodium-native does not load
     const keys = readOracleKeys(config.keyFile);
     const committee = config.committeeFile ? loadCommittee(config.committeeFile) : null;
     const me = committee ? committee.members.findIndex((m) => bytesEqual(m.signingKey, keys.signingPublicKey)) : -1;
@@ -104,7 +107,7 @@ export class Oracle {
       const tracker = await LivenessTracker.open({
         clock, registry, store: new LevelHeartbeatStore(db), timing,
         maxSkewMs: hb.maxSkewMs, rateBurst: hb.rateBurst, rateRefillMs: hb.rateRefillMs,
-        verifier: metrics.timedVerifier(pool ? pool.verifier : checkHeartbeatSignature),
+        verifier: metrics.timedVerifier(pool ? pool.verifier : checkHeartbeatSignatureIntake),
       });
       const plugins = [...(deps.plugins ?? [])];
       let chainLoopRef: ChainLoop | null = null;

@@ -1,162 +1,70 @@
-// ECVRF on edwards25519 per RFC 9381, suites
-//   ECVRF-EDWARDS25519-SHA512-TAI  (suite_string 0x03, try-and-increment encode_to_curve)
-//   ECVRF-EDWARDS25519-SHA512-ELL2 (suite_string 0x04, RFC 9380 edwards25519_XMD:SHA-512_ELL2_NU_)
-// Both use the RFC 8032-style nonce (RFC 9381 §5.4.2.2), cLen = 16, ptLen = qLen = 32.
-// Curve arithmetic and hash-to-curve come from @noble/curves; the VRF logic is ours.
-//
-// Proof pi = Gamma (32) ‖ c (16, little-endian) ‖ s (32, little-endian) = 80 bytes.
-// Output beta = SHA-512(suite ‖ 0x03 ‖ encode(8·Gamma) ‖ 0x00) = 64 bytes.
-import { createHash } from 'node:crypto';
-import { ed25519, ed25519_hasher } from '@noble/curves/ed25519.js';
-import { concatBytes, utf8 } from '../common/bytes.js';
+// ECVRF on edwards25519 per RFC 9381 (suites TAI and ELL2), with two
+// interchangeable implementations that give identical keys, proofs and outputs:
+//   native  libsodium's curve arithmetic through sodium-native (ecvrf-sodium.ts), ~7–10× faster;
+//   noble   pure JavaScript on @noble/curves (ecvrf-noble.ts), the reference.
+// Which one runs is configuration: SPLITUP_VRF_IMPL=auto|native|noble in the
+// environment, or useVrfImplementation() (the oracle applies its config's
+// `vrf.implementation`). `auto` (the default) takes native where sodium-native
+// loads and falls back to noble; asking for `native` where it cannot load is an error.
+import { loadSodium } from '../common/sodium.js';
+import { createSodiumEcvrf } from './ecvrf-sodium.js';
+import { nobleEcvrf } from './ecvrf-noble.js';
+import type { EcvrfImpl, Suite, VerifyResult, VrfImplementationName } from './ecvrf-common.js';
 
-export const SUITES = ['ECVRF-EDWARDS25519-SHA512-TAI', 'ECVRF-EDWARDS25519-SHA512-ELL2'] as const;
-export type Suite = (typeof SUITES)[number];
+export { SUITES, PROOF_LENGTH, BETA_LENGTH, VrfError } from './ecvrf-common.js';
+export type { Suite, VerifyResult, VrfFailure, EcvrfImpl, VrfImplementationName } from './ecvrf-common.js';
 
-const SUITE_BYTE: Record<Suite, number> = { 'ECVRF-EDWARDS25519-SHA512-TAI': 0x03, 'ECVRF-EDWARDS25519-SHA512-ELL2': 0x04 };
-const ELL2_DST = concatBytes(utf8('ECVRF_edwards25519_XMD:SHA-512_ELL2_NU_'), Uint8Array.of(0x04));
+export const VRF_IMPLEMENTATION_CHOICES = ['auto', 'native', 'noble'] as const;
+export type VrfImplementationChoice = (typeof VRF_IMPLEMENTATION_CHOICES)[number];
 
-const Point = ed25519.Point;
-type EdPoint = InstanceType<typeof Point>;
-const L = Point.Fn.ORDER; // prime order q of the base point subgroup
-const C_LEN = 16;
-export const PROOF_LENGTH = 80;
-export const BETA_LENGTH = 64;
+const loaded = loadSodium();
+const native: EcvrfImpl | null = 'sodium' in loaded ? createSodiumEcvrf(loaded.sodium) : null;
 
-export type VrfFailure = 'INVALID_PUBLIC_KEY' | 'INVALID_PROOF_ENCODING' | 'INVALID_PROOF' | 'INVALID_SUITE' | 'INVALID_SECRET_KEY';
-
-export class VrfError extends Error {
-  constructor(readonly code: VrfFailure, message: string) { super(message); this.name = 'VrfError'; }
+/** The implementation `name` names, or why it is unavailable. */
+export function vrfImplementation(name: VrfImplementationChoice): EcvrfImpl {
+  if (name === 'noble') return nobleEcvrf;
+  if (name === 'native') {
+    if (!native) throw new Error(`ECVRF implementation "native" is unavailable: sodium-native did not load (${'error' in loaded ? loaded.error : ''})`);
+    return native;
+  }
+  if (name === 'auto') return native ?? nobleEcvrf;
+  throw new Error(`unknown ECVRF implementation "${String(name)}" (use ${VRF_IMPLEMENTATION_CHOICES.join(', ')})`);
 }
 
-export type VerifyResult = { valid: true; beta: Uint8Array } | { valid: false; code: VrfFailure; message: string };
-
-function sha512(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash('sha512');
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
+/** Names of the implementations that load here (noble always does). */
+export function availableVrfImplementations(): VrfImplementationName[] {
+  return native ? ['native', 'noble'] : ['noble'];
 }
 
-function leToInt(b: Uint8Array): bigint {
-  let x = 0n;
-  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
-  return x;
+let current: EcvrfImpl = vrfImplementation((process.env.SPLITUP_VRF_IMPL || 'auto') as VrfImplementationChoice);
+
+/** Selects the implementation used by prove/verify/… below; returns the one now in use. */
+export function useVrfImplementation(name: VrfImplementationChoice): VrfImplementationName {
+  current = vrfImplementation(name);
+  return current.name;
 }
 
-function intToLe(x: bigint, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  for (let i = 0; i < len; i++) { out[i] = Number(x & 0xffn); x >>= 8n; }
-  return out;
-}
-
-function suiteByte(suite: Suite): number {
-  const b = SUITE_BYTE[suite];
-  if (b === undefined) throw new VrfError('INVALID_SUITE', `unknown suite ${String(suite)}`);
-  return b;
-}
-
-/** Strict RFC 8032 decoding (rejects y ≥ p and the non-canonical x = 0 sign bit). */
-function decodePoint(b: Uint8Array): EdPoint | null {
-  if (b.length !== 32) return null;
-  try { return Point.fromBytes(b, false); } catch { return null; }
-}
-
-interface Expanded { x: bigint; nonceKey: Uint8Array; Y: EdPoint; pk: Uint8Array }
-
-function expandSecret(sk: Uint8Array): Expanded {
-  if (!(sk instanceof Uint8Array) || sk.length !== 32) throw new VrfError('INVALID_SECRET_KEY', 'secret key must be 32 bytes');
-  const h = sha512(sk);
-  const a = h.slice(0, 32);
-  a[0]! &= 248; a[31]! &= 127; a[31]! |= 64; // RFC 8032 §5.1.5 clamping
-  const x = leToInt(a) % L;
-  const Y = Point.BASE.multiply(x);
-  return { x, nonceKey: h.slice(32, 64), Y, pk: Y.toBytes() };
-}
+/** Name of the implementation in use. */
+export function currentVrfImplementation(): VrfImplementationName { return current.name; }
 
 /** Public key (32 bytes) of a 32-byte secret key: same derivation as Ed25519. */
-export function publicKeyFromSecret(sk: Uint8Array): Uint8Array { return expandSecret(sk).pk; }
+export function publicKeyFromSecret(sk: Uint8Array): Uint8Array { return current.publicKeyFromSecret(sk); }
 
 /** ECVRF_validate_key: canonical point encoding, not of small order. */
-export function validatePublicKey(pk: Uint8Array): { valid: true; point: EdPoint } | { valid: false; message: string } {
-  const Y = decodePoint(pk);
-  if (!Y) return { valid: false, message: 'public key is not a canonical edwards25519 point encoding' };
-  if (Y.isSmallOrder()) return { valid: false, message: 'public key has small order' };
-  return { valid: true, point: Y };
-}
-
-/** encode_to_curve with salt = PK string (RFC 9381 §5.4.1.1 / §5.4.1.2). */
-function encodeToCurve(suite: Suite, pk: Uint8Array, alpha: Uint8Array): EdPoint {
-  const sb = suiteByte(suite);
-  if (sb === 0x04) return ed25519_hasher.encodeToCurve(concatBytes(pk, alpha), { DST: ELL2_DST }) as EdPoint;
-  // try_and_increment: ctr from 0 until the first 32 bytes of the hash decode to a point
-  for (let ctr = 0; ctr < 256; ctr++) {
-    const h = sha512(Uint8Array.of(sb, 0x01), pk, alpha, Uint8Array.of(ctr, 0x00));
-    const P = decodePoint(h.subarray(0, 32));
-    if (P) return P.clearCofactor();
-  }
-  throw new VrfError('INVALID_PROOF', 'encode_to_curve failed after 256 attempts'); // probability 2^-256
-}
-
-function challenge(sb: number, points: EdPoint[]): bigint {
-  const h = sha512(Uint8Array.of(sb, 0x02), ...points.map((p) => p.toBytes()), Uint8Array.of(0x00));
-  return leToInt(h.subarray(0, C_LEN));
-}
-
-function gammaToHash(sb: number, gamma: EdPoint): Uint8Array {
-  return sha512(Uint8Array.of(sb, 0x03), gamma.clearCofactor().toBytes(), Uint8Array.of(0x00));
-}
+export function validatePublicKey(pk: Uint8Array): { valid: true } | { valid: false; message: string } { return current.validatePublicKey(pk); }
 
 /** ECVRF_prove: an 80-byte proof for alpha under the secret key. */
-export function prove(suite: Suite, sk: Uint8Array, alpha: Uint8Array): Uint8Array {
-  return proveWithNonce(suite, sk, alpha);
-}
+export function prove(suite: Suite, sk: Uint8Array, alpha: Uint8Array): Uint8Array { return current.prove(suite, sk, alpha); }
 
 /**
  * prove() with the RFC nonce replaced by `nonce` when given. Test hook: a
  * proof made with any nonce verifies, and the uniqueness tests use it to show
  * that every valid proof for (pk, alpha) yields the same beta.
  */
-export function proveWithNonce(suite: Suite, sk: Uint8Array, alpha: Uint8Array, nonce?: bigint): Uint8Array {
-  const sb = suiteByte(suite);
-  const { x, nonceKey, Y, pk } = expandSecret(sk);
-  const H = encodeToCurve(suite, pk, alpha);
-  const hString = H.toBytes();
-  const Gamma = H.multiply(x);
-  const k = nonce ?? leToInt(sha512(nonceKey, hString)) % L;
-  const c = challenge(sb, [Y, H, Gamma, Point.BASE.multiply(k), H.multiply(k)]);
-  const s = (k + c * x) % L;
-  return concatBytes(Gamma.toBytes(), intToLe(c, C_LEN), intToLe(s, 32));
-}
-
-function decodeProof(pi: Uint8Array): { Gamma: EdPoint; c: bigint; s: bigint } | null {
-  if (!(pi instanceof Uint8Array) || pi.length !== PROOF_LENGTH) return null;
-  const Gamma = decodePoint(pi.subarray(0, 32));
-  if (!Gamma) return null;
-  const s = leToInt(pi.subarray(48, 80));
-  if (s >= L) return null;
-  return { Gamma, c: leToInt(pi.subarray(32, 48)), s };
-}
+export function proveWithNonce(suite: Suite, sk: Uint8Array, alpha: Uint8Array, nonce?: bigint): Uint8Array { return current.proveWithNonce(suite, sk, alpha, nonce); }
 
 /** ECVRF_proof_to_hash: beta (64 bytes) of a well-formed proof. Does NOT verify the proof. */
-export function proofToHash(suite: Suite, pi: Uint8Array): Uint8Array {
-  const d = decodeProof(pi);
-  if (!d) throw new VrfError('INVALID_PROOF_ENCODING', 'proof is not 80 bytes of Gamma ‖ c ‖ s with a canonical point and s < q');
-  return gammaToHash(suiteByte(suite), d.Gamma);
-}
+export function proofToHash(suite: Suite, pi: Uint8Array): Uint8Array { return current.proofToHash(suite, pi); }
 
 /** ECVRF_verify: beta when pi is a valid proof for alpha under pk (validate_key = true). */
-export function verify(suite: Suite, pk: Uint8Array, alpha: Uint8Array, pi: Uint8Array): VerifyResult {
-  if (!SUITES.includes(suite)) return { valid: false, code: 'INVALID_SUITE', message: `unknown suite ${String(suite)}` };
-  const sb = SUITE_BYTE[suite];
-  const key = validatePublicKey(pk);
-  if (!key.valid) return { valid: false, code: 'INVALID_PUBLIC_KEY', message: key.message };
-  const d = decodeProof(pi);
-  if (!d) return { valid: false, code: 'INVALID_PROOF_ENCODING', message: 'proof is not 80 bytes of Gamma ‖ c ‖ s with a canonical point and s < q' };
-  const Y = key.point;
-  const H = encodeToCurve(suite, pk, alpha);
-  // U = s·B − c·Y, V = s·H − c·Gamma (public values: variable-time arithmetic is fine here)
-  const U = Point.BASE.multiplyUnsafe(d.s).add(Y.multiplyUnsafe(d.c).negate());
-  const V = H.multiplyUnsafe(d.s).add(d.Gamma.multiplyUnsafe(d.c).negate());
-  if (challenge(sb, [Y, H, d.Gamma, U, V]) !== d.c) return { valid: false, code: 'INVALID_PROOF', message: 'proof does not verify for this public key and alpha' };
-  return { valid: true, beta: gammaToHash(sb, d.Gamma) };
-}
+export function verify(suite: Suite, pk: Uint8Array, alpha: Uint8Array, pi: Uint8Array): VerifyResult { return current.verify(suite, pk, alpha, pi); }

@@ -2,6 +2,8 @@
 // the verifiable node selection built on it.
 export { SUITES, PROOF_LENGTH, BETA_LENGTH, VrfError, prove, verify, proofToHash, publicKeyFromSecret, validatePublicKey } from './ecvrf.js';
 export type { Suite, VerifyResult, VrfFailure } from './ecvrf.js';
+export { useVrfImplementation, currentVrfImplementation, availableVrfImplementations, VRF_IMPLEMENTATION_CHOICES } from './ecvrf.js';
+export type { VrfImplementationChoice, VrfImplementationName } from './ecvrf.js';
 export { eligibleSet, proverIndex, selectionAlpha, indexFromBeta, pickFromBeta, proveSelection, verifySelection } from './selection.js';
 export type { SelectionRequest, CandidateNode, SelectionOutcome, SelectionCheck } from './selection.js';
 export { encodeSelectionProof, decodeSelectionProof, ProofMessageError } from './proof-message.js';
