@@ -5,7 +5,7 @@
 // acknowledged transaction. The program id is chosen on first start and kept in DIR.
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { LocalValidator } from '../chain/validator.js';
+import { LocalValidator } from '../validator/server.js';
 import { loadProgramBinary } from '../chain/program.js';
 import { parse, runMain, usageFallback } from './args.js';
 import { programIdFor } from '../chain/program-id.js';
