@@ -1,96 +1,65 @@
 // The local validator: a Ledger (programs in LiteSVM, persisted) producing a block every
-// `slotMs`, served over the standard Solana JSON-RPC methods the project's clients use, on
-// 127.0.0.1. Any @solana/web3.js Connection can talk to it; pointing the oracle at a real
-// cluster is a change of RPC URL.
+// `slotMs`, served over Solana's JSON-RPC (HTTP) and PubSub (WebSocket, RPC port + 1 unless
+// configured) APIs on 127.0.0.1. Unmodified @solana/web3.js and @solana/kit clients use it as
+// they use solana-test-validator; pointing the oracle at a real cluster is a change of RPC URL.
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
 import { closeWithin } from '../api/server.js';
-import { PublicKey } from '@solana/web3.js';
-import bs58 from 'bs58';
-import { Ledger, LedgerRejection, type AccountView, type LedgerProgram, type TxOutcome } from './ledger.js';
+import { Ledger, LedgerRejection, type LedgerProgram } from './ledger.js';
+import { PubSub } from './pubsub.js';
+import { RpcError, invalidParams } from './encode.js';
+import { rejection, rpcMethods, VALIDATOR_VERSION } from './rpc.js';
+
+export { VALIDATOR_VERSION };
 
 export interface ValidatorOptions {
   dataDir: string;
   programs: LedgerProgram[];
   host?: string;
+  /** HTTP JSON-RPC port; 0 = ephemeral (then PubSub takes port + 1 unless `wsPort` is given). */
   port?: number;
+  /** WebSocket PubSub port; default RPC port + 1 (what web3.js and kit clients assume). */
+  wsPort?: number;
   /** Block time; 0 produces blocks only through produceSlot() (tests). */
   slotMs?: number;
   now?: () => number;
   logger?: boolean;
 }
 
-export const VALIDATOR_VERSION = 'splitup-local-validator 0.1.0 (litesvm 1.5)';
-
-class RpcError extends Error {
-  constructor(readonly code: number, message: string, readonly data?: unknown) { super(message); }
-}
-
-const ctx = (l: Ledger) => ({ slot: Number(l.slot), apiVersion: '2.2.0' });
-
-function encodeAccount(a: AccountView | null, encoding = 'base64'): unknown {
-  if (!a) return null;
-  const data = encoding === 'base58' ? [bs58.encode(a.data), 'base58'] : [Buffer.from(a.data).toString('base64'), 'base64'];
-  return { data, executable: a.executable, lamports: Number(a.lamports), owner: a.owner.toBase58(), rentEpoch: 0, space: a.data.length };
-}
-
-type Filter = { dataSize?: number; memcmp?: { offset: number; bytes: string; encoding?: string } };
-function matches(data: Uint8Array, filters: Filter[] = []): boolean {
-  return filters.every((f) => {
-    if (f.dataSize !== undefined) return data.length === f.dataSize;
-    if (f.memcmp) {
-      const want = f.memcmp.encoding === 'base64' ? Buffer.from(f.memcmp.bytes, 'base64') : Buffer.from(bs58.decode(f.memcmp.bytes));
-      return Buffer.from(data.subarray(f.memcmp.offset, f.memcmp.offset + want.length)).equals(want);
-    }
-    throw new RpcError(-32602, `unsupported filter ${JSON.stringify(f)}`);
-  });
-}
-
-function decodeWire(encoded: unknown, encoding?: string): Uint8Array {
-  if (typeof encoded !== 'string') throw new RpcError(-32602, 'transaction must be an encoded string');
-  return encoding === 'base64' ? new Uint8Array(Buffer.from(encoded, 'base64')) : bs58.decode(encoded);
-}
-
-function pubkey(v: unknown): PublicKey {
-  try { return new PublicKey(v as string); } catch { throw new RpcError(-32602, `Invalid param: Invalid pubkey ${String(v)}`); }
-}
-
-function simulationFailure(o: TxOutcome): RpcError {
-  const detail = JSON.stringify(o.err);
-  return new RpcError(-32002, `Transaction simulation failed: ${detail}`, { err: o.err, logs: o.logs, unitsConsumed: Number(o.unitsConsumed), accounts: null, returnData: null });
-}
+const MAX_BATCH = 100;
+const PARSE_ERROR = Symbol('parse error');
 
 export class LocalValidator {
   private timer: NodeJS.Timeout | null = null;
-  private constructor(readonly ledger: Ledger, readonly app: FastifyInstance, readonly url: string, private readonly o: ValidatorOptions) {}
+  private constructor(readonly ledger: Ledger, readonly app: FastifyInstance, readonly url: string, readonly pubsub: PubSub, private readonly o: ValidatorOptions) {}
+
+  get wsUrl(): string { return this.pubsub.url; }
 
   static async start(o: ValidatorOptions): Promise<LocalValidator> {
     const now = o.now ?? Date.now;
+    const host = o.host ?? '127.0.0.1';
     const ledger = await Ledger.open(o.dataDir, o.programs, now());
-    const app = Fastify({ logger: o.logger ?? false, bodyLimit: 4 * 1024 * 1024 });
-    const methods = rpcMethods(ledger);
-    app.post('/', async (req, reply) => {
-      const handle = async (call: { id?: unknown; method?: string; params?: unknown[] }) => {
-        const id = call?.id ?? null;
-        const fn = typeof call?.method === 'string' ? methods[call.method] : undefined;
-        if (!fn) return { jsonrpc: '2.0', id, error: { code: -32601, message: `Method not found: ${String(call?.method)}` } };
+    try {
+      const methods = rpcMethods(ledger);
+      // an ephemeral RPC port needs port + 1 free for PubSub: retry a bounded number of times
+      for (let attempt = 0; ; attempt++) {
+        const app = buildApp(methods, o.logger ?? false);
+        const url = await app.listen({ host, port: o.port ?? 0 });
+        const port = (app.server.address() as AddressInfo).port;
         try {
-          return { jsonrpc: '2.0', id, result: await fn(Array.isArray(call.params) ? call.params : []) };
+          const pubsub = await PubSub.listen(ledger, host, o.wsPort ?? port + 1);
+          const v = new LocalValidator(ledger, app, url, pubsub, o);
+          if (o.slotMs) v.timer = setInterval(() => { void ledger.produceSlot(now()).catch((e) => app.log.error({ err: e }, 'slot production failed')); }, o.slotMs);
+          return v;
         } catch (e) {
-          if (e instanceof RpcError) return { jsonrpc: '2.0', id, error: { code: e.code, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) } };
-          if (e instanceof LedgerRejection) return { jsonrpc: '2.0', id, error: { code: -32002, message: `Transaction simulation failed: ${e.message}`, data: { err: e.kind, logs: [], accounts: null, unitsConsumed: 0 } } };
-          req.log.error({ err: e }, 'rpc method failed');
-          return { jsonrpc: '2.0', id, error: { code: -32603, message: `Internal error: ${(e as Error).message}` } };
+          await closeWithin(app);
+          if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || o.port || o.wsPort !== undefined || attempt >= 20) throw e;
         }
-      };
-      const body = req.body as unknown;
-      reply.header('content-type', 'application/json');
-      return Array.isArray(body) ? Promise.all(body.map(handle)) : handle(body as never);
-    });
-    app.get('/health', async () => 'ok');
-    const url = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
-    const v = new LocalValidator(ledger, app, url, o);
-    if (o.slotMs) v.timer = setInterval(() => { void ledger.produceSlot(now()).catch((e) => app.log.error({ err: e }, 'slot production failed')); }, o.slotMs);
-    return v;
+      }
+    } catch (e) {
+      await ledger.close({ snapshot: false });
+      throw e;
+    }
   }
 
   produceSlot(): Promise<bigint> { return this.ledger.produceSlot((this.o.now ?? Date.now)()); }
@@ -98,51 +67,46 @@ export class LocalValidator {
   /** Stops serving; `snapshot: false` skips the closing snapshot (what a crash leaves, for tests). */
   async close({ snapshot = true } = {}): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.pubsub.close();
     await closeWithin(this.app);
     await this.ledger.close({ snapshot });
   }
 }
 
-function rpcMethods(l: Ledger): Record<string, (p: unknown[]) => unknown> {
-  const cfg = (p: unknown[], i: number) => (p[i] ?? {}) as Record<string, unknown>;
-  return {
-    getHealth: () => 'ok',
-    getVersion: () => ({ 'solana-core': VALIDATOR_VERSION, 'feature-set': 0 }),
-    getSlot: () => Number(l.slot),
-    getBlockHeight: () => Number(l.slot),
-    getEpochInfo: () => ({ absoluteSlot: Number(l.slot), blockHeight: Number(l.slot), epoch: 0, slotIndex: Number(l.slot), slotsInEpoch: 432000, transactionCount: null }),
-    getGenesisHash: () => bs58.encode(new Uint8Array(32)),
-    getBlockTime: (p) => { const t = l.blockTime(BigInt(p[0] as number)); if (t === null) throw new RpcError(-32004, `Block not available for slot ${String(p[0])}`); return Number(t); },
-    getLatestBlockhash: () => { const b = l.latestBlockhash; return { context: ctx(l), value: { blockhash: b.blockhash, lastValidBlockHeight: Number(b.lastValidBlockHeight) } }; },
-    isBlockhashValid: (p) => ({ context: ctx(l), value: l.isBlockhashValid(p[0] as string) }),
-    getFeeForMessage: () => ({ context: ctx(l), value: 5000 }),
-    getMinimumBalanceForRentExemption: (p) => Number(l.minimumBalanceForRentExemption(Number(p[0]))),
-    getBalance: (p) => ({ context: ctx(l), value: Number(l.account(pubkey(p[0]))?.lamports ?? 0n) }),
-    getAccountInfo: (p) => ({ context: ctx(l), value: encodeAccount(l.account(pubkey(p[0])), cfg(p, 1).encoding as string) }),
-    getMultipleAccounts: (p) => ({ context: ctx(l), value: (p[0] as unknown[]).map((k) => encodeAccount(l.account(pubkey(k)), cfg(p, 1).encoding as string)) }),
-    getProgramAccounts: (p) => {
-      const c = cfg(p, 1);
-      const list = l.programAccounts(pubkey(p[0])).filter((a) => matches(a.account.data, c.filters as Filter[]))
-        .map((a) => ({ pubkey: a.pubkey.toBase58(), account: encodeAccount(a.account, c.encoding as string) }));
-      return c.withContext ? { context: ctx(l), value: list } : list;
-    },
-    requestAirdrop: async (p) => l.airdrop(pubkey(p[0]), BigInt(p[1] as number)),
-    sendTransaction: async (p) => {
-      const c = cfg(p, 1);
-      const out = await l.submit(decodeWire(p[0], c.encoding as string), !c.skipPreflight);
-      if (out.err && !c.skipPreflight) throw simulationFailure(out);
-      return out.signature;
-    },
-    simulateTransaction: (p) => {
-      const o = l.simulate(decodeWire(p[0], cfg(p, 1).encoding as string), { sigVerify: cfg(p, 1).sigVerify === true });
-      return { context: ctx(l), value: { err: o.err, logs: o.logs, accounts: null, unitsConsumed: Number(o.unitsConsumed), returnData: null } };
-    },
-    getSignatureStatuses: (p) => ({
-      context: ctx(l),
-      value: (p[0] as string[]).map((sig) => {
-        const s = l.signatureStatus(sig);
-        return s && { slot: Number(s.slot), confirmations: null, err: s.err, status: s.err ? { Err: s.err } : { Ok: null }, confirmationStatus: 'finalized' };
-      }),
-    }),
+function buildApp(methods: ReturnType<typeof rpcMethods>, logger: boolean): FastifyInstance {
+  const app = Fastify({ logger, bodyLimit: 4 * 1024 * 1024 });
+  // malformed JSON is a JSON-RPC parse error (HTTP 200), as on a cluster's RPC
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try { done(null, JSON.parse(body as string)); } catch { done(null, PARSE_ERROR); }
+  });
+  const handle = async (call: unknown) => {
+    const c = call as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+    const id = c && typeof c === 'object' && (typeof c.id === 'number' || typeof c.id === 'string') ? c.id : null;
+    const error = (e: unknown) => {
+      if (e instanceof RpcError) return { jsonrpc: '2.0', id, error: { code: e.code, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) } };
+      if (e instanceof LedgerRejection) return error(rejection(e));
+      app.log.error({ err: e }, 'rpc method failed');
+      return { jsonrpc: '2.0', id, error: { code: -32603, message: `Internal error: ${(e as Error).message}` } };
+    };
+    if (!c || typeof c !== 'object' || Array.isArray(c) || c.jsonrpc !== '2.0' || typeof c.method !== 'string') return error(new RpcError(-32600, 'Invalid request'));
+    const fn = Object.hasOwn(methods, c.method) ? methods[c.method] : undefined;
+    if (!fn) return error(new RpcError(-32601, 'Method not found'));
+    try {
+      if (c.params !== undefined && !Array.isArray(c.params)) throw invalidParams('params must be an array');
+      return { jsonrpc: '2.0', id, result: await fn((c.params as unknown[] | undefined) ?? []) };
+    } catch (e) { return error(e); }
   };
+  app.post('/', async (req, reply) => {
+    const body = req.body as unknown;
+    reply.header('content-type', 'application/json');
+    if (body === PARSE_ERROR) return { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } };
+    if (Array.isArray(body)) {
+      if (body.length === 0 || body.length > MAX_BATCH) return { jsonrpc: '2.0', id: null, error: { code: -32600, message: `Invalid request: a batch holds 1 to ${MAX_BATCH} calls` } };
+      return Promise.all(body.map(handle));
+    }
+    return handle(body);
+  });
+  app.get('/health', async () => 'ok');
+  return app;
 }
