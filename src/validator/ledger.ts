@@ -58,7 +58,7 @@ export class LedgerRejection extends Error {
 
 export type LedgerEvent =
   | { type: 'tx'; record: TxRecord }
-  | { type: 'slot'; closed: BlockRecord; slot: number; confirmed: number; root: number };
+  | { type: 'slot'; closed: BlockRecord; slot: number; confirmed: number; root: number; rawRoot: number };
 
 export const BLOCKHASH_WINDOW = 150;
 export const FINALITY_DEPTH = 32;
@@ -106,6 +106,8 @@ export class Ledger {
   private fees = new Map<number, { min: bigint | null; accounts: Map<string, bigint> }>();
   private seq = 0;
   private txCount = 0;
+  /** the oldest slot with a block (genesis) */
+  firstSlot = 0;
   private sinceSnapshot = 0;
   private replaying = false;
   private chain: Promise<unknown> = Promise.resolve();
@@ -162,6 +164,13 @@ export class Ledger {
         this.seq++;
       }
     } finally { this.replaying = false; }
+    // the first slot this ledger holds blocks for (LiteSVM's genesis clock does not start at 0)
+    const g = await this.db.get('firstSlot');
+    if (g) this.firstSlot = Number(new TextDecoder().decode(g));
+    else {
+      this.firstSlot = Number(this.slot);
+      await this.db.put('firstSlot', new TextEncoder().encode(String(this.firstSlot)), { sync: true } as never);
+    }
     // the duplicate-signature window and recent fees come from the stored records
     const from = Math.max(0, Number(this.slot) - BLOCKHASH_WINDOW - FINALITY_DEPTH);
     for await (const [k, v] of this.db.iterator({ gt: `sigs:${pad(from)}:`, lt: 'sigs;' })) {
@@ -220,10 +229,14 @@ export class Ledger {
 
   get slot(): bigint { return this.svm.getClock().slot; }
   /** Newest slot at `commitment`: the open slot, the last closed one, or the root. */
-  slotAt(c: Commitment = 'finalized'): number {
+  slotAt(c: Commitment = 'finalized'): number { return Math.max(0, this.rawSlotAt(c)); }
+  /** As slotAt, but −1 … −32 while the chain is younger than the depth (nothing confirmed or rooted yet). */
+  rawSlotAt(c: Commitment): number {
     const s = Number(this.slot);
-    return c === 'processed' ? s : c === 'confirmed' ? Math.max(0, s - 1) : Math.max(0, s - FINALITY_DEPTH);
+    return c === 'processed' ? s : c === 'confirmed' ? s - 1 : s - FINALITY_DEPTH;
   }
+  /** Whether a transaction or block of `slot` has reached commitment `c`. */
+  reached(slot: number, c: Commitment): boolean { return slot <= this.rawSlotAt(c); }
   get transactionCount(): number { return this.txCount; }
   get latestBlockhash(): { blockhash: string; lastValidBlockHeight: bigint } { return { blockhash: this.blockhash, lastValidBlockHeight: this.slot + BigInt(BLOCKHASH_WINDOW) }; }
   isBlockhashValid(h: string): boolean { return this.recent.has(h); }
@@ -256,7 +269,7 @@ export class Ledger {
       const s = Number(this.slot);
       for (const [sig, st] of this.recentSigs) { if (st.slot >= s - BLOCKHASH_WINDOW - FINALITY_DEPTH) break; this.recentSigs.delete(sig); }
       for (const k of this.fees.keys()) { if (k >= s - BLOCKHASH_WINDOW) break; this.fees.delete(k); }
-      this.emit({ type: 'slot', closed: block, slot: s, confirmed: this.slotAt('confirmed'), root: this.slotAt('finalized') });
+      this.emit({ type: 'slot', closed: block, slot: s, confirmed: this.slotAt('confirmed'), root: this.slotAt('finalized'), rawRoot: this.rawSlotAt('finalized') });
       return this.slot;
     });
   }

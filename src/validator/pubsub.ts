@@ -43,7 +43,7 @@ export class PubSub {
   private off: () => void;
 
   private constructor(private readonly ledger: Ledger, readonly wss: WebSocketServer, readonly url: string) {
-    this.lastRoot = ledger.slotAt('finalized');
+    this.lastRoot = ledger.rawSlotAt('finalized');
     this.off = ledger.on((e) => this.onLedger(e));
     wss.on('connection', (ws) => this.accept(ws));
   }
@@ -172,7 +172,7 @@ export class PubSub {
   private async checkSignature(s: Extract<Sub, { kind: 'signature' }>, atSubscribe = false): Promise<void> {
     const st = atSubscribe ? await this.ledger.signatureStatus(s.signature).catch(() => null) : this.ledger.recentStatus(s.signature);
     if (!st || !this.subs.has(s.id)) return;
-    if (st.slot <= this.ledger.slotAt(s.commitment)) {
+    if (this.ledger.reached(st.slot, s.commitment)) {
       this.notify(s, { context: { slot: st.slot }, value: { err: st.err } });
       this.drop(s);
     }
@@ -231,16 +231,16 @@ export class PubSub {
     }
     this.deliver('confirmed', closed, ch, (k) => this.ledger.account(k));
     for (const s of this.subs.values()) if (s.kind === 'slot') this.notify(s, { parent: e.slot - 1, root: e.root, slot: e.slot });
-    if (e.root > this.lastRoot) {
-      for (let r = this.lastRoot + 1; r <= e.root; r++) {
+    if (e.rawRoot > this.lastRoot) {
+      for (let r = Math.max(0, this.lastRoot + 1); r <= e.rawRoot; r++) {
         const c = this.pending.get(r);
         if (c) this.deliver('finalized', r, c, (k) => (c.values ? c.values.get(k) ?? null : this.ledger.account(k)));
         this.pending.delete(r);
       }
-      this.lastRoot = e.root;
+      this.lastRoot = e.rawRoot;
       for (const s of this.subs.values()) if (s.kind === 'root') this.notify(s, e.root);
     }
-    for (const k of this.pending.keys()) if (k < e.root) this.pending.delete(k);
+    for (const k of this.pending.keys()) if (k <= e.rawRoot) this.pending.delete(k);
     for (const s of [...this.subs.values()]) if (s.kind === 'signature') void this.checkSignature(s);
   }
 }

@@ -113,10 +113,10 @@ export function rejection(e: LedgerRejection): RpcError {
 
 function confirmationOf(l: Ledger, slot: number): { confirmations: number | null; confirmationStatus: Commitment } {
   const cur = Number(l.slot);
-  if (slot <= l.slotAt('finalized')) return { confirmations: null, confirmationStatus: 'finalized' };
-  return { confirmations: cur - slot, confirmationStatus: slot <= l.slotAt('confirmed') ? 'confirmed' : 'processed' };
+  if (l.reached(slot, 'finalized')) return { confirmations: null, confirmationStatus: 'finalized' };
+  return { confirmations: cur - slot, confirmationStatus: l.reached(slot, 'confirmed') ? 'confirmed' : 'processed' };
 }
-const reached = (l: Ledger, slot: number, c: Commitment) => slot <= l.slotAt(c);
+const reached = (l: Ledger, slot: number, c: Commitment) => l.reached(slot, c);
 
 export function rpcMethods(l: Ledger): Record<string, Method> {
   const decimals = (mint: string): number | null => {
@@ -136,6 +136,7 @@ export function rpcMethods(l: Ledger): Record<string, Method> {
     return { ...extra, transaction: encodeTransaction(r, e, v), meta: encodeMeta(r, e, v), ...(c.maxSupportedTransactionVersion !== undefined && c.maxSupportedTransactionVersion !== null ? { version: r.version } : {}) };
   };
   const blockAvailable = (slot: number, c: Commitment) => {
+    if (slot < l.firstSlot) throw new RpcError(ERR.BLOCK_CLEANED_UP, `Block ${slot} cleaned up, does not exist on node. First available block: ${l.firstSlot}`);
     if (!reached(l, slot, c)) throw new RpcError(ERR.BLOCK_NOT_AVAILABLE, `Block not available for slot ${slot}`);
   };
 
@@ -144,8 +145,8 @@ export function rpcMethods(l: Ledger): Record<string, Method> {
     getVersion: () => ({ 'solana-core': VALIDATOR_VERSION, 'feature-set': 0 }),
     getIdentity: () => ({ identity: l.faucetKey.toBase58() }),
     getGenesisHash: () => l.genesisHash,
-    getFirstAvailableBlock: () => 0,
-    getMinimumLedgerSlot: () => 0,
+    getFirstAvailableBlock: () => l.firstSlot,
+    getMinimumLedgerSlot: () => l.firstSlot,
     getSlot: (p) => { const c = cfg(p, 0); return at(l, c, commitment(c)); },
     getBlockHeight: (p) => { const c = cfg(p, 0); return at(l, c, commitment(c)); },
     getTransactionCount: (p) => { const c = cfg(p, 0); at(l, c, commitment(c)); return l.transactionCount; },
@@ -290,7 +291,7 @@ export function rpcMethods(l: Ledger): Record<string, Method> {
       const limit = c.limit === undefined || c.limit === null ? MAX_SIGNATURES_LIMIT : int(c.limit, 'limit', { min: 1, max: MAX_SIGNATURES_LIMIT });
       const before = c.before === undefined || c.before === null ? undefined : str(c.before, 'before', 100);
       const until = c.until === undefined || c.until === null ? undefined : str(c.until, 'until', 100);
-      const top = l.slotAt(level);
+      const top = l.rawSlotAt(level);
       // unconfirmed entries are the newest ones: read enough to skip them, then cut to the limit
       const list = (await l.signaturesFor(addr, { before, until, limit: limit + 10_000 })).filter((r) => r.slot <= top).slice(0, limit);
       return list.map((r) => ({ signature: r.signature, slot: r.slot, err: r.err, memo: null, blockTime: r.blockTime, confirmationStatus: confirmationOf(l, r.slot).confirmationStatus }));
@@ -325,19 +326,19 @@ export function rpcMethods(l: Ledger): Record<string, Method> {
     getBlocks: (p) => {
       const start = int(p[0], 'start slot');
       const c = typeof p[1] === 'object' && p[1] !== null ? cfg(p, 1) : cfg(p, 2);
-      const top = l.slotAt(commitment(c, 'confirmed'));
+      const top = l.rawSlotAt(commitment(c, 'confirmed'));
       const end = typeof p[1] === 'number' ? int(p[1], 'end slot') : top;
       if (end - start > MAX_GET_BLOCKS_RANGE) throw invalidParams(`Slot range too large; max ${MAX_GET_BLOCKS_RANGE}`);
       const out: number[] = [];
-      for (let s = start; s <= Math.min(end, top); s++) out.push(s);
+      for (let s = Math.max(start, l.firstSlot); s <= Math.min(end, top); s++) out.push(s);
       return out;
     },
     getBlocksWithLimit: (p) => {
       const start = int(p[0], 'start slot');
       const limit = int(p[1], 'limit', { max: MAX_GET_BLOCKS_RANGE });
-      const top = l.slotAt(commitment(cfg(p, 2), 'confirmed'));
+      const top = l.rawSlotAt(commitment(cfg(p, 2), 'confirmed'));
       const out: number[] = [];
-      for (let s = start; s <= top && out.length < limit; s++) out.push(s);
+      for (let s = Math.max(start, l.firstSlot); s <= top && out.length < limit; s++) out.push(s);
       return out;
     },
     getRecentPrioritizationFees: (p) => {
@@ -361,13 +362,13 @@ export const METHOD_DOCS: Record<string, string> = {
   getEpochInfo: 'epoch, slot index, block height, transactionCount',
   getEpochSchedule: 'epoch schedule (432000 slots, no warmup)',
   getFeeForMessage: '5000 lamports per signature (precompiles included) + priority fee; null for an unknown block hash',
-  getFirstAvailableBlock: 'always 0 (the ledger keeps every block)',
+  getFirstAvailableBlock: 'the genesis slot (the ledger keeps every block)',
   getGenesisHash: 'genesis hash (derived from the ledger secret)',
   getHealth: '"ok"',
   getIdentity: 'the validator identity (its faucet key)',
   getLatestBlockhash: 'latest block hash and its last valid block height',
   getMinimumBalanceForRentExemption: 'rent-exempt minimum for a data length',
-  getMinimumLedgerSlot: 'always 0',
+  getMinimumLedgerSlot: 'the genesis slot',
   getMultipleAccounts: 'up to 100 accounts, any encoding, dataSlice',
   getProgramAccounts: 'accounts owned by a program; dataSize/memcmp filters, any encoding, dataSlice, withContext',
   getRecentPrioritizationFees: 'lowest compute-unit price per slot over the last 150 slots, optionally per written account',

@@ -10,6 +10,13 @@ export const COMPUTE_BUDGET_PROGRAM = 'ComputeBudget1111111111111111111111111111
 const PRECOMPILES = new Set(['Ed25519SigVerify111111111111111111111111111', 'KeccakSecp256k11111111111111111111111111111', 'Secp256r1SigVerify1111111111111111111111111']);
 const MAX_CU_LIMIT = 1_400_000n;
 const DEFAULT_CU_PER_IX = 200_000n;
+const DEFAULT_CU_PER_BUILTIN_IX = 3_000n;
+/** Built-in programs: an instruction of theirs reserves 3000 CUs by default, any other 200k. */
+const BUILTINS = new Set([
+  '11111111111111111111111111111111', COMPUTE_BUDGET_PROGRAM, 'Vote111111111111111111111111111111111111111', 'Stake11111111111111111111111111111111111111',
+  'Config1111111111111111111111111111111111111', 'BPFLoader1111111111111111111111111111111111', 'BPFLoader2111111111111111111111111111111111',
+  'BPFLoaderUpgradeab1e11111111111111111111111', 'LoaderV411111111111111111111111111111111111', 'AddressLookupTab1e1111111111111111111111111', ...PRECOMPILES,
+]);
 
 export interface AnalyzedTx {
   vt: VersionedTransaction;
@@ -68,14 +75,16 @@ export function analyze(wire: Uint8Array, readTable: TableReader, known?: { load
 
 /** Compute-unit price (micro-lamports) and limit the transaction asks for, as the runtime reads them. */
 export function computeBudget(tx: Pick<AnalyzedTx, 'keys' | 'instructions'>): { price: bigint; limit: bigint } {
-  let price = 0n, limit: bigint | null = null, others = 0n;
+  let price = 0n, limit: bigint | null = null, dflt = 0n;
   for (const ix of tx.instructions) {
-    if (tx.keys[ix.programIdIndex] !== COMPUTE_BUDGET_PROGRAM) { others++; continue; }
+    const program = tx.keys[ix.programIdIndex] ?? '';
+    dflt += BUILTINS.has(program) ? DEFAULT_CU_PER_BUILTIN_IX : DEFAULT_CU_PER_IX;
+    if (program !== COMPUTE_BUDGET_PROGRAM) continue;
     const d = Buffer.from(ix.data);
     if (d[0] === 2 && d.length >= 5) limit = BigInt(d.readUInt32LE(1));
     if (d[0] === 3 && d.length >= 9) price = d.readBigUInt64LE(1);
   }
-  const lim = limit ?? DEFAULT_CU_PER_IX * others;
+  const lim = limit ?? dflt;
   return { price, limit: lim > MAX_CU_LIMIT ? MAX_CU_LIMIT : lim };
 }
 

@@ -1,0 +1,356 @@
+// The local validator driven by unmodified client libraries: @solana/web3.js (HTTP methods,
+// sendAndConfirmTransaction / confirmTransaction over the PubSub port, every subscription)
+// and @solana/kit (sendAndConfirmTransactionFactory with its RPC subscriptions).
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import WebSocket from 'ws';
+import bs58 from 'bs58';
+import {
+  ComputeBudgetProgram, Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction, TransactionMessage,
+  VersionedTransaction, sendAndConfirmTransaction, type Commitment, type Context,
+} from '@solana/web3.js';
+import {
+  AccountRole, address, airdropFactory, appendTransactionMessageInstruction, createSolanaRpc, createSolanaRpcSubscriptions,
+  createTransactionMessage, generateKeyPairSigner, getSignatureFromTransaction, lamports, pipe, sendAndConfirmTransactionFactory,
+  setTransactionMessageFeePayerSigner, setTransactionMessageLifetimeUsingBlockhash, signTransactionMessageWithSigners,
+} from '@solana/kit';
+import { LocalValidator } from '../src/validator/server.js';
+import { FINALITY_DEPTH } from '../src/validator/ledger.js';
+import { loadProgramBinary } from '../src/chain/program.js';
+import { until } from './helpers/heartbeat.js';
+import { tempDir } from './helpers/oracle.js';
+
+const programId = new PublicKey('SpLitUp111111111111111111111111111111111111');
+
+async function start(t: { teardown: (fn: () => unknown) => void }, slotMs: number): Promise<LocalValidator> {
+  const { dir, cleanup } = tempDir('splitup-validator-');
+  const v = await LocalValidator.start({ dataDir: dir, programs: [{ id: programId, so: loadProgramBinary() }], slotMs });
+  t.teardown(async () => { await v.close(); cleanup(); });
+  return v;
+}
+
+async function rpc(url: string, method: string, params: unknown[] = []): Promise<{ result?: any; error?: { code: number; message: string; data?: any } }> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  return r.json() as never;
+}
+
+/** Waits until web3.js has dropped its PubSub connection (no subscription left). */
+async function wsIdle(v: LocalValidator): Promise<void> {
+  await until('web3.js to close its PubSub socket', () => v.pubsub.subscriptionCount === 0 && v.pubsub.wss.clients.size === 0, 20_000);
+}
+
+t.test('web3.js: sendAndConfirmTransaction, confirmTransaction and airdrops confirm over PubSub at every commitment', async (t) => {
+  const v = await start(t, 40);
+  t.equal(v.wsUrl, v.url.replace('http', 'ws').replace(/:(\d+)$/, (_, p) => `:${Number(p) + 1}`), 'PubSub listens on the RPC port + 1');
+  const conn = new Connection(v.url); // no commitment: the server default, finalized
+  const payer = Keypair.generate();
+  const sig = await conn.requestAirdrop(payer.publicKey, 2 * LAMPORTS_PER_SOL);
+  const bh = await conn.getLatestBlockhash();
+  const conf = await conn.confirmTransaction({ signature: sig, ...bh }, 'confirmed');
+  t.equal(conf.value.err, null, 'airdrop confirmed through signatureSubscribe');
+  t.equal(await conn.getBalance(payer.publicKey, 'confirmed'), 2 * LAMPORTS_PER_SOL);
+
+  const to = Keypair.generate().publicKey;
+  for (const commitment of ['processed', 'confirmed', 'finalized'] as Commitment[]) {
+    const tx = new Transaction().add(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: to, lamports: LAMPORTS_PER_SOL / 100 }));
+    const s = await sendAndConfirmTransaction(conn, tx, [payer], { commitment });
+    const st = (await conn.getSignatureStatuses([s])).value[0]!;
+    t.ok(st, `${commitment}: status known`);
+    const order = ['processed', 'confirmed', 'finalized'];
+    t.ok(order.indexOf(st.confirmationStatus!) >= order.indexOf(commitment), `${commitment}: sendAndConfirmTransaction resolved once the transaction reached it (now ${st.confirmationStatus})`);
+  }
+  // a Connection whose commitment is finalized, with no per-call option
+  const s = await sendAndConfirmTransaction(new Connection(v.url, 'finalized'), new Transaction().add(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: to, lamports: 1_000_000 })), [payer]);
+  const st = (await conn.getSignatureStatuses([s])).value[0]!;
+  t.equal(st.confirmationStatus, 'finalized');
+  t.equal(st.confirmations, null, 'a rooted transaction has confirmations: null');
+  t.equal(await conn.getBalance(to, 'finalized'), 3 * LAMPORTS_PER_SOL / 100 + 1_000_000);
+  await wsIdle(v);
+});
+
+t.test('commitment advances processed → confirmed → finalized as slots are produced', async (t) => {
+  const v = await start(t, 0);
+  const conn = new Connection(v.url, 'processed');
+  const payer = Keypair.generate();
+  const air = await conn.requestAirdrop(payer.publicKey, LAMPORTS_PER_SOL);
+  let st = (await conn.getSignatureStatuses([air])).value[0]!;
+  t.match(st, { confirmationStatus: 'processed', confirmations: 0, err: null });
+  const slot0 = await conn.getSlot('processed');
+  t.equal(await conn.getSlot('confirmed'), Math.max(0, slot0 - 1));
+  await v.produceSlot();
+  st = (await conn.getSignatureStatuses([air])).value[0]!;
+  t.match(st, { confirmationStatus: 'confirmed', confirmations: 1 });
+  for (let i = 1; i < FINALITY_DEPTH - 1; i++) await v.produceSlot();
+  st = (await conn.getSignatureStatuses([air])).value[0]!;
+  t.match(st, { confirmationStatus: 'confirmed', confirmations: FINALITY_DEPTH - 1 });
+  await v.produceSlot();
+  st = (await conn.getSignatureStatuses([air])).value[0]!;
+  t.match(st, { confirmationStatus: 'finalized', confirmations: null });
+  t.equal(await conn.getSlot('finalized'), slot0, 'the root is the airdrop slot, FINALITY_DEPTH slots later');
+  // getTransaction defaults to finalized and refuses processed
+  t.ok(await conn.getTransaction(air, { commitment: 'finalized', maxSupportedTransactionVersion: 0 }));
+  const bad = await rpc(v.url, 'getTransaction', [air, { commitment: 'processed' }]);
+  t.equal(bad.error?.code, -32602);
+});
+
+t.test('web3.js subscriptions: account, program, signature, slot, root and logs, with unsubscribes', async (t) => {
+  const v = await start(t, 60);
+  const conn = new Connection(v.url, 'confirmed');
+  const payer = Keypair.generate();
+  await conn.confirmTransaction({ signature: await conn.requestAirdrop(payer.publicKey, 5 * LAMPORTS_PER_SOL), ...(await conn.getLatestBlockhash()) });
+  const target = Keypair.generate().publicKey;
+
+  const seen: Record<string, unknown[]> = { processed: [], confirmed: [], finalized: [], program: [], logs: [], logsAll: [], slot: [], root: [], sig: [], sigReceived: [] };
+  const subs = [
+    conn.onAccountChange(target, (a, c) => seen.processed!.push([a.lamports, c.slot]), { commitment: 'processed' }),
+    conn.onAccountChange(target, (a, c) => seen.confirmed!.push([a.lamports, c.slot]), { commitment: 'confirmed' }),
+    conn.onAccountChange(target, (a, c) => seen.finalized!.push([a.lamports, c.slot]), { commitment: 'finalized' }),
+  ];
+  const programSub = conn.onProgramAccountChange(SystemProgram.programId, (k) => seen.program!.push(k.accountId.toBase58()), { commitment: 'confirmed', filters: [{ dataSize: 0 }] });
+  const logsSub = conn.onLogs(target, (l) => seen.logs!.push(l), 'processed');
+  const logsAllSub = conn.onLogs('all', (l) => seen.logsAll!.push(l.signature), 'confirmed');
+  const slotSub = conn.onSlotChange((s) => seen.slot!.push(s));
+  const rootSub = conn.onRootChange((r) => seen.root!.push(r));
+
+  const tx = new Transaction().add(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: target, lamports: LAMPORTS_PER_SOL }));
+  const { blockhash, lastValidBlockHeight } = await conn.getLatestBlockhash();
+  tx.recentBlockhash = blockhash; tx.feePayer = payer.publicKey; tx.sign(payer);
+  const sigSub = conn.onSignatureWithOptions(bs58.encode(tx.signature!), (n) => seen.sigReceived!.push(n.type), { commitment: 'finalized', enableReceivedNotification: true });
+  await until('the nine subscriptions to reach the server', () => v.pubsub.subscriptionCount >= 9);
+  const sig = await conn.sendRawTransaction(tx.serialize());
+  conn.onSignature(sig, (r, c: Context) => seen.sig!.push([r.err, c.slot]), 'confirmed');
+  await conn.confirmTransaction({ signature: sig, blockhash, lastValidBlockHeight }, 'finalized');
+
+  await until('finalized account notification', () => seen.finalized!.length > 0);
+  const txSlot = (await conn.getSignatureStatuses([sig])).value[0]!.slot;
+  t.same(seen.processed, [[LAMPORTS_PER_SOL, txSlot]], 'processed: notified as it executed');
+  t.same(seen.confirmed, [[LAMPORTS_PER_SOL, txSlot]], 'confirmed: notified once its slot closed');
+  t.same(seen.finalized, [[LAMPORTS_PER_SOL, txSlot]], 'finalized: notified once its slot was rooted');
+  t.ok(seen.program!.includes(target.toBase58()) && seen.program!.includes(payer.publicKey.toBase58()), 'programSubscribe saw both system accounts change');
+  t.equal(seen.logs!.length, 1);
+  t.match(seen.logs![0], { signature: sig, err: null, logs: ['Program 11111111111111111111111111111111 invoke [1]', 'Program 11111111111111111111111111111111 success'] });
+  t.ok(seen.logsAll!.includes(sig), 'logsSubscribe("all") at confirmed');
+  t.same(seen.sig, [[null, txSlot]], 'signatureSubscribe notified once');
+  t.same(seen.sigReceived, ['received'], 'enableReceivedNotification: received (web3.js then unsubscribes)');
+  await until('slot and root notifications', () => seen.slot!.length >= 3 && seen.root!.length >= 1);
+  const slots = seen.slot as Array<{ slot: number; parent: number; root: number }>;
+  t.ok(slots.every((s, i) => s.parent === s.slot - 1 && (i === 0 || s.slot > slots[i - 1]!.slot)), 'slots increase, each naming its parent');
+  t.ok((seen.root as number[]).every((r, i, a) => i === 0 || r > a[i - 1]!), 'roots increase');
+
+  for (const id of subs) await conn.removeAccountChangeListener(id);
+  await conn.removeProgramAccountChangeListener(programSub);
+  await conn.removeOnLogsListener(logsSub);
+  await conn.removeOnLogsListener(logsAllSub);
+  await conn.removeSlotChangeListener(slotSub);
+  await conn.removeRootChangeListener(rootSub);
+  await conn.removeSignatureListener(sigSub).catch(() => undefined); // already ended by its notification
+  await wsIdle(v);
+});
+
+t.test('PubSub protocol: ids, unsubscribe, errors', async (t) => {
+  const v = await start(t, 0);
+  const ws = new WebSocket(v.wsUrl);
+  t.teardown(() => ws.close());
+  const inbox: any[] = [];
+  ws.on('message', (m) => inbox.push(JSON.parse(m.toString())));
+  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  const call = async (id: number, method: string, params: unknown[] = []) => {
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    return until(`reply ${id}`, () => inbox.find((m) => m.id === id), 5000, 10);
+  };
+  const sub = await call(1, 'accountSubscribe', [Keypair.generate().publicKey.toBase58(), { encoding: 'base64', commitment: 'processed' }]);
+  t.type(sub.result, 'number');
+  t.same((await call(2, 'accountUnsubscribe', [sub.result])).result, true);
+  t.match((await call(3, 'accountUnsubscribe', [sub.result])).error, { code: -32602, message: 'Invalid subscription id.' });
+  t.match((await call(4, 'accountSubscribe', ['not-a-key'])).error, { code: -32602 });
+  t.match((await call(5, 'fooSubscribe', [])).error, { code: -32601 });
+  t.match((await call(6, 'logsSubscribe', [{ mentions: [] }])).error, { code: -32602 });
+  const slotSub = await call(7, 'slotSubscribe');
+  const rootSub = await call(8, 'rootSubscribe');
+  t.same((await call(9, 'slotUnsubscribe', [rootSub.result])).error?.code, -32602, 'an id of another kind is refused');
+  await v.produceSlot();
+  const n = await until('slotNotification', () => inbox.find((m) => m.method === 'slotNotification'), 5000, 10);
+  t.equal(n.params.subscription, slotSub.result);
+  t.match(n.params.result, { slot: Number(v.ledger.slot), parent: Number(v.ledger.slot) - 1 });
+  // enableReceivedNotification: "receivedSignature" as it executes, then the status at its commitment
+  const payer = Keypair.generate();
+  const air = await v.ledger.airdrop(payer.publicKey, 1_000_000_000n);
+  const tx = new Transaction({ recentBlockhash: v.ledger.latestBlockhash.blockhash, feePayer: payer.publicKey }).add(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 1_000_000_000 / 2 }));
+  tx.sign(payer);
+  const sigSub = await call(10, 'signatureSubscribe', [bs58.encode(tx.signature!), { commitment: 'confirmed', enableReceivedNotification: true }]);
+  const doneSub = await call(11, 'signatureSubscribe', [air, { commitment: 'processed' }]);
+  const done = await until('notification for a signature already processed', () => inbox.find((m) => m.params?.subscription === doneSub.result), 5000, 10);
+  t.same(done.params.result.value, { err: null }, 'a signature that already reached the commitment is notified at once');
+  await v.ledger.submit(tx.serialize());
+  await until('received', () => inbox.find((m) => m.params?.subscription === sigSub.result), 5000, 10);
+  await v.produceSlot();
+  const sigNotes = await until('status', () => { const l = inbox.filter((m) => m.params?.subscription === sigSub.result); return l.length === 2 && l; }, 5000, 10);
+  t.same(sigNotes.map((m: any) => m.params.result.value), ['receivedSignature', { err: null }]);
+  t.match((await call(12, 'signatureUnsubscribe', [sigSub.result])).error, { code: -32602 }, 'a signature subscription ends with its notification');
+  ws.send('{not json');
+  t.match(await until('parse error', () => inbox.find((m) => m.error?.code === -32700), 5000, 10), { id: null });
+});
+
+t.test('web3.js HTTP methods: transactions, blocks, history, fees, encodings, simulation, errors', async (t) => {
+  const v = await start(t, 0);
+  const conn = new Connection(v.url, 'confirmed');
+  const a = Keypair.generate(), b = Keypair.generate();
+  await conn.requestAirdrop(a.publicKey, 10 * LAMPORTS_PER_SOL);
+  await conn.requestAirdrop(b.publicKey, LAMPORTS_PER_SOL);
+  await v.produceSlot();
+  const dest = Keypair.generate().publicKey;
+  const sigs: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const { blockhash } = await conn.getLatestBlockhash();
+    const tx = new Transaction({ recentBlockhash: blockhash, feePayer: a.publicKey })
+      .add(ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 1000 * (i + 1) }))
+      .add(SystemProgram.transfer({ fromPubkey: a.publicKey, toPubkey: dest, lamports: LAMPORTS_PER_SOL / 10 }));
+    tx.sign(a);
+    sigs.push(await conn.sendRawTransaction(tx.serialize()));
+    await v.produceSlot();
+  }
+  // two signers: fee 10000 + priority; getFeeForMessage agrees with what is charged
+  const { blockhash } = await conn.getLatestBlockhash();
+  const two = new Transaction({ recentBlockhash: blockhash, feePayer: a.publicKey }).add(SystemProgram.transfer({ fromPubkey: b.publicKey, toPubkey: dest, lamports: 1_000_000 }));
+  t.equal((await conn.getFeeForMessage(two.compileMessage())).value, 10_000, 'two signatures: 10000 lamports');
+  const unknown = new Transaction({ recentBlockhash: Keypair.generate().publicKey.toBase58(), feePayer: a.publicKey }).add(SystemProgram.transfer({ fromPubkey: a.publicKey, toPubkey: dest, lamports: 1 }));
+  t.equal((await conn.getFeeForMessage(unknown.compileMessage())).value, null, 'unknown block hash: null');
+  two.sign(a, b);
+  const twoSig = await conn.sendRawTransaction(two.serialize());
+  await v.produceSlot();
+
+  const got = await conn.getTransaction(twoSig, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+  t.equal(got?.meta?.fee, 10_000, 'the fee charged is the fee quoted');
+  t.equal(got?.meta!.preBalances[0]! - got!.meta!.postBalances[0]!, 10_000);
+  t.equal(got?.version, 'legacy');
+  t.same(got?.meta?.logMessages, ['Program 11111111111111111111111111111111 invoke [1]', 'Program 11111111111111111111111111111111 success']);
+  const parsed = await conn.getParsedTransaction(sigs[0]!, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+  const ix = parsed!.transaction.message.instructions[1] as { program: string; parsed: { type: string; info: Record<string, unknown> } };
+  t.match(ix, { program: 'system', parsed: { type: 'transfer', info: { source: a.publicKey.toBase58(), destination: dest.toBase58(), lamports: LAMPORTS_PER_SOL / 10 } } });
+  t.match(parsed!.transaction.message.accountKeys[0], { signer: true, writable: true });
+  t.equal(parsed!.meta!.fee, 5000 + Math.ceil(1000 * 6000 / 1e6), 'priority fee: price × default limit (3000 CUs per built-in instruction)');
+  const quoted = await conn.getFeeForMessage(new Transaction({ recentBlockhash: (await conn.getLatestBlockhash()).blockhash, feePayer: a.publicKey })
+    .add(ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 1000 }), SystemProgram.transfer({ fromPubkey: a.publicKey, toPubkey: dest, lamports: 1 })).compileMessage());
+  t.equal(quoted.value, parsed!.meta!.fee, 'getFeeForMessage quotes the priority fee the runtime charges');
+  const b64 = await rpc(v.url, 'getTransaction', [sigs[0], { encoding: 'base64', commitment: 'confirmed' }]);
+  t.equal(VersionedTransaction.deserialize(Buffer.from(b64.result.transaction[0], 'base64')).signatures.length, 1, 'base64: the wire transaction');
+  t.equal((await rpc(v.url, 'getTransaction', [sigs[0], { encoding: 'json' }])).result, null, 'default commitment finalized: not yet');
+
+  // history, newest first, with before/until/limit
+  const hist = await conn.getSignaturesForAddress(dest);
+  t.same(hist.map((h) => h.signature), [twoSig, ...[...sigs].reverse()]);
+  t.same((await conn.getSignaturesForAddress(dest, { limit: 2 })).map((h) => h.signature), [twoSig, sigs[3]]);
+  t.same((await conn.getSignaturesForAddress(dest, { before: sigs[3] })).map((h) => h.signature), [sigs[2], sigs[1], sigs[0]]);
+  t.same((await conn.getSignaturesForAddress(dest, { before: twoSig, until: sigs[0] })).map((h) => h.signature), [sigs[3], sigs[2], sigs[1]]);
+  t.ok(hist.every((h) => h.confirmationStatus === 'confirmed' && h.err === null && typeof h.blockTime === 'number'));
+
+  // blocks
+  const txSlot = got!.slot;
+  const block = await conn.getBlock(txSlot, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+  t.same(block?.transactions.map((x) => x.transaction.signatures[0]), [twoSig]);
+  t.equal(block?.parentSlot, txSlot - 1);
+  const prev = await conn.getBlock(txSlot - 1, { commitment: 'confirmed', maxSupportedTransactionVersion: 0, transactionDetails: 'none' });
+  t.equal(block?.previousBlockhash, prev?.blockhash, 'blocks chain by hash');
+  t.same(await conn.getBlocks(txSlot - 2, txSlot, 'confirmed'), [txSlot - 2, txSlot - 1, txSlot]);
+  const first = (await rpc(v.url, 'getFirstAvailableBlock')).result as number;
+  t.same((await rpc(v.url, 'getBlocksWithLimit', [0, 3, { commitment: 'confirmed' }])).result, [first, first + 1, first + 2], 'blocks start at genesis');
+  t.ok((await conn.getBlock(first, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 }))?.blockhash);
+  t.equal((await rpc(v.url, 'getBlock', [txSlot + 1, { commitment: 'confirmed' }])).error?.code, -32004, 'the open slot is not a block yet');
+  const pblock = await conn.getParsedBlock(txSlot, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+  t.equal(pblock.transactions.length, 1);
+
+  // epoch info and fees
+  const ei = await conn.getEpochInfo();
+  t.equal(ei.transactionCount, 7, 'two airdrops + five transfers');
+  const fees = await conn.getRecentPrioritizationFees({ lockedWritableAccounts: [dest] });
+  t.ok(fees.length > 0 && fees.length <= 150);
+  t.same(fees.filter((f) => f.prioritizationFee > 0).map((f) => f.prioritizationFee), [1000, 2000, 3000, 4000]);
+
+  // accounts: every encoding, dataSlice
+  const programAcct = await conn.getAccountInfo(programId);
+  const so = new PublicKey(programAcct!.data.subarray(4, 36)); // upgradeable loader: the ProgramData account (45-byte header, then the ELF)
+  const info = await conn.getAccountInfo(so, { dataSlice: { offset: 45, length: 4 } });
+  t.equal(info?.data.length, 4, 'dataSlice');
+  t.same([...info!.data], [0x7f, 0x45, 0x4c, 0x46], 'the program ELF magic');
+  for (const encoding of ['base58', 'base64', 'base64+zstd']) {
+    const r = await rpc(v.url, 'getAccountInfo', [so.toBase58(), { encoding, dataSlice: { offset: 46, length: 3 } }]);
+    t.equal(r.result.value.data[1], encoding);
+    let bytes: Buffer;
+    if (encoding === 'base58') bytes = Buffer.from((await import('bs58')).default.decode(r.result.value.data[0]));
+    else if (encoding === 'base64') bytes = Buffer.from(r.result.value.data[0], 'base64');
+    else bytes = execFileSync('zstd', ['-d', '-c'], { input: Buffer.from(r.result.value.data[0], 'base64') });
+    t.equal(bytes.toString('latin1'), 'ELF', `${encoding}: decodes to the slice`);
+  }
+  t.equal((await rpc(v.url, 'getAccountInfo', [so.toBase58(), { encoding: 'base58' }])).error?.code, -32600, 'base58 of a large account is refused');
+  const multi = await conn.getMultipleAccountsInfo([a.publicKey, Keypair.generate().publicKey]);
+  t.ok(multi[0] && multi[1] === null);
+  t.equal((await rpc(v.url, 'getProgramAccounts', [SystemProgram.programId.toBase58(), { encoding: 'base64', dataSlice: { offset: 0, length: 0 }, filters: [{ dataSize: 0 }], withContext: true }])).result.value.some((x: any) => x.pubkey === dest.toBase58()), true);
+
+  // simulation: unsigned with sigVerify false + replaceRecentBlockhash; accounts; conflicting config
+  const msg = new TransactionMessage({ payerKey: a.publicKey, recentBlockhash: Keypair.generate().publicKey.toBase58(), instructions: [SystemProgram.transfer({ fromPubkey: a.publicKey, toPubkey: dest, lamports: 5 })] }).compileToV0Message();
+  const unsigned = new VersionedTransaction(msg);
+  const sim = await conn.simulateTransaction(unsigned, { sigVerify: false, replaceRecentBlockhash: true, accounts: { encoding: 'base64', addresses: [dest.toBase58()] }, innerInstructions: true });
+  t.equal(sim.value.err, null, 'an unsigned transaction simulates without sigVerify');
+  t.equal(sim.value.accounts?.[0]?.lamports, (await conn.getBalance(dest)) + 5, 'accounts: the state after the run');
+  t.ok((sim.value as { replacementBlockhash?: { blockhash: string } }).replacementBlockhash?.blockhash, 'replacementBlockhash returned');
+  const noReplace = await conn.simulateTransaction(unsigned, { sigVerify: false });
+  t.equal(noReplace.value.err, 'BlockhashNotFound');
+  const both = await rpc(v.url, 'simulateTransaction', [Buffer.from(unsigned.serialize()).toString('base64'), { encoding: 'base64', sigVerify: true, replaceRecentBlockhash: true }]);
+  t.equal(both.error?.code, -32602);
+
+  // minContextSlot and the error shapes
+  const far = await rpc(v.url, 'getBalance', [a.publicKey.toBase58(), { minContextSlot: Number(v.ledger.slot) + 1000 }]);
+  t.match(far.error, { code: -32016, message: 'Minimum context slot has not been reached', data: { contextSlot: Number(v.ledger.slotAt('finalized')) } });
+  await t.rejects(conn.getAccountInfo(a.publicKey, { minContextSlot: Number(v.ledger.slot) + 1000 }), /Minimum context slot/);
+  t.match((await rpc(v.url, 'nope')).error, { code: -32601 });
+  t.match((await rpc(v.url, 'getBalance', ['xyz'])).error, { code: -32602 });
+  t.match((await rpc(v.url, 'getSignaturesForAddress', [dest.toBase58(), { limit: 5000 }])).error, { code: -32602 });
+  const raw = await (await fetch(v.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":' })).json() as any;
+  t.match(raw, { jsonrpc: '2.0', id: null, error: { code: -32700 } });
+  const badReq = await (await fetch(v.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":3}' })).json() as any;
+  t.match(badReq.error, { code: -32600 });
+  // a forged signature: -32003; a program-independent failure (rent) is a JSON error object
+  const forged = new Transaction({ recentBlockhash: (await conn.getLatestBlockhash()).blockhash, feePayer: a.publicKey }).add(SystemProgram.transfer({ fromPubkey: a.publicKey, toPubkey: dest, lamports: 7 }));
+  forged.sign(a);
+  const wire = forged.serialize();
+  wire[1] ^= 1;
+  t.match((await rpc(v.url, 'sendTransaction', [Buffer.from(wire).toString('base64'), { encoding: 'base64' }])).error, { code: -32003 });
+  const rent = new Transaction({ recentBlockhash: (await conn.getLatestBlockhash()).blockhash, feePayer: a.publicKey }).add(SystemProgram.transfer({ fromPubkey: a.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 1 }));
+  rent.sign(a);
+  const rentErr = await rpc(v.url, 'sendTransaction', [rent.serialize().toString('base64'), { encoding: 'base64' }]);
+  t.match(rentErr.error, { code: -32002, data: { err: { InsufficientFundsForRent: { account_index: 1 } } } });
+});
+
+t.test('@solana/kit: sendAndConfirmTransactionFactory and airdropFactory with RPC subscriptions', async (t) => {
+  const v = await start(t, 40);
+  const rpcClient = createSolanaRpc(v.url);
+  const subs = createSolanaRpcSubscriptions(v.wsUrl);
+  const payer = await generateKeyPairSigner();
+  const airdrop = airdropFactory({ rpc: rpcClient, rpcSubscriptions: subs });
+  await airdrop({ recipientAddress: payer.address, lamports: lamports(2_000_000_000n), commitment: 'confirmed' });
+  t.equal((await rpcClient.getBalance(payer.address, { commitment: 'confirmed' }).send()).value, 2_000_000_000n);
+  const to = address(Keypair.generate().publicKey.toBase58());
+  const data = new Uint8Array(12);
+  new DataView(data.buffer).setUint32(0, 2, true);
+  new DataView(data.buffer).setBigUint64(4, 50_000_000n, true);
+  const sendAndConfirm = sendAndConfirmTransactionFactory({ rpc: rpcClient, rpcSubscriptions: subs });
+  for (const commitment of ['confirmed', 'finalized'] as const) {
+    const { value: latest } = await rpcClient.getLatestBlockhash().send();
+    const msg = pipe(
+      createTransactionMessage({ version: 0 }),
+      (m) => setTransactionMessageFeePayerSigner(payer, m),
+      (m) => setTransactionMessageLifetimeUsingBlockhash(latest, m),
+      (m) => appendTransactionMessageInstruction({
+        programAddress: address('11111111111111111111111111111111'),
+        accounts: [{ address: payer.address, role: AccountRole.WRITABLE_SIGNER, signer: payer } as never, { address: to, role: AccountRole.WRITABLE }],
+        data,
+      }, m),
+    );
+    const signed = await signTransactionMessageWithSigners(msg);
+    await sendAndConfirm(signed as never, { commitment });
+    const sig = getSignatureFromTransaction(signed);
+    const { value: [st] } = await rpcClient.getSignatureStatuses([sig]).send();
+    t.ok(st && (commitment === 'confirmed' ? st.confirmationStatus !== 'processed' : st.confirmationStatus === 'finalized'), `kit: confirmed at ${commitment}`);
+  }
+  t.equal((await rpcClient.getBalance(to, { commitment: 'finalized' }).send()).value, 100_000_000n);
+});
