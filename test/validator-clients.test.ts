@@ -354,3 +354,54 @@ t.test('@solana/kit: sendAndConfirmTransactionFactory and airdropFactory with RP
   }
   t.equal((await rpcClient.getBalance(to, { commitment: 'finalized' }).send()).value, 100_000_000n);
 });
+
+t.test('web3.js: SPL Token (Token-2022) instructions and accounts as jsonParsed, token balances, token reads', async (t) => {
+  const v = await start(t, 0);
+  const conn = new Connection(v.url, 'confirmed');
+  const TOKEN_2022 = new PublicKey('TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb');
+  const payer = Keypair.generate(), mint = Keypair.generate(), alice = Keypair.generate(), bob = Keypair.generate(), accA = Keypair.generate(), accB = Keypair.generate();
+  await v.ledger.airdrop(payer.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
+  const u64le = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(n); return b; };
+  const ix = (keys: Array<[PublicKey, boolean, boolean]>, data: Buffer) => ({ programId: TOKEN_2022, keys: keys.map(([pubkey, isSigner, isWritable]) => ({ pubkey, isSigner, isWritable })), data });
+  const send = async (signers: Keypair[], ...ixs: ReturnType<typeof ix>[] | any[]) => {
+    const tx = new Transaction({ recentBlockhash: v.ledger.latestBlockhash.blockhash, feePayer: payer.publicKey }).add(...ixs);
+    tx.sign(payer, ...signers);
+    const sig = await conn.sendRawTransaction(tx.serialize());
+    await v.produceSlot();
+    return sig;
+  };
+  const rent = async (n: number) => conn.getMinimumBalanceForRentExemption(n);
+  const createSig = await send([mint],
+    SystemProgram.createAccount({ fromPubkey: payer.publicKey, newAccountPubkey: mint.publicKey, lamports: await rent(82), space: 82, programId: TOKEN_2022 }),
+    ix([[mint.publicKey, false, true]], Buffer.concat([Buffer.from([20, 6]), payer.publicKey.toBuffer(), Buffer.from([0])])));
+  await send([accA, accB],
+    SystemProgram.createAccount({ fromPubkey: payer.publicKey, newAccountPubkey: accA.publicKey, lamports: await rent(165), space: 165, programId: TOKEN_2022 }),
+    SystemProgram.createAccount({ fromPubkey: payer.publicKey, newAccountPubkey: accB.publicKey, lamports: await rent(165), space: 165, programId: TOKEN_2022 }),
+    ix([[accA.publicKey, false, true], [mint.publicKey, false, false]], Buffer.concat([Buffer.from([18]), alice.publicKey.toBuffer()])),
+    ix([[accB.publicKey, false, true], [mint.publicKey, false, false]], Buffer.concat([Buffer.from([18]), bob.publicKey.toBuffer()])),
+    ix([[mint.publicKey, false, true], [accA.publicKey, false, true], [payer.publicKey, true, false]], Buffer.concat([Buffer.from([7]), u64le(5_000_000n)])));
+  const xfer = await send([alice], ix([[accA.publicKey, false, true], [mint.publicKey, false, false], [accB.publicKey, false, true], [alice.publicKey, true, false]], Buffer.concat([Buffer.from([12]), u64le(1_250_000n), Buffer.from([6])])));
+
+  const created = await conn.getParsedTransaction(createSig, { maxSupportedTransactionVersion: 0 });
+  t.match(created?.transaction.message.instructions[0], { program: 'system', parsed: { type: 'createAccount', info: { newAccount: mint.publicKey.toBase58(), space: 82, owner: TOKEN_2022.toBase58() } } });
+  t.match(created?.transaction.message.instructions[1], { program: 'spl-token', parsed: { type: 'initializeMint2', info: { mint: mint.publicKey.toBase58(), decimals: 6, mintAuthority: payer.publicKey.toBase58() } } });
+  const p = await conn.getParsedTransaction(xfer, { maxSupportedTransactionVersion: 0 });
+  t.equal(p?.meta?.err, null);
+  t.match(p?.transaction.message.instructions[0], {
+    program: 'spl-token', programId: TOKEN_2022,
+    parsed: { type: 'transferChecked', info: { source: accA.publicKey.toBase58(), destination: accB.publicKey.toBase58(), authority: alice.publicKey.toBase58(), mint: mint.publicKey.toBase58(), tokenAmount: { amount: '1250000', decimals: 6, uiAmount: 1.25, uiAmountString: '1.25' } } },
+  });
+  const bal = (l: Array<{ owner?: string; uiTokenAmount: { amount: string } }> | null | undefined, who: Keypair) => l?.find((b) => b.owner === who.publicKey.toBase58())?.uiTokenAmount.amount;
+  t.equal(bal(p!.meta!.preTokenBalances, alice), '5000000');
+  t.equal(bal(p!.meta!.postTokenBalances, alice), '3750000');
+  t.equal(bal(p!.meta!.postTokenBalances, bob), '1250000', 'pre/post token balances');
+  t.equal((await conn.getTokenAccountBalance(accB.publicKey)).value.uiAmountString, '1.25');
+  t.equal((await conn.getTokenSupply(mint.publicKey)).value.amount, '5000000');
+  const byOwner = await conn.getParsedTokenAccountsByOwner(alice.publicKey, { programId: TOKEN_2022 });
+  t.same(byOwner.value.map((a) => a.pubkey.toBase58()), [accA.publicKey.toBase58()]);
+  t.match(byOwner.value[0]!.account.data, { program: 'spl-token-2022', parsed: { type: 'account', info: { owner: alice.publicKey.toBase58(), state: 'initialized', tokenAmount: { amount: '3750000' } } } });
+  t.equal((await conn.getTokenAccountsByOwner(bob.publicKey, { mint: mint.publicKey })).value.length, 1);
+  const m = await conn.getParsedAccountInfo(mint.publicKey);
+  t.match((m.value?.data as { parsed: unknown }).parsed, { type: 'mint', info: { decimals: 6, supply: '5000000', isInitialized: true, mintAuthority: payer.publicKey.toBase58(), freezeAuthority: null } });
+  t.match((await rpc(v.url, 'getTokenAccountBalance', [mint.publicKey.toBase58()])).error, { code: -32602 }, 'a mint is not a token account');
+});

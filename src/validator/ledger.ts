@@ -467,8 +467,8 @@ export class Ledger {
     return out;
   }
 
-  /** Signatures that touched `pk`, newest first, starting after `before` (exclusive), stopping at `until`. */
-  async signaturesFor(pk: string, { before, until, limit }: { before?: string; until?: string; limit: number }): Promise<TxRecord[]> {
+  /** Records of transactions that touched `pk`, newest first, after `before` (exclusive), up to `until` (exclusive), in slots ≤ maxSlot. */
+  async signaturesFor(pk: string, { before, until, limit, maxSlot = Infinity }: { before?: string; until?: string; limit: number; maxSlot?: number }): Promise<TxRecord[]> {
     let range: { gt: string; lt: string } = keys.addrRange(pk);
     if (before) {
       const b = await this.record(before);
@@ -476,11 +476,12 @@ export class Ledger {
       range = { gt: keys.addr(pk, b.slot, b.seq), lt: range.lt };
     }
     const out: TxRecord[] = [];
-    for await (const v of this.db.values({ ...range, limit: limit + 1 })) {
+    // newest first: entries above maxSlot (not yet at the caller's commitment) come first and are skipped
+    for await (const v of this.db.values(range)) {
       const sig = new TextDecoder().decode(v);
       if (sig === until) break;
       const rec = await this.record(sig);
-      if (rec) out.push(rec);
+      if (rec && rec.slot <= maxSlot) out.push(rec);
       if (out.length >= limit) break;
     }
     return out;

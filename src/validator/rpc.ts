@@ -292,8 +292,7 @@ export function rpcMethods(l: Ledger): Record<string, Method> {
       const before = c.before === undefined || c.before === null ? undefined : str(c.before, 'before', 100);
       const until = c.until === undefined || c.until === null ? undefined : str(c.until, 'until', 100);
       const top = l.rawSlotAt(level);
-      // unconfirmed entries are the newest ones: read enough to skip them, then cut to the limit
-      const list = (await l.signaturesFor(addr, { before, until, limit: limit + 10_000 })).filter((r) => r.slot <= top).slice(0, limit);
+      const list = await l.signaturesFor(addr, { before, until, limit, maxSlot: top });
       return list.map((r) => ({ signature: r.signature, slot: r.slot, err: r.err, memo: null, blockTime: r.blockTime, confirmationStatus: confirmationOf(l, r.slot).confirmationStatus }));
     },
     getBlock: async (p) => {
