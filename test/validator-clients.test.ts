@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
 import bs58 from 'bs58';
 import {
-  ComputeBudgetProgram, Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction, TransactionMessage,
+  AddressLookupTableProgram, ComputeBudgetProgram, Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction, TransactionMessage,
   VersionedTransaction, sendAndConfirmTransaction, type Commitment, type Context,
 } from '@solana/web3.js';
 import {
@@ -404,4 +404,44 @@ t.test('web3.js: SPL Token (Token-2022) instructions and accounts as jsonParsed,
   const m = await conn.getParsedAccountInfo(mint.publicKey);
   t.match((m.value?.data as { parsed: unknown }).parsed, { type: 'mint', info: { decimals: 6, supply: '5000000', isInitialized: true, mintAuthority: payer.publicKey.toBase58(), freezeAuthority: null } });
   t.match((await rpc(v.url, 'getTokenAccountBalance', [mint.publicKey.toBase58()])).error, { code: -32602 }, 'a mint is not a token account');
+});
+
+t.test('web3.js: a v0 transaction through an address lookup table (loaded addresses, versions, accounts view)', async (t) => {
+  const v = await start(t, 0);
+  const conn = new Connection(v.url, 'confirmed');
+  const payer = Keypair.generate();
+  await v.ledger.airdrop(payer.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
+  await v.produceSlot();
+  const targets = [Keypair.generate().publicKey, Keypair.generate().publicKey];
+  const [createIx, table] = AddressLookupTableProgram.createLookupTable({ authority: payer.publicKey, payer: payer.publicKey, recentSlot: await conn.getSlot('confirmed') });
+  const extendIx = AddressLookupTableProgram.extendLookupTable({ lookupTable: table, authority: payer.publicKey, payer: payer.publicKey, addresses: targets });
+  const legacy = new Transaction({ recentBlockhash: v.ledger.latestBlockhash.blockhash, feePayer: payer.publicKey }).add(createIx, extendIx);
+  legacy.sign(payer);
+  await conn.sendRawTransaction(legacy.serialize());
+  await v.produceSlot(); // addresses become usable in the next slot
+  const lut = (await conn.getAddressLookupTable(table)).value!;
+  t.equal(lut.state.addresses.length, 2);
+  const msg = new TransactionMessage({
+    payerKey: payer.publicKey, recentBlockhash: v.ledger.latestBlockhash.blockhash,
+    instructions: targets.map((toPubkey) => SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey, lamports: LAMPORTS_PER_SOL })),
+  }).compileToV0Message([lut]);
+  t.equal(msg.addressTableLookups.length, 1, 'the transfer targets come from the table');
+  const vtx = new VersionedTransaction(msg);
+  vtx.sign([payer]);
+  const sig = await conn.sendRawTransaction(vtx.serialize());
+  await v.produceSlot();
+  t.equal(await conn.getBalance(targets[1]!), LAMPORTS_PER_SOL);
+  const got = await conn.getTransaction(sig, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+  t.equal(got?.version, 0);
+  t.same(got?.meta?.loadedAddresses?.writable.map((k) => k.toBase58()), targets.map((k) => k.toBase58()), 'loadedAddresses');
+  t.equal(got?.meta?.postBalances.length, 4, 'balances cover the loaded accounts (payer, system program, two targets)');
+  const parsed = await conn.getParsedTransaction(sig, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+  t.same(parsed?.transaction.message.accountKeys.map((k) => [k.source, k.writable, k.signer]), [['transaction', true, true], ['transaction', false, false], ['lookupTable', true, false], ['lookupTable', true, false]]);
+  t.match(parsed?.transaction.message.instructions[1], { program: 'system', parsed: { type: 'transfer', info: { destination: targets[1]!.toBase58() } } });
+  const noVersion = await rpc(v.url, 'getTransaction', [sig, { commitment: 'confirmed' }]);
+  t.equal(noVersion.error?.code, -32015, 'a v0 transaction needs maxSupportedTransactionVersion');
+  const block = await rpc(v.url, 'getBlock', [got!.slot, { commitment: 'confirmed', maxSupportedTransactionVersion: 0, transactionDetails: 'accounts' }]);
+  t.same(block.result.transactions[0].transaction.signatures, [sig]);
+  t.equal(block.result.transactions[0].transaction.accountKeys.length, 4, 'transactionDetails: accounts');
+  t.equal(block.result.transactions[0].meta.logMessages, undefined, 'accounts view carries no logs');
 });
