@@ -91,6 +91,12 @@ t.test('commitment advances processed → confirmed → finalized as slots are p
   t.ok(await conn.getTransaction(air, { commitment: 'finalized', maxSupportedTransactionVersion: 0 }));
   const bad = await rpc(v.url, 'getTransaction', [air, { commitment: 'processed' }]);
   t.equal(bad.error?.code, -32602);
+  // a block hash is valid through its lastValidBlockHeight, and not after
+  const { blockhash, lastValidBlockHeight } = await conn.getLatestBlockhash('processed');
+  while ((await conn.getBlockHeight('processed')) < lastValidBlockHeight) await v.produceSlot();
+  t.equal((await conn.isBlockhashValid(blockhash, { commitment: 'processed' })).value, true, 'valid at lastValidBlockHeight');
+  await v.produceSlot();
+  t.equal((await conn.isBlockhashValid(blockhash, { commitment: 'processed' })).value, false, 'expired after it');
 });
 
 t.test('web3.js subscriptions: account, program, signature, slot, root and logs, with unsubscribes', async (t) => {

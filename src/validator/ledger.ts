@@ -283,7 +283,8 @@ export class Ledger {
     this.setClock(slot, unixTs);
     this.blockhash = blockhash;
     this.recent.set(blockhash, slot);
-    while (this.recent.size > BLOCKHASH_WINDOW) this.recent.delete(this.recent.keys().next().value!);
+    // a hash handed out at block height h stays valid through lastValidBlockHeight = h + 150
+    while (this.recent.size > BLOCKHASH_WINDOW + 1) this.recent.delete(this.recent.keys().next().value!);
   }
 
   private readTable = (k: PublicKey): Uint8Array | null => {

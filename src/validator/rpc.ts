@@ -156,9 +156,9 @@ export function rpcMethods(l: Ledger): Record<string, Method> {
       const s = at(l, c, commitment(c));
       return { absoluteSlot: s, blockHeight: s, epoch: Math.floor(s / SLOTS_PER_EPOCH), slotIndex: s % SLOTS_PER_EPOCH, slotsInEpoch: SLOTS_PER_EPOCH, transactionCount: l.transactionCount };
     },
-    getBlockTime: (p) => {
+    getBlockTime: async (p) => {
       const slot = int(p[0], 'slot');
-      const t = l.blockTime(BigInt(slot));
+      const t = l.blockTime(BigInt(slot)) ?? (await l.block(slot))?.blockTime ?? null;
       if (t === null) throw new RpcError(ERR.BLOCK_NOT_AVAILABLE, `Block not available for slot ${slot}`);
       return Number(t);
     },
