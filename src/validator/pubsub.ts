@@ -76,6 +76,7 @@ export class PubSub {
     ws.on('message', (raw) => {
       let msg: unknown;
       try { msg = JSON.parse(raw.toString()); } catch { this.send(ws, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } }); return; }
+      if (Array.isArray(msg) && msg.length === 0) { this.send(ws, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid request: empty batch' } }); return; }
       const calls = Array.isArray(msg) ? msg : [msg];
       for (const c of calls.slice(0, 100)) this.handle(ws, c as { id?: unknown; method?: unknown; params?: unknown });
     });
