@@ -310,6 +310,8 @@ export class Ledger {
 
   private tokenBalances(keys: string[]): TokenBalance[] {
     const out: TokenBalance[] = [];
+    // token balances change only through a token program, which is then among the keys (CPI included)
+    if (!keys.some((k) => TOKEN_PROGRAMS.has(k))) return out;
     keys.forEach((k, i) => {
       const a = this.svm.getAccount(address(k));
       if (!a.exists || !TOKEN_PROGRAMS.has(a.programAddress) || a.data.length < 165) return;
