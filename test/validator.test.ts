@@ -2,7 +2,7 @@
 import t from 'tap';
 import { until } from './helpers/heartbeat.js';
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction } from '@solana/web3.js';
-import { LocalValidator } from '../src/chain/validator.js';
+import { LocalValidator } from '../src/validator/server.js';
 import { ChainClient } from '../src/chain/client.js';
 import { airdrop, bootstrapChain } from '../src/chain/bootstrap.js';
 import { loadProgramBinary } from '../src/chain/program.js';

@@ -49,10 +49,12 @@ export class ProgramError extends Error {
   constructor(readonly code: number | null, readonly errorName: ProgramErrorName | 'RuntimeError', message: string, readonly logs: string[] = []) { super(message); }
 }
 
-/** Reads `Custom(n)` from a runtime error text (LiteSVM's or JSON-RPC's `{"Custom":n}`). */
+/** Reads `Custom(n)` from a runtime error text (LiteSVM's, JSON-RPC's `{"Custom":n}` or its message `custom program error: 0xN`). */
 export function customCode(error: string): number | null {
   const m = /Custom\((\d+)\)/.exec(error) ?? /"Custom":\s*(\d+)/.exec(error);
-  return m ? Number(m[1]) : null;
+  if (m) return Number(m[1]);
+  const hex = /custom program error: 0x([0-9a-f]+)/i.exec(error); // a cluster's RPC message text
+  return hex ? parseInt(hex[1]!, 16) : null;
 }
 
 export function programError(error: string, logs: string[] = []): ProgramError {

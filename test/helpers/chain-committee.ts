@@ -5,7 +5,7 @@ import { SystemClock } from '../../src/common/clock.js';
 import { ChainClient } from '../../src/chain/client.js';
 import { ChainLoop, checkProofMessage, selectionProofTopic, type LoopEvent, type VoteStore } from '../../src/chain/loop.js';
 import { LevelVoteStore } from '../../src/chain/vote-store.js';
-import { LocalValidator } from '../../src/chain/validator.js';
+import { LocalValidator } from '../../src/validator/server.js';
 import { airdrop, bootstrapChain } from '../../src/chain/bootstrap.js';
 import { loadProgramBinary, type CommitteeParams } from '../../src/chain/program.js';
 import { TestCommittee } from './committee.js';
