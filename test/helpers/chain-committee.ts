@@ -24,6 +24,8 @@ export class ChainCommittee {
   readonly nodeKeys: Keypair[];
   private cleanup: () => void = () => {};
   readonly proofTopic: string;
+  private slotTimer: NodeJS.Timeout | null = null;
+  private slotInFlight: Promise<unknown> = Promise.resolve();
 
   constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; params?: CommitteeParams } = {}) {
     this.tc = new TestCommittee(n, 400, computeNodes);
@@ -37,12 +39,35 @@ export class ChainCommittee {
     }];
   }
 
+  /** Resumes block production (one slot per 100 ms of wall time). */
+  releaseSlots(): void {
+    if (this.slotTimer) return;
+    this.slotTimer = setInterval(() => {
+      this.slotInFlight = this.validator.produceSlot().catch(() => undefined);
+    }, 100);
+  }
+
+  /**
+   * Stops block production: the slot, and every deadline measured in slots, stands still until
+   * releaseSlots(). Transactions still land (in the current block). Resolves once no slot is
+   * being produced.
+   */
+  async holdSlots(): Promise<bigint> {
+    if (this.slotTimer) clearInterval(this.slotTimer);
+    this.slotTimer = null;
+    await this.slotInFlight;
+    return this.validator.ledger.slot;
+  }
+
   oracleKeypair(i: number): Keypair { return Keypair.fromSeed(this.tc.oracles[i]!.signingSeed); }
 
   async start(): Promise<void> {
     const { dir, cleanup } = tempDir('splitup-chain-');
     this.cleanup = cleanup;
-    this.validator = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 100 });
+    // Blocks come from this helper's own 100 ms timer rather than the validator's, so a test can
+    // hold the chain's clock (holdSlots) while it observes state that a deadline would change.
+    this.validator = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 0 });
+    this.releaseSlots();
     this.chain = new ChainClient(this.validator.url, PROGRAM_ID);
     const oracles = this.tc.oracles.map((_, i) => this.oracleKeypair(i));
     await bootstrapChain(this.chain, { oracles: oracles.map((o) => o.publicKey), nodes: this.nodeKeys.map((keypair) => ({ keypair })), ...(this.opts.params ? { params: this.opts.params } : {}) });
@@ -73,6 +98,7 @@ export class ChainCommittee {
   }
 
   async close(): Promise<void> {
+    await this.holdSlots().catch(() => undefined);
     for (let i = 0; i < this.loops.length; i++) await this.stopLoop(i);
     await this.tc.close();
     await this.validator?.close();
