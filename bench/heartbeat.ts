@@ -4,7 +4,9 @@
 // because a Node HTTP client costs as much CPU per request as the server and
 // would take half of this 2-core machine; otherwise bench/heartbeat-load.ts),
 // real Ed25519 signatures pre-signed by many registered nodes.
-//   npx tsx bench/heartbeat.ts [--duration S] [--count N] [--nodes N] [--concurrency N]
+//   npx tsx bench/heartbeat.ts [--duration S] [--count N] [--nodes N] [--concurrency N] [--sync]
+// --sync measures the fsync'ed acknowledgement mode (heartbeat.syncWrites) against the default,
+// single requests and batches, verify on the main thread (results/heartbeat-http-sync.json).
 // Reports verified heartbeats/s, p50/p99 request latency, and the ratio to raw
 // node:crypto verify/s measured in this same run on one core.
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,7 +25,7 @@ import { formatRegistry } from '../src/registry/file-registry.js';
 import { toBase58 } from '../src/common/bytes.js';
 import { tempDir } from '../test/helpers/oracle.js';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '6' }, count: { type: 'string', default: '150000' }, nodes: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '64' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string', default: '6' }, count: { type: 'string', default: '150000' }, nodes: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '64' }, sync: { type: 'boolean', default: false } } });
 const duration = Number(values.duration), count = Number(values.count), nodeCount = Number(values.nodes), concurrency = Number(values.concurrency);
 
 function rawVerifyRate(ms = 1500): number {
@@ -55,11 +57,11 @@ for (let i = 0; i < lines.length; i += 64) batched.push(`{"heartbeats":[${lines.
 writeFileSync(join(dir, 'batch.jsonl'), batched.join('\n') + '\n');
 const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
 
-async function run(label: string, verifyWorkers: number, batch: number) {
+async function run(label: string, verifyWorkers: number, batch: number, syncWrites = false) {
   const d = join(dir, label);
   mkdirSync(d);
   writeOracleKeys(join(d, 'key.json'), generateOracleKeys());
-  const config = resolveConfig({ version: CONFIG_VERSION, dataDir: d, keyFile: 'key.json', registryFile: '../registry.json', http: { host: '127.0.0.1', port: 0 }, heartbeat: { maxSkewMs: 600_000, rateBurst: 1000, ipRateLimitPerMinute: 0, verifyWorkers } }, d);
+  const config = resolveConfig({ version: CONFIG_VERSION, dataDir: d, keyFile: 'key.json', registryFile: '../registry.json', http: { host: '127.0.0.1', port: 0 }, heartbeat: { maxSkewMs: 600_000, rateBurst: 1000, ipRateLimitPerMinute: 0, verifyWorkers, syncWrites } }, d);
   const oracle = await Oracle.start(config, { logger: false });
   const conns = batch > 1 ? 8 : concurrency;
   const child = haveWrk
@@ -77,18 +79,21 @@ async function run(label: string, verifyWorkers: number, batch: number) {
   await oracle.close();
   if (code !== 0) throw new Error(`load generator failed (${code})`);
   const r = JSON.parse(out.trim().split('\n').pop()!);
-  return { label, verifyWorkers, batch, loadGenerator: haveWrk ? 'wrk' : 'node', ...r, accepted, verifiedPerSec: accepted / r.seconds };
+  return { label, verifyWorkers, batch, syncWrites, loadGenerator: haveWrk ? 'wrk' : 'node', ...r, accepted, verifiedPerSec: accepted / r.seconds };
 }
 
 const rawVerifyPerSec = rawVerifyRate();
 const runs = [];
-for (const [label, workers, batch] of [['single-request, verify on main thread', 0, 1], ['single-request, 2 verify workers', 2, 1], ['batch of 64, verify on main thread', 0, 64], ['batch of 64, 2 verify workers', 2, 64]] as const) {
-  const r = await run(label.replace(/[^a-z0-9]+/gi, '-'), workers, batch);
+const plan: ReadonlyArray<readonly [string, number, number, boolean]> = values.sync
+  ? [['single-request, default acks', 0, 1, false], ['single-request, fsync\'ed acks', 0, 1, true], ['batch of 64, default acks', 0, 64, false], ['batch of 64, fsync\'ed acks', 0, 64, true]]
+  : [['single-request, verify on main thread', 0, 1, false], ['single-request, 2 verify workers', 2, 1, false], ['batch of 64, verify on main thread', 0, 64, false], ['batch of 64, 2 verify workers', 2, 64, false]];
+for (const [label, workers, batch, syncWrites] of plan) {
+  const r = await run(label.replace(/[^a-z0-9]+/gi, '-'), workers, batch, syncWrites);
   runs.push({ ...r, label });
   console.log(`${label.padEnd(40)} ${r.verifiedPerSec.toFixed(0).padStart(7)} verified/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  (${r.accepted} accepted in ${r.seconds.toFixed(1)} s, ratio to raw 1-core verify ${(r.verifiedPerSec / rawVerifyPerSec).toFixed(2)})`);
 }
 console.log(`raw node:crypto Ed25519 verify, one core: ${rawVerifyPerSec.toFixed(0)}/s`);
-const result = { bench: 'heartbeat', loadGenerator: haveWrk ? 'wrk (1 thread)' : 'node', date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, count, nodes: nodeCount, concurrency, rawVerifyPerSec, runs };
+const result = { bench: values.sync ? 'heartbeat-sync' : 'heartbeat', loadGenerator: haveWrk ? 'wrk (1 thread)' : 'node', date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, count, nodes: nodeCount, concurrency, rawVerifyPerSec, runs };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/heartbeat.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(new URL(values.sync ? './results/heartbeat-http-sync.json' : './results/heartbeat.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');
 cleanup();
