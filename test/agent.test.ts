@@ -16,13 +16,19 @@ import { tempDir } from './helpers/oracle.js';
 
 
 t.test('agents compute the diamond model end to end; PoSP slashes the cheater', async (t) => {
-  const cc = new ChainCommittee(3, 3, { params: { ...DEFAULT_PARAMS, pPpm: 1_000_000 } });
+  // Time scale: 1 s liveness rounds, 100 ms blocks and a 5 s minimum task timeout (50 slots). A
+  // selection is bound to the round before its seed block and must gather its votes within the
+  // task's timeout; with 400 ms rounds and 2 s timeouts, three oracles, three agents and the
+  // validator sharing one process on a loaded machine committed rounds 4 s behind the clock, so
+  // selections lapsed and their timeouts doubled until they exceeded that lag (a run took 124 s,
+  // one timed out at 150 s).
+  const cc = new ChainCommittee(3, 3, { epochMs: 1000, params: { ...DEFAULT_PARAMS, pPpm: 1_000_000, minTimeoutSlots: 50n } });
   const { dir, cleanup } = tempDir('splitup-cas-');
   t.teardown(async () => { await Promise.all(agents.map((a) => a.stop())); await cc.close(); cleanup(); });
   const cas = new CasStore(dir);
   const agents: ComputeAgent[] = [];
   await cc.start();
-  await until('committed rounds', async () => cc.tc.oracles.every((_, i) => cc.tc.head(i) >= 3n), 20_000);
+  await cc.caughtUp();
   for (let i = 0; i < 3; i++) cc.startLoop(i);
   const cheater = cc.nodeKeys[2]!;
   cc.nodeKeys.forEach((keypair, i) => { const a = new ComputeAgent({ chain: cc.chain, keypair, cas, pollMs: 100, cheat: i === 2 }); agents.push(a); a.start(); });

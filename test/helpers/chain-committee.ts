@@ -10,6 +10,7 @@ import { airdrop, bootstrapChain } from '../../src/chain/bootstrap.js';
 import { loadProgramBinary, type CommitteeParams } from '../../src/chain/program.js';
 import { TestCommittee } from './committee.js';
 import { tempDir } from './oracle.js';
+import { until } from './heartbeat.js';
 
 export const PROGRAM_ID = new PublicKey('SpLitUp111111111111111111111111111111111111');
 export const vrfSecretOf = (tc: TestCommittee, i: number): Uint8Array => tc.vrfSecrets[i]!;
@@ -27,8 +28,8 @@ export class ChainCommittee {
   private slotTimer: NodeJS.Timeout | null = null;
   private slotInFlight: Promise<unknown> = Promise.resolve();
 
-  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; params?: CommitteeParams } = {}) {
-    this.tc = new TestCommittee(n, 400, computeNodes);
+  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; params?: CommitteeParams; epochMs?: number } = {}) {
+    this.tc = new TestCommittee(n, opts.epochMs ?? 400, computeNodes);
     this.loops = Array.from({ length: n }, () => null);
     this.nodeKeys = this.tc.feed.nodes.map((x) => Keypair.fromSeed(x.seed));
     this.proofTopic = selectionProofTopic(this.tc.committee.id);
@@ -37,6 +38,20 @@ export class ChainCommittee {
       validate: checkProofMessage,
       onMessage: (d) => { this.proofsSeen.push(d); this.loops[i]?.receiveProof(d); },
     }];
+  }
+
+  /**
+   * Waits until every oracle has committed a round at most `slack` epochs behind the wall clock.
+   * The committee's rounds count from its creation, before the chain was set up; a selection is
+   * bound to the round just before its seed block, so requests made while consensus is still
+   * catching up wait for that round and their selection windows lapse.
+   */
+  async caughtUp(slack = 3, timeoutMs = 60_000): Promise<void> {
+    const { genesisMs, epochMs } = this.tc.committee.params;
+    await until('every oracle caught up with the wall-clock round', () => {
+      const now = BigInt(Math.floor((Date.now() - genesisMs) / epochMs));
+      return this.tc.oracles.every((_, i) => this.tc.head(i) >= now - BigInt(slack));
+    }, timeoutMs, 100);
   }
 
   /** Resumes block production (one slot per 100 ms of wall time). */
