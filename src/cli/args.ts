@@ -39,30 +39,35 @@ export interface MainOptions {
 }
 
 /**
- * Runs a CLI main, printing usage/config errors without a stack trace (exit 2) and others with one
- * (exit 1). A failed main exits at once: a half-started server must not keep the process alive.
+ * What a failed CLI prints and its exit status: usage/config/bad input without a stack trace
+ * (exit 2), a taken listening address named with how to change it (exit 2), anything else with its
+ * stack (exit 1).
+ */
+export function describeFailure(e: unknown, o: MainOptions = {}): { code: number; message: string } {
+  const err = e as Error;
+  const inUse = addressInUse(e);
+  if (inUse) return { code: 2, message: `error: ${inUse} is already in use (another process is listening there)${o.portHint ? `; ${o.portHint}` : ''}` };
+  if (EXPECTED.includes(err?.name)) return { code: 2, message: `error: ${err.message}` };
+  return { code: 1, message: err?.stack ?? String(e) };
+}
+
+/**
+ * Runs a CLI main; --help prints the usage (exit 0). A failed main prints describeFailure's message
+ * and exits at once: a half-started server must not keep the process alive.
  */
 export async function runMain(main: () => Promise<number | void>, o: MainOptions = {}): Promise<void> {
   try {
     const code = await main();
     if (typeof code === 'number') process.exitCode = code;
   } catch (e) {
-    const err = e as Error;
-    const inUse = addressInUse(e);
-    if (err?.name === 'HelpRequested') {
+    if ((e as Error)?.name === 'HelpRequested') {
       console.log(o.usage ?? 'no help available');
       process.exitCode = 0;
-    } else if (inUse) {
-      console.error(`error: ${inUse} is already in use (another process is listening there)${o.portHint ? `; ${o.portHint}` : ''}`);
-      process.exitCode = 2;
-    } else if (EXPECTED.includes(err?.name)) {
-      console.error(`error: ${err.message}`);
-      process.exitCode = 2;
-    } else {
-      console.error(err);
-      process.exitCode = 1;
+      return;
     }
-    if (process.exitCode) process.exit();
+    const { code, message } = describeFailure(e, o);
+    console.error(message);
+    process.exit(code);
   }
 }
 

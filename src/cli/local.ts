@@ -14,22 +14,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
-import { CONFIG_VERSION } from '../oracle/config.js';
-import { generateOracleKeys, readOracleKeys, writeOracleKeys } from '../oracle/keys.js';
-import { memberEntry } from '../oracle/member.js';
-import { peerIdFromSeed } from '../p2p/libp2p.js';
-import { COMMITTEE_VERSION, loadCommittee } from '../consensus/committee.js';
-import { readNodeKey, writeNodeKey } from '../node/keys.js';
-import { ChainClient } from '../chain/client.js';
-import { airdrop, bootstrapChain } from '../chain/bootstrap.js';
-import { programIdFor } from '../chain/program-id.js';
-import { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } from '../chain/program.js';
-import { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult, type ExecutionAccount } from '../chain/layout.js';
-import { auditAssignment, type AuditResult } from '../chain/audit.js';
-import { CasStore } from '../cas/store.js';
-import { encodeBundle } from '../model/tensor.js';
-import { exampleInput } from '../model/example.js';
+import type { ExecutionAccount } from '../chain/layout.js';
+import type { AuditResult } from '../chain/audit.js';
 import { parse } from './args.js';
 
 const USAGE = `usage: npm start -- [options]   (or: node bin/local.js [options])
@@ -87,7 +73,7 @@ const crashNode = values['crash-node'] && !values['no-crash-node'];
 const fail = (msg: string): never => { console.error(`error: ${msg}`); process.exit(2); };
 if (!(nOracles >= 3 && nOracles <= 10)) fail('--oracles must be 3..10 (the program\'s committee size)');
 if (!(nNodes >= 2 && intervalMs >= 200 && slotMs >= 50 && nRequests >= 0)) fail('--nodes ≥ 2, --interval-ms ≥ 200, --slot-ms ≥ 50, --requests ≥ 0');
-if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
+if (!(Number.isFinite(pPpm) && pPpm > 0 && pPpm <= 1_000_000)) fail('--p must be a probability in (0, 1]');
 if (nCheaters + (crashNode ? 1 : 0) >= nNodes) fail('need at least one honest node that is neither cheating nor crashed');
 if (!(Number.isInteger(basePort) && basePort >= 1024 && basePort + 200 <= 65535)) fail('--base-port must be 1024..65335');
 
@@ -117,6 +103,26 @@ for (const { port, what } of ports) {
     process.exit(2);
   }
 }
+
+// The committee's modules (Solana, libp2p, LiteSVM clients) load only now: --help, a bad option, a
+// taken port or a refused --fresh answer at once.
+const { Keypair, LAMPORTS_PER_SOL } = await import('@solana/web3.js');
+const { CONFIG_VERSION } = await import('../oracle/config.js');
+const { generateOracleKeys, readOracleKeys, writeOracleKeys } = await import('../oracle/keys.js');
+const { memberEntry } = await import('../oracle/member.js');
+const { peerIdFromSeed } = await import('../p2p/libp2p.js');
+const { COMMITTEE_VERSION, loadCommittee } = await import('../consensus/committee.js');
+const { readNodeKey, writeNodeKey } = await import('../node/keys.js');
+const { ChainClient } = await import('../chain/client.js');
+const { airdrop, bootstrapChain } = await import('../chain/bootstrap.js');
+const { programIdFor } = await import('../chain/program-id.js');
+const { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } = await import('../chain/program.js');
+const { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult } = await import('../chain/layout.js');
+const { auditAssignment } = await import('../chain/audit.js');
+const { CasStore } = await import('../cas/store.js');
+const { encodeBundle } = await import('../model/tensor.js');
+const { exampleInput } = await import('../model/example.js');
+if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
 
 // ---- state: kept in dir between runs; --fresh starts over
 const OURS = /^(nodes|validator|cas|committee\.json|oracle-\d+)$/;
