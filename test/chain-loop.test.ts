@@ -18,7 +18,7 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   const cc = new ChainCommittee(3, 5);
   t.teardown(() => cc.close());
   await cc.start();
-  await until('a committed round on every oracle', () => cc.tc.oracles.every((_, i) => cc.tc.head(i) >= 3n));
+  await until('a committed round on every oracle', () => cc.tc.oracles.every((_, i) => cc.tc.head(i) >= 3n), 60_000, 100);
   // The chain's clock stands still while the test observes attempt 0 of each request: with 100 ms
   // blocks, a selection or an assignment lapses after 20 slots (2 s), and on a loaded machine the
   // loops' timeout could otherwise reassign a task before the test reads it. Time moves again
@@ -35,7 +35,10 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
 
   // Only the prover runs its loop: it proves, publishes and votes; one vote cannot assign.
   cc.startLoop(prover);
-  await until('the prover\'s vote on chain', async () => ((await chain.execution(1n))!.tasks[0]!.voteMask & (1 << prover)) !== 0);
+  // the prover first needs the committed table of the round before the seed block: on a loaded
+  // machine the committee commits rounds tens of seconds behind the clock (measured: it did not
+  // catch up within 120 s at load average ~20), hence the long bound
+  await until('the prover\'s vote on chain', async () => ((await chain.execution(1n))!.tasks[0]!.voteMask & (1 << prover)) !== 0, 120_000, 100);
   e = (await chain.execution(1n))!;
   t.equal(e.tasks[0]!.phase, Phase.Ready, 'one vote of three does not assign');
   const proofBytes = await until('the published proof seen by a peer', () => cc.proofsSeen.find((d) => decodeSelectionProof(d).request.executionId === 1n));

@@ -46,7 +46,7 @@ export class ChainCommittee {
    * bound to the round just before its seed block, so requests made while consensus is still
    * catching up wait for that round and their selection windows lapse.
    */
-  async caughtUp(slack = 3, timeoutMs = 60_000): Promise<void> {
+  async caughtUp(slack = 3, timeoutMs = 120_000): Promise<void> {
     const { genesisMs, epochMs } = this.tc.committee.params;
     await until('every oracle caught up with the wall-clock round', () => {
       const now = BigInt(Math.floor((Date.now() - genesisMs) / epochMs));
