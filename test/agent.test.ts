@@ -16,16 +16,22 @@ import { tempDir } from './helpers/oracle.js';
 
 
 t.test('agents compute the diamond model end to end; PoSP slashes the cheater', async (t) => {
-  const cc = new ChainCommittee(3, 3, { params: { ...DEFAULT_PARAMS, pPpm: 1_000_000 } });
+  // Time scale: 1 s liveness rounds, 100 ms blocks and a 10 s minimum task timeout (100 slots);
+  // loops and agents poll every 250 ms. A selection is bound to the round before its seed block
+  // and must gather its votes within the task's timeout; with 400 ms rounds, 2 s timeouts and
+  // 100 ms polling, three oracles, three agents and the validator sharing this one process on a
+  // loaded machine committed rounds 4-10 s behind the clock, so selections lapsed and their
+  // timeouts doubled until they exceeded that lag (a run took 124 s, others timed out at 150 s).
+  const cc = new ChainCommittee(3, 3, { epochMs: 1000, loopPollMs: 250, params: { ...DEFAULT_PARAMS, pPpm: 1_000_000, minTimeoutSlots: 100n } });
   const { dir, cleanup } = tempDir('splitup-cas-');
   t.teardown(async () => { await Promise.all(agents.map((a) => a.stop())); await cc.close(); cleanup(); });
   const cas = new CasStore(dir);
   const agents: ComputeAgent[] = [];
   await cc.start();
-  await until('committed rounds', async () => cc.tc.oracles.every((_, i) => cc.tc.head(i) >= 3n), 20_000);
+  await cc.caughtUp(10, 120_000); // within 10 rounds (10 s) of the clock: below the 10 s minimum timeout
   for (let i = 0; i < 3; i++) cc.startLoop(i);
   const cheater = cc.nodeKeys[2]!;
-  cc.nodeKeys.forEach((keypair, i) => { const a = new ComputeAgent({ chain: cc.chain, keypair, cas, pollMs: 100, cheat: i === 2 }); agents.push(a); a.start(); });
+  cc.nodeKeys.forEach((keypair, i) => { const a = new ComputeAgent({ chain: cc.chain, keypair, cas, pollMs: 250, cheat: i === 2 }); agents.push(a); a.start(); });
 
   const chain = cc.chain;
   const requester = Keypair.generate();

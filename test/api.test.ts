@@ -117,6 +117,122 @@ t.test('batch intake judges each heartbeat like the single route', async (t) => 
   const tooMany = await fetch(`${oracle.url}/api/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ heartbeats: Array(257).fill(a.heartbeat(now)) }) });
   t.equal(tooMany.status, 400, 'more than maxBatch items rejected');
   t.equal(((await tooMany.json()) as any).code, 'MALFORMED');
+
+  // one malformed item costs only its own result: the others are judged and accepted
+  const mixed = await fetch(`${oracle.url}/api/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ heartbeats: [
+    a.heartbeat(now), { ...b.heartbeat(now), extra: 1 }, { payload: { nodeId: b.nodeId }, signature: 'aa', publicKey: b.nodeId }, 'not a heartbeat', b.heartbeat(now),
+  ] }) });
+  t.equal(mixed.status, 200);
+  const m = await mixed.json() as any;
+  t.same(m.results.map((x: any) => x.code ?? x.status), ['online', 'MALFORMED', 'MALFORMED', 'MALFORMED', 'online']);
+  t.match(m.results[1].message, /additional properties/);
+  t.match(m, { accepted: 2, rejected: 3 });
+  // whole-batch rejections count in the rejection metric, once per request
+  const notJson = await fetch(`${oracle.url}/api/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"heartbeats": [' });
+  t.equal(notJson.status, 400);
+  const notArray = await fetch(`${oracle.url}/api/heartbeats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ heartbeats: {} }) });
+  t.equal(notArray.status, 400);
+  t.equal(((await notArray.json()) as any).code, 'MALFORMED');
+  const text = await fetch(`${oracle.url}/api/heartbeats`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+  t.equal(text.status, 415);
+  const metrics = await (await fetch(`${oracle.url}/metrics`)).text();
+  // item rejections: UNREGISTERED_NODE, REPLAYED_SEQ, 3 malformed items; whole batches: 257 items, not JSON, not an array
+  t.match(metrics, /splitup_heartbeats_rejected_total\{code="MALFORMED"\} 6\n/, '3 malformed items and 3 malformed batches');
+  t.match(metrics, /splitup_heartbeats_rejected_total\{code="UNSUPPORTED_MEDIA_TYPE"\} 1\n/);
+  t.match(metrics, /splitup_heartbeats_accepted_total 4\n/);
+});
+
+t.test('u64 bounds: seq above 18446744073709551615 is malformed, the maximum is accepted', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const a = new TestNode();
+  const { config } = makeOracleDir(dir, [a], { rateBurst: 100 });
+  const oracle = await Oracle.start(config, { logger: false });
+  t.teardown(() => oracle.close());
+  const now = Date.now();
+  const over = a.heartbeat(now, { seq: 1n });
+  const r = await post(oracle.url, { ...over, payload: { ...over.payload, seq: '18446744073709551616' } });
+  t.equal(r.status, 400);
+  t.equal(r.body.code, 'MALFORMED');
+  const max = await post(oracle.url, a.heartbeat(now, { seq: 2n ** 64n - 1n }));
+  t.equal(max.status, 200, JSON.stringify(max.body));
+});
+
+t.test('an 8 MiB body sent without waiting for 100-continue gets the 413, not a broken pipe', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const a = new TestNode();
+  const { config } = makeOracleDir(dir, [a]);
+  const oracle = await Oracle.start(config, { logger: false });
+  t.teardown(() => oracle.close());
+  // a raw HTTP/1.1 client that writes the whole body in 64 KiB chunks and then reads the answer,
+  // as curl does (Node's own client reads an early response, which hides the problem)
+  const { port } = new URL(oracle.url);
+  const body = Buffer.alloc(8 * 1024 * 1024, 0x20);
+  const send = (path: string) => new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
+    const sock = connect(Number(port), '127.0.0.1');
+    let answer = '', failed = '';
+    sock.on('data', (d) => { answer += d; });
+    sock.on('error', (e) => { failed ||= String(e); }); // a write that fails: EPIPE / ECONNRESET
+    sock.on('close', () => {
+      const m = /^HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n([^]*)$/.exec(answer);
+      resolve(failed ? { error: failed } : m ? { status: Number(m[1]), body: m[2]! } : { error: `no HTTP answer: ${answer.slice(0, 80)}` });
+    });
+    sock.write(`POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`);
+    let off = 0;
+    const pump = () => {
+      while (off < body.length) {
+        const chunk = body.subarray(off, off + 65536);
+        off += chunk.length;
+        if (!sock.write(chunk)) { sock.once('drain', pump); return; }
+      }
+    };
+    pump();
+  });
+  for (const path of ['/api/heartbeat', '/api/heartbeats']) {
+    const res = await send(path);
+    t.notOk('error' in res, `${path}: the client read an answer (${'error' in res ? res.error : ''})`);
+    if ('status' in res) {
+      t.equal(res.status, 413, path);
+      t.match(res.body, /"code":"PAYLOAD_TOO_LARGE"/);
+    }
+  }
+  const metrics = await (await fetch(`${oracle.url}/metrics`)).text();
+  t.match(metrics, /splitup_heartbeats_rejected_total\{code="PAYLOAD_TOO_LARGE"\} 2\n/, 'both counted');
+});
+
+t.test('OpenAPI document: valid OpenAPI 3.0, every status each route answers, servers', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const { config } = makeOracleDir(dir, [new TestNode()]);
+  const oracle = await Oracle.start(config, { logger: false });
+  t.teardown(() => oracle.close());
+  const doc = await (await fetch(`${oracle.url}/openapi.json`)).json() as any;
+  const { default: SwaggerParser } = await import('@apidevtools/swagger-parser');
+  await t.resolves(SwaggerParser.validate(structuredClone(doc)), 'validated by @apidevtools/swagger-parser');
+  t.ok(Array.isArray(doc.servers) && doc.servers.length >= 1, 'servers');
+  const statuses = (path: string, method = 'get') => Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort();
+  t.same(statuses('/api/heartbeat', 'post'), ['200', '400', '401', '403', '409', '412', '413', '415', '422', '423', '425', '429', '503']);
+  t.same(statuses('/api/heartbeats', 'post'), ['200', '400', '413', '415', '429']);
+  t.same(statuses('/readyz'), ['200', '503']);
+  t.same(statuses('/healthz'), ['200']);
+  t.ok(doc.paths['/metrics']?.get?.responses['200']?.content?.['text/plain'], '/metrics documented as text/plain');
+  t.ok(doc.paths['/openapi.json']?.get, '/openapi.json documented');
+  t.same(statuses('/api/nodes/{id}'), ['200', '404']);
+  // the published seq pattern stops at u64 max
+  const hb = doc.components.schemas.SignedHeartbeatData ?? Object.values(doc.components.schemas).find((x: any) => x.properties?.payload);
+  const seqPattern = new RegExp(hb.properties.payload.properties.seq.anyOf[0].pattern);
+  t.ok(seqPattern.test('18446744073709551615') && !seqPattern.test('18446744073709551616') && !seqPattern.test('99999999999999999999') && !seqPattern.test('01'), 'seq pattern bounded to u64');
+  // the metrics page passes promtool's lint, when promtool is installed (.ci/run installs it)
+  const { spawnSync } = await import('node:child_process');
+  const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+  if (promtool.error) t.comment('promtool not installed: the promtool check is skipped');
+  else {
+    const text = await (await fetch(`${oracle.url}/metrics`)).text();
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    t.equal(lint.status, 0, `promtool check metrics: ${lint.stdout}${lint.stderr}`);
+    t.notMatch(text, /splitup_process_process_/, 'no doubled name prefix');
+  }
 });
 
 t.test('closeWithin: a client holding a socket open without a request cannot stall shutdown', async (t) => {

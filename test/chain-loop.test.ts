@@ -18,7 +18,12 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   const cc = new ChainCommittee(3, 5);
   t.teardown(() => cc.close());
   await cc.start();
-  await until('a committed round on every oracle', () => cc.tc.oracles.every((_, i) => cc.tc.head(i) >= 3n));
+  await until('a committed round on every oracle', () => cc.tc.oracles.every((_, i) => cc.tc.head(i) >= 3n), 60_000, 100);
+  // The chain's clock stands still while the test observes attempt 0 of each request: with 100 ms
+  // blocks, a selection or an assignment lapses after 20 slots (2 s), and on a loaded machine the
+  // loops' timeout could otherwise reassign a task before the test reads it. Time moves again
+  // below, where the test wants the timeout.
+  const heldAt = await cc.holdSlots();
   const chain = cc.chain;
   const requester = Keypair.generate();
   await airdrop(chain, requester.publicKey, 50n * BigInt(LAMPORTS_PER_SOL));
@@ -30,7 +35,10 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
 
   // Only the prover runs its loop: it proves, publishes and votes; one vote cannot assign.
   cc.startLoop(prover);
-  await until('the prover\'s vote on chain', async () => ((await chain.execution(1n))!.tasks[0]!.voteMask & (1 << prover)) !== 0);
+  // the prover first needs the committed table of the round before the seed block: on a loaded
+  // machine the committee commits rounds tens of seconds behind the clock (measured: it did not
+  // catch up within 120 s at load average ~20), hence the long bound
+  await until('the prover\'s vote on chain', async () => ((await chain.execution(1n))!.tasks[0]!.voteMask & (1 << prover)) !== 0, 120_000, 100);
   e = (await chain.execution(1n))!;
   t.equal(e.tasks[0]!.phase, Phase.Ready, 'one vote of three does not assign');
   const proofBytes = await until('the published proof seen by a peer', () => cc.proofsSeen.find((d) => decodeSelectionProof(d).request.executionId === 1n));
@@ -66,9 +74,9 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   const key = requestKey(2n, 0, 0);
   let recorded: Uint8Array | null = null;
   const store = new LevelVoteStore(cc.tc.oracles[third]!.db!);
-  // Only the vote for request 2 crashes; on a slow machine execution 1 may already have timed
-  // out, and the vote for its reassignment must pass through untouched. After the crash the store
-  // is dead (as the process would be), so the loop cannot send anything until it is restarted.
+  // Only the vote for request 2 crashes; any other vote passes through untouched. After the
+  // crash the store is dead (as the process would be), so the loop cannot send anything until it
+  // is restarted.
   const dead = (): never => { throw new Error('the oracle process has crashed'); };
   const crashing: VoteStore = {
     get: (k) => (recorded ? dead() : store.get(k)),
@@ -96,8 +104,11 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
 
   // Nobody computes execution 1's task: after its deadline the loops call timeout, and the task
   // is reassigned at attempt 1, with a doubled timeout, to another node.
+  t.equal(await chain.slot(), heldAt, 'no block was produced while the test observed attempt 0');
+  t.equal(ts.attempt, 0, 'the assignment observed above is attempt 0');
   cc.startLoop(prover);
   const first = ts.assigned!.toBase58();
+  cc.releaseSlots();
   const re = await until('reassignment after the timeout', async () => { const x = (await chain.execution(1n))!; return x.tasks[0]!.attempt >= 1 && x.tasks[0]!.phase === Phase.Assigned ? x : null; }, 40_000);
   t.equal(re.tasks[0]!.timeoutSlots, ts.timeoutSlots * 2 ** re.tasks[0]!.attempt, 'timeout doubled per attempt');
   t.ok(re.tasks[0]!.excluded.some((k) => k.toBase58() === first), 'the lapsed node is excluded');

@@ -16,6 +16,10 @@ t.test('config defaults, env overrides and validation errors', async (t) => {
   t.equal(e.http.port, 9001);
   t.equal(e.dataDir, '/var/x');
   t.equal(e.heartbeat.verifyWorkers, 2);
+  t.equal(c.heartbeat.syncWrites, false, 'acks without fsync by default');
+  t.equal(resolveConfig({ version: CONFIG_VERSION, dataDir: 'd', heartbeat: { syncWrites: true } }, '/srv').heartbeat.syncWrites, true);
+  t.equal(resolveConfig({ version: CONFIG_VERSION, dataDir: 'd' }, '/srv', { SPLITUP_HEARTBEAT_SYNC: '1' }).heartbeat.syncWrites, true);
+  t.throws(() => resolveConfig({ version: CONFIG_VERSION, dataDir: 'd' }, '/srv', { SPLITUP_HEARTBEAT_SYNC: 'yes' }), /syncWrites must be boolean/);
   const err = t.throws(() => resolveConfig({ version: 'v0', dataDir: '', http: { port: 70000 }, bogus: 1 }, '/srv')) as ConfigError;
   t.type(err, ConfigError);
   t.match(err.message, /\/version/);

@@ -6,7 +6,7 @@ import { concatBytes, fromHex, toBase58, toHex, u32be, u64be, utf8 } from '../sr
 import { heartbeatFromJson, heartbeatSigningBytes, signHeartbeat, HEARTBEAT_SIGNED_LENGTH } from '../src/liveness/heartbeat-codec.js';
 import { checkHeartbeatSignature, checkHeartbeatSignatureIntake, INTAKE_VERIFIER, parseSignedHeartbeat, verifySignedHeartbeat } from '../src/liveness/verify.js';
 import { VerifyPool } from '../src/liveness/verify-pool.js';
-import { LivenessTracker, REJECT_HTTP_STATUS } from '../src/liveness/tracker.js';
+import { LivenessTracker, REJECT_HTTP_STATUS, type HeartbeatStore } from '../src/liveness/tracker.js';
 import { MemoryHeartbeatStore } from '../src/liveness/store.js';
 import { statusAt } from '../src/liveness/status.js';
 import { StaticRegistry } from '../src/registry/registry.js';
@@ -15,7 +15,7 @@ import { TestNode } from './helpers/heartbeat.js';
 const T0 = 1_764_000_000_000;
 const timing = { intervalMs: 1000, missedForOffline: 3, graceMs: 100 };
 
-async function setup(nodes: TestNode[], opts: { inactive?: TestNode[]; store?: MemoryHeartbeatStore } = {}) {
+async function setup(nodes: TestNode[], opts: { inactive?: TestNode[]; store?: HeartbeatStore } = {}) {
   const clock = new ManualClock(T0);
   const registry = new StaticRegistry([...nodes.map((n) => ({ nodeId: n.nodeId, active: true, specializations: [1] })), ...(opts.inactive ?? []).map((n) => ({ nodeId: n.nodeId, active: false, specializations: [1] }))]);
   const store = opts.store ?? new MemoryHeartbeatStore();
@@ -202,4 +202,26 @@ t.test('canonical signing bytes at the edges of every field (one-allocation enco
   t.throws(() => heartbeatSigningBytes({ nodeId, timestamp: 1.5, seq: 1n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 0 }, key), 'non-integer timestamp refused');
   t.throws(() => heartbeatSigningBytes({ nodeId, timestamp: 1, seq: 1n << 64n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 0 }, key), RangeError, 'seq ≥ 2^64 refused');
   t.throws(() => heartbeatSigningBytes({ nodeId, timestamp: 1, seq: 1n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 2 ** 32 }, key), RangeError, 'vram ≥ 2^32 refused');
+});
+
+t.test('sync acks: with syncWrites each group-committed batch is written with fsync (level sync)', async (t) => {
+  const { openDb } = await import('../src/store/db.js');
+  const { LevelHeartbeatStore } = await import('../src/liveness/store.js');
+  const { tempDir } = await import('./helpers/oracle.js');
+  const { dir, cleanup } = tempDir();
+  const db = await openDb(dir);
+  t.teardown(async () => { await db.close(); cleanup(); });
+  // every batch reaches the database's own batch write; record the sync flag it is given
+  const seen: unknown[] = [];
+  const inner = (db as any)._batch.bind(db);
+  (db as any)._batch = (ops: unknown, opts: { sync?: boolean }, ...rest: unknown[]) => { seen.push(opts?.sync); return inner(ops, opts, ...rest); };
+  const a = new TestNode(), b = new TestNode();
+  const synced = await setup([a, b], { store: new LevelHeartbeatStore(db, { sync: true }) });
+  const rs = await Promise.all([synced.tracker.submit(a.heartbeat(T0)), synced.tracker.submit(b.heartbeat(T0))]);
+  t.ok(rs.every((r) => r.ok), 'both acknowledged');
+  t.ok(seen.length >= 1 && seen.length <= 2 && seen.every((s) => s === true), `every batch fsync'ed (${seen.length} batch(es) for 2 concurrent heartbeats)`);
+  seen.length = 0;
+  const plain = await setup([a], { store: new LevelHeartbeatStore(db) });
+  t.match(await plain.tracker.submit(a.heartbeat(T0, { seq: 10n })), { ok: true });
+  t.same(seen, [false], 'the default mode does not fsync');
 });

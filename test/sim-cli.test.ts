@@ -2,7 +2,9 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 
 const bin = new URL('../bin/sim.js', import.meta.url).pathname;
-const sim = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+const sim = (...args: string[]) => spawnSync(process.execPath, [bin, ...args, '--json'], { encoding: 'utf8' });
+/** Without --json: the human summary alone. */
+const simText = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
 t.test('sim run: a partition scenario reproduces exactly from its seed', async (t) => {
   const args = ['run', '--n', '4', '--seed', '9', '--partition', '2500-5000:0,1|2,3', '--byzantine', '3:equivocate', '--drop', '0.05', '--duration-ms', '9000'];
@@ -18,6 +20,10 @@ t.test('sim sweep and usage errors', async (t) => {
   const s = sim('sweep', '--seeds', '5', '--n', '4', '--crash', '1@2000-3500', '--duration-ms', '5000');
   t.equal(s.status, 0, s.stderr);
   t.match(JSON.parse(s.stdout), { runs: 5, unsafe: [] });
+  t.match(s.stderr, /^safe: 5\/5 seeds safe; every honest oracle committed through round \d+/m, 'with --json the summary goes to stderr');
+  const h = simText('sweep', '--seeds', '5', '--n', '4', '--crash', '1@2000-3500', '--duration-ms', '5000');
+  t.equal(h.status, 0, h.stderr);
+  t.match(h.stdout, /^safe: 5\/5 seeds safe; every honest oracle committed through round \d+ at least \(median \d+\); [\d.]+ s, \d+ runs\/min\n$/, 'without --json: a one-line verdict');
   const bad = sim('run', '--byzantine', '9:equivocate');
   t.equal(bad.status, 2);
   t.match(bad.stderr, /I < n/);

@@ -4,7 +4,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 
 const bin = new URL('../bin/sim.js', import.meta.url).pathname;
-const sim = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+const sim = (...args: string[]) => spawnSync(process.execPath, [bin, ...args, '--json'], { encoding: 'utf8' });
 
 t.test('scenario files: the shipped scenarios are safe, the planted bug is found and minimized', async (t) => {
   const dir = new URL('../scenarios/', import.meta.url).pathname;
@@ -15,6 +15,7 @@ t.test('scenario files: the shipped scenarios are safe, the planted bug is found
   }
   const planted = sim('sweep', '--scenario', dir + 'planted-quorum-bug.json', '--seeds', '5');
   t.equal(planted.status, 1, 'the sweep fails on the planted bug');
+  t.match(planted.stderr, /^UNSAFE: \d\/5 seeds safe \(unsafe seeds: [\d, ]+; reproduce one with sim run --seed S/m, 'the verdict names the unsafe seeds');
   const unsafe = JSON.parse(planted.stdout).unsafe as Array<{ seed: number; violations: Array<{ kind: string }> }>;
   t.ok(unsafe.some((u) => u.violations.some((v) => v.kind === 'divergence')), 'two honest oracles committed different tables');
   const seed = String(unsafe.find((u) => u.violations.some((v) => v.kind === 'divergence'))!.seed);

@@ -141,4 +141,15 @@ t.test('CLI: hex arguments and JSON lines on stdin', async (t) => {
   const bad = await runCli(['prove', '--suite', 'XYZ', '--sk', v.SK]);
   t.equal(bad.code, 2);
   t.match(bad.err, /unknown suite/);
+  // a malformed proof given as an option: one line, exit 2, no stack trace
+  const long = await runCli(['hash', '--pi', 'ff'.repeat(80)]);
+  t.equal(long.code, 2);
+  t.match(long.err, /^error: proof is not 80 bytes/);
+  t.notMatch(long.err, /VrfError|\n\s+at /, 'no stack trace');
+  // in JSON lines the same input answers its line with the error code; "op" picks the operation
+  const jl = await runCli(['verify'], [JSON.stringify({ op: 'hash', pi: 'ff'.repeat(80) }), JSON.stringify({ op: 'hash', pi: v.pi, suite: 'ELL2' })].join('\n') + '\n');
+  const [e1, e2] = jl.out.trim().split('\n').map((l) => JSON.parse(l));
+  t.match(e1, { error: /not 80 bytes/, code: 'INVALID_PROOF_ENCODING' });
+  t.match(e2, { beta: v.beta });
+  t.equal(jl.code, 1, 'exit 1: a line failed, every line answered');
 });

@@ -31,7 +31,14 @@ export class OracleMetrics {
   readonly consensusKnownHead = new Gauge({ name: 'splitup_consensus_known_head_round', help: 'Highest round known to be certified by the committee (above the committed round while catching up)', registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
-    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'splitup_process_' });
+    if (opts.defaultMetrics ?? true) {
+      // prom-client's names already say process_/nodejs_: the prefix is splitup_ alone
+      collectDefaultMetrics({ register: this.registry, prefix: 'splitup_' });
+      // prom-client exports these three totals as gauges named *_total, which the exposition
+      // format reserves for counters (promtool check metrics rejects them); each is the sum of
+      // its per-type gauge (splitup_nodejs_active_{handles,requests,resources}{type}), kept.
+      for (const n of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`splitup_nodejs_active_${n}_total`);
+    }
   }
 
   /** Wraps a verifier so each call is timed. */

@@ -4,6 +4,28 @@ import { LIVENESS_STATUSES } from '../liveness/table.js';
 
 const base58Key = { type: 'string', minLength: 32, maxLength: 44, pattern: '^[1-9A-HJ-NP-Za-km-z]+$' } as const;
 
+/**
+ * A regular expression (no anchors) for the decimal integers 0..max without leading zeros: all
+ * shorter numbers, then, digit by digit, the numbers of max's length that stay below it.
+ */
+export function decimalUpTo(max: bigint): string {
+  const d = max.toString();
+  const alts = [d.length > 1 ? `0|[1-9][0-9]{0,${d.length - 2}}` : '0'];
+  for (let i = 0; i < d.length; i++) {
+    const digit = Number(d[i]);
+    const lo = i === 0 ? 1 : 0;
+    if (digit > lo) {
+      const rest = d.length - i - 1;
+      alts.push(`${d.slice(0, i)}[${lo}-${digit - 1}]${rest ? `[0-9]{${rest}}` : ''}`);
+    }
+  }
+  alts.push(d);
+  return alts.join('|');
+}
+export const U64_MAX = 2n ** 64n - 1n;
+/** A u64 as a decimal string: at most 18446744073709551615. */
+export const u64StringPattern = `^(${decimalUpTo(U64_MAX)})$`;
+
 export const signedHeartbeatSchema = {
   $id: 'SignedHeartbeatData',
   type: 'object',
@@ -17,7 +39,7 @@ export const signedHeartbeatSchema = {
       properties: {
         nodeId: base58Key,
         timestamp: { type: 'integer', minimum: 0, description: 'milliseconds since the Unix epoch' },
-        seq: { anyOf: [{ type: 'string', pattern: '^(0|[1-9][0-9]{0,19})$' }, { type: 'integer', minimum: 0 }], description: 'u64, strictly increasing per node' },
+        seq: { anyOf: [{ type: 'string', pattern: u64StringPattern }, { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }], description: 'u64 (0..18446744073709551615) as a decimal string, or a safe JSON integer; strictly increasing per node' },
         nodeStatus: { type: 'string', enum: [...NODE_STATUSES] },
         hasCapacity: { type: 'boolean' },
         vramFreeMb: { type: 'integer', minimum: 0, maximum: 4294967295 },
@@ -40,6 +62,24 @@ export const heartbeatResponseSchema = {
     code: { type: 'string', description: 'machine-readable rejection code' },
     seq: { type: 'string' },
   },
+} as const;
+
+export const batchResponseSchema = {
+  $id: 'HeartbeatBatchResponse',
+  type: 'object',
+  required: ['results', 'accepted', 'rejected'],
+  properties: {
+    results: { type: 'array', items: { $ref: 'HeartbeatResponse#' }, description: 'one result per submitted item, in order; each item is judged on its own' },
+    accepted: { type: 'integer' },
+    rejected: { type: 'integer' },
+  },
+} as const;
+
+export const readinessSchema = {
+  $id: 'Readiness',
+  type: 'object',
+  required: ['ok'],
+  properties: { ok: { type: 'boolean' }, problems: { type: 'array', items: { type: 'string' }, description: 'why the oracle is not ready (503 only)' } },
 } as const;
 
 export const errorSchema = {

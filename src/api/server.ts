@@ -4,10 +4,11 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
-import type { LivenessTracker, RejectCode } from '../liveness/tracker.js';
+import { Ajv } from 'ajv';
+import type { LivenessTracker, RejectCode, SubmitResult } from '../liveness/tracker.js';
 import { REJECT_HTTP_STATUS } from '../liveness/tracker.js';
 import type { OracleMetrics } from './metrics.js';
-import { errorSchema, heartbeatResponseSchema, nodeViewSchema, signedHeartbeatSchema } from './schemas.js';
+import { batchResponseSchema, errorSchema, heartbeatResponseSchema, nodeViewSchema, readinessSchema, signedHeartbeatSchema } from './schemas.js';
 
 export interface ApiOptions {
   tracker: LivenessTracker;
@@ -25,7 +26,17 @@ export interface ApiOptions {
   version?: string;
   /** Maximum heartbeats in one POST /api/heartbeats (default 256). */
   maxBatch?: number;
+  /**
+   * A request whose declared content-length is over its route's limit but at most this many bytes
+   * is read to the end and discarded before the 413 is sent, so a client that does not wait for
+   * `100 Continue` reads the 413 instead of failing to write (EPIPE). Larger bodies are cut off at
+   * once. Default 16 MiB.
+   */
+  drainLimit?: number;
 }
+
+/** Routes whose rejections count in splitup_heartbeats_rejected_total. */
+const HEARTBEAT_ROUTES = new Set(['/api/heartbeat', '/api/heartbeats']);
 
 /** Codes for errors fastify raises before our handler runs. */
 function frameworkErrorCode(err: { code?: string; statusCode?: number; validation?: unknown }): { status: number; code: string } {
@@ -61,6 +72,7 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
     openapi: {
       openapi: '3.0.3',
       info: { title: 'SplitUp oracle API', version: opts.version ?? '0.1.0', description: 'Heartbeat intake, node liveness and committee state of one SplitUp oracle.' },
+      servers: [{ url: '/', description: 'the oracle serving this document (default http://127.0.0.1:8080; set by http.host and http.port)' }],
     },
   });
   const perMinute = opts.ipRateLimitPerMinute ?? 6000;
@@ -72,10 +84,13 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
   app.addSchema(heartbeatResponseSchema);
   app.addSchema(errorSchema);
   app.addSchema(nodeViewSchema);
+  app.addSchema(batchResponseSchema);
+  app.addSchema(readinessSchema);
 
   app.setErrorHandler((err, req, reply) => {
     const { status, code } = frameworkErrorCode(err as { code?: string; statusCode?: number; validation?: unknown });
-    if (req.routeOptions.url === '/api/heartbeat') metrics.heartbeatsRejected.inc({ code });
+    // a whole-batch rejection of POST /api/heartbeats (not JSON, too large, no array) counts once
+    if (HEARTBEAT_ROUTES.has(req.routeOptions.url ?? '')) metrics.heartbeatsRejected.inc({ code });
     if (status >= 500) req.log.error({ err }, 'request failed');
     reply.code(status).send({ success: false, code, message: (err as Error).message, timestamp: clock.now(), status: 'rejected' });
   });
@@ -83,7 +98,30 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
     reply.code(404).send({ success: false, code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}`, timestamp: clock.now(), status: 'rejected' });
   });
 
+  // A declared body over the route's limit: fastify answers 413 at once and closes the connection
+  // while the client is still sending, which such a client sees as EPIPE/ECONNRESET, not as the
+  // 413. Read (and discard) a body up to drainLimit first; beyond it, cut the connection as before.
+  const drainLimit = opts.drainLimit ?? 16 * 1024 * 1024;
+  app.addHook('onRequest', async (req, reply) => {
+    const declared = Number(req.headers['content-length']);
+    const limit = req.routeOptions.bodyLimit;
+    if (!(declared > limit) || declared > drainLimit || req.headers.expect) return;
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      req.raw.once('end', done).once('error', done).once('close', done);
+      req.raw.resume();
+    });
+    const code = 'PAYLOAD_TOO_LARGE';
+    if (HEARTBEAT_ROUTES.has(req.routeOptions.url ?? '')) metrics.heartbeatsRejected.inc({ code });
+    return reply.code(413).header('connection', 'close').send({ success: false, code, message: `body of ${declared} bytes exceeds this route's limit of ${limit} bytes`, timestamp: clock.now(), status: 'rejected' });
+  });
+
   const rejection = (code: RejectCode) => ({ $ref: 'Error#', description: code });
+  const wholeRequestErrors = {
+    413: { $ref: 'Error#', description: 'PAYLOAD_TOO_LARGE: body over the limit' },
+    415: { $ref: 'Error#', description: 'UNSUPPORTED_MEDIA_TYPE: the body is not application/json' },
+    ...(perMinute > 0 ? { 429: { $ref: 'Error#', description: 'IP_RATE_LIMITED (per source IP), or RATE_LIMITED (per node, single heartbeat only)' } } : {}),
+  };
   app.post('/api/heartbeat', {
     bodyLimit: opts.heartbeatBodyLimit ?? 1024,
     ...(perMinute > 0 ? { config: { rateLimit: { max: perMinute, timeWindow: 60_000 } } } : {}),
@@ -93,8 +131,8 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
       response: {
         200: { $ref: 'HeartbeatResponse#' },
         ...Object.fromEntries(Object.entries(REJECT_HTTP_STATUS).map(([code, status]) => [status, rejection(code as RejectCode)])),
-        413: { $ref: 'Error#', description: 'PAYLOAD_TOO_LARGE' },
-        415: { $ref: 'Error#', description: 'UNSUPPORTED_MEDIA_TYPE' },
+        ...wholeRequestErrors,
+        ...(perMinute > 0 ? { 429: { $ref: 'Error#', description: 'RATE_LIMITED (per-node token bucket) or IP_RATE_LIMITED (per source IP)' } } : {}),
       },
     },
   }, async (req, reply) => {
@@ -108,27 +146,43 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
     return (reply as FastifyReply).code(REJECT_HTTP_STATUS[r.code]).send({ success: false, code: r.code, message: r.message, timestamp: now, status: 'rejected' });
   });
 
-  // Batch intake for gateways/relays that aggregate many nodes: each item is
-  // judged exactly like a single POST /api/heartbeat and answered in order.
+  // Batch intake for gateways/relays that aggregate many nodes: each item is judged exactly like
+  // a single POST /api/heartbeat (the same schema, then the same checks) and answered in order, so
+  // one malformed item costs only its own result. The request as a whole is rejected only when it
+  // is not a JSON {heartbeats: [1..maxBatch items]} (400), too large (413), not JSON (415) or over
+  // the per-IP limit (429).
   const maxBatch = opts.maxBatch ?? 256;
+  const itemAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false });
+  const validItem = itemAjv.compile(signedHeartbeatSchema);
+  const batchEnvelope = { type: 'object', additionalProperties: false, required: ['heartbeats'], properties: { heartbeats: { type: 'array', minItems: 1, maxItems: maxBatch } } };
+  const validEnvelope = itemAjv.compile(batchEnvelope);
   app.post<{ Body: { heartbeats: unknown[] } }>('/api/heartbeats', {
     bodyLimit: (opts.heartbeatBodyLimit ?? 1024) * maxBatch + 64,
     ...(perMinute > 0 ? { config: { rateLimit: { max: perMinute, timeWindow: 60_000 } } } : {}),
+    // the documented body names the item schema; the request is validated against the envelope
+    // only, and each item on its own below
+    validatorCompiler: () => (data: unknown) => (validEnvelope(data) ? { value: data } : { error: Object.assign(new Error(`body${itemAjv.errorsText(validEnvelope.errors, { dataVar: '' })}`), { statusCode: 400 }) }),
     schema: {
-      summary: 'Submit up to maxBatch signed heartbeats (from many nodes) in one request',
+      summary: `Submit up to ${maxBatch} signed heartbeats (from many nodes) in one request; each is judged on its own`,
       body: { type: 'object', additionalProperties: false, required: ['heartbeats'], properties: { heartbeats: { type: 'array', minItems: 1, maxItems: maxBatch, items: { $ref: 'SignedHeartbeatData#' } } } },
-      response: { 200: { type: 'object', properties: { results: { type: 'array', items: { $ref: 'HeartbeatResponse#' } } } } },
+      response: {
+        200: { $ref: 'HeartbeatBatchResponse#', description: 'one result per item, in order (an item\'s rejection carries its code, as POST /api/heartbeat would)' },
+        400: { $ref: 'Error#', description: 'MALFORMED: the body is not {heartbeats: [1..maxBatch items]}' },
+        ...wholeRequestErrors,
+      },
     },
   }, async (req) => {
-    const rs = await Promise.all(req.body.heartbeats.map((h) => tracker.submit(h)));
+    const rs = await Promise.all(req.body.heartbeats.map((h): Promise<SubmitResult> => (validItem(h)
+      ? tracker.submit(h)
+      : Promise.resolve({ ok: false, code: 'MALFORMED', message: `heartbeat${itemAjv.errorsText(validItem.errors, { dataVar: '' })}` }))));
     const now = clock.now();
-    return {
-      results: rs.map((r) => {
-        if (r.ok) { metrics.heartbeatsAccepted.inc(); return { success: true, message: 'heartbeat accepted', timestamp: now, status: r.status, seq: r.seq.toString() }; }
-        metrics.heartbeatsRejected.inc({ code: r.code });
-        return { success: false, code: r.code, message: r.message, timestamp: now, status: 'rejected' };
-      }),
-    };
+    let accepted = 0;
+    const results = rs.map((r) => {
+      if (r.ok) { accepted++; metrics.heartbeatsAccepted.inc(); return { success: true, message: 'heartbeat accepted', timestamp: now, status: r.status, seq: r.seq.toString() }; }
+      metrics.heartbeatsRejected.inc({ code: r.code });
+      return { success: false, code: r.code, message: r.message, timestamp: now, status: 'rejected' };
+    });
+    return { results, accepted, rejected: results.length - accepted };
   });
 
   app.get('/api/nodes', {
@@ -143,19 +197,31 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
     return v;
   });
 
-  app.get('/healthz', { schema: { summary: 'Process liveness' } }, async () => ({ ok: true }));
-  app.get('/readyz', { schema: { summary: 'Ready to serve (store open, components started)' } }, async (_req, reply) => {
+  app.get('/healthz', { schema: { summary: 'Process liveness', response: { 200: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }));
+  app.get('/readyz', {
+    schema: {
+      summary: 'Ready to serve (store open, components started)',
+      response: { 200: { $ref: 'Readiness#', description: 'ready' }, 503: { $ref: 'Readiness#', description: 'not ready: problems say why' } },
+    },
+  }, async (_req, reply) => {
     const problems = (opts.readiness ?? []).map((c) => c()).filter((x): x is string => !!x);
     if (problems.length) return reply.code(503).send({ ok: false, problems });
     return { ok: true };
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', {
+    schema: {
+      summary: 'Prometheus metrics (text exposition format 0.0.4)',
+      response: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    },
+  }, async (_req, reply) => {
     const counts = tracker.countByStatus();
     for (const [s, n] of Object.entries(counts)) metrics.nodesByStatus.set({ status: s }, n);
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', {
+    schema: { summary: 'This OpenAPI 3.0 document', response: { 200: { description: 'the document', content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } } } } },
+  }, async (_req, reply) => reply.type('application/json').send(JSON.stringify(app.swagger())));
 
   for (const p of opts.plugins ?? []) await app.register(p);
   await app.ready();

@@ -50,4 +50,4 @@ async function main(): Promise<number | void> {
   return 0;
 }
 
-await runMain(main);
+await runMain(main, { usage: USAGE });

@@ -11,28 +11,36 @@
 // assignment on chain (q matching votes, and the node re-derived from the published proof).
 // Ctrl-C (SIGINT) or SIGTERM stops everything cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
-import { CONFIG_VERSION } from '../oracle/config.js';
-import { generateOracleKeys, readOracleKeys, writeOracleKeys } from '../oracle/keys.js';
-import { memberEntry } from '../oracle/member.js';
-import { peerIdFromSeed } from '../p2p/libp2p.js';
-import { COMMITTEE_VERSION, loadCommittee } from '../consensus/committee.js';
-import { readNodeKey, writeNodeKey } from '../node/keys.js';
-import { ChainClient } from '../chain/client.js';
-import { airdrop, bootstrapChain } from '../chain/bootstrap.js';
-import { programIdFor } from '../chain/program-id.js';
-import { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } from '../chain/program.js';
-import { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult, type ExecutionAccount } from '../chain/layout.js';
-import { auditAssignment, type AuditResult } from '../chain/audit.js';
-import { CasStore } from '../cas/store.js';
-import { encodeBundle } from '../model/tensor.js';
-import { exampleInput } from '../model/example.js';
+import type { ExecutionAccount } from '../chain/layout.js';
+import type { AuditResult } from '../chain/audit.js';
+import { parse } from './args.js';
 
-const { values } = parseArgs({ options: {
+const USAGE = `usage: npm start -- [options]   (or: node bin/local.js [options])
+Runs a local SplitUp committee on 127.0.0.1: the local validator, N oracles, compute-node agents
+and a requester, with a live view; Ctrl-C stops everything and prints a summary and audit.
+  --dir DIR               state directory (default .splitup/local); kept between runs
+  --fresh                 delete the state of an earlier run in DIR first (new keys, new chain)
+  --oracles N             oracles, 3..10 (default 4)
+  --nodes N               compute nodes (default 5)
+  --cheaters N            nodes that report wrong results (default 1)
+  --no-crash-node         do not kill a node while it holds a task
+  --requests N            executions to request (default 12)
+  --request-every-ms MS   time between requests (default 2500)
+  --p P                   Proof-of-Sampling probability (default 0.10)
+  --interval-ms MS        heartbeat interval = liveness round length (default 2000)
+  --slot-ms MS            validator block time (default 400)
+  --base-port P           oracle HTTP P..P+N-1, libp2p P+100..P+100+N-1, validator P+200 (default 7700)
+  --duration-s S          stop after S seconds
+  --exit-when-done        stop once every requested execution is done
+  --summary FILE          write the summary as JSON to FILE (no live view)
+  -h, --help              this help`;
+
+const OPTIONS = {
   dir: { type: 'string', default: '.splitup/local' },
+  fresh: { type: 'boolean', default: false },
   oracles: { type: 'string', default: '4' },
   nodes: { type: 'string', default: '5' },
   'base-port': { type: 'string', default: '7700' },
@@ -47,7 +55,15 @@ const { values } = parseArgs({ options: {
   'exit-when-done': { type: 'boolean', default: false },
   'duration-s': { type: 'string' },
   summary: { type: 'string' },
-} });
+} as const;
+let parsed;
+try { parsed = parse(process.argv.slice(2), OPTIONS); } catch (e) {
+  if ((e as Error).name === 'HelpRequested') { console.log(USAGE); process.exit(0); }
+  console.error(`error: ${(e as Error).message}\n(see --help)`);
+  process.exit(2);
+}
+const { values, positionals } = parsed;
+if (positionals.length) { console.error(`error: unexpected argument "${positionals[0]}"\n(see --help)`); process.exit(2); }
 const dir = resolve(values.dir!);
 const nOracles = Number(values.oracles), nNodes = Number(values.nodes), basePort = Number(values['base-port']);
 const intervalMs = Number(values['interval-ms']), slotMs = Number(values['slot-ms']);
@@ -57,8 +73,68 @@ const crashNode = values['crash-node'] && !values['no-crash-node'];
 const fail = (msg: string): never => { console.error(`error: ${msg}`); process.exit(2); };
 if (!(nOracles >= 3 && nOracles <= 10)) fail('--oracles must be 3..10 (the program\'s committee size)');
 if (!(nNodes >= 2 && intervalMs >= 200 && slotMs >= 50 && nRequests >= 0)) fail('--nodes ≥ 2, --interval-ms ≥ 200, --slot-ms ≥ 50, --requests ≥ 0');
-if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
+if (!(Number.isFinite(pPpm) && pPpm > 0 && pPpm <= 1_000_000)) fail('--p must be a probability in (0, 1]');
 if (nCheaters + (crashNode ? 1 : 0) >= nNodes) fail('need at least one honest node that is neither cheating nor crashed');
+if (!(Number.isInteger(basePort) && basePort >= 1024 && basePort + 200 <= 65535)) fail('--base-port must be 1024..65335');
+
+// State the launcher reads in stop(): declared before anything can fail and call it.
+const requested: bigint[] = [];
+let started = Date.now();
+let running = false; // the committee is up and the requester has started
+let lastExecs: ExecutionAccount[] = [];
+const t0 = Date.now();
+const step = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+
+// ---- the ports this run listens on, checked before anything starts
+const ports = [
+  ...Array.from({ length: nOracles }, (_, i) => ({ port: basePort + i, what: `oracle-${i + 1} HTTP` })),
+  ...Array.from({ length: nOracles }, (_, i) => ({ port: basePort + 100 + i, what: `oracle-${i + 1} libp2p` })),
+  { port: basePort + 200, what: 'the local validator\'s JSON-RPC' },
+];
+const portFree = (port: number) => new Promise<boolean>((res) => {
+  const srv = createServer();
+  srv.once('error', () => res(false));
+  srv.listen({ host: '127.0.0.1', port, exclusive: true }, () => srv.close(() => res(true)));
+});
+for (const { port, what } of ports) {
+  if (!(await portFree(port))) {
+    console.error(`error: port ${port} on 127.0.0.1 (${what}) is already in use; another committee may be running.\n`
+      + `Choose other ports with --base-port P (this run uses P..P+${nOracles - 1}, P+100..P+${100 + nOracles - 1} and P+200; now P = ${basePort}).`);
+    process.exit(2);
+  }
+}
+
+// The committee's modules (Solana, libp2p, LiteSVM clients) load only now: --help, a bad option, a
+// taken port or a refused --fresh answer at once.
+const { Keypair, LAMPORTS_PER_SOL } = await import('@solana/web3.js');
+const { CONFIG_VERSION } = await import('../oracle/config.js');
+const { generateOracleKeys, readOracleKeys, writeOracleKeys } = await import('../oracle/keys.js');
+const { memberEntry } = await import('../oracle/member.js');
+const { peerIdFromSeed } = await import('../p2p/libp2p.js');
+const { COMMITTEE_VERSION, loadCommittee } = await import('../consensus/committee.js');
+const { readNodeKey, writeNodeKey } = await import('../node/keys.js');
+const { ChainClient } = await import('../chain/client.js');
+const { airdrop, bootstrapChain } = await import('../chain/bootstrap.js');
+const { programIdFor } = await import('../chain/program-id.js');
+const { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } = await import('../chain/program.js');
+const { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult } = await import('../chain/layout.js');
+const { auditAssignment } = await import('../chain/audit.js');
+const { CasStore } = await import('../cas/store.js');
+const { encodeBundle } = await import('../model/tensor.js');
+const { exampleInput } = await import('../model/example.js');
+if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
+
+// ---- state: kept in dir between runs; --fresh starts over
+const OURS = /^(nodes|validator|cas|committee\.json|oracle-\d+)$/;
+if (values.fresh && existsSync(dir)) {
+  const foreign = readdirSync(dir).filter((f) => !OURS.test(f));
+  if (foreign.length) fail(`--fresh: ${dir} holds files this launcher did not create (${foreign.slice(0, 3).join(', ')}); not deleting it`);
+  rmSync(dir, { recursive: true, force: true });
+}
+const reused = existsSync(join(dir, 'committee.json'));
+step(reused
+  ? `state: reusing ${dir} from an earlier run (same keys and chain: nodes slashed before stay slashed; --fresh starts over)`
+  : `state: ${dir} (new: generating oracle identities, node keys and the committee file)`);
 
 // ---- identities and configs (first run), under dir
 mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -125,21 +201,25 @@ async function waitUntil(what: string, ok: () => Promise<boolean>, ms = 30_000):
 let stopping = false;
 let view: NodeJS.Timeout | undefined, requestTimer: NodeJS.Timeout | undefined, crashWatch: NodeJS.Timeout | undefined;
 let crashed: { name: string; node: string; exec: string; task: number; attempt: number } | null = null;
+step(`starting the local validator (127.0.0.1:${basePort + 200}, ${slotMs} ms blocks)`);
 launch('validator', 'validator.js', ['start', '--dir', validatorDir, '--port', String(basePort + 200), '--slot-ms', String(slotMs)]);
 const chain = new ChainClient(rpcUrl, programId);
 await waitUntil('the local validator start', async () => (await fetch(`${rpcUrl}/health`)).ok);
+step('setting up the chain: committee, example tasks and model, oracle fee accounts');
 const oracleAddresses = oracleDirs.map((d) => Keypair.fromSeed(readOracleKeys(join(d, 'oracle-key.json')).signingSeed).publicKey); // an oracle's chain address is its signing key
 await bootstrapChain(chain, { oracles: oracleAddresses, params: { ...DEFAULT_PARAMS, pPpm } });
 for (const a of oracleAddresses) await airdrop(chain, a, 100n * BigInt(LAMPORTS_PER_SOL)); // transaction fees
 const onChain = await chain.committee();
 if (onChain && onChain.pPpm !== pPpm) console.error(`note: the chain in ${validatorDir} was set up with p = ${onChain.pPpm / 1e6}; --p applies to a new --dir`);
 
+step(`starting ${nOracles} oracles (HTTP 127.0.0.1:${basePort}-${basePort + nOracles - 1}, libp2p ${basePort + 100}-${basePort + 100 + nOracles - 1}) and waiting until each is ready`);
 oracleDirs.forEach((d, i) => launch(`oracle-${i + 1}`, 'oracle.js', ['start', '--config', join(d, 'oracle.json')]));
 await waitUntil('every oracle ready', async () => (await Promise.all(urls.map(async (u) => (await fetch(`${u}/readyz`)).ok))).every(Boolean), 60_000);
 
 const cheaters = new Set(nodeKeys.slice(nNodes - nCheaters).map((k) => k.nodeId));
 const crashCandidate = crashNode ? nodeKeys[0]!.nodeId : null;
 const agents = new Map<string, ChildProcess>();
+step(`starting ${nNodes} compute nodes and waiting for their registration (stake) on chain`);
 nodeKeys.forEach((k, i) => {
   agents.set(k.nodeId, launch(`node-${i + 1}`, 'node.js', ['agent', '--key', nodeKeyFiles[i]!, '--oracles', urls.join(','), '--rpc', rpcUrl, '--program-id', programId.toBase58(),
     '--cas', casDir, '--airdrop', '--interval', String(intervalMs), '--poll', '200', '--vram', String(8 * (1 + (i % 3))), ...(cheaters.has(k.nodeId) ? ['--cheat'] : []),
@@ -152,8 +232,9 @@ await waitUntil('every node registered on chain', async () => (await chain.nodes
 const cas = new CasStore(casDir);
 const requester = Keypair.generate();
 await airdrop(chain, requester.publicKey, 1000n * BigInt(LAMPORTS_PER_SOL));
-const requested: bigint[] = [];
-const started = Date.now();
+step(`requesting ${nRequests} executions, one every ${(requestEvery / 1000).toFixed(1)} s; the live view follows`);
+started = Date.now();
+running = true;
 const runId = BigInt(Date.now()) * 1000n;
 async function requestNext(): Promise<void> {
   if (requested.length >= nRequests || stopping) return;
@@ -171,8 +252,6 @@ const tty = process.stdout.isTTY && !values.summary;
 const colour = (s: string) => (!tty ? s : s === 'online' || s === 'active' ? `\x1b[32m${s}\x1b[0m` : s === 'suspect' ? `\x1b[33m${s}\x1b[0m` : `\x1b[31m${s}\x1b[0m`);
 const bar = (done: number, total: number, w = 30) => { const f = total ? Math.round((done / total) * w) : 0; return `[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total}`; };
 const sol = (l: bigint) => (Number(l) / LAMPORTS_PER_SOL).toFixed(4);
-let lastExecs: ExecutionAccount[] = [];
-
 async function snapshot() {
   const [nodes, execs] = await Promise.all([chain.nodes(), Promise.all(requested.map((id) => chain.execution(id)))]);
   lastExecs = execs.filter((e): e is ExecutionAccount => !!e);
@@ -192,8 +271,8 @@ async function maybeCrash() {
 }
 
 async function render() {
+  const t = (Date.now() - started) / 1000; // the time the frame was asked for
   const { nodes, execs } = await snapshot();
-  const t = (Date.now() - started) / 1000;
   const views = await Promise.all(urls.map(async (u) => { try { return (await (await fetch(`${u}/api/nodes`)).json() as { nodes: Array<{ nodeId: string; status: string }> }).nodes; } catch { return null; } }));
   const latest = await Promise.all(urls.map(async (u) => { try { const r = await fetch(`${u}/api/liveness/latest`); return r.ok ? await r.json() as { round: string; tableHash: string; certificate: { signatures: unknown[] } | null } : null; } catch { return null; } }));
   const tasks = execs.flatMap((e) => e.tasks);
@@ -206,6 +285,7 @@ async function render() {
     lines.push(`${k.nodeId.slice(0, 10)}…  ${role.padEnd(8)} ${colour(st)}${' '.repeat(Math.max(1, 10 - st.length))}` + views.map((v) => { const s = v?.find((x) => x.nodeId === k.nodeId)?.status ?? '-'; return colour(s) + ' '.repeat(Math.max(1, 10 - s.length)); }).join('')
       + `${String(n?.completed ?? 0).padStart(4)}  ${String(n?.verified ?? 0).padStart(8)} ${String(n?.slashes ?? 0).padStart(7)} ${sol(n?.earned ?? 0n).padStart(10)}`);
   }
+  lines.push('  (verified: matching re-computations the node took part in, as the node that computed or as the verifier: each match counts for both)');
   lines.push('', 'committed liveness rounds (BFT over libp2p gossipsub):');
   latest.forEach((l, i) => lines.push(`  oracle-${i + 1}  ${l ? `round ${l.round}  table ${l.tableHash.slice(0, 16)}…  certificate ${l.certificate?.signatures.length ?? 0} sigs` : 'none yet'}`));
   const done = execs.filter((e) => e.status === ExecStatus.Done).length;
@@ -222,7 +302,9 @@ function isReassigned(): boolean {
   const ts = e?.tasks[crashed.task];
   return !!ts && (ts.attempt > crashed.attempt || ts.asserter !== null) && ts.asserter?.toBase58() !== crashed.node;
 }
-view = setInterval(() => { render().catch((e) => { if (!stopping) console.error(String(e)); }); }, tty ? 1000 : 2000);
+const renderNow = () => { render().catch((e) => { if (!stopping) console.error(String(e)); }); };
+renderNow(); // the first screen at t=0
+view = setInterval(renderNow, tty ? 1000 : 2000);
 let crashBusy = false;
 crashWatch = setInterval(() => {
   if (crashBusy || crashed || !crashCandidate) return;
@@ -231,12 +313,19 @@ crashWatch = setInterval(() => {
 }, 100);
 
 // ---- the end: audit, summary, clean shutdown
-async function audit(): Promise<AuditResult[]> {
+// What is audited: the chain keeps, per task, the votes of its current selection only (a
+// reassignment or the verification selection replaces them), so the audit covers each task's
+// current assignment: the compute assignment, or the verification assignment of a sampled task,
+// at whatever attempt it stands. Earlier attempts' votes are no longer on chain.
+type Audited = AuditResult & { kind: 'compute' | 'verification' };
+async function audit(): Promise<Audited[]> {
   const { nodes, execs } = await snapshot();
-  const out: AuditResult[] = [];
+  const out: Audited[] = [];
   for (const e of execs) for (let i = 0; i < e.tasks.length; i++) {
+    const ts = e.tasks[i]!;
+    const kind = ts.phase === Phase.Verifying || (ts.phase === Phase.Done && ts.sampled === Sampled.Yes) ? 'verification' : 'compute';
     const r = await auditAssignment({ chain, committee, oracleUrls: urls, nodes, exec: e, task: i, q: quorumFor(nOracles) }).catch((err) => ({ execId: e.execId, task: i, attempt: -1, node: '', matchingVotes: 0, quorum: false, proof: false, reason: String(err) }));
-    if (r) out.push(r);
+    if (r) out.push({ ...r, kind });
   }
   return out;
 }
@@ -248,7 +337,7 @@ async function stop(code = 0): Promise<never> {
   clearInterval(requestTimer);
   clearInterval(crashWatch);
   let summary: Record<string, unknown> = {};
-  try {
+  if (running) try {
     const results = await audit();
     const tasks = lastExecs.flatMap((e) => e.tasks);
     const nodes = await chain.nodes();
@@ -259,13 +348,15 @@ async function stop(code = 0): Promise<never> {
       matches: tasks.filter((s) => s.result === VerifyResult.Match).length, mismatches: tasks.filter((s) => s.result === VerifyResult.Mismatch).length,
       cheaters: [...cheaters], slashed: nodes.filter((n) => n.slashes > 0).map((n) => ({ node: n.key.toBase58(), slashes: n.slashes, slashedLamports: n.slashed.toString(), status: NodeStatus[n.status] })),
       crashed, reassignedAfterCrash: isReassigned(),
-      audit: { checked: results.length, quorumOk: results.filter((r) => r.quorum).length, proofOk: results.filter((r) => r.proof).length, failures: results.filter((r) => !r.quorum || !r.proof).map((r) => ({ ...r, execId: r.execId.toString() })) },
+      audit: {
+        checked: results.length, compute: results.filter((r) => r.kind === 'compute').length, verification: results.filter((r) => r.kind === 'verification').length,
+        afterReassignment: results.filter((r) => r.kind === 'compute' && r.attempt > 0).length, quorumOk: results.filter((r) => r.quorum).length, proofOk: results.filter((r) => r.proof).length, failures: results.filter((r) => !r.quorum || !r.proof).map((r) => ({ ...r, execId: r.execId.toString() })) },
       payments: nodes.map((n) => ({ node: n.key.toBase58(), earned: n.earned.toString() })),
     };
   } catch (e) { summary = { error: String(e) }; console.error(`summary unavailable: ${String(e)}`); }
-  if (values.summary) writeFileSync(values.summary, JSON.stringify(summary, null, 2) + '\n');
-  const s = summary as { done?: number; requests?: number; sampled?: number; settled?: number; mismatches?: number; audit?: { checked: number; quorumOk: number; proofOk: number } };
-  console.log(`\nsummary: ${s.done ?? '?'}/${s.requests ?? '?'} executions done; ${s.sampled ?? 0} of ${s.settled ?? 0} settled tasks sampled for verification (p = ${pPpm / 1e6}); ${s.mismatches ?? 0} mismatches slashed; audit: ${s.audit?.quorumOk ?? 0}/${s.audit?.checked ?? 0} assignments with q matching votes, ${s.audit?.proofOk ?? 0}/${s.audit?.checked ?? 0} re-derived from their ECVRF proofs`);
+  if (running && values.summary) writeFileSync(values.summary, JSON.stringify(summary, null, 2) + '\n');
+  const s = summary as { done?: number; requests?: number; sampled?: number; settled?: number; mismatches?: number; audit?: { checked: number; compute: number; verification: number; afterReassignment: number; quorumOk: number; proofOk: number } };
+  if (running) console.log(`\nsummary: ${s.done ?? '?'}/${s.requests ?? '?'} executions done; ${s.sampled ?? 0} of ${s.settled ?? 0} settled tasks sampled for verification (p = ${pPpm / 1e6}); ${s.mismatches ?? 0} mismatches slashed; audit of each task's current assignment (${s.audit?.compute ?? 0} compute, ${s.audit?.afterReassignment ?? 0} of them after a reassignment; ${s.audit?.verification ?? 0} verification): ${s.audit?.quorumOk ?? 0}/${s.audit?.checked ?? 0} with q matching votes, ${s.audit?.proofOk ?? 0}/${s.audit?.checked ?? 0} re-derived from their ECVRF proofs`);
   await Promise.all(children.filter((c) => c.name !== 'validator').map(({ proc }) => new Promise((r) => { if (proc.exitCode !== null || proc.signalCode) return r(null); proc.once('exit', r); proc.kill('SIGTERM'); })));
   const v = children.find((c) => c.name === 'validator')?.proc;
   if (v && v.exitCode === null) await new Promise((r) => { v.once('exit', r); v.kill('SIGTERM'); });

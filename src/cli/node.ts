@@ -115,4 +115,4 @@ async function main(): Promise<number | void> {
   }
 }
 
-await runMain(main);
+await runMain(main, { usage: USAGE });

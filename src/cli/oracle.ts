@@ -105,4 +105,4 @@ async function main(): Promise<number | void> {
   }
 }
 
-await runMain(main);
+await runMain(main, { usage: USAGE, portHint: 'change http.port in the oracle config (HTTP) or this member\'s p2p address in the committee file (libp2p), or stop the other process' });

@@ -42,14 +42,16 @@ const USAGE = `usage: sim <run|sweep|minimize|report|chain|chaos|adversaries|eco
   chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--p P] [--compute-ms MIN..MAX] [--seeds K];
   chaos --scenario FILE [--out DIR] [--dir DATA] (root: network namespaces, real oracle processes);
   adversaries [--adversary NAME,...|all] [--n 4,5,7,10] [--seeds K] [--byzantine K] [--bound-ms MS] [--out FILE];
-  economics [--p P --r R --R R --S S --C C --tasks N --seed S]`;
+  economics [--p P --r R --R R --S S --C C --tasks N --seed S]
+  Every command ends with a short human summary; --json prints the full report as JSON on stdout
+  instead (the summary then goes to stderr). Exit 1 when a run found a safety violation.`;
 
 const OPTS = {
   scenario: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, 'duration-ms': { type: 'string' }, 'epoch-ms': { type: 'string' },
   nodes: { type: 'string' }, drop: { type: 'string' }, dup: { type: 'string' }, 'delay-ms': { type: 'string' }, partition: { type: 'string', multiple: true },
   crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true }, flap: { type: 'string', multiple: true }, plant: { type: 'string' }, out: { type: 'string' },
   kind: { type: 'string' }, 'vote-other': { type: 'string', multiple: true }, requests: { type: 'string' }, 'request-every-ms': { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
-  dir: { type: 'string' }, verbose: { type: 'boolean' },
+  dir: { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
   agents: { type: 'boolean' }, cheaters: { type: 'string' }, 'compute-ms': { type: 'string' },
   adversary: { type: 'string' }, 'bound-ms': { type: 'string' },
 } as const;
@@ -161,18 +163,30 @@ async function report(out: string, seeds: number, n: number): Promise<object> {
   return data;
 }
 
+const ms = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Math.round(x)} ms`);
+
 async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
   const { values } = cmd ? parse(rest, OPTS) : { values: {} as Record<string, undefined> };
+  /** The report: as JSON with --json (the summary then on stderr); otherwise the summary alone. */
+  const emit = (report: unknown, summary: string) => {
+    if (values.json) { console.log(JSON.stringify(report, null, 2)); console.error(summary); } else console.log(summary);
+  };
   switch (cmd) {
     case 'run': {
-      const r = runScenario(scenarioOf(values), Number(values.seed ?? 1));
-      console.log(JSON.stringify(r, null, 2));
+      const sc = scenarioOf(values);
+      const r = runScenario(sc, Number(values.seed ?? 1));
+      emit(r, `${r.safe ? 'safe' : 'UNSAFE'}: seed ${r.seed}, ${sc.n} oracles, ${sc.durationMs} virtual ms: every honest oracle committed through round ${r.committedByAllHonest}; `
+        + `commit latency p50 ${ms(r.commitLatencyMs.p50)}, p99 ${ms(r.commitLatencyMs.p99)}; ${r.recoveryMs.length ? `recovery after each heal ${r.recoveryMs.map(ms).join(', ')}; ` : ''}`
+        + `${r.violations.length} violations, ${r.doubleSigns} double-signs${r.violations.length ? ` (first: ${r.violations[0]!.kind} in round ${r.violations[0]!.round})` : ''}`
+        + `${values.json ? '' : '\n(--json prints the full report)'}`);
       return r.safe ? 0 : 1;
     }
     case 'sweep': {
       const { summary } = sweep(scenarioOf(values), Number(values.seeds ?? 100), Number(values.seed ?? 1));
-      console.log(JSON.stringify(summary, null, 2));
+      emit(summary, `${summary.unsafe.length ? 'UNSAFE' : 'safe'}: ${summary.runs - summary.unsafe.length}/${summary.runs} seeds safe`
+        + `${summary.unsafe.length ? ` (unsafe seeds: ${summary.unsafe.slice(0, 10).map((u) => u.seed).join(', ')}${summary.unsafe.length > 10 ? ', …' : ''}; reproduce one with sim run --seed S, shrink it with sim minimize --seed S)` : ''}; `
+        + `every honest oracle committed through round ${summary.committedByAllHonest.min} at least (median ${summary.committedByAllHonest.median}); ${summary.seconds} s, ${summary.runsPerMinute} runs/min`);
       return summary.unsafe.length ? 1 : 0;
     }
     case 'adversaries': {
@@ -184,11 +198,11 @@ async function main(): Promise<number> {
       for (const adversary of names) for (const n of sizes) {
         const s = adversarySweep({ adversary: adversary as Byzantine, n, seeds, firstSeed: Number(values.seed ?? 1), ...(values.byzantine ? { byzantine: Number(values.byzantine) } : {}), ...(values['bound-ms'] ? { boundMs: Number(values['bound-ms']) } : {}) });
         rows.push(s);
-        console.log(`${adversary.padEnd(14)} n=${String(n).padStart(2)} f=${s.f} byzantine=${s.byzantine} seeds=${s.seeds}  unsafe ${s.unsafe}  not live ${s.notLive}  resources ${s.resourceViolations}  reach-round delay p50 ${s.delayP50Ms?.toFixed(0) ?? '-'} ms, p99 ${s.delayP99Ms?.toFixed(0) ?? '-'} ms, max ${s.delayMaxMs?.toFixed(0) ?? '-'} ms (bound ${s.boundMs} ms)${s.failingSeeds.length ? `  failing seeds ${s.failingSeeds.slice(0, 10).join(',')}` : ''}`);
+        (values.json ? console.error : console.log)(`${adversary.padEnd(14)} n=${String(n).padStart(2)} f=${s.f} byzantine=${s.byzantine} seeds=${s.seeds}  unsafe ${s.unsafe}  not live ${s.notLive}  resources ${s.resourceViolations}  reach-round delay p50 ${s.delayP50Ms?.toFixed(0) ?? '-'} ms, p99 ${s.delayP99Ms?.toFixed(0) ?? '-'} ms, max ${s.delayMaxMs?.toFixed(0) ?? '-'} ms (bound ${s.boundMs} ms)${s.failingSeeds.length ? `  failing seeds ${s.failingSeeds.slice(0, 10).join(',')}` : ''}`);
       }
       if (values.out) writeFileSync(String(values.out), JSON.stringify({ sweep: 'adversaries', rows }, null, 2) + '\n');
       const bad = rows.filter((r) => r.unsafe || (r.byzantine <= r.f && (r.notLive || r.resourceViolations)));
-      console.log(bad.length ? `FAILED: ${bad.length} of ${rows.length} sweeps had unsafe runs, or missed the liveness bound or resource bounds with ≤ f Byzantine` : `OK: ${rows.length} sweeps, ${rows.reduce((a, r) => a + r.seeds, 0)} runs: no unsafe run; liveness and resource bounds held`);
+      emit({ sweep: 'adversaries', rows }, bad.length ? `FAILED: ${bad.length} of ${rows.length} sweeps had unsafe runs, or missed the liveness bound or resource bounds with ≤ f Byzantine` : `OK: ${rows.length} sweeps, ${rows.reduce((a, r) => a + r.seeds, 0)} runs: no unsafe run; liveness and resource bounds held`);
       return bad.length ? 1 : 0;
     }
     case 'minimize': {
@@ -196,12 +210,19 @@ async function main(): Promise<number> {
       const kind = values.kind;
       if (kind && !['divergence', 'bad-certificate', 'double-sign'].includes(kind)) throw new UsageError('--kind must be divergence, bad-certificate or double-sign');
       const { scenario, runs } = minimize(scenarioOf(values), Number(values.seed), kind ? (r) => r.violations.some((v) => v.kind === kind) || (kind === 'double-sign' && r.doubleSigns > 0) : undefined);
-      console.log(JSON.stringify({ seed: Number(values.seed), runs, scenario: { version: 'splitup/scenario/v1', ...scenario }, report: runScenario(scenario, Number(values.seed)) }, null, 2));
+      const rep = runScenario(scenario, Number(values.seed));
+      const doc = { seed: Number(values.seed), runs, scenario: { version: 'splitup/scenario/v1', ...scenario }, report: rep };
+      emit(doc, `minimized in ${runs} runs: seed ${values.seed} still fails (${rep.violations.length} violations${rep.violations[0] ? `, first ${rep.violations[0].kind}` : ''}, ${rep.doubleSigns} double-signs) with n = ${scenario.n}, `
+        + `${scenario.durationMs} ms, ${scenario.partitions.length} partitions, ${scenario.crashes.length} crashes, ${Object.keys(scenario.byzantine).length} Byzantine oracles, drop ${scenario.drop}`
+        + `${values.json ? '' : '\n(--json prints the minimal scenario as a scenario file, with its report)'}`);
       return 0;
     }
     case 'report': {
       if (!values.out) throw new UsageError('report needs --out DIR');
-      console.log(JSON.stringify(await report(resolve(values.out), Number(values.seeds ?? 20), Number(values.n ?? 4)), null, 2));
+      const out = resolve(values.out);
+      const data = await report(out, Number(values.seeds ?? 20), Number(values.n ?? 4)) as { recovery: Array<{ unsafe: number }>; loss: Array<{ unsafe: number }>; selection: { requests: number; assigned: number; unsafe: number } };
+      const unsafe = [...data.recovery, ...data.loss, data.selection].reduce((a, x) => a + x.unsafe, 0);
+      emit(data, `report written to ${out} (report.json and 4 SVG charts): ${unsafe} unsafe runs; ${data.selection.assigned}/${data.selection.requests} requests assigned in the chain run`);
       return 0;
     }
     case 'chain': {
@@ -224,17 +245,19 @@ async function main(): Promise<number> {
           console.error(`seed ${first + k}: ${runs.at(-1)!.safe ? 'safe' : 'UNSAFE'}, ${runs.at(-1)!.tasksDone} tasks done`);
         }
         const sw = sweepEconomics(runs);
-        console.log(JSON.stringify(sw, null, 2));
-        if (sw.cheater) console.error(`p = ${sw.p}, ${runs.length} seeds: cheater gain ${sw.cheater.gainPerTaskC.toFixed(3)} ± ${sw.cheater.stderrC.toFixed(3)} C per task over ${sw.cheater.tasks} tasks (${sw.cheater.caught} caught); formula with measured r = ${sw.cheater.colludedFraction.toFixed(3)}: ${sw.formulaGainPerTaskC!.onChain.toFixed(3)} C; honest ${sw.honest.gainPerTaskC.toFixed(3)} C per task`);
+        if (values.json) console.log(JSON.stringify(sw, null, 2));
+        console[values.json ? 'error' : 'log'](`${sw.unsafe.length ? 'UNSAFE' : 'safe'}: ${runs.length - sw.unsafe.length}/${runs.length} seeds safe`);
+        if (sw.cheater) console[values.json ? 'error' : 'log'](`p = ${sw.p}, ${runs.length} seeds: cheater gain ${sw.cheater.gainPerTaskC.toFixed(3)} ± ${sw.cheater.stderrC.toFixed(3)} C per task over ${sw.cheater.tasks} tasks (${sw.cheater.caught} caught); formula with measured r = ${sw.cheater.colludedFraction.toFixed(3)}: ${sw.formulaGainPerTaskC!.onChain.toFixed(3)} C; honest ${sw.honest.gainPerTaskC.toFixed(3)} C per task`);
         if (sw.unfinished.length) console.error(`note: seeds ${sw.unfinished.join(',')} ended with executions unfinished; lengthen --duration-ms`);
         return sw.unsafe.length ? 1 : 0;
       }
       const r = await runChainSim(chainOptions(first), sc.durationMs);
-      console.log(JSON.stringify(r, null, 2));
+      emit(r, `${r.safe ? 'safe' : 'UNSAFE'}: seed ${r.seed}, ${sc.n} oracles: ${r.assigned}/${r.requests} requests assigned (p50 ${ms(r.assignmentLatencyMs.p50)}, p99 ${ms(r.assignmentLatencyMs.p99)} virtual), `
+        + `${r.assignmentsChecked} assignments checked, ${r.foreignVotes} foreign votes, ${r.tasksDone} tasks done, ${r.executionsDone} executions completed, ${r.reassigned} reassigned`);
       const ec = r.economics;
       if (ec) {
         const line = (name: string, x: StrategyEconomics) => `${name}: ${x.nodes} nodes, ${x.tasks} tasks settled, ${x.sampled} sampled, ${x.caught} caught, gain ${x.gainPerTaskC.toFixed(3)} ± ${x.stderrC.toFixed(3)} C per task, net ${(Number(x.net) / 1e6).toFixed(2)} USDC, ${x.slashedNodes} slashed`;
-        console.error(`p = ${ec.p}: ${r.tasksDone} tasks done, ${r.executionsDone}/${r.requests} executions, ${r.reassigned} reassigned\n  ${line('honest', ec.honest)}${ec.cheater ? `\n  ${line('cheater', ec.cheater)}\n  formula with measured r = ${ec.cheater.colludedFraction.toFixed(3)}: ${ec.formulaGainPerTaskC!.onChain.toFixed(3)} C (program's payouts), ${ec.formulaGainPerTaskC!.seedModel.toFixed(3)} C (seed's model)` : ''}`);
+        console[values.json ? 'error' : 'log'](`p = ${ec.p}: ${r.tasksDone} tasks done, ${r.executionsDone}/${r.requests} executions, ${r.reassigned} reassigned\n  ${line('honest', ec.honest)}${ec.cheater ? `\n  ${line('cheater', ec.cheater)}\n  formula with measured r = ${ec.cheater.colludedFraction.toFixed(3)}: ${ec.formulaGainPerTaskC!.onChain.toFixed(3)} C (program's payouts), ${ec.formulaGainPerTaskC!.seedModel.toFixed(3)} C (seed's model)` : ''}`);
       }
       if (!r.safe) console.error(`UNSAFE (seed ${r.seed}): ${JSON.stringify(r.violations.slice(0, 5))}`);
       return r.safe ? 0 : 1;
@@ -257,7 +280,8 @@ async function main(): Promise<number> {
         }));
       }
       const { heads, ...summary } = r;
-      console.log(JSON.stringify({ ...summary, samples: heads.length, data }, null, 2));
+      emit({ ...summary, samples: heads.length, data }, `${r.safe ? 'safe' : 'UNSAFE'}: ${r.n} oracle processes, ${r.events.length} schedule events, ${heads.length} samples; `
+        + `recovery after each heal ${r.recoveryMs.map((x) => ms(x.ms)).join(', ') || '-'}${values.out ? `; report in ${resolve(values.out)}` : ''}`);
       if (!r.safe) console.error(`VIOLATIONS: ${JSON.stringify(r.violations)}`);
       if (!values.dir) rmSync(data, { recursive: true, force: true });
       return r.safe ? 0 : 1;
@@ -265,8 +289,8 @@ async function main(): Promise<number> {
     case 'economics': {
       const num = (k: keyof typeof SEED_ECONOMICS) => (values[k] === undefined ? SEED_ECONOMICS[k] : Number(values[k]));
       const r = economics({ p: num('p'), r: num('r'), R: num('R'), S: num('S'), C: num('C') }, Number(values.tasks ?? 100_000), Number(values.seed ?? 1));
-      console.log(JSON.stringify(r, null, 2));
-      console.error(`p = ${r.params.p}: bound C/((1-r)(R+S)) = ${r.bound.toFixed(4)} → ${r.satisfied ? 'cheating does not pay' : 'CHEATING PAYS'}: expected gain per cheated task ${r.formulaGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.gainPerTask.toFixed(4)} ± ${r.monteCarlo.stderr.toFixed(4)} C (Monte Carlo, ${r.monteCarlo.tasks} tasks); under the program's payouts (a caught cheater also forfeits C) ${r.onChainGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.onChainGainPerTask.toFixed(4)} ± ${r.monteCarlo.onChainStderr.toFixed(4)} C (Monte Carlo)`);
+      if (values.json) console.log(JSON.stringify(r, null, 2));
+      console[values.json ? 'error' : 'log'](`p = ${r.params.p}: bound C/((1-r)(R+S)) = ${r.bound.toFixed(4)} → ${r.satisfied ? 'cheating does not pay' : 'CHEATING PAYS'}: expected gain per cheated task ${r.formulaGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.gainPerTask.toFixed(4)} ± ${r.monteCarlo.stderr.toFixed(4)} C (Monte Carlo, ${r.monteCarlo.tasks} tasks); under the program's payouts (a caught cheater also forfeits C) ${r.onChainGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.onChainGainPerTask.toFixed(4)} ± ${r.monteCarlo.onChainStderr.toFixed(4)} C (Monte Carlo)`);
       return 0;
     }
     default:
@@ -275,4 +299,4 @@ async function main(): Promise<number> {
   }
 }
 
-await runMain(main);
+await runMain(main, { usage: USAGE });

@@ -57,4 +57,4 @@ async function main(): Promise<number | void> {
   await new Promise(() => {});
 }
 
-await runMain(main);
+await runMain(main, { usage: USAGE, portHint: 'choose another with --port P, or stop the other process' });

@@ -6,14 +6,21 @@
 // Without the hex options, reads JSON lines from stdin ({"sk","pk","alpha","pi","suite"}, hex
 // strings; "op" may override the command) and writes one JSON result per line, so thousands of
 // vectors can be checked in one process.
+// Exit status: 0 success (verify: the proof is valid); 1 verify found the proof invalid, or in
+// JSON-lines mode any line was invalid or failed (every line is still answered, in order);
+// 2 bad arguments or input (a malformed key or proof: one line on stderr, no stack trace).
 import { createInterface } from 'node:readline';
 import { fromHex, toHex } from '../common/bytes.js';
 import { SUITES, keygen, proofToHash, prove, publicKeyFromSecret, verify, type Suite } from '../vrf/index.js';
 import { parse, runMain, UsageError } from './args.js';
 
 const USAGE = `usage: vrf <keygen|prove|verify|hash> [--suite TAI|ELL2|<RFC suite name>] [--sk HEX] [--pk HEX] [--alpha HEX] [--pi HEX]
-  Without hex options, reads JSON lines {"sk","pk","alpha","pi","suite","op"} from stdin and writes one JSON line each.
-  Suites: ${SUITES.join(', ')} (default TAI).`;
+  Without hex options, reads JSON lines {"sk","pk","alpha","pi","suite","op"} from stdin and writes one
+  JSON line each, in order ("op": prove|verify|hash|keygen overrides the command for that line;
+  a line that cannot be processed answers {"error", "code"?}).
+  Suites: ${SUITES.join(', ')} (default TAI).
+  Exit: 0 ok; 1 a proof did not verify, or (JSON lines) any line was invalid or failed; 2 bad
+  arguments or a malformed key/proof given as an option.`;
 
 function suiteOf(s: string | undefined): Suite {
   if (s === undefined || s === 'TAI') return 'ECVRF-EDWARDS25519-SHA512-TAI';
@@ -77,7 +84,8 @@ async function main(): Promise<number | void> {
       if (res.valid === false) failures++;
     } catch (e) {
       failures++;
-      res = { error: (e as Error).message };
+      const code = (e as { code?: unknown }).code;
+      res = { error: (e as Error).message, ...(typeof code === 'string' ? { code } : {}) };
     }
     lines.push(JSON.stringify(res));
     if (lines.length >= 1024) { process.stdout.write(lines.join('\n') + '\n'); lines.length = 0; }
@@ -86,4 +94,4 @@ async function main(): Promise<number | void> {
   return failures ? 1 : 0;
 }
 
-await runMain(main);
+await runMain(main, { usage: USAGE });

@@ -16,7 +16,12 @@ function decode(b: Uint8Array): NodeRecord {
 
 export class LevelHeartbeatStore implements HeartbeatStore {
   private readonly db;
-  constructor(db: Db) { this.db = sub(db, 'heartbeats'); }
+  /**
+   * `sync`: each batch is fsync'ed before saveMany resolves (an acknowledged heartbeat survives an
+   * OS crash or power loss, not only a process kill); the tracker's group commit shares one fsync
+   * among all heartbeats that arrived while the previous batch was being written.
+   */
+  constructor(db: Db, readonly o: { sync?: boolean } = {}) { this.db = sub(db, 'heartbeats'); }
   async loadAll(): Promise<Array<[string, NodeRecord]>> {
     const out: Array<[string, NodeRecord]> = [];
     for await (const [k, v] of this.db.iterator()) out.push([k, decode(v)]);
@@ -24,7 +29,8 @@ export class LevelHeartbeatStore implements HeartbeatStore {
   }
   async saveMany(records: Array<[string, NodeRecord]>): Promise<void> {
     // level batches are atomic; LevelDB's write-ahead log makes them survive a process kill.
-    await this.db.batch(records.map(([k, r]) => ({ type: 'put' as const, key: k, value: encode(r) })));
+    // With `sync` the batch is also fsync'ed (level's sync option) before it resolves.
+    await this.db.batch(records.map(([k, r]) => ({ type: 'put' as const, key: k, value: encode(r) })), { sync: this.o.sync === true } as never);
   }
 }
 

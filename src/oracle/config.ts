@@ -24,6 +24,8 @@ export interface OracleConfig {
     bodyLimit: number;
     ipRateLimitPerMinute: number;
     verifyWorkers: number;
+    /** fsync each group-committed batch before acknowledging (survives OS crash / power loss). */
+    syncWrites: boolean;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** Committee file (splitup/committee/v1); without it the oracle only tracks liveness locally. */
@@ -48,6 +50,7 @@ export const DEFAULT_HEARTBEAT: OracleConfig['heartbeat'] = {
   bodyLimit: 1024,
   ipRateLimitPerMinute: 6000,
   verifyWorkers: 0,
+  syncWrites: false,
 };
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => ({ type: 'integer', minimum: min, maximum: max });
@@ -66,7 +69,7 @@ const schema = {
       additionalProperties: false,
       properties: {
         intervalMs: int(10), missedForOffline: int(1, 100), graceMs: int(0), maxSkewMs: int(0), rateBurst: int(1, 1000), rateRefillMs: int(1),
-        bodyLimit: int(256, 65536), ipRateLimitPerMinute: int(0), verifyWorkers: int(0, 64),
+        bodyLimit: int(256, 65536), ipRateLimitPerMinute: int(0), verifyWorkers: int(0, 64), syncWrites: { type: 'boolean' },
       },
     },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } } },
@@ -100,6 +103,7 @@ export const ENV_OVERRIDES: Record<string, (c: Record<string, any>, v: string) =
   SPLITUP_LOG_LEVEL: (c, v) => { (c.log ??= {}).level = v; },
   SPLITUP_VERIFY_WORKERS: (c, v) => { (c.heartbeat ??= {}).verifyWorkers = Number(v); },
   SPLITUP_HEARTBEAT_INTERVAL_MS: (c, v) => { (c.heartbeat ??= {}).intervalMs = Number(v); },
+  SPLITUP_HEARTBEAT_SYNC: (c, v) => { (c.heartbeat ??= {}).syncWrites = v === '1' || v === 'true' ? true : v === '0' || v === 'false' ? false : v; },
   SPLITUP_COMMITTEE_FILE: (c, v) => { c.committeeFile = v; },
   SPLITUP_P2P_LISTEN: (c, v) => { (c.p2p ??= {}).listen = v.split(',').map((x) => x.trim()).filter(Boolean); },
   SPLITUP_RPC_URL: (c, v) => { (c.chain ??= {}).rpcUrl = v; },

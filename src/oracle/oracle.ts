@@ -105,7 +105,7 @@ export class Oracle {
       // with a committee, liveness is judged by the committee's timing so candidate tables validate everywhere
       const timing = committee ? committee.params.liveness : { intervalMs: hb.intervalMs, missedForOffline: hb.missedForOffline, graceMs: hb.graceMs };
       const tracker = await LivenessTracker.open({
-        clock, registry, store: new LevelHeartbeatStore(db), timing,
+        clock, registry, store: new LevelHeartbeatStore(db, { sync: hb.syncWrites }), timing,
         maxSkewMs: hb.maxSkewMs, rateBurst: hb.rateBurst, rateRefillMs: hb.rateRefillMs,
         verifier: metrics.timedVerifier(pool ? pool.verifier : checkHeartbeatSignatureIntake),
       });

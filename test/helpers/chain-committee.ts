@@ -10,6 +10,7 @@ import { airdrop, bootstrapChain } from '../../src/chain/bootstrap.js';
 import { loadProgramBinary, type CommitteeParams } from '../../src/chain/program.js';
 import { TestCommittee } from './committee.js';
 import { tempDir } from './oracle.js';
+import { until } from './heartbeat.js';
 
 export const PROGRAM_ID = new PublicKey('SpLitUp111111111111111111111111111111111111');
 export const vrfSecretOf = (tc: TestCommittee, i: number): Uint8Array => tc.vrfSecrets[i]!;
@@ -24,9 +25,11 @@ export class ChainCommittee {
   readonly nodeKeys: Keypair[];
   private cleanup: () => void = () => {};
   readonly proofTopic: string;
+  private slotTimer: NodeJS.Timeout | null = null;
+  private slotInFlight: Promise<unknown> = Promise.resolve();
 
-  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; params?: CommitteeParams } = {}) {
-    this.tc = new TestCommittee(n, 400, computeNodes);
+  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; params?: CommitteeParams; epochMs?: number } = {}) {
+    this.tc = new TestCommittee(n, opts.epochMs ?? 400, computeNodes);
     this.loops = Array.from({ length: n }, () => null);
     this.nodeKeys = this.tc.feed.nodes.map((x) => Keypair.fromSeed(x.seed));
     this.proofTopic = selectionProofTopic(this.tc.committee.id);
@@ -37,12 +40,49 @@ export class ChainCommittee {
     }];
   }
 
+  /**
+   * Waits until every oracle has committed a round at most `slack` epochs behind the wall clock.
+   * The committee's rounds count from its creation, before the chain was set up; a selection is
+   * bound to the round just before its seed block, so requests made while consensus is still
+   * catching up wait for that round and their selection windows lapse.
+   */
+  async caughtUp(slack = 3, timeoutMs = 120_000): Promise<void> {
+    const { genesisMs, epochMs } = this.tc.committee.params;
+    await until('every oracle caught up with the wall-clock round', () => {
+      const now = BigInt(Math.floor((Date.now() - genesisMs) / epochMs));
+      return this.tc.oracles.every((_, i) => this.tc.head(i) >= now - BigInt(slack));
+    }, timeoutMs, 100);
+  }
+
+  /** Resumes block production (one slot per 100 ms of wall time). */
+  releaseSlots(): void {
+    if (this.slotTimer) return;
+    this.slotTimer = setInterval(() => {
+      this.slotInFlight = this.validator.produceSlot().catch(() => undefined);
+    }, 100);
+  }
+
+  /**
+   * Stops block production: the slot, and every deadline measured in slots, stands still until
+   * releaseSlots(). Transactions still land (in the current block). Resolves once no slot is
+   * being produced.
+   */
+  async holdSlots(): Promise<bigint> {
+    if (this.slotTimer) clearInterval(this.slotTimer);
+    this.slotTimer = null;
+    await this.slotInFlight;
+    return this.validator.ledger.slot;
+  }
+
   oracleKeypair(i: number): Keypair { return Keypair.fromSeed(this.tc.oracles[i]!.signingSeed); }
 
   async start(): Promise<void> {
     const { dir, cleanup } = tempDir('splitup-chain-');
     this.cleanup = cleanup;
-    this.validator = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 100 });
+    // Blocks come from this helper's own 100 ms timer rather than the validator's, so a test can
+    // hold the chain's clock (holdSlots) while it observes state that a deadline would change.
+    this.validator = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 0 });
+    this.releaseSlots();
     this.chain = new ChainClient(this.validator.url, PROGRAM_ID);
     const oracles = this.tc.oracles.map((_, i) => this.oracleKeypair(i));
     await bootstrapChain(this.chain, { oracles: oracles.map((o) => o.publicKey), nodes: this.nodeKeys.map((keypair) => ({ keypair })), ...(this.opts.params ? { params: this.opts.params } : {}) });
@@ -73,6 +113,7 @@ export class ChainCommittee {
   }
 
   async close(): Promise<void> {
+    await this.holdSlots().catch(() => undefined);
     for (let i = 0; i < this.loops.length; i++) await this.stopLoop(i);
     await this.tc.close();
     await this.validator?.close();
