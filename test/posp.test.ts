@@ -215,6 +215,11 @@ t.test('attack 2: a sampled asserter that does not reveal after the validator is
   t.equal(c.nodeAccount(v.publicKey).earned, R, 'the validator is paid R');
   c.assign(id, 0, other.publicKey);
   t.equal(c.execution(id).tasks[0]!.phase, Phase.Assigned);
+  // sampled again: the new verification's attempt names compute attempt 1, so no selection request repeats
+  c.commitResult(other, id, 0, out('V'));
+  c.svm.advanceSlots(2);
+  c.settleTask(id, 0);
+  t.equal(c.execution(id).tasks[0]!.attempt, (VERIFY_ATTEMPT | (1 << 16)) >>> 0, 'verification attempt of compute attempt 1');
 });
 
 t.test('attack 4: a settle after the sampling window counts as sampled, whenever it is sent', async (t) => {

@@ -206,6 +206,8 @@ t.test('commit, settle, reveal: only the assignee, successors ready on the revea
     t.equal(c.err([other], c.program.commit(other.publicKey, id, 0, 0, out('x'))).errorName, 'NotAssignee');
     const walletBefore = c.lamports(requester.publicKey);
     const earnedBefore = [c.nodeAccount(n.publicKey).earned, c.nodeAccount(other.publicKey).earned];
+    const lockedBefore = [0n, c.nodeAccount(other.publicKey).locked];
+    const nLocked = c.nodeAccount(n.publicKey).locked;
     const cm = c.commitResult(n, id, 0, out('embed'));
     if (tries === 0) t.comment(`commit: ${cm.result.computeUnits} CU`);
     let e = c.execution(id);
@@ -239,7 +241,9 @@ t.test('commit, settle, reveal: only the assignee, successors ready on the revea
     t.equal(c.nodeAccount(other.publicKey).earned - earnedBefore[1]!, fee(TASKS.right.cu) + fee(TASKS.join.cu));
     const fees = [TASKS.embed, TASKS.left, TASKS.right, TASKS.join].reduce((a, x) => a + fee(x.cu), 0n);
     t.equal(c.lamports(requester.publicKey) - walletBefore, 1_000_000_000n - fees, 'unspent escrow refunded to the requester');
-    t.equal(c.nodeAccount(n.publicKey).locked, 0n, 'no stake left locked');
+    const penalty = TASKS.embed.cu * DEFAULT_PARAMS.pricePerKcu / 1000n * 112n / 10n;
+    t.equal(c.nodeAccount(n.publicKey).locked, nLocked - penalty, 'every lock of this execution released (earlier sampled tries keep theirs)');
+    t.equal(c.nodeAccount(other.publicKey).locked, lockedBefore[1], 'and the other node\'s');
     c.svm.advanceSlots(1);
     t.equal(c.err([c.authority], c.program.settle(id, 0)).errorName, 'NotSettleable', 'settled once');
   }

@@ -381,6 +381,11 @@ static u32 initial_timeout(const Committee *c, u64 cu) {
 }
 static u32 doubled(u32 t) { return t >= 0x40000000u ? t : t * 2; }
 
+// The first attempt of a verification or a dispute: its phase bits and the compute attempt whose
+// result is checked (bits 16..29), so a task recomputed and verified again never reuses an attempt
+// number: (execution, task, attempt) names one selection request for its whole life.
+static u32 phase_attempt(u32 bits, const TaskState *ts) { return bits | ((ts->compute_attempt & 0x3fffu) << 16); }
+
 static void open_selection(TaskState *ts, u8 phase, u32 attempt, const u8 *seed, u64 seed_slot) {
   ts->phase = phase;
   ts->attempt = attempt;
@@ -888,7 +893,7 @@ static u64 settle(Params *p) {
     ts->n_exclude = 1;
     ts->tries = 0;
     ts->timeout_slots = e->base_timeout[ti];
-    open_selection(ts, PH_VERIFY_READY, VERIFY_ATTEMPT, late ? newest : hash, late ? nslot : hslot);
+    open_selection(ts, PH_VERIFY_READY, phase_attempt(VERIFY_ATTEMPT, ts), late ? newest : hash, late ? nslot : hslot);
     return 0;
   }
   ts->sampled = SAMPLE_NO;
@@ -973,7 +978,7 @@ static u64 reveal(Params *p) {
     exclude_add(ts, &ts->validator);
     ts->n_arb = 0; ts->tries = 0;
     ts->timeout_slots = x->e->base_timeout[x->ti];
-    open_selection(ts, PH_ARB_READY, ARB_ATTEMPT, x->seed, x->seed_slot);
+    open_selection(ts, PH_ARB_READY, phase_attempt(ARB_ATTEMPT, ts), x->seed, x->seed_slot);
     return 0;
   }
   if (is_v) {
