@@ -788,7 +788,8 @@ static u64 arb_retry(Ctx *x) {
     ts->deadline_slot = now_slot() + ts->timeout_slots;
     return 0;
   }
-  ts->timeout_slots = doubled(ts->timeout_slots);
+  // not doubled: a dispute waits for arbiters at the task's base timeout, so it ends within
+  // MAX_ARB_TRIES of them even when too few nodes are eligible
   open_selection(ts, PH_ARB_READY, ts->attempt + 1, x->seed, x->seed_slot);
   return 0;
 }

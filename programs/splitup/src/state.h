@@ -22,7 +22,7 @@
 #define ARB_ATTEMPT 0xC0000000u    /* attempts of a dispute's arbiter selections carry these two bits */
 #define N_ARBITERS 3               /* arbiters per dispute; a side needs 2 of them (a majority of 3) */
 #define MAX_VERIFY_TRIES 4         /* validator selections (expired or lapsed) before a task ends unverified */
-#define MAX_ARB_TRIES 6            /* arbiter selections (expired or lapsed) before a dispute resolves with those found */
+#define MAX_ARB_TRIES 4            /* arbiter selections (expired or lapsed) before a dispute resolves with those found */
 #define SRC_MODEL_INPUT 0xff
 
 typedef struct { u8 dtype; u8 rank; u16 pad; u32 dims[4]; } Spec; // 20 bytes
