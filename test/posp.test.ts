@@ -118,6 +118,7 @@ t.test('attack 2: a framing validator is outvoted by arbiters and slashed; the h
   t.equal(ts.result, VerifyResult.Framed);
   t.equal(ts.phase, Phase.Done);
   t.same(Buffer.from(ts.output), good, 'the upheld output is the task\'s');
+  t.ok(ts.assigned?.equals(x3.publicKey), 'the last selection\'s node stays recorded for audits');
   const h = c.nodeAccount(honest.publicKey);
   t.equal(h.earned, C, 'the honest asserter is paid C in full');
   t.equal(h.stake, stake, 'and keeps its stake');

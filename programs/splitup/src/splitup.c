@@ -612,7 +612,6 @@ static u64 commit(Params *p) {
   if (ts->n_arb >= N_ARBITERS) {
     ts->phase = PH_ARB_REVEAL;
     ts->deadline_slot = now + ts->timeout_slots;
-    zero(&ts->assigned, 32);
     return 0;
   }
   u8 hash[32];
@@ -705,7 +704,6 @@ static void reward_from(AccountInfo *from, Node *nd, AccountInfo *acct, u64 *poo
 static u64 finish_task(Ctx *x) {
   Execution *e = x->e;
   x->ts->phase = PH_DONE;
-  zero(&x->ts->assigned, 32);
   e->done_count++;
   if (e->done_count < e->n_tasks) return 0;
   if (!key_eq(x->requester->key, &e->requester)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: requester");
@@ -757,7 +755,6 @@ static void reopen_compute(Ctx *x) {
 // The asserter must reveal its output before a deadline (not sampled, or no validator found).
 static void await_asserter_reveal(Ctx *x) {
   x->ts->phase = PH_REVEAL;
-  zero(&x->ts->assigned, 32);
   x->ts->deadline_slot = now_slot() + x->e->base_timeout[x->ti];
 }
 
@@ -784,7 +781,6 @@ static u64 arb_retry(Ctx *x) {
   if (++ts->tries >= MAX_ARB_TRIES) {
     if (!ts->n_arb) return resolve_dispute(x);
     ts->phase = PH_ARB_REVEAL;
-    zero(&ts->assigned, 32);
     ts->deadline_slot = now_slot() + ts->timeout_slots;
     return 0;
   }

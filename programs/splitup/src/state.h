@@ -90,7 +90,7 @@ typedef struct {
   u64 deadline_slot;
   u64 ready_slot;
   u8 seed[32];
-  Pubkey assigned;
+  Pubkey assigned;        /* the node the last selection assigned (kept once it has committed: audits check it) */
   Pubkey asserter;
   u8 output[32];          /* the task's accepted output hash (set when it is done) */
   u64 settle_slot;
