@@ -2,7 +2,7 @@
 // disputed, paid, slashed and penalized by the real program; each strategy's economics measured
 // from the chain's books, which are checked exact.
 import t from 'tap';
-import { runChainSim, sweepEconomics } from '../src/sim/chain-sim.js';
+import { runChainSim } from '../src/sim/chain-sim.js';
 
 t.test('compute agents: tasks settle on chain, PoSP catches and slashes the cheater, a flapping node\'s task is reassigned', async (t) => {
   // node 0 cheats; node 5 goes down from 4.5 s to 12 s (its task lapses and is reassigned)
@@ -22,18 +22,4 @@ t.test('compute agents: tasks settle on chain, PoSP catches and slashes the chea
   t.ok(r.reassigned >= 1, `${r.reassigned} task(s) reassigned after the flapping node's lapse`);
   const again = await runChainSim(o, 40_000);
   t.same(again, r, 'same seed, same run');
-});
-
-t.test('every attack strategy loses: lazy asserter, lazy validator, framer, colluding pair, late settler, griefer', async (t) => {
-  const strategies = { 1: 'cheater', 2: 'lazy', 3: 'framer', 4: 'colluder', 5: 'colluder', 6: 'late', 7: 'griefer' } as const;
-  const runs = [];
-  for (const seed of [21, 22]) runs.push(await runChainSim({ n: 4, seed, computeNodes: 11, requests: 10, requestEveryMs: 300, agents: { strategies }, pPpm: 500_000 }, 40_000));
-  const sw = sweepEconomics(runs);
-  t.same(sw.unsafe, [], 'both runs safe: no honest node slashed, books exact');
-  for (const s of ['cheater', 'lazy', 'framer', 'colluder', 'late', 'griefer'] as const) {
-    const x = sw.strategies[s];
-    if (!x || x.assignments === 0) { t.comment(`${s}: no assignment in these runs`); continue; }
-    t.ok(x.overHonestPerTaskC < 0, `${s}: ${x.overHonestPerTaskC.toFixed(3)} C per task over honest work (${x.gainPerTaskC.toFixed(3)} C net) over ${x.assignments} assignments`);
-  }
-  t.equal(sw.strategies.honest!.slashes, 0);
 });
