@@ -136,3 +136,13 @@ t.test('a restarted oracle stands by the vote it signed before the crash: re-sen
   t.notOk(fx.some((e) => e.type === 'persist' && e.msg.kind === 'prevote'), 'no new prevote signed');
   t.equal(core.resources().votes, 1, 'its own vote counts in its tally');
 });
+
+t.test('heartbeat evidence under a small-order node key is refused (it would verify for any message under node:crypto)', async (t) => {
+  const { verifyNodeSignature } = await import('../src/liveness/verify.js');
+  const identity = new Uint8Array(32); identity[0] = 1;
+  const sig = new Uint8Array(64); sig[0] = 1; // R = identity, s = 0
+  t.notOk(verifyNodeSignature(identity, new Uint8Array(74).fill(3), sig), 'identity key, identity R, s = 0: refused');
+  const sim = new ConsensusSim({ n: 4, seed: 109, computeNodes: 2 });
+  const ev = sim.feed.latest(1500)[0]!.evidence!;
+  t.ok(verifyNodeSignature(sim.feed.nodes[0]!.nodeId, ev.bytes, ev.sig), 'a real heartbeat signature still verifies');
+});

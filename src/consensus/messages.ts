@@ -24,6 +24,7 @@
 import { bytesEqual, concatBytes, readU32be, readU64be, u32be, u64be, u8, utf8 } from '../common/bytes.js';
 import { Ed25519Signer, publicKeyObject, verify as edVerify } from '../common/ed25519.js';
 import { HEARTBEAT_SIGNED_LENGTH } from '../liveness/heartbeat-codec.js';
+import { verifyNodeSignature } from '../liveness/verify.js';
 import { LIVENESS_STATUSES, type TableEntry } from '../liveness/table.js';
 import type { Committee } from './committee.js';
 import type { KeyObject } from 'node:crypto';
@@ -165,7 +166,7 @@ export class CommitteeKeys {
   verifyHeartbeat = (key: Uint8Array, bytes: Uint8Array, sig: Uint8Array): boolean => {
     const known = this.evidenceMemo?.get(sig);
     if (known && known.bytes === bytes) return known.ok;
-    const ok = edVerify(key, bytes, sig);
+    const ok = verifyNodeSignature(key, bytes, sig);
     this.evidenceMemo?.set(sig, { bytes, ok });
     return ok;
   };

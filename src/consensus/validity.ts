@@ -8,7 +8,7 @@
 // (it would need a fresh node-signed heartbeat) nor invent one; what it can do is
 // omit fresh heartbeats (censorship by omission), which proposer rotation limits.
 import { bytesEqual } from '../common/bytes.js';
-import { verify as edVerify } from '../common/ed25519.js';
+import { verifyNodeSignature } from '../liveness/verify.js';
 import { decodeHeartbeatSigningBytes } from '../liveness/heartbeat-codec.js';
 import { statusAt } from '../liveness/status.js';
 import { applyUpdates, diffTables, encodeTable, tableHash, ZERO_HASH, type TableEntry } from '../liveness/table.js';
@@ -93,7 +93,7 @@ export function validateTable(
   evidence: Evidence[] | null,
   now: number | null,
   isRegistered: (nodeId: Uint8Array) => boolean,
-  verifyHeartbeat: (key: Uint8Array, bytes: Uint8Array, sig: Uint8Array) => boolean = edVerify,
+  verifyHeartbeat: (key: Uint8Array, bytes: Uint8Array, sig: Uint8Array) => boolean = verifyNodeSignature,
 ): Validation {
   const fail = (reason: string): Validation => ({ ok: false, reason });
   if (t.round !== prev.round + 1n) return fail(`round ${t.round} does not follow committed round ${prev.round}`);

@@ -5,6 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import { fromBase58, fromHex, U64_MAX } from '../common/bytes.js';
 import { publicKeyObject, verify as edVerify } from '../common/ed25519.js';
 import { loadSodium } from '../common/sodium.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { heartbeatSigningBytes, NODE_STATUSES, type HeartbeatData, type SignedHeartbeatData } from './heartbeat-codec.js';
 
 export type HeartbeatFault = 'MALFORMED' | 'KEY_MISMATCH' | 'BAD_SIGNATURE';
@@ -82,6 +83,20 @@ export function checkHeartbeatSignatureIntake(h: { data: HeartbeatData; nodeKey:
     keyObjects.set(id, key);
   }
   return edVerify(key, msg, h.signature);
+}
+
+/**
+ * A compute node's signature on raw signed bytes, by the intake's rule — used for the heartbeat
+ * evidence in consensus proposals. node:crypto accepts a small-order key (the identity) with a
+ * signature that verifies for every message, so a proposer could cite "heartbeats" of a node
+ * registered with such a key that it never sent: libsodium refuses small-order keys and R, and
+ * without it small-order keys are refused here before node:crypto runs.
+ */
+export function verifyNodeSignature(nodeKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+  if (sig.length !== 64 || nodeKey.length !== 32) return false;
+  if ('sodium' in sodium) return sodium.sodium.crypto_sign_verify_detached(sig, msg, nodeKey);
+  try { if (ed25519.Point.fromBytes(nodeKey).isSmallOrder()) return false; } catch { return false; }
+  return edVerify(nodeKey, msg, sig);
 }
 
 /** Full stateless verification: parse, key = nodeId, signature. */
