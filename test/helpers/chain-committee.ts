@@ -65,13 +65,14 @@ export class ChainCommittee {
   /**
    * Stops block production: the slot, and every deadline measured in slots, stands still until
    * releaseSlots(). Transactions still land (in the current block). Resolves once no slot is
-   * being produced.
+   * being produced. Returns the slot as ChainClient.slot() reads it.
    */
   async holdSlots(): Promise<bigint> {
     if (this.slotTimer) clearInterval(this.slotTimer);
     this.slotTimer = null;
     await this.slotInFlight;
-    return this.validator.ledger.slot;
+    // the slot as the oracles' chain client reads it (confirmed: one below the open slot)
+    return this.chain ? this.chain.slot() : this.validator.ledger.slot;
   }
 
   oracleKeypair(i: number): Keypair { return Keypair.fromSeed(this.tc.oracles[i]!.signingSeed); }
