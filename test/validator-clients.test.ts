@@ -6,15 +6,13 @@ import t from 'tap';
 import WebSocket from 'ws';
 import bs58 from 'bs58';
 import {
-  AddressLookupTableProgram, ComputeBudgetProgram, Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction, TransactionMessage,
-  VersionedTransaction, sendAndConfirmTransaction, type Commitment, type Context,
+  Connection, Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction, sendAndConfirmTransaction, type Commitment, type Context,
 } from '@solana/web3.js';
 import {
   AccountRole, address, airdropFactory, appendTransactionMessageInstruction, createSolanaRpc, createSolanaRpcSubscriptions,
   createTransactionMessage, generateKeyPairSigner, getSignatureFromTransaction, lamports, pipe, sendAndConfirmTransactionFactory,
   setTransactionMessageFeePayerSigner, setTransactionMessageLifetimeUsingBlockhash, signTransactionMessageWithSigners,
 } from '@solana/kit';
-import type { LocalValidator } from '../src/validator/server.js';
 import { FINALITY_DEPTH } from '../src/validator/ledger.js';
 import { until } from './helpers/heartbeat.js';
 import { programId, rpc, start, wsIdle } from './helpers/validator.js';

@@ -3,21 +3,13 @@
 // SPL Token (Token-2022) and address lookup tables.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import WebSocket from 'ws';
 import bs58 from 'bs58';
 import {
   AddressLookupTableProgram, ComputeBudgetProgram, Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction, TransactionMessage,
-  VersionedTransaction, sendAndConfirmTransaction, type Commitment, type Context,
+  VersionedTransaction,
 } from '@solana/web3.js';
-import {
-  AccountRole, address, airdropFactory, appendTransactionMessageInstruction, createSolanaRpc, createSolanaRpcSubscriptions,
-  createTransactionMessage, generateKeyPairSigner, getSignatureFromTransaction, lamports, pipe, sendAndConfirmTransactionFactory,
-  setTransactionMessageFeePayerSigner, setTransactionMessageLifetimeUsingBlockhash, signTransactionMessageWithSigners,
-} from '@solana/kit';
-import type { LocalValidator } from '../src/validator/server.js';
-import { FINALITY_DEPTH } from '../src/validator/ledger.js';
 import { until } from './helpers/heartbeat.js';
-import { programId, rpc, start, wsIdle } from './helpers/validator.js';
+import { programId, rpc, start } from './helpers/validator.js';
 
 t.test('web3.js HTTP methods: transactions, blocks, history, fees, encodings, simulation, errors', async (t) => {
   const v = await start(t, 0);
