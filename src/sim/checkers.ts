@@ -56,6 +56,13 @@ export class LivenessChecker {
     if (!h.length || round > h.at(-1)![1]) h.push([at, round]);
   }
 
+  /** The lowest head among `oracles` at time t (null for none). */
+  private lowestHead(oracles: number[], t: number): bigint | null {
+    let h: bigint | null = null;
+    for (const i of oracles) { const x = this.headAt(i, t); if (h === null || x < h) h = x; }
+    return h;
+  }
+
   headAt(oracle: number, t: number): bigint {
     let r = -1n;
     for (const [at, round] of this.heads.get(oracle) ?? []) { if (at > t) break; r = round; }
@@ -72,8 +79,7 @@ export class LivenessChecker {
   check(honest: number[], healedAt: number, boundMs: number, endMs: number, backlogMsPerRound = 0): Violation[] {
     const out: Violation[] = [];
     const c = this.committee;
-    let h: bigint | null = null;
-    for (const i of honest) { const x = this.headAt(i, healedAt); if (h === null || x < h) h = x; }
+    const h = this.lowestHead(honest, healedAt);
     for (let r = 0n; ; r++) {
       const backlog = h !== null && r > h ? Number(r - h) * backlogMsPerRound : 0;
       const deadline = Math.max(epochEnd(c, r), healedAt + backlog) + boundMs;
@@ -91,8 +97,7 @@ export class LivenessChecker {
   /** Per oracle and round reached after the heal: ms past its deadline base, max(epochEnd(r), healedAt + backlog), as in check(). */
   delays(honest: number[], healedAt: number, endMs: number, backlogMsPerRound = 0): number[] {
     const out: number[] = [];
-    let h: bigint | null = null;
-    for (const i of honest) { const x = this.headAt(i, healedAt); if (h === null || x < h) h = x; }
+    const h = this.lowestHead(honest, healedAt);
     for (const i of honest) {
       for (const [at, round] of this.heads.get(i) ?? []) {
         const backlog = h !== null && round > h ? Number(round - h) * backlogMsPerRound : 0;

@@ -130,7 +130,6 @@ export class ConsensusSim {
       index, signer, core: null, disk: { commits: new Map(), own: [] }, scheduledTick: null,
       skew: skew ? Math.round((this.rng.float() * 2 - 1) * skew) : 0, busyUntil: 0, nextFetch: 0, crashAtEffect: false, storeFailed: false, restartPending: false,
     }));
-    for (const f of o.diskFaults ?? []) this.at(f.from, () => { /* the window is read at each write */ });
     for (const n of this.nodes) this.boot(n);
   }
 
