@@ -47,8 +47,10 @@ interface Disk { commits: Map<bigint, { committed: CommittedRound; decision: Mes
 interface SimNode {
   index: number; signer: Ed25519Signer; core: ConsensusCore | null; disk: Disk; scheduledTick: number | null;
   skew: number; busyUntil: number; nextFetch: number; crashAtEffect: boolean; storeFailed: boolean; restartPending: boolean;
+  /** inputs that arrived while the oracle was busy, in arrival order (null: a timer tick); one drain event serves them */
+  inbox: Array<Message | null>; inboxHead: number; tickWaiting: boolean; drainAt: number | null;
 }
-type EventBody = { type: 'deliver'; to: number; msg: Message } | { type: 'tick'; node: number } | { type: 'call'; fn: () => void | Promise<void> };
+type EventBody = { type: 'deliver'; to: number; msg: Message } | { type: 'tick'; node: number } | { type: 'drain'; node: number } | { type: 'call'; fn: () => void | Promise<void> };
 type Event = { at: number; seq: number } & EventBody;
 
 /** Binary min-heap of events by (at, seq): same order as a sorted list, O(log n) per operation. */
@@ -129,6 +131,7 @@ export class ConsensusSim {
     this.nodes = signers.map((signer, index) => ({
       index, signer, core: null, disk: { commits: new Map(), own: [] }, scheduledTick: null,
       skew: skew ? Math.round((this.rng.float() * 2 - 1) * skew) : 0, busyUntil: 0, nextFetch: 0, crashAtEffect: false, storeFailed: false, restartPending: false,
+      inbox: [], inboxHead: 0, tickWaiting: false, drainAt: null,
     }));
     for (const n of this.nodes) this.boot(n);
   }
@@ -208,7 +211,7 @@ export class ConsensusSim {
 
   /** What the service does when a write fails: the oracle leaves voting and rebuilds from disk once a probe write succeeds. */
   private storeFailed(n: SimNode): void {
-    n.core = null; n.scheduledTick = null; n.storeFailed = true;
+    n.core = null; n.scheduledTick = null; n.storeFailed = true; this.clearInbox(n);
     const probe = () => {
       if (!n.storeFailed) return;
       if (this.diskFailing(n.index)) { this.at(this.now + (this.o.storeProbeMs ?? 500), probe); return; }
@@ -298,24 +301,53 @@ export class ConsensusSim {
     return cpu.perInputMs + sigs * cpu.perSignatureMs;
   }
 
-  private dispatch(e: Event & { type: 'deliver' | 'tick' }): void {
+  private dispatch(e: Event & { type: 'deliver' | 'tick' | 'drain' }): void {
     const n = this.nodes[e.type === 'deliver' ? e.to : e.node]!;
+    if (e.type === 'drain') { if (n.drainAt === e.at) { n.drainAt = null; this.drain(n); } return; }
     if (!n.core) return;
-    if (n.busyUntil > this.now) { // the oracle is still processing: this input waits its turn
-      if (e.type === 'tick') { if (n.scheduledTick === e.at) n.scheduledTick = null; this.push({ at: n.busyUntil, type: 'tick', node: n.index }); n.scheduledTick = n.busyUntil; }
-      else this.push({ at: n.busyUntil, type: 'deliver', to: e.to, msg: e.msg });
+    if (e.type === 'tick' && n.scheduledTick === e.at) n.scheduledTick = null;
+    if (n.busyUntil > this.now || n.inboxHead < n.inbox.length) {
+      // the oracle is still processing: this input waits its turn in the inbox (a tick waits once)
+      if (e.type === 'deliver') n.inbox.push(e.msg);
+      else if (!n.tickWaiting) { n.tickWaiting = true; n.inbox.push(null); }
+      this.scheduleDrain(n);
       return;
     }
-    n.busyUntil = this.now + this.cost(e.type === 'deliver' ? e.msg : null);
+    this.process(n, e.type === 'deliver' ? e.msg : null);
+  }
+
+  private scheduleDrain(n: SimNode): void {
+    if (n.drainAt !== null) return;
+    n.drainAt = Math.max(n.busyUntil, this.now);
+    this.push({ at: n.drainAt, type: 'drain', node: n.index });
+  }
+
+  /** The next waiting input of a busy oracle, once it is free. */
+  private drain(n: SimNode): void {
+    if (!n.core) { this.clearInbox(n); return; }
+    if (n.inboxHead >= n.inbox.length) return;
+    if (n.busyUntil > this.now) { this.scheduleDrain(n); return; }
+    const input = n.inbox[n.inboxHead++]!;
+    if (n.inboxHead === n.inbox.length) { n.inbox = []; n.inboxHead = 0; }
+    if (input === null) n.tickWaiting = false;
+    this.process(n, input);
+    if (n.inboxHead < n.inbox.length) this.scheduleDrain(n);
+  }
+
+  private clearInbox(n: SimNode): void { n.inbox = []; n.inboxHead = 0; n.tickWaiting = false; n.drainAt = null; }
+
+  /** One input (a message, or a timer tick when null) through the oracle's core. */
+  private process(n: SimNode, msg: Message | null): void {
+    if (!n.core) return;
+    n.busyUntil = this.now + this.cost(msg);
     const now = this.localNow(n.index);
-    if (e.type === 'tick') {
-      if (n.scheduledTick === e.at) n.scheduledTick = null;
+    if (msg === null) {
       this.apply(n, n.core.onTick(now));
       if (n.core) { const v = checkResources(this.committee, n.index, n.core.resources(), n.core.currentView, n.core.currentRound); if (v && !this.isByzantine(n.index)) this.violations.push(v); }
     } else {
       // what the transport does before delivery (gossipsub's topic validator): window, membership, signature
-      if (n.core.precheck(e.msg) !== undefined) return;
-      this.apply(n, n.core.onMessage(e.msg, now, true));
+      if (n.core.precheck(msg) !== undefined) return;
+      this.apply(n, n.core.onMessage(msg, now, true));
     }
   }
 
@@ -349,7 +381,7 @@ export class ConsensusSim {
   cut(from: number[], to: number[]): void { for (const a of from) for (const b of to) if (a !== b) this.cuts.add(`${a}>${b}`); }
   heal(): void { this.groups = null; this.cuts.clear(); }
 
-  private crashNow(n: SimNode): void { n.core = null; n.scheduledTick = null; n.busyUntil = 0; n.storeFailed = false; }
+  private crashNow(n: SimNode): void { n.core = null; n.scheduledTick = null; n.busyUntil = 0; n.storeFailed = false; this.clearInbox(n); }
   /** Crash now, or — `betweenEffects` — at a random point inside the oracle's next batch of effects. */
   crash(i: number, betweenEffects = false): void {
     const n = this.nodes[i]!;
