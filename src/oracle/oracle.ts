@@ -150,10 +150,14 @@ export class Oracle {
           listen: config.p2p.listen ?? (member.multiaddrs.length ? member.multiaddrs : ['/ip4/127.0.0.1/tcp/0']),
           topic: `splitup/consensus/v1/${Buffer.from(committee.id).toString('hex')}`,
           peers: committee.members.filter((m) => m.peerId).map((m) => ({ peerId: m.peerId!, multiaddrs: m.multiaddrs })),
+          // with every member's peer id known, nobody else may connect (a member listed without a
+          // peer id can only be reached by its own dial, so the gate stays open then)
+          membersOnly: committee.members.every((m) => m.peerId),
           validate: (d) => svc.precheck(d),
           onMessage: (d) => svc.receiveValidated(d),
         });
         await p2p.start();
+        if (!committee.members.every((m) => m.peerId)) app.log.warn('a committee member has no peerId in the committee file: libp2p admits connections from any peer');
         svc.on('commit', (e: CommitEvent) => {
           metrics.roundsCommitted.inc();
           metrics.committedRound.set(Number(e.committed.round));

@@ -46,6 +46,12 @@ export interface P2POptions {
   /** Further topics on the same peers (e.g. selection proofs), each with its own validation. */
   extraTopics?: TopicHandler[];
   reconnectMs?: number;
+  /**
+   * Refuse connections with any peer that is not in `peers` (the committee). Gossipsub's peer
+   * scoring exempts direct peers, so members are bounded by the consensus core's per-member
+   * limits; everyone else is kept out here, before a stream is opened.
+   */
+  membersOnly?: boolean;
 }
 
 export interface TopicHandler {
@@ -71,6 +77,8 @@ export class P2PNetwork {
   private readonly missing = new Map<string, number>();
   private readonly unsubscribed = new Map<string, number>();
   rejected = 0;
+  /** connections refused because the peer is not a committee member (membersOnly) */
+  outsidersRefused = 0;
   /** connections recycled because gossipsub never came up on them */
   recycled = 0;
   private sendCounter = BigInt(Date.now()) * 1000n;
@@ -83,7 +91,12 @@ export class P2PNetwork {
 
   async start(): Promise<void> {
     const privateKey = await keyFromSeed(this.o.seed);
-    const blocked = (p: PeerId) => this.blocked.has(p.toString());
+    const blocked = (p: PeerId) => {
+      const id = p.toString();
+      if (this.blocked.has(id)) return true;
+      if (this.o.membersOnly && !this.o.peers.some((x) => x.peerId === id)) { this.outsidersRefused++; return true; }
+      return false;
+    };
     const direct = this.o.peers.filter((p) => p.peerId !== peerIdFromPrivateKey(privateKey).toString())
       .map((p) => ({ id: peerIdFromString(p.peerId), addrs: p.multiaddrs.map((a) => multiaddr(a)) }));
     this.node = await createLibp2p({
