@@ -9,7 +9,7 @@ import { makeCommittee, type Committee } from '../../src/consensus/committee.js'
 import { ConsensusService, type Transport } from '../../src/consensus/service.js';
 import { LevelConsensusStore } from '../../src/consensus/store.js';
 import { decodeMessage, signMessage, type Body } from '../../src/consensus/messages.js';
-import { P2PNetwork, peerIdFromSeed, type TopicHandler } from '../../src/p2p/libp2p.js';
+import { P2PNetwork, peerIdFromSeed, type P2POptions, type TopicHandler } from '../../src/p2p/libp2p.js';
 import { livenessRoutes, httpCatchUp } from '../../src/api/liveness-routes.js';
 import { closeWithin } from '../../src/api/server.js';
 import { openDb, type Db } from '../../src/store/db.js';
@@ -43,6 +43,8 @@ export class TestCommittee {
   readonly vrfSecrets: Uint8Array[];
   /** Further gossip topics per oracle (e.g. selection proofs), set before start. */
   extraTopics: (i: number) => TopicHandler[] = () => [];
+  /** Further libp2p options for every oracle (e.g. a benchmark's directPeers), set before start. */
+  p2pOptions: Partial<P2POptions> = {};
   constructor(n: number, epochMs = 400, computeNodes = 5) {
     const now = Date.now();
     const members = Array.from({ length: n }, (_, i) => { const signingSeed = new Uint8Array(randomBytes(32)); return { i, signingSeed, signer: new Ed25519Signer(signingSeed), p2pSeed: new Uint8Array(randomBytes(32)) }; });
@@ -83,6 +85,7 @@ export class TestCommittee {
       validate: (d) => service.precheck(d),
       onMessage: (d) => { o.seen.push(d); service.receiveValidated(d); },
       extraTopics: this.extraTopics(i),
+      ...this.p2pOptions,
     });
     await o.p2p.start();
     const transport: Transport = o.equivocate
