@@ -27,6 +27,15 @@ export class ChainClient {
     this.program = new SplitUpProgram(programId);
   }
 
+  /**
+   * Program account changes over the RPC's WebSocket PubSub (programSubscribe; web3.js uses the
+   * RPC port + 1, as the local validator and real clusters serve it). Returns the unsubscribe.
+   */
+  onProgramChange(cb: () => void): () => Promise<void> {
+    const id = this.connection.onProgramAccountChange(this.program.programId, () => cb(), { commitment: 'confirmed' });
+    return () => this.connection.removeProgramAccountChangeListener(id).catch(() => {});
+  }
+
   async slot(): Promise<bigint> { return BigInt(await this.connection.getSlot('confirmed')); }
   async blockTime(slot: bigint): Promise<number | null> { return this.connection.getBlockTime(Number(slot)).catch(() => null); }
 

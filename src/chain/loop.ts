@@ -18,6 +18,7 @@ import type { Committee as ConsensusCommittee } from '../consensus/committee.js'
 import type { TableEntry } from '../liveness/table.js';
 import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage } from '../vrf/proof-message.js';
 import { eligibleSet, pickFromBeta, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
+import { PollLoop } from '../common/poll-loop.js';
 import { asProgramError, type ChainClient } from './client.js';
 import { Phase, rawTaskPhase, requestKey, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
 
@@ -38,6 +39,8 @@ export interface ChainPort {
   runningExecutions(keep?: (data: Uint8Array) => boolean): Promise<ExecutionAccount[]>;
   nodes(): Promise<NodeAccount[]>;
   send(signers: Keypair[], ixs: TransactionInstruction[]): Promise<string>;
+  /** Calls `cb` when any account of the program changes; returns the unsubscribe (optional: polling covers its absence). */
+  onProgramChange?(cb: () => void): () => Promise<void>;
 }
 
 export interface ChainLoopOptions {
@@ -51,7 +54,13 @@ export interface ChainLoopOptions {
   publishProof: (bytes: Uint8Array) => Promise<void>;
   votes: VoteStore;
   clock: Clock;
+  /** Poll interval: the fallback when subscribed, the only trigger otherwise. */
   pollMs?: number;
+  /**
+   * Wake on program account changes (when the chain offers a subscription) and on peers' proofs
+   * (default true); false: poll only.
+   */
+  subscribe?: boolean;
   /** After this long without a proof the next oracle in order proves. */
   proofTimeoutMs?: number;
   /** Slots the non-designated oracles wait before calling a due timeout or settle. */
@@ -87,9 +96,8 @@ export function checkProofMessage(bytes: Uint8Array): string | undefined {
 export { requestKey };
 
 export class ChainLoop {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly poll: PollLoop;
+  private unsubscribe: (() => Promise<void>) | null = null;
   private readonly pending = new Map<string, Pending>();
   /** proofs received, by `${execId}/${taskId}/${attempt}` */
   private readonly proofs = new Map<string, ReceivedProof[]>();
@@ -99,23 +107,25 @@ export class ChainLoop {
   /** The proof each of this oracle's votes followed, by request key (bounded), for auditors. */
   readonly decided = new Map<string, Uint8Array>();
 
-  constructor(readonly o: ChainLoopOptions) {}
-
-  start(): void {
-    const every = this.o.pollMs ?? 250;
-    const loop = () => {
-      if (this.stopped) return;
-      this.running = this.tick().catch((e) => this.o.log?.warn({ err: String(e) }, 'chain loop tick failed')).finally(() => {
-        if (!this.stopped) this.timer = setTimeout(loop, every);
-      });
-    };
-    loop();
+  constructor(readonly o: ChainLoopOptions) {
+    this.poll = new PollLoop({ tick: () => this.tick(), everyMs: o.pollMs ?? 250, onError: (e) => o.log?.warn({ err: String(e) }, 'chain loop tick failed') });
   }
 
+  start(): void {
+    this.poll.start();
+    // program state changed (a request, a vote, a report): look now instead of at the next poll
+    if (this.o.subscribe !== false && this.o.chain.onProgramChange) this.unsubscribe = this.o.chain.onProgramChange(() => this.poll.wake());
+  }
+
+  /** Look at chain state now (a subscription fired or a proof arrived). */
+  wake(): void { this.poll.wake(); }
+
+  get pollStats(): PollLoop['stats'] { return this.poll.stats; }
+
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = null;
+    await Promise.all([unsubscribe?.(), this.poll.stop()]);
   }
 
   /** A selection proof from gossip (or this oracle). Kept until its request is handled. */
@@ -129,6 +139,7 @@ export class ChainLoop {
     if (list.length > this.o.committee.n * 2) list.shift(); // bounded: a spammer cannot grow it
     this.proofs.set(key, list);
     if (this.proofs.size > 10_000) this.proofs.delete(this.proofs.keys().next().value!); // oldest first: bounded memory
+    if (m.proverIndex !== this.o.me && this.o.subscribe !== false) this.poll.wake(); // a peer's proof: verify and vote now, not at the next poll
     return undefined;
   }
 

@@ -24,9 +24,11 @@ const USAGE = `usage: splitup-node <command> [options]
             [--status idle|busy|draining] [--no-capacity] [--once]
                                     send a signed heartbeat to every oracle every interval
   agent --key FILE --oracles URL[,URL...] --rpc URL --program-id ID --cas DIR [--vram GB] [--tasks 1,2,3,4]
-        [--interval MS] [--poll MS] [--airdrop] [--cheat] [--min-compute-ms MS]
+        [--interval MS] [--poll MS] [--poll-only] [--airdrop] [--cheat] [--min-compute-ms MS]
                                     the full compute node: registers with stake and specializations on
                                     chain (if not yet), heartbeats, computes assigned tasks and reports
+                                    (woken by the RPC's WebSocket program subscription, polling every
+                                    --poll MS as the fallback; --poll-only: no subscription)
                                     (--airdrop funds the key on a local validator; --cheat reports wrong
                                     results, for Proof-of-Sampling demonstrations; --min-compute-ms
                                     makes every task take at least that long, like slower hardware)`;
@@ -83,7 +85,7 @@ async function main(): Promise<number | void> {
     case 'agent': {
       const { values } = parse(rest, {
         key: { type: 'string' }, oracles: { type: 'string' }, rpc: { type: 'string' }, 'program-id': { type: 'string' }, cas: { type: 'string' },
-        vram: { type: 'string' }, tasks: { type: 'string' }, interval: { type: 'string' }, poll: { type: 'string' }, airdrop: { type: 'boolean' }, cheat: { type: 'boolean' },
+        vram: { type: 'string' }, tasks: { type: 'string' }, interval: { type: 'string' }, poll: { type: 'string' }, 'poll-only': { type: 'boolean' }, airdrop: { type: 'boolean' }, cheat: { type: 'boolean' },
         'min-compute-ms': { type: 'string' },
       });
       if (!values.key || !values.oracles || !values.rpc || !values['program-id'] || !values.cas) throw new UsageError('agent needs --key, --oracles, --rpc, --program-id and --cas');
@@ -102,7 +104,7 @@ async function main(): Promise<number | void> {
         signer: new Ed25519Signer(key.secretKey), oracles, clock: SystemClock, seq: new FileSeq(`${resolve(values.key)}.seq`),
         intervalMs: Number(values.interval ?? 30_000), state: () => ({ nodeStatus: 'idle', hasCapacity: true, vramFreeMb: vram * 1024 }),
       });
-      const agent = new ComputeAgent({ chain, keypair, cas: new CasStore(resolve(values.cas)), pollMs: Number(values.poll ?? 250), cheat: !!values.cheat, minComputeMs: Number(values['min-compute-ms'] ?? 0), log, onEvent: (e) => log(e, e.kind) });
+      const agent = new ComputeAgent({ chain, keypair, cas: new CasStore(resolve(values.cas)), pollMs: Number(values.poll ?? 250), subscribe: !values['poll-only'], cheat: !!values.cheat, minComputeMs: Number(values['min-compute-ms'] ?? 0), log, onEvent: (e) => log(e, e.kind) });
       client.start();
       agent.start();
       const stop = () => { Promise.all([client.stop(), agent.stop()]).then(() => process.exit(0)); };

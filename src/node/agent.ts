@@ -1,10 +1,12 @@
-// The compute node's task listener and compute service: polls program state for tasks
+// The compute node's task listener and compute service: watches program state (woken by the
+// RPC's program subscription, polling as the fallback) for tasks
 // assigned to this node (compute or verification phase), gathers their inputs from the
 // content-addressed store (model inputs by the execution's URI, upstream outputs by the hash
 // their nodes reported), runs the task, stores the output bundle and reports its hash.
 // A `cheat` agent reports a wrong output (for Proof-of-Sampling demonstrations and tests).
 import { type Keypair, PublicKey } from '@solana/web3.js';
 import { asProgramError, type ChainClient } from '../chain/client.js';
+import { PollLoop } from '../common/poll-loop.js';
 import { decodeModel, Phase, rawTaskPhase, requestKey, type ExecutionAccount, type ModelAccount } from '../chain/layout.js';
 import { CasStore, parseCasUri } from '../cas/store.js';
 import { decodeBundle, encodeBundle, type Tensor } from '../model/tensor.js';
@@ -14,7 +16,10 @@ export interface AgentOptions {
   chain: ChainClient;
   keypair: Keypair;
   cas: CasStore;
+  /** Poll interval: the fallback when subscribed, the only trigger otherwise. */
   pollMs?: number;
+  /** Wake on program account changes over the RPC's WebSocket (default true). */
+  subscribe?: boolean;
   /**
    * Report a corrupted result for tasks this node computes (it still validates honestly, to
    * earn verification rewards): the strategy Proof of Sampling is meant to make unprofitable.
@@ -33,34 +38,32 @@ export interface AgentOptions {
 export type AgentEvent = { kind: 'computed' | 'verified'; execId: bigint; task: number; attempt: number; output: string; signature: string } | { kind: 'failed'; execId: bigint; task: number; error: string };
 
 export class ComputeAgent {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly poll: PollLoop;
+  private unsubscribe: (() => Promise<void>) | null = null;
   private readonly models = new Map<number, ModelAccount>();
   private readonly done = new Set<string>();
   readonly stats = { computed: 0, verified: 0, failed: 0 };
 
-  constructor(readonly o: AgentOptions) {}
+  constructor(readonly o: AgentOptions) {
+    this.poll = new PollLoop({ tick: () => this.tick(), everyMs: o.pollMs ?? 200, onError: (e) => o.log?.({ err: String(e) }, 'agent tick failed') });
+  }
 
   get key(): PublicKey { return this.o.keypair.publicKey; }
 
   start(): void {
-    const loop = () => {
-      if (this.stopped) return;
-      this.running = this.tick().catch((e) => this.o.log?.({ err: String(e) }, 'agent tick failed')).finally(() => {
-        if (!this.stopped) this.timer = setTimeout(loop, this.o.pollMs ?? 200);
-      });
-    };
-    loop();
+    this.poll.start();
+    // a task assigned to this node shows up as a program account change: look now
+    if (this.o.subscribe !== false) this.unsubscribe = this.o.chain.onProgramChange(() => this.poll.wake());
   }
+
+  get pollStats(): PollLoop['stats'] { return this.poll.stats; }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = null;
+    await Promise.all([unsubscribe?.(), this.poll.stop()]);
   }
 
-  /** One pass: every task currently assigned to this node is computed and reported. */
   async tick(): Promise<void> {
     const me = this.key.toBytes();
     const mine = (data: Uint8Array) => {

@@ -37,7 +37,7 @@ export interface OracleConfig {
    * program id. With it (and a committee) the oracle reads the node registry from the chain
    * and runs the chain loop (selection proofs, assignTask votes, timeouts, settlements).
    */
-  chain?: { rpcUrl: string; programId: string; pollMs: number; proofTimeoutMs: number; registryRefreshMs: number };
+  chain?: { rpcUrl: string; programId: string; pollMs: number; subscribe: boolean; proofTimeoutMs: number; registryRefreshMs: number };
   /** ECVRF implementation (src/vrf/ecvrf.ts): auto = libsodium (sodium-native) where it loads, else pure JS. */
   vrf?: { implementation: 'auto' | 'native' | 'noble' };
 }
@@ -80,7 +80,7 @@ const schema = {
       type: 'object', additionalProperties: false, required: ['rpcUrl', 'programId'],
       properties: {
         rpcUrl: { type: 'string', pattern: '^https?://' }, programId: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{32,44}$' },
-        pollMs: int(10), proofTimeoutMs: int(100), registryRefreshMs: int(100),
+        pollMs: int(10), proofTimeoutMs: int(100), registryRefreshMs: int(100), subscribe: { type: 'boolean' },
       },
     },
   },
@@ -136,7 +136,7 @@ export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.Process
     vrf: { implementation: c.vrf?.implementation ?? 'auto' },
     ...(c.committeeFile ? { committeeFile: resolve(baseDir, c.committeeFile) } : {}),
     p2p: { ...(c.p2p?.listen ? { listen: c.p2p.listen } : {}) },
-    ...(c.chain ? { chain: { rpcUrl: c.chain.rpcUrl, programId: c.chain.programId, pollMs: c.chain.pollMs ?? 250, proofTimeoutMs: c.chain.proofTimeoutMs ?? 3000, registryRefreshMs: c.chain.registryRefreshMs ?? 2000 } } : {}),
+    ...(c.chain ? { chain: { rpcUrl: c.chain.rpcUrl, programId: c.chain.programId, pollMs: c.chain.pollMs ?? 250, subscribe: c.chain.subscribe ?? true, proofTimeoutMs: c.chain.proofTimeoutMs ?? 3000, registryRefreshMs: c.chain.registryRefreshMs ?? 2000 } } : {}),
   };
 }
 

@@ -28,7 +28,7 @@ export class ChainCommittee {
   private slotTimer: NodeJS.Timeout | null = null;
   private slotInFlight: Promise<unknown> = Promise.resolve();
 
-  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; params?: CommitteeParams; epochMs?: number } = {}) {
+  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; loopSubscribe?: boolean; params?: CommitteeParams; epochMs?: number } = {}) {
     this.tc = new TestCommittee(n, opts.epochMs ?? 400, computeNodes);
     this.loops = Array.from({ length: n }, () => null);
     this.nodeKeys = this.tc.feed.nodes.map((x) => Keypair.fromSeed(x.seed));
@@ -100,7 +100,7 @@ export class ChainCommittee {
         return c ? { round, hash: c.committed.hash, entries: c.committed.entries } : null;
       },
       publishProof: async (d) => { await o.p2p?.publishTo(this.proofTopic, d); },
-      votes: votes ?? new LevelVoteStore(o.db!), clock: SystemClock, pollMs: this.opts.loopPollMs ?? 100, proofTimeoutMs: 1500,
+      votes: votes ?? new LevelVoteStore(o.db!), clock: SystemClock, pollMs: this.opts.loopPollMs ?? 100, subscribe: this.opts.loopSubscribe ?? true, proofTimeoutMs: 1500,
       onEvent: (e) => this.events.push({ ...e, oracle: i }),
     });
     this.loops[i] = loop;
