@@ -88,6 +88,37 @@ t.test('HTTP API over a real listener', async (t) => {
   t.ok(oracle.registry.get(stranger.nodeId), 'previous registry kept');
 });
 
+t.test('GET /api/nodes pages through every registered node in id order with a cursor', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const nodes = Array.from({ length: 25 }, () => new TestNode());
+  const { config } = makeOracleDir(dir, nodes, { intervalMs: 1000 });
+  const oracle = await Oracle.start(config, { logger: false });
+  t.teardown(() => oracle.close());
+  const seen: string[] = [];
+  let after: string | null = null, pages = 0;
+  do {
+    const r = await fetch(`${oracle.url}/api/nodes?limit=10${after ? `&after=${after}` : ''}`);
+    t.equal(r.status, 200);
+    const body = await r.json() as { nodes: Array<{ nodeId: string }>; nextCursor: string | null; total: number };
+    t.equal(body.total, 25);
+    t.ok(body.nodes.length <= 10, 'at most limit nodes per page');
+    seen.push(...body.nodes.map((n) => n.nodeId));
+    after = body.nextCursor;
+    pages++;
+  } while (after !== null && pages < 10);
+  t.equal(pages, 3, '25 nodes in pages of 10');
+  t.same(seen, nodes.map((n) => n.nodeId).sort(), 'every node once, in id order');
+  const all = await (await fetch(`${oracle.url}/api/nodes`)).json() as { nodes: unknown[]; nextCursor: string | null };
+  t.equal(all.nodes.length, 25, 'the default page holds 1000');
+  t.equal(all.nextCursor, null);
+  for (const q of ['limit=0', 'limit=10001', 'limit=x', 'after=', 'bogus=1']) {
+    const bad = await fetch(`${oracle.url}/api/nodes?${q}`);
+    t.equal(bad.status, 400, `${q}: 400`);
+    t.equal(((await bad.json()) as { code: string }).code, 'MALFORMED', `${q}: machine-readable code`);
+  }
+});
+
 t.test('verify worker pool gives the same answers', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);

@@ -39,6 +39,10 @@ export interface ApiOptions {
 const HEARTBEAT_ROUTES = new Set(['/api/heartbeat', '/api/heartbeats']);
 
 /** Codes for errors fastify raises before our handler runs. */
+/** Nodes per page of GET /api/nodes: default and maximum (a page of 10,000 is ≈ 2.4 MB of JSON). */
+export const DEFAULT_NODES_PAGE = 1000;
+export const MAX_NODES_PAGE = 10_000;
+
 function frameworkErrorCode(err: { code?: string; statusCode?: number; validation?: unknown }): { status: number; code: string } {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, code: 'PAYLOAD_TOO_LARGE' };
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' };
@@ -185,9 +189,26 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
     return { results, accepted, rejected: results.length - accepted };
   });
 
-  app.get('/api/nodes', {
-    schema: { summary: 'All known nodes with liveness', response: { 200: { type: 'object', properties: { nodes: { type: 'array', items: { $ref: 'NodeView#' } }, timestamp: { type: 'integer' } } } } },
-  }, async () => ({ nodes: tracker.views(), timestamp: clock.now() }));
+  // query strings are strings and the API's validator does not coerce types (heartbeats are parsed
+  // strictly): `limit` is checked as digits here and as a number in the handler
+  app.get<{ Querystring: { limit?: string; after?: string } }>('/api/nodes', {
+    schema: {
+      summary: 'Known nodes (registered or seen) with liveness, in node-id order, one page at a time',
+      description: 'Pass `nextCursor` as `after` for the next page; `nextCursor` is null on the last page.',
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,5}$', description: `1 to ${MAX_NODES_PAGE} (default ${DEFAULT_NODES_PAGE})` }, after: { type: 'string', minLength: 1, maxLength: 64 } },
+      },
+      response: {
+        200: { type: 'object', required: ['nodes', 'nextCursor', 'total', 'timestamp'], properties: { nodes: { type: 'array', items: { $ref: 'NodeView#' } }, nextCursor: { type: ['string', 'null'] }, total: { type: 'integer' }, timestamp: { type: 'integer' } } },
+        400: { $ref: 'Error#' },
+      },
+    },
+  }, async (req, reply) => {
+    const limit = req.query.limit === undefined ? DEFAULT_NODES_PAGE : Number(req.query.limit);
+    if (limit > MAX_NODES_PAGE) return reply.code(400).send({ success: false, code: 'MALFORMED', message: `limit must be at most ${MAX_NODES_PAGE}`, timestamp: clock.now(), status: 'rejected' });
+    return { ...tracker.page(req.query.after ?? null, limit), timestamp: clock.now() };
+  });
 
   app.get<{ Params: { id: string } }>('/api/nodes/:id', {
     schema: { summary: 'One node', params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } }, response: { 200: { $ref: 'NodeView#' }, 404: { $ref: 'Error#' } } },

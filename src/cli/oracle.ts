@@ -93,9 +93,14 @@ async function main(): Promise<number | void> {
       const { values } = parse(rest, { url: { type: 'string' } });
       if (!values.url) throw new UsageError('status needs --url URL');
       const get = async (p: string) => { const r = await fetch(new URL(p, values.url)); return { status: r.status, body: await r.json() as any }; };
-      const [health, ready, nodes, latest] = await Promise.all([get('/healthz'), get('/readyz'), get('/api/nodes'), get('/api/liveness/latest').catch(() => null)]);
+      const [health, ready, latest] = await Promise.all([get('/healthz'), get('/readyz'), get('/api/liveness/latest').catch(() => null)]);
       const counts: Record<string, number> = {};
-      for (const n of nodes.body.nodes) counts[n.status] = (counts[n.status] ?? 0) + 1;
+      // every page of the node list (10,000 per request)
+      for (let after: string | null = null, pages = 0; pages === 0 || after !== null; pages++) {
+        const page: { body: { nodes: Array<{ status: string }>; nextCursor: string | null } } = await get(`/api/nodes?limit=10000${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+        for (const n of page.body.nodes) counts[n.status] = (counts[n.status] ?? 0) + 1;
+        after = page.body.nextCursor;
+      }
       const consensus = latest && latest.status === 200 ? { committedRound: latest.body.round, tableHash: latest.body.tableHash, online: latest.body.entries.filter((e: { status: string }) => e.status === 'online').length } : null;
       console.log(JSON.stringify({ url: values.url, healthy: health.status === 200, ready: ready.status === 200, ...(ready.status !== 200 ? { problems: ready.body.problems } : {}), nodes: counts, consensus }, null, 2));
       return ready.status === 200 ? 0 : 1;

@@ -245,8 +245,31 @@ export class LivenessTracker {
   }
 
   views(now = this.opts.clock.now()): NodeView[] {
-    const ids = new Set([...this.opts.registry.list().map((n) => n.nodeId), ...this.records.keys()]);
-    return [...ids].sort().map((id) => this.view(id, now)!);
+    return this.sortedIds(now).map((id) => this.view(id, now)!);
+  }
+
+  /**
+   * One page of nodes in id order, after `after` (exclusive): what API readers get, at a cost of
+   * O(log N + limit) per request. The sorted id list (registered and seen nodes) is rebuilt at
+   * most once per second and when a new node is first seen, so many readers of a 100,000-node
+   * committee do not each sort it.
+   */
+  page(after: string | null, limit: number, now = this.opts.clock.now()): { nodes: NodeView[]; nextCursor: string | null; total: number } {
+    const ids = this.sortedIds(now);
+    let lo = 0, hi = ids.length;
+    if (after !== null) while (lo < hi) { const mid = (lo + hi) >> 1; if (ids[mid]! <= after) lo = mid + 1; else hi = mid; }
+    const slice = ids.slice(lo, lo + limit);
+    return { nodes: slice.map((id) => this.view(id, now)).filter((v): v is NodeView => !!v), nextCursor: lo + limit < ids.length ? slice.at(-1)! : null, total: ids.length };
+  }
+
+  private idCache: { at: number; records: number; ids: string[] } | null = null;
+  private sortedIds(now: number): string[] {
+    const c = this.idCache;
+    if (c && now - c.at < 1000 && now >= c.at && c.records === this.records.size) return c.ids;
+    const ids = new Set(this.opts.registry.list().map((n) => n.nodeId));
+    for (const id of this.records.keys()) ids.add(id);
+    this.idCache = { at: now, records: this.records.size, ids: [...ids].sort() };
+    return this.idCache.ids;
   }
 
   countByStatus(now = this.opts.clock.now()): Record<LivenessStatus, number> {
