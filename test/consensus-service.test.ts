@@ -57,8 +57,9 @@ for (const far of [false, true]) {
     const { dir, cleanup } = tempDir('splitup-catchup-');
     const db = await openDb(`${dir}/db`);
     // randomInt 0 puts the junk peer first: [honest, junk] → swap → [junk, honest]
+    const clock = new ManualClock(sim.now);
     const svc = new ConsensusService({
-      committee: sim.committee, me: 3, signer: sim.nodes[3]!.signer, store: new LevelConsensusStore(db), clock: new ManualClock(sim.now),
+      committee: sim.committee, me: 3, signer: sim.nodes[3]!.signer, store: new LevelConsensusStore(db), clock,
       source: { candidates: () => [], isRegistered: () => true }, catchUp: httpCatchUp([honest.url, junk.url]), randomInt: () => 0, catchUpIntervalMs: 50,
     });
     t.teardown(async () => { await svc.stop(); await closeWithin(junk.app); await closeWithin(honest.app); await db.close(); cleanup(); });
@@ -74,6 +75,18 @@ for (const far of [false, true]) {
       const c = await svc.getCommitted(skipped);
       t.ok(c, `round ${skipped}, skipped by the snapshot, is fetched on demand and verified`);
       t.same(Buffer.from(c!.committed.hash), Buffer.from(sim.nodes[1]!.disk.commits.get(skipped)!.committed.hash));
+      // a skipped round no peer can serve: every peer asked once, then not again until the retry interval
+      const lost = head - 40n;
+      sim.nodes[1]!.disk.commits.delete(lost);
+      const before = junkHits.n + honestHits.n;
+      t.equal(await svc.getCommitted(lost), null, 'a round no peer serves is not invented');
+      const asked = junkHits.n + honestHits.n - before;
+      t.equal(asked, 2, 'both peers were asked');
+      t.equal(await Promise.all([svc.getCommitted(lost), svc.getCommitted(lost)]).then((x) => x.every((v) => v === null)), true);
+      t.equal(junkHits.n + honestHits.n - before, asked, 'repeated callers within the retry interval ask nobody');
+      clock.advance(5_000);
+      await svc.getCommitted(lost);
+      t.equal(junkHits.n + honestHits.n - before, 2 * asked, 'after the interval the peers are asked again');
     }
   });
 }

@@ -56,6 +56,9 @@ export interface ServiceOptions {
 
 export interface CommitEvent { committed: CommittedRound; decision: Message; at: number }
 
+/** After every peer failed to serve a skipped round, callers get null without asking again for this long. */
+const UNAVAILABLE_RETRY_MS = 5000;
+
 export class ConsensusService extends EventEmitter {
   private core: ConsensusCore | null = null;
   private queue: Promise<void> = Promise.resolve();
@@ -96,8 +99,30 @@ export class ConsensusService extends EventEmitter {
   async getCommitted(round: bigint): Promise<{ committed: CommittedRound; decision: Message } | null> {
     const c = await this.o.store.loadCommit(round);
     if (c || round > this.head.committed.round || round < 0n || !this.o.catchUp) return c;
-    for (const peer of this.shuffled(this.o.catchUp.peers)) {
-      const got = await this.o.catchUp.round(peer, round).catch(() => null);
+    // one fetch per round at a time; a round no peer could serve is not asked again for a while
+    const key = round.toString();
+    const running = this.roundFetches.get(key);
+    if (running) return running;
+    const failedAt = this.unavailable.get(key);
+    if (failedAt !== undefined && this.o.clock.now() - failedAt < UNAVAILABLE_RETRY_MS) return null;
+    const p = this.fetchRound(round).finally(() => this.roundFetches.delete(key));
+    this.roundFetches.set(key, p);
+    const v = await p;
+    if (v) this.unavailable.delete(key);
+    else {
+      this.unavailable.set(key, this.o.clock.now());
+      if (this.unavailable.size > 1024) this.unavailable.delete(this.unavailable.keys().next().value!);
+    }
+    return v;
+  }
+
+  private readonly roundFetches = new Map<string, Promise<{ committed: CommittedRound; decision: Message } | null>>();
+  /** rounds every peer failed to serve, and when (bounded, oldest out) */
+  private readonly unavailable = new Map<string, number>();
+
+  private async fetchRound(round: bigint): Promise<{ committed: CommittedRound; decision: Message } | null> {
+    for (const peer of this.shuffled(this.o.catchUp!.peers)) {
+      const got = await this.o.catchUp!.round(peer, round).catch(() => null);
       const v = got && this.verifyFetched(got, round);
       if (!v) continue;
       await this.o.store.saveRound(v.committed, v.decision).catch(() => {});
