@@ -5,6 +5,7 @@
 import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, type TransactionInstruction } from '@solana/web3.js';
 import { ACCOUNT_SIZE, decodeCommittee, decodeExecution, decodeNode, ExecStatus, TAGS, type Committee, type ExecutionAccount, type NodeAccount } from './layout.js';
 import { programError, ProgramError } from './errors.js';
+import { ProgramWatch, pubsubUrlFor } from './program-watch.js';
 import { SplitUpProgram } from './program.js';
 import { toBase58 as bs58 } from '../common/bytes.js';
 
@@ -28,13 +29,16 @@ export class ChainClient {
   }
 
   /**
-   * Program account changes over the RPC's WebSocket PubSub (programSubscribe; web3.js uses the
-   * RPC port + 1, as the local validator and real clusters serve it). Returns the unsubscribe.
+   * Program account changes over the RPC's WebSocket PubSub (programSubscribe on the RPC port + 1,
+   * as the local validator and real clusters serve it; see program-watch.ts). Returns the
+   * unsubscribe; the socket closes with the last listener.
    */
   onProgramChange(cb: () => void): () => Promise<void> {
-    const id = this.connection.onProgramAccountChange(this.program.programId, () => cb(), { commitment: 'confirmed' });
-    return () => this.connection.removeProgramAccountChangeListener(id).catch(() => {});
+    this.watch ??= new ProgramWatch(pubsubUrlFor(this.rpcUrl), this.program.programId.toBase58());
+    return this.watch.subscribe(cb);
   }
+
+  private watch: ProgramWatch | null = null;
 
   async slot(): Promise<bigint> { return BigInt(await this.connection.getSlot('confirmed')); }
   async blockTime(slot: bigint): Promise<number | null> { return this.connection.getBlockTime(Number(slot)).catch(() => null); }

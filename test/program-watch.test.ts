@@ -1,0 +1,42 @@
+// ProgramWatch against the real local validator: notifications for program account changes over
+// programSubscribe, a reconnect after the endpoint restarts, and the socket closed with the last
+// listener (so a process that stopped its loops can exit; tap would time the file out otherwise).
+import { Keypair, PublicKey } from '@solana/web3.js';
+import t from 'tap';
+import { bootstrapChain } from '../src/chain/bootstrap.js';
+import { ChainClient } from '../src/chain/client.js';
+import { loadProgramBinary } from '../src/chain/program.js';
+import { ProgramWatch, pubsubUrlFor } from '../src/chain/program-watch.js';
+import { LocalValidator } from '../src/validator/server.js';
+import { until } from './helpers/heartbeat.js';
+import { tempDir } from './helpers/oracle.js';
+
+const PROGRAM_ID = new PublicKey('SpLitUp111111111111111111111111111111111111');
+
+t.test('pubsubUrlFor follows web3.js: ws(s), port + 1', async (t) => {
+  t.equal(pubsubUrlFor('http://127.0.0.1:8899'), 'ws://127.0.0.1:8900/');
+  t.equal(pubsubUrlFor('https://api.example.org'), 'wss://api.example.org/');
+});
+
+t.test('notifications for program changes, reconnect after a restart, closed with the last listener', async (t) => {
+  const { dir, cleanup } = tempDir('splitup-watch-');
+  let v = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 50 });
+  t.teardown(async () => { await v.close(); cleanup(); });
+  const chain = new ChainClient(v.url, PROGRAM_ID);
+  const watch = new ProgramWatch(pubsubUrlFor(v.url), PROGRAM_ID.toBase58());
+  let woken = 0;
+  const unsubscribe = watch.subscribe(() => { woken++; });
+  await until('connected', () => watch.stats.connects === 1, 20_000, 20);
+  await bootstrapChain(chain, { oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  await until('a program notification', () => watch.stats.notifications > 0 && woken > 0, 20_000, 20);
+
+  // the endpoint goes away and comes back on the same ports: the watch reconnects by itself
+  const port = Number(new URL(v.url).port);
+  await v.close();
+  v = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 50, port });
+  await until('reconnected', () => watch.stats.connects >= 2, 30_000, 50);
+
+  await unsubscribe();
+  t.equal((watch as unknown as { ws: unknown }).ws, null, 'socket closed with the last listener');
+  t.equal((watch as unknown as { retry: unknown }).retry, null, 'no retry pending');
+});
