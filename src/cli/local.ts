@@ -241,7 +241,13 @@ async function requestNext(): Promise<void> {
   const k = requested.length + 1;
   const id = runId + BigInt(k);
   const uri = `cas://${cas.put(encodeBundle([exampleInput(k)]))}`;
-  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
+  try {
+    await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
+  } catch (err) {
+    // a send whose confirmation timed out may have landed (its retry then fails AlreadyExists)
+    const landed = await chain.execution(id).catch(() => null);
+    if (!landed?.requester.equals(requester.publicKey)) throw err;
+  }
   requested.push(id);
 }
 requestTimer = setInterval(() => { requestNext().catch((e) => console.error(`request failed: ${String(e)}`)); }, requestEvery);
