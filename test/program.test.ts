@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { ChainFixture, DIAMOND, f32, TASKS } from './helpers/chain.js';
 import { DEFAULT_PARAMS, economicsBoundPpm, USDC } from '../src/chain/program.js';
 import { ERROR_CODES } from '../src/chain/errors.js';
-import { DType, ExecStatus, NodeStatus, Phase, Sampled, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
+import { DType, ExecStatus, NodeStatus, Phase, Sampled, SelectionOutcome, selectionRecordsInLogs, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
 
 const out = (s: string) => createHash('sha256').update(s).digest();
 const SEED_PARAMS = { ...DEFAULT_PARAMS, pPpm: 80_000 }; // the seed's p = 8 %, with its R, S, r
@@ -346,4 +346,35 @@ t.test('Proof of Sampling: validator excludes the asserter; a match pays both; t
   t.equal(c.nodeAccount(validator.publicKey).earned, fee * 12n / 10n, 'validator paid R = 1.2 C');
   t.equal(c.nodeAccount(honest.publicKey).activeJobs, 0);
   t.equal(c.nodeAccount(validator.publicKey).locked, 0n, 'locks released');
+});
+
+t.test('assignTask: each quorum logs its selection record (request, node, voters), so audits see every selection', async (t) => {
+  const { c, request } = ready();
+  const slow = c.node([1]), fast = c.node([1]);
+  const id = request();
+  const [o1, o2] = c.oracles;
+  const pid = c.programId.toBase58();
+  const first = c.ok([o1!], c.program.assignTask(o1!.publicKey, id, 0, 0, slow.publicKey));
+  t.same(selectionRecordsInLogs(first.logs, pid), [], 'a vote below the quorum logs no selection');
+  const before = c.execution(id).tasks[0]!;
+  const quorum = c.ok([o2!], c.program.assignTask(o2!.publicKey, id, 0, 0, slow.publicKey));
+  const [rec, ...more] = selectionRecordsInLogs(quorum.logs, pid);
+  t.same(more, [], 'one record per quorum');
+  t.equal(rec!.outcome, SelectionOutcome.Assigned);
+  t.equal(rec!.execId, id); t.equal(rec!.task, 0); t.equal(rec!.taskId, c.execution(id).taskIds[0]); t.equal(rec!.attempt, 0);
+  t.equal(rec!.readySlot, before.readySlot); t.same(Buffer.from(rec!.seed), Buffer.from(before.seed));
+  t.ok(rec!.node.equals(slow.publicKey)); t.equal(rec!.voteMask, 0b11, 'the two oracles whose votes matched');
+  t.same(rec!.excluded, []);
+  t.comment(`assignTask quorum vote with its selection record: ${quorum.computeUnits} CU`);
+  // the node lapses; the reassignment's record carries the exclusion list it was made under
+  c.svm.advanceSlots(c.execution(id).tasks[0]!.timeoutSlots + 1);
+  c.timeoutTask(id, 0);
+  c.ok([o1!], c.program.assignTask(o1!.publicKey, id, 0, 1, fast.publicKey));
+  const again = selectionRecordsInLogs(c.ok([o2!], c.program.assignTask(o2!.publicKey, id, 0, 1, fast.publicKey)).logs, pid);
+  t.equal(again.length, 1);
+  t.equal(again[0]!.attempt, 1);
+  t.same(again[0]!.excluded.map((k) => k.toBase58()), [slow.publicKey.toBase58()], 'the exclusions of the reassignment');
+  // a record logged by another program in the same transaction is not read as this program's
+  const forged = [`Program ${Keypair.generate().publicKey.toBase58()} invoke [1]`, ...quorum.logs.filter((l) => l.startsWith('Program data: ')), 'Program x success'];
+  t.same(selectionRecordsInLogs(forged, pid), [], 'only lines logged by the program count');
 });

@@ -183,3 +183,48 @@ export function encodeSpec(s: TensorSpec): Uint8Array {
   s.shape.forEach((d, i) => dv.setUint32(4 + 4 * i, d, true));
   return b;
 }
+
+/** The record the program logs (sol_log_data) whenever q assignTask votes match: one selection of the committee. */
+export const SELECTION_TAG = 0x4c535553; // "SUSL"
+export const SELECTION_RECORD_SIZE = 104;
+export enum SelectionOutcome { Assigned = 1, ExcludedForStake = 2 }
+export interface SelectionRecord {
+  outcome: SelectionOutcome; task: number; execId: bigint; taskId: number; attempt: number; readySlot: bigint;
+  seed: Uint8Array; node: PublicKey;
+  /** the oracles (committee indices) whose matching votes made the quorum */
+  voteMask: number;
+  /** the exclusion list the selection was made under */
+  excluded: PublicKey[];
+}
+
+export function decodeSelectionRecord(data: Uint8Array): SelectionRecord {
+  if (data.length < SELECTION_RECORD_SIZE) throw new LayoutError(`selection record: ${data.length} bytes, expected at least ${SELECTION_RECORD_SIZE}`);
+  const r = new Reader(data);
+  if (r.u32(0) !== SELECTION_TAG) throw new LayoutError(`not a selection record (tag ${r.u32(0).toString(16)})`);
+  const nExclude = r.u8(7);
+  if (data.length !== SELECTION_RECORD_SIZE + 32 * nExclude) throw new LayoutError(`selection record: ${data.length} bytes for ${nExclude} exclusions`);
+  return {
+    outcome: r.u8(5), task: r.u8(6), execId: r.u64(8), taskId: r.u32(16), attempt: r.u32(20), readySlot: r.u64(24),
+    seed: r.bytes(32, 32), node: r.key(64), voteMask: r.u16(96),
+    excluded: Array.from({ length: nExclude }, (_, i) => r.key(SELECTION_RECORD_SIZE + 32 * i)),
+  };
+}
+
+/**
+ * The selection records in a transaction's log messages. `Program data: <base64> <base64>…` lines are
+ * the runtime's rendering of sol_log_data (slices concatenated here); only lines logged while
+ * `programId` is the innermost program invoked are read, so no other program can forge one.
+ */
+export function selectionRecordsInLogs(logs: readonly string[], programId: string): SelectionRecord[] {
+  const out: SelectionRecord[] = [];
+  const stack: string[] = [];
+  for (const line of logs) {
+    const invoke = /^Program (\S+) invoke \[\d+\]$/.exec(line);
+    if (invoke) { stack.push(invoke[1]!); continue; }
+    if (/^Program \S+ (success|failed)/.test(line)) { stack.pop(); continue; }
+    if (!line.startsWith('Program data: ') || stack.at(-1) !== programId) continue;
+    const bytes = Buffer.concat(line.slice('Program data: '.length).split(' ').filter(Boolean).map((p) => Buffer.from(p, 'base64')));
+    if (bytes.length >= 4 && bytes.readUInt32LE(0) === SELECTION_TAG) out.push(decodeSelectionRecord(bytes));
+  }
+  return out;
+}

@@ -496,6 +496,22 @@ static bool running_phase(u8 ph) { return ph == PH_ASSIGNED || ph == PH_VERIFYIN
 static bool selecting_phase(u8 ph) { return ph == PH_READY || ph == PH_VERIFY_READY || ph == PH_ARB_READY; }
 static u8 running_of(u8 selecting) { return selecting == PH_READY ? PH_ASSIGNED : selecting == PH_VERIFY_READY ? PH_VERIFYING : PH_ARBITRATING; }
 
+// The selection record of a quorum (state.h), with the exclusion list it was made under, as one
+// "Program data:" log entry: auditors re-derive every selection from it, including those the task
+// account no longer holds (the next attempt, the verification or a dispute's arbiters replace them).
+static void log_selection(const Execution *e, u8 ti, const Pubkey *node, u16 matching, u8 outcome) {
+  const TaskState *ts = &e->tasks[ti];
+  SelectionRecord r;
+  sol_memset_(&r, 0, sizeof(r));
+  r.tag = TAG_SELECTION; r.version = VERSION; r.outcome = outcome; r.task = ti; r.n_exclude = ts->n_exclude;
+  r.exec_id = e->exec_id; r.task_id = e->task_ids[ti]; r.attempt = ts->attempt; r.ready_slot = ts->ready_slot;
+  copy(r.seed, ts->seed, 32);
+  copy(&r.node, node, 32);
+  r.vote_mask = matching;
+  Bytes parts[2] = {{(const u8 *)&r, sizeof(r)}, {(const u8 *)ts->exclude, (u64)ts->n_exclude * 32}};
+  sol_log_data(parts, ts->n_exclude ? 2 : 1);
+}
+
 // assignTask vote: accounts [oracle (signer), committee, execution (w), node (w)];
 // data: exec_id u64, task u8, attempt u32, node key.
 static u64 assign_task(Params *p) {
@@ -526,14 +542,16 @@ static u64 assign_task(Params *p) {
   copy(&ts->votes[oracle], cand, 32);
   ts->vote_mask |= (u16)(1u << oracle);
   u8 same = 0;
+  u16 matching = 0;
   for (u8 i = 0; i < c->n; i++)
-    if ((ts->vote_mask & (1u << i)) && key_eq(&ts->votes[i], cand)) same++;
+    if ((ts->vote_mask & (1u << i)) && key_eq(&ts->votes[i], cand)) { same++; matching |= (u16)(1u << i); }
   if (same < c->q) return 0;
   // Quorum of matching votes. Every assignment locks the full penalty R + S of the task from the
   // node's stake, so each lie the node can be caught in is paid in full: a node whose free stake does
   // not cover it is excluded from this instance and the selection reopens (same seed, attempt + 1,
   // same expiry).
   u64 penalty = task_penalty(c, e->fee[ti]);
+  log_selection(e, ti, cand, matching, free_stake(nd) < penalty ? SEL_EXCLUDED_STAKE : SEL_ASSIGNED);
   if (free_stake(nd) < penalty) {
     sol_log_("splitup: free stake below R + S, node excluded, selection reopens", 65);
     exclude_add(ts, cand);

@@ -24,6 +24,21 @@
 #define MAX_VERIFY_TRIES 4         /* validator selections (expired or lapsed) before a task ends unverified */
 #define MAX_ARB_TRIES 4            /* arbiter selections (expired or lapsed) before a dispute resolves with those found */
 #define SRC_MODEL_INPUT 0xff
+#define TAG_SELECTION 0x4c535553u /* "SUSL": the selection record every quorum logs (sol_log_data) */
+enum { SEL_ASSIGNED = 1, SEL_EXCLUDED_STAKE = 2 };
+/* What the committee selected, as the program saw it when q votes matched: the request (seed, attempt,
+   exclusions, the slot that named the seed) and the node. Logged by assignTask so every selection stays
+   auditable after the task account has moved on (reassignment, verification, arbiters); the excluded
+   keys follow the record in the same log entry. */
+typedef struct {
+  u32 tag; u8 version; u8 outcome; u8 task; u8 n_exclude;
+  u64 exec_id;
+  u32 task_id; u32 attempt;
+  u64 ready_slot;
+  u8 seed[32];
+  Pubkey node;
+  u16 vote_mask; u8 pad[6];
+} SelectionRecord;
 
 typedef struct { u8 dtype; u8 rank; u16 pad; u32 dims[4]; } Spec; // 20 bytes
 
@@ -129,6 +144,7 @@ typedef struct {
 } Execution;
 
 _Static_assert(sizeof(Spec) == 20, "Spec");
+_Static_assert(sizeof(SelectionRecord) == 104, "SelectionRecord");
 _Static_assert(sizeof(Committee) == 424, "Committee");
 _Static_assert(sizeof(Node) == 176, "Node");
 _Static_assert(sizeof(Task) == 216, "Task");
