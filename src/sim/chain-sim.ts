@@ -16,7 +16,7 @@ import { LocalChain } from '../chain/local-chain.js';
 import { DEFAULT_PARAMS, Ix } from '../chain/program.js';
 import { ACCOUNT_SIZE, decodeExecution, decodeNode, ExecStatus, Phase, TAGS, type ExecutionAccount } from '../chain/layout.js';
 import { programError } from '../chain/errors.js';
-import { checkSelection } from '../chain/audit.js';
+import { checkSelection, selectionOfTask } from '../chain/audit.js';
 import { ConsensusSim, type ConsensusSimOptions } from './consensus-sim.js';
 import { SimAgents, STRATEGIES, type SimAgent, type Strategy } from './compute-agents.js';
 import { strategyFormulas } from './economics.js';
@@ -252,7 +252,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
     const t = port.slotTimes.get(ts.readySlot);
     const round = t === undefined ? null : roundForBlockTime(sim.committee, Math.floor(t / 1000) * 1000);
     const committed = round === null ? undefined : honest.map((h) => sim.nodes[h]!.disk.commits.get(round)).find((x) => x);
-    const reasons = !committed ? [] : proofs.map((proof) => checkSelection({ committee: sim.committee, nodes, exec: e, task: i, proof, round, table: { hash: committed.committed.hash, entries: committed.committed.entries } }));
+    const reasons = !committed ? [] : proofs.map((proof) => checkSelection({ committee: sim.committee, nodes, selection: selectionOfTask(e, i)!, proof, round, table: { hash: committed.committed.hash, entries: committed.committed.entries } }));
     const reason = !proofs.length ? 'no honest oracle holds the proof' : !committed ? `round ${round} not committed by an honest oracle` : reasons.includes(null) ? null : reasons.join('; ');
     if (reason) violations.push({ kind: 'selection', execId: e.execId.toString(), detail: `${key}: ${reason}` });
     const verify = (ts.attempt & VERIFY_ATTEMPT) !== 0;
@@ -343,8 +343,8 @@ export interface EconomicsSweep {
   seeds: number[];
   unsafe: number[];
   p: number;
-  /** per strategy over all seeds: Σ net / Σ C of assignments (units of C), its standard error across seeds, net lamports, slashes */
-  strategies: Partial<Record<Strategy, { nodes: number; assignments: number; gainPerTaskC: number; stderrC: number; overHonestPerTaskC: number; overHonestStderrC: number; net: string; slashes: number; lapses: number; slashedNodes: number }>>;
+  /** per strategy over all seeds: Σ net / Σ C of assignments (units of C), its standard error across seeds, net lamports, slashes; compute-phase tasks it asserted and how many of them were sampled */
+  strategies: Partial<Record<Strategy, { nodes: number; assignments: number; asserted: number; sampled: number; gainPerTaskC: number; stderrC: number; overHonestPerTaskC: number; overHonestStderrC: number; net: string; slashes: number; lapses: number; slashedNodes: number }>>;
   formulas: ReturnType<typeof strategyFormulas>;
   /** runs in which some execution had not finished by the end */
   unfinished: number[];
@@ -373,7 +373,7 @@ export function sweepEconomics(reports: ChainSimReport[]): EconomicsSweep {
     const [est, se] = ratio(xs.map((x) => Number(x.net)));
     const [over, overSe] = ratio(xs.map((x) => Number(x.net) - Number(x.honestNet)));
     strategies[s] = {
-      nodes: xs[0]!.nodes, assignments: xs.reduce((a, x) => a + x.assignments, 0), gainPerTaskC: est, stderrC: se, overHonestPerTaskC: over, overHonestStderrC: overSe,
+      nodes: xs[0]!.nodes, assignments: xs.reduce((a, x) => a + x.assignments, 0), asserted: xs.reduce((a, x) => a + x.asserted, 0), sampled: xs.reduce((a, x) => a + x.sampled, 0), gainPerTaskC: est, stderrC: se, overHonestPerTaskC: over, overHonestStderrC: overSe,
       net: xs.reduce((a, x) => a + BigInt(x.net), 0n).toString(), slashes: xs.reduce((a, x) => a + x.slashes, 0), lapses: xs.reduce((a, x) => a + x.lapses, 0), slashedNodes: xs.reduce((a, x) => a + x.slashedNodes, 0),
     };
   }
