@@ -21,7 +21,7 @@
 //   --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam --flap NODE@FROM-TO
 //   --plant quorum-off-by-one (a deliberately broken build, to see the checkers fire)
 // Exit 1 when a run violates safety (the report names the seed that reproduces it).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, runMain, UsageError } from './args.js';
@@ -41,7 +41,7 @@ const USAGE = `usage: sim <run|sweep|minimize|report|chain|chaos|adversaries|eco
             --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam
             --flap NODE@FROM-TO --plant quorum-off-by-one
   run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
-  chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--strategy I:NAME ...] [--p P] [--compute-ms MIN..MAX] [--seeds K];
+  chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--strategy I:NAME ...] [--p P] [--compute-ms MIN..MAX] [--seeds K [--progress FILE]];
         strategies: honest cheater lazy framer colluder late griefer (see src/sim/compute-agents.ts);
   chaos --scenario FILE [--out DIR] [--dir DATA] (root: network namespaces, real oracle processes);
   adversaries [--adversary NAME,...|all] [--n 4,5,7,10] [--seeds K] [--byzantine K] [--bound-ms MS] [--out FILE];
@@ -54,7 +54,7 @@ const OPTS = {
   nodes: { type: 'string' }, drop: { type: 'string' }, dup: { type: 'string' }, 'delay-ms': { type: 'string' }, partition: { type: 'string', multiple: true },
   crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true }, flap: { type: 'string', multiple: true }, plant: { type: 'string' }, out: { type: 'string' },
   kind: { type: 'string' }, 'vote-other': { type: 'string', multiple: true }, requests: { type: 'string' }, 'request-every-ms': { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
-  dir: { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
+  dir: { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' }, progress: { type: 'string' },
   agents: { type: 'boolean' }, cheaters: { type: 'string' }, strategy: { type: 'string', multiple: true }, 'compute-ms': { type: 'string' },
   adversary: { type: 'string' }, 'bound-ms': { type: 'string' },
 } as const;
@@ -255,13 +255,14 @@ async function main(): Promise<number> {
         const runs: ChainSimReport[] = [];
         for (let k = 0; k < Number(values.seeds); k++) {
           runs.push(await runChainSim(chainOptions(first + k), sc.durationMs));
+          if (values.progress) appendFileSync(values.progress, JSON.stringify(runs.at(-1)) + '\n'); // each run as it ends (JSON lines), for long sweeps
           console.error(`seed ${first + k}: ${runs.at(-1)!.safe ? 'safe' : 'UNSAFE'}, ${runs.at(-1)!.tasksDone} tasks done`);
         }
         const sw = sweepEconomics(runs);
         if (values.json) console.log(JSON.stringify(sw, null, 2));
         const say = values.json ? console.error : console.log;
         say(`p = ${sw.p}, ${runs.length} seeds (${sw.unsafe.length ? `UNSAFE: ${sw.unsafe.join(',')}` : 'all safe: quorum, selection, no honest node slashed, books exact'}); gain per task = Σ net / Σ C of assignments:`);
-        for (const [name, x] of Object.entries(sw.strategies)) say(`  ${name.padEnd(9)} ${x.nodes} node(s): ${x.assignments} assignments, gain ${x.gainPerTaskC.toFixed(3)} ± ${x.stderrC.toFixed(3)} C, over honest work ${x.overHonestPerTaskC.toFixed(3)} ± ${x.overHonestStderrC.toFixed(3)} C, net ${(Number(x.net) / 1e6).toFixed(2)} USDC, ${x.slashes} slashes, ${x.lapses} lapses`);
+        for (const [name, x] of Object.entries(sw.strategies)) say(`  ${name.padEnd(9)} ${x.nodes} node(s): ${x.assignments} assignments (asserted ${x.asserted}, sampled ${x.sampled}), gain ${x.gainPerTaskC.toFixed(3)} ± ${x.stderrC.toFixed(3)} C, over honest work ${x.overHonestPerTaskC.toFixed(3)} ± ${x.overHonestStderrC.toFixed(3)} C, net ${(Number(x.net) / 1e6).toFixed(2)} USDC, ${x.slashes} slashes, ${x.lapses} lapses`);
         if (sw.unfinished.length) console.error(`note: seeds ${sw.unfinished.join(',')} ended with executions unfinished; lengthen --duration-ms`);
         return sw.unsafe.length ? 1 : 0;
       }

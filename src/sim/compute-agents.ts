@@ -10,7 +10,9 @@
 //   framer    computes as asserter; as validator or arbiter commits a wrong output to frame the asserter;
 //   colluder  a colluding pair: as asserter both commit the same wrong output; as validator or arbiter
 //             of the partner's task they confirm it without computing (the r of the seed's condition);
-//             anyone else's task they check honestly;
+//             anyone else's task they check honestly. Colluders pair up in node order (1st with 2nd,
+//             3rd with 4th, …), so several independent pairs can run at once; an unpaired one is a
+//             lazy asserter with nobody to confirm it;
 //   late      a cheater that also tries to settle its own tasks after the sampling window, when the
 //             program no longer knows the block that decides sampling;
 //   griefer   takes assignments, commits a random output and never reveals.
@@ -73,7 +75,15 @@ export class SimAgents {
     },
   ) {
     this.byKey = new Map(agents.map((a) => [a.keypair.publicKey.toBase58(), a]));
+    const colluders = agents.filter((a) => a.strategy === 'colluder');
+    for (let k = 0; k + 1 < colluders.length; k += 2) {
+      this.partner.set(colluders[k]!, colluders[k + 1]!);
+      this.partner.set(colluders[k + 1]!, colluders[k]!);
+    }
   }
+
+  /** each colluder's partner (pairs in node order) */
+  private readonly partner = new Map<SimAgent, SimAgent>();
 
   private isDown(a: SimAgent, t: number): boolean { return a.down.some(([from, to]) => t >= from && t < to); }
   private strategyOf(k: PublicKey | null): Strategy | null { return k ? this.byKey.get(k.toBase58())?.strategy ?? null : null; }
@@ -135,17 +145,24 @@ export class SimAgents {
   private plan(a: SimAgent, e: ExecutionAccount, i: number, role: Role, ts: TaskState): { output: Uint8Array; computed: boolean; colluded: boolean } {
     const truth = correctOutput(e.execId, i);
     const honest = { output: truth, computed: true, colluded: false };
-    const partnerAsserts = this.strategyOf(ts.asserter) === 'colluder';
+    const partner = this.partner.get(a);
+    const partnerAsserts = !!partner && !!ts.asserter && partner.keypair.publicKey.equals(ts.asserter);
     switch (a.strategy) {
       case 'honest': return honest;
       case 'cheater': case 'late': return role === 'asserter' ? { output: corrupt(truth, `lazy/${a.keypair.publicKey.toBase58()}`), computed: false, colluded: false } : honest;
       case 'lazy': return role === 'asserter' ? honest : { output: corrupt(truth, `guess/${this.o.rng.int(1 << 30)}`), computed: false, colluded: false };
       case 'framer': return role === 'asserter' ? honest : { output: corrupt(truth, 'frame'), computed: false, colluded: false };
       case 'colluder':
-        if (role === 'asserter') return { output: corrupt(truth, 'collusion'), computed: false, colluded: false };
-        return partnerAsserts ? { output: corrupt(truth, 'collusion'), computed: false, colluded: true } : honest;
+        if (role === 'asserter') return { output: this.collusionOutput(a, truth), computed: false, colluded: false };
+        return partnerAsserts ? { output: this.collusionOutput(a, truth), computed: false, colluded: true } : honest;
       case 'griefer': return { output: corrupt(truth, `grief/${this.o.rng.int(1 << 30)}`), computed: false, colluded: false };
     }
+  }
+
+  /** the wrong output a colluding pair agrees on (one per pair; an unpaired colluder's own) */
+  private collusionOutput(a: SimAgent, truth: Uint8Array): Uint8Array {
+    const keys = [a, this.partner.get(a) ?? a].map((x) => x.keypair.publicKey.toBase58()).sort();
+    return corrupt(truth, `collusion/${keys.join('/')}`);
   }
 
   private async commit(a: SimAgent, e: ExecutionAccount, i: number, attempt: number, plan: { output: Uint8Array; computed: boolean; colluded: boolean }): Promise<void> {
