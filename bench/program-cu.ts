@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { LocalChain } from '../src/chain/local-chain.js';
 import { DEFAULT_PARAMS } from '../src/chain/program.js';
-import { VERIFY_ATTEMPT } from '../src/chain/layout.js';
 
 function measure(n: number): Record<string, number> {
   const cu: Record<string, number> = {};
@@ -31,19 +30,41 @@ function measure(n: number): Record<string, number> {
   c.ok([validator], c.program.specialize(validator.publicKey, [1, 2, 3, 4]));
   note('requestModelExecution', c.ok([requester], c.program.requestExecution(requester.publicKey, 7, 1n, 'cas://input', 10_000_000_000n)));
   const q = c.committee().q;
-  const ctx = { asserter: asserter.publicKey, requester: requester.publicKey, modelId: 7 };
-  for (let i = 0; i < q; i++) note(i < q - 1 ? 'assignTask (vote)' : 'assignTask (quorum vote)', c.ok([c.oracles[i]!], c.program.assignTask(c.oracles[i]!.publicKey, 1n, 0, 0, asserter.publicKey)));
-  const output = createHash('sha256').update('x').digest();
-  note('report (completion)', c.ok([asserter], c.program.report(asserter.publicKey, 1n, 0, 0, output, ctx)));
+  const vote = (name: string | null, ti: number, node: Keypair) => {
+    const attempt = c.execution(1n).tasks[ti]!.attempt;
+    for (let i = 0; i < q; i++) { const r = c.ok([c.oracles[i]!], c.program.assignTask(c.oracles[i]!.publicKey, 1n, ti, attempt, node.publicKey)); if (name) note(i < q - 1 ? `${name} (vote)` : `${name} (quorum vote, locks R + S)`, r); }
+  };
+  const arb = [mk(), mk(), mk()];
+  for (const k of arb) { c.ok([k], c.program.registerNode(k.publicKey, 24)); c.ok([k], c.program.specialize(k.publicKey, [1, 2, 3, 4])); }
+  // task 0: compute, sampled (p = 1), validator disagrees, three arbiters decide
+  vote('assignTask', 0, asserter);
+  const ac0 = c.commitResult(asserter, 1n, 0, createHash('sha256').update('x').digest());
+  note('commit (asserter)', ac0.result);
   c.svm.advanceSlots(2);
-  note('settle (sampled)', c.ok([a], c.program.settle(1n, 0, ctx)));
-  for (let i = 0; i < q; i++) c.ok([c.oracles[i]!], c.program.assignTask(c.oracles[i]!.publicKey, 1n, 0, VERIFY_ATTEMPT, validator.publicKey));
-  note('report (verification, mismatch + slash)', c.ok([validator], c.program.report(validator.publicKey, 1n, 0, VERIFY_ATTEMPT, new Uint8Array(32), ctx)));
-  // a timeout on task 1
-  for (let i = 0; i < q; i++) c.ok([c.oracles[i]!], c.program.assignTask(c.oracles[i]!.publicKey, 1n, 1, 0, validator.publicKey));
-  c.svm.advanceSlots(c.execution(1n).tasks[1]!.timeoutSlots + 1);
-  note('timeout', c.ok([a], c.program.timeout(1n, 1, validator.publicKey)));
-  note('exitNode', c.ok([asserter], c.program.exitNode(asserter.publicKey)));
+  note('settle (sampled)', c.settleTask(1n, 0));
+  vote(null, 0, validator);
+  const v = c.commitResult(validator, 1n, 0, createHash('sha256').update('wrong').digest());
+  note('commit (validator)', v.result);
+  note('reveal (validator fingerprint)', c.revealResult(validator, 1n, 0, v, 'fingerprint'));
+  note('reveal (asserter fingerprint, dispute opens)', c.revealResult(asserter, 1n, 0, ac0, 'fingerprint'));
+  const ac = arb.map((k, i) => { vote(null, 0, k); const r = c.commitResult(k, 1n, 0, ac0.output); note(i < 2 ? 'commit (arbiter, next selection opens)' : 'commit (last arbiter)', r.result); return r; });
+  note('reveal (arbiter)', c.revealResult(arb[0]!, 1n, 0, ac[0]!));
+  c.revealResult(arb[1]!, 1n, 0, ac[1]!);
+  note('reveal (last arbiter: dispute resolved, slash, 4 payments, 2 successors)', c.revealResult(arb[2]!, 1n, 0, ac[2]!));
+  // task 1: sampled, the validator matches
+  vote(null, 1, asserter);
+  const a1 = c.commitResult(asserter, 1n, 1, createHash('sha256').update('y').digest());
+  c.svm.advanceSlots(2);
+  c.settleTask(1n, 1);
+  vote(null, 1, arb[0]!);
+  const v1 = c.commitResult(arb[0]!, 1n, 1, a1.output);
+  c.revealResult(arb[0]!, 1n, 1, v1, 'fingerprint');
+  note('reveal (asserter output on a match: 2 payments)', c.revealResult(asserter, 1n, 1, a1));
+  // task 2: an assignment that lapses
+  vote(null, 2, arb[1]!);
+  c.svm.advanceSlots(c.execution(1n).tasks[2]!.timeoutSlots + 1);
+  note('timeout (lapse: penalty, exclusion, new selection)', c.timeoutTask(1n, 2));
+  note('exitNode', c.ok([arb[2]!], c.program.exitNode(arb[2]!.publicKey)));
   return cu;
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { freeBasePort, tempDir } from './helpers/oracle.js';
 
 t.setTimeout(240_000); // processes, not a unit: bounded by the SIGINT below and this
-t.test('end to end: requests complete, assignments audited, cheater slashed, crashed node\'s task reassigned', { timeout: 200_000 }, async (t) => {
+t.test('end to end: requests complete, every selection audited, cheater slashed, crashed node\'s task reassigned', { timeout: 200_000 }, async (t) => {
   const { dir, cleanup } = tempDir('splitup-e2e-');
   t.teardown(cleanup);
   const summaryFile = join(dir, 'summary.json');
@@ -27,10 +27,20 @@ t.test('end to end: requests complete, assignments audited, cheater slashed, cra
   t.equal(s.requests, requests);
   t.equal(s.done, requests, 'every request completed');
   t.equal(s.tasksCompleted, requests * 4, 'every task of the 4-task model completed');
-  t.equal(s.audit.checked, requests * 4, 'every task\'s assignment audited');
+  // every selection the committee made, from the ledger: each quorum on chain has its selection record
+  t.equal(s.audit.tasks, requests * 4, 'the audit walked every task of every execution');
+  t.equal(s.audit.tasksCovered, requests * 4, 'every task has its selections audited');
+  t.ok(s.audit.quorumsOnLedger >= requests * 4, `${s.audit.quorumsOnLedger} quorums of assignTask votes on the ledger`);
+  t.equal(s.audit.checked, s.audit.quorumsOnLedger, 'every selection (every quorum on the ledger) audited');
+  t.same(s.audit.gaps, [], 'no quorum without its record, no current selection unaudited');
+  t.equal(s.audit.compute + s.audit.reassignment + s.audit.verification + s.audit.arbiter, s.audit.checked, 'each audited selection has its kind');
+  t.ok(s.audit.compute + s.audit.reassignment >= requests * 4, `every compute assignment audited (${s.audit.compute} first, ${s.audit.reassignment} after a timeout, lapse or recomputation)`);
+  t.ok(s.audit.verification >= s.sampled, `every verification selection audited (${s.audit.verification} for ${s.sampled} sampled tasks)`);
+  t.ok(s.audit.arbiter >= 2 * s.mismatches, `the disputes' arbiter selections audited (${s.audit.arbiter})`);
+  t.ok(s.audit.reassignment >= 1, `reassignments audited (${s.audit.reassignment}; the crashed node's task at least)`);
   t.same(s.audit.failures, [], 'no audit failure');
-  t.equal(s.audit.quorumOk, s.audit.checked, 'every assignment on chain has q matching votes');
-  t.equal(s.audit.proofOk, s.audit.checked, 'every assigned node is the one its ECVRF proof selects');
+  t.equal(s.audit.quorumOk, s.audit.checked, 'every selection on chain had q matching signed votes');
+  t.equal(s.audit.proofOk, s.audit.checked, 'every selected node is the one its ECVRF proof selects');
   // sampling: Binomial(40, 0.8) lies in [24, 38] with probability > 0.999
   t.ok(s.sampled >= 24 && s.sampled <= 38, `${s.sampled} of ${s.settled} tasks verified, about p = ${p}`);
   t.equal(s.settled, requests * 4);

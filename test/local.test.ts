@@ -34,7 +34,7 @@ t.test('local committee runs, shows every node online on every oracle, stops cle
   t.ok(rows.every((r) => (r.match(/online/g) ?? []).length === 3), 'every node online on all 3 oracles');
   t.ok(rows.every((r) => / active /.test(r)), 'every node registered and active on chain');
   t.match(out, /summary: 2\/2 executions done/, 'the summary is read from the chain after Ctrl-C');
-  t.match(out, /audit of each task's current assignment \(\d+ compute, \d+ of them after a reassignment; \d+ verification\): (\d+)\/\1 with q matching votes, \1\/\1 re-derived/);
+  t.match(out, /audit of every selection on the ledger \((\d+) of \1 quorums, covering (\d+)\/\2 tasks: \d+ compute, \d+ reassignments, \d+ verification, \d+ arbiter\): \1\/\1 with q matching votes, \1\/\1 re-derived/);
   const before = out.split('SplitUp local committee')[0]!;
   t.match(before, /state: .* \(new: generating oracle identities[\s\S]*starting the local validator[\s\S]*setting up the chain[\s\S]*starting 3 oracles[\s\S]*starting 3 compute nodes[\s\S]*requesting 2 executions/, 'what is starting is said before the first screen');
   t.match(frames[0], /— t=0 s \(Ctrl-C to stop\)/, 'the clock starts at 0 with the first screen');

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { ChainFixture, DIAMOND, f32, TASKS } from './helpers/chain.js';
 import { DEFAULT_PARAMS, economicsBoundPpm, USDC } from '../src/chain/program.js';
 import { ERROR_CODES } from '../src/chain/errors.js';
-import { DType, ExecStatus, NodeStatus, Phase, Sampled, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
+import { DType, ExecStatus, NodeStatus, Phase, Sampled, SelectionOutcome, selectionRecordsInLogs, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
 
 const out = (s: string) => createHash('sha256').update(s).digest();
 const SEED_PARAMS = { ...DEFAULT_PARAMS, pPpm: 80_000 }; // the seed's p = 8 %, with its R, S, r
@@ -24,15 +24,19 @@ function ready(params = DEFAULT_PARAMS, n = 3) {
     c.ok([requester], c.program.requestExecution(requester.publicKey, 7, id, `cas://${id}`, maxFee));
     return id;
   };
-  const ctx = (asserter: PublicKey) => ({ asserter, requester: requester.publicKey, modelId: 7 });
-  /** The assigned node reports; returns its output. */
-  const report = (id: bigint, ti: number, node: Keypair, output = out(`${id}/${ti}`), asserter = node.publicKey) => {
-    const attempt = c.execution(id).tasks[ti]!.attempt;
-    c.ok([node], c.program.report(node.publicKey, id, ti, attempt, output, ctx(asserter)));
-    return output;
+  /**
+   * The assigned node commits `output`, the block after decides sampling; unsampled, it reveals and the
+   * task is done. Returns the commitment and whether the task was sampled (then it is left in VerifyReady).
+   */
+  const complete = (id: bigint, ti: number, node: Keypair, output: Uint8Array = out(`${id}/${ti}`)) => {
+    const cm = c.commitResult(node, id, ti, output);
+    c.svm.advanceSlots(2);
+    c.settleTask(id, ti);
+    const sampled = c.execution(id).tasks[ti]!.sampled === Sampled.Yes;
+    if (!sampled) c.revealResult(node, id, ti, cm);
+    return { ...cm, sampled };
   };
-  const settle = (id: bigint, ti: number, asserter: PublicKey) => c.ok([c.authority], c.program.settle(id, ti, ctx(asserter)));
-  return { c, requester, request, ctx, report, settle };
+  return { c, requester, request, complete };
 }
 
 t.test('committee init: quorum rule, distinct keys, and the PoSP economics bound', async (t) => {
@@ -190,8 +194,8 @@ t.test('assignTask: quorum of matching votes, committee only, once per attempt, 
   t.equal(four.c.err([late], four.c.program.assignTask(late.publicKey, id4, 0, 0, x.publicKey)).errorName, 'AlreadyAssigned');
 });
 
-t.test('report: only the assignee, successors become ready, branches run in parallel, execution completes', async (t) => {
-  const { c, request, report, settle, ctx, requester } = ready({ ...DEFAULT_PARAMS, pPpm: 99_207 });
+t.test('commit, settle, reveal: only the assignee, successors ready on the reveal, branches in parallel, execution completes', async (t) => {
+  const { c, request, complete, requester } = ready({ ...DEFAULT_PARAMS, pPpm: 99_207 });
   const n = c.node();
   const other = c.node();
   // settle decides sampling at p ≈ 10 %; retry whole executions (bounded) until one runs unsampled
@@ -199,61 +203,83 @@ t.test('report: only the assignee, successors become ready, branches run in para
   for (let tries = 0; tries < 12 && !done; tries++) {
     const id = request();
     c.assign(id, 0, n.publicKey);
-    t.equal(c.err([other], c.program.report(other.publicKey, id, 0, 0, out('x'), ctx(other.publicKey))).errorName, 'NotAssignee');
-    const r = c.ok([n], c.program.report(n.publicKey, id, 0, 0, out('embed'), ctx(n.publicKey)));
-    if (tries === 0) t.comment(`report (completion, 2 successors released): ${r.computeUnits} CU`);
+    t.equal(c.err([other], c.program.commit(other.publicKey, id, 0, 0, out('x'))).errorName, 'NotAssignee');
+    const walletBefore = c.lamports(requester.publicKey);
+    const earnedBefore = [c.nodeAccount(n.publicKey).earned, c.nodeAccount(other.publicKey).earned];
+    const lockedBefore = [0n, c.nodeAccount(other.publicKey).locked];
+    const nLocked = c.nodeAccount(n.publicKey).locked;
+    const cm = c.commitResult(n, id, 0, out('embed'));
+    if (tries === 0) t.comment(`commit: ${cm.result.computeUnits} CU`);
     let e = c.execution(id);
-    t.same(e.tasks.map((s) => s.phase), [Phase.Completed, Phase.Ready, Phase.Ready, Phase.Pending], 'both branches ready at once; join waits');
-    t.equal(c.err([c.authority], c.program.settle(id, 0, ctx(n.publicKey))).errorName, 'SlotHashUnavailable', 'sampling waits for the next block');
+    t.equal(e.tasks[0]!.phase, Phase.Committed);
+    t.same(Buffer.from(e.tasks[0]!.output), Buffer.alloc(32), 'nothing of the output is on chain after the commitment');
+    t.equal(c.err([c.authority], c.program.settle(id, 0)).errorName, 'SlotHashUnavailable', 'sampling waits for the next block');
+    c.svm.advanceSlots(2);
+    c.settleTask(id, 0);
+    if (c.execution(id).tasks[0]!.sampled === Sampled.Yes) continue;
+    t.equal(c.execution(id).tasks[0]!.phase, Phase.Reveal, 'not sampled: the asserter reveals');
+    t.equal(c.err([other], c.program.reveal(other.publicKey, id, 0, 'output', cm.salt, cm.output, c.taskCtx(id, 0))).errorName, 'NotAParty', 'only the asserter reveals');
+    t.equal(c.err([n], c.program.reveal(n.publicKey, id, 0, 'output', cm.salt, out('other'), c.taskCtx(id, 0))).errorName, 'BadReveal', 'a reveal must open the commitment');
+    t.equal(c.err([n], c.program.reveal(n.publicKey, id, 0, 'fingerprint', cm.salt, cm.fp, c.taskCtx(id, 0))).errorName, 'OutputRequired');
+    const rv = c.revealResult(n, id, 0, cm);
+    if (tries === 0) t.comment(`reveal (output, 2 successors released): ${rv.computeUnits} CU`);
+    e = c.execution(id);
+    t.same(e.tasks.map((s) => s.phase), [Phase.Done, Phase.Ready, Phase.Ready, Phase.Pending], 'both branches ready at once; join waits');
+    t.same(Buffer.from(e.tasks[0]!.output), cm.output, 'the revealed output is the task output');
     c.assign(id, 1, n.publicKey);
     c.assign(id, 2, other.publicKey);
-    report(id, 1, n);
-    t.equal(c.execution(id).tasks[3]!.phase, Phase.Pending, 'join still waits for right');
-    report(id, 2, other);
+    if (complete(id, 1, n).sampled || complete(id, 2, other).sampled) continue;
     t.equal(c.execution(id).tasks[3]!.phase, Phase.Ready, 'join ready after both branches');
     c.assign(id, 3, other.publicKey);
-    report(id, 3, other);
-    c.svm.advanceSlots(2); // the settle slot's block hash exists once that slot is over
-    const asserters = [n, n, other, other];
-    const earnedBefore = [c.nodeAccount(n.publicKey).earned, c.nodeAccount(other.publicKey).earned];
-    const walletBefore = c.lamports(requester.publicKey);
-    for (let i = 0; i < 4; i++) settle(id, i, asserters[i]!.publicKey);
-    e = c.execution(id);
-    if (e.tasks.some((s) => s.sampled === Sampled.Yes)) continue;
+    if (complete(id, 3, other).sampled) continue;
     done = true;
+    e = c.execution(id);
     t.equal(e.status, ExecStatus.Done, 'all tasks settled: execution done');
     t.equal(e.escrow, 0n, 'escrow emptied');
     const fee = (cu: bigint) => cu * DEFAULT_PARAMS.pricePerKcu / 1000n;
     t.equal(c.nodeAccount(n.publicKey).earned - earnedBefore[0]!, fee(TASKS.embed.cu) + fee(TASKS.left.cu), 'asserters paid C per task');
     t.equal(c.nodeAccount(other.publicKey).earned - earnedBefore[1]!, fee(TASKS.right.cu) + fee(TASKS.join.cu));
     const fees = [TASKS.embed, TASKS.left, TASKS.right, TASKS.join].reduce((a, x) => a + fee(x.cu), 0n);
-    t.equal(c.lamports(requester.publicKey) - walletBefore, 1_000_000_000n - fees, 'unspent escrow refunded to the requester (the settle fees were paid by another key)');
+    t.equal(c.lamports(requester.publicKey) - walletBefore, 1_000_000_000n - fees, 'unspent escrow refunded to the requester');
+    const penalty = TASKS.embed.cu * DEFAULT_PARAMS.pricePerKcu / 1000n * 112n / 10n;
+    t.equal(c.nodeAccount(n.publicKey).locked, nLocked - penalty, 'every lock of this execution released (earlier sampled tries keep theirs)');
+    t.equal(c.nodeAccount(other.publicKey).locked, lockedBefore[1], 'and the other node\'s');
     c.svm.advanceSlots(1);
-    t.equal(c.err([c.authority], c.program.settle(id, 0, ctx(n.publicKey))).errorName, 'NotSettleable', 'settled once');
+    t.equal(c.err([c.authority], c.program.settle(id, 0)).errorName, 'NotSettleable', 'settled once');
   }
   t.ok(done, 'an unsampled execution completed within 12 tries');
   t.equal(c.err([requester], c.program.requestExecution(requester.publicKey, 7, 999n, 'x'.repeat(97), 1_000_000_000n)).errorName, 'UriTooLong');
   t.equal(c.err([requester], c.program.requestExecution(requester.publicKey, 7, 999n, 'cas://x', 10n)).errorName, 'FeeTooLow');
 });
 
-t.test('timeout: reassignment at attempt + 1 with a doubled timeout, the lapsed node excluded', async (t) => {
-  const { c, request, ctx } = ready();
+t.test('timeout: a lapse costs C, reassignment at attempt + 1 with a doubled timeout, the lapsed node excluded', async (t) => {
+  const { c, request } = ready();
   const slow = c.node([1]), fast = c.node([1]);
   const id = request();
   c.assign(id, 0, slow.publicKey);
   const first = c.execution(id).tasks[0]!;
-  t.equal(c.err([c.authority], c.program.timeout(id, 0, slow.publicKey)).errorName, 'NotExpired');
+  const fee = TASKS.embed.cu * DEFAULT_PARAMS.pricePerKcu / 1000n;
+  t.equal(c.nodeAccount(slow.publicKey).locked, fee * 112n / 10n, 'the assignment locks R + S = 11.2 C of stake');
+  t.equal(c.err([c.authority], c.program.timeout(id, 0, c.taskCtx(id, 0))).errorName, 'NotExpired');
   c.svm.advanceSlots(first.timeoutSlots + 1);
-  t.equal(c.err([slow], c.program.report(slow.publicKey, id, 0, 0, out('late'), ctx(slow.publicKey))).errorName, 'DeadlinePassed');
-  const r = c.ok([c.authority], c.program.timeout(id, 0, slow.publicKey));
-  t.comment(`timeout: ${r.computeUnits} CU`);
+  t.equal(c.err([slow], c.program.commit(slow.publicKey, id, 0, 0, out('late'))).errorName, 'DeadlinePassed');
+  const stake = c.nodeAccount(slow.publicKey).stake, treasury = c.committee().treasury;
+  const r = c.timeoutTask(id, 0);
+  t.comment(`timeout (lapse): ${r.computeUnits} CU`);
   const ts = c.execution(id).tasks[0]!;
   t.equal(ts.phase, Phase.Ready);
   t.equal(ts.attempt, 1, 'attempt + 1');
   t.equal(ts.timeoutSlots, first.timeoutSlots * 2, 'timeout doubled');
   t.same(ts.excluded.map((k) => k.toBase58()), [slow.publicKey.toBase58()]);
   t.notSame(Buffer.from(ts.seed), Buffer.from(first.seed), 'a fresh seed for the new selection');
-  t.equal(c.nodeAccount(slow.publicKey).activeJobs, 0);
+  const sl = c.nodeAccount(slow.publicKey);
+  t.equal(sl.activeJobs, 0);
+  t.equal(sl.locked, 0n, 'lock released');
+  t.equal(sl.stake, stake - fee, 'the lapse costs C of stake');
+  t.equal(sl.penalized, fee);
+  t.equal(sl.lapses, 1);
+  t.equal(sl.slashes, 0, 'a lapse is not a slash');
+  t.equal(c.committee().treasury, treasury + fee, 'into the treasury');
   const o = c.oracles[0]!;
   t.equal(c.err([o], c.program.assignTask(o.publicKey, id, 0, 0, fast.publicKey)).errorName, 'WrongAttempt', 'votes for the lapsed attempt are refused');
   t.equal(c.err([o], c.program.assignTask(o.publicKey, id, 0, 1, slow.publicKey)).errorName, 'NodeExcluded');
@@ -261,7 +287,7 @@ t.test('timeout: reassignment at attempt + 1 with a doubled timeout, the lapsed 
   const again = c.execution(id).tasks[0]!;
   t.equal(again.assigned?.toBase58(), fast.publicKey.toBase58(), 'reassigned');
   c.svm.advanceSlots(again.timeoutSlots + 1);
-  c.ok([c.authority], c.program.timeout(id, 0, fast.publicKey));
+  c.timeoutTask(id, 0);
   t.equal(c.execution(id).tasks[0]!.timeoutSlots, first.timeoutSlots * 4, 'doubles again');
 });
 
@@ -273,9 +299,9 @@ t.test('timeout: an open selection without a quorum expires to a new attempt', a
   c.ok([o1], c.program.assignTask(o1.publicKey, id, 0, 0, a.publicKey));
   c.ok([o2], c.program.assignTask(o2.publicKey, id, 0, 0, b.publicKey)); // split: no quorum
   const first = c.execution(id).tasks[0]!;
-  t.equal(c.err([c.authority], c.program.timeout(id, 0, null)).errorName, 'NotExpired', 'not before ready slot + timeout');
+  t.equal(c.err([c.authority], c.program.timeout(id, 0, c.taskCtx(id, 0))).errorName, 'NotExpired', 'not before ready slot + timeout');
   c.svm.advanceSlots(Number(first.readySlot + BigInt(first.timeoutSlots) - c.svm.slot()) + 1);
-  c.ok([c.authority], c.program.timeout(id, 0, null));
+  c.timeoutTask(id, 0);
   const ts = c.execution(id).tasks[0]!;
   t.equal(ts.phase, Phase.Ready);
   t.equal(ts.attempt, 1);
@@ -286,17 +312,15 @@ t.test('timeout: an open selection without a quorum expires to a new attempt', a
   t.equal(c.execution(id).tasks[0]!.phase, Phase.Assigned, 'the new attempt assigns');
 });
 
-t.test('Proof of Sampling: validator excludes the asserter; a match pays both, a mismatch slashes', async (t) => {
-  const { c, request, report, settle, ctx } = ready(ALWAYS_SAMPLE);
-  const honest = c.node(), cheat = c.node(), validator = c.node();
+t.test('Proof of Sampling: validator excludes the asserter; a match pays both; the validator reveals first', async (t) => {
+  const { c, request } = ready(ALWAYS_SAMPLE);
+  const honest = c.node(), validator = c.node();
   const fee = TASKS.embed.cu * DEFAULT_PARAMS.pricePerKcu / 1000n;
-
-  // a match
   const id = request();
   c.assign(id, 0, honest.publicKey);
-  const good = report(id, 0, honest);
+  const a = c.commitResult(honest, id, 0, out('good'));
   c.svm.advanceSlots(2);
-  const s = settle(id, 0, honest.publicKey);
+  const s = c.settleTask(id, 0);
   t.comment(`settle (sampled): ${s.computeUnits} CU`);
   let ts = c.execution(id).tasks[0]!;
   t.equal(ts.phase, Phase.VerifyReady, 'sampled (p = 1)');
@@ -306,42 +330,51 @@ t.test('Proof of Sampling: validator excludes the asserter; a match pays both, a
   t.equal(c.err([o], c.program.assignTask(o.publicKey, id, 0, VERIFY_ATTEMPT, honest.publicKey)).errorName, 'NodeExcluded', 'validator != asserter');
   c.assign(id, 0, validator.publicKey);
   t.equal(c.execution(id).tasks[0]!.phase, Phase.Verifying);
-  report(id, 0, validator, good, honest.publicKey);
+  const v = c.commitResult(validator, id, 0, out('good'));
+  t.equal(c.execution(id).tasks[0]!.phase, Phase.VerifyReveal);
+  t.equal(c.err([honest], c.program.reveal(honest.publicKey, id, 0, 'output', a.salt, a.output, c.taskCtx(id, 0))).errorName, 'RevealOrder', 'the asserter reveals after the validator');
+  c.revealResult(validator, id, 0, v, 'fingerprint');
+  c.svm.advanceSlots(1); // a new block: the same reveal as the refused one is a new transaction
+  t.equal(c.err([honest], c.program.reveal(honest.publicKey, id, 0, 'fingerprint', a.salt, a.fp, c.taskCtx(id, 0))).errorName, 'OutputRequired', 'on a match the asserter publishes the output');
+  const r = c.revealResult(honest, id, 0, a);
+  t.comment(`reveal (verification match, paid): ${r.computeUnits} CU`);
   ts = c.execution(id).tasks[0]!;
   t.equal(ts.result, VerifyResult.Match);
   t.equal(ts.phase, Phase.Done);
+  t.same(Buffer.from(ts.output), a.output);
   t.equal(c.nodeAccount(honest.publicKey).earned, fee, 'asserter paid C');
   t.equal(c.nodeAccount(validator.publicKey).earned, fee * 12n / 10n, 'validator paid R = 1.2 C');
   t.equal(c.nodeAccount(honest.publicKey).activeJobs, 0);
+  t.equal(c.nodeAccount(validator.publicKey).locked, 0n, 'locks released');
+});
 
-  // a mismatch
-  const id2 = request();
-  c.assign(id2, 0, cheat.publicKey);
-  report(id2, 0, cheat, out('wrong'));
-  c.svm.advanceSlots(2);
-  settle(id2, 0, cheat.publicKey);
-  c.assign(id2, 0, validator.publicKey);
-  const stake = c.nodeAccount(cheat.publicKey).stake;
-  const treasury = c.committee().treasury;
-  const lamportsBefore = c.lamports(c.program.nodeAddress(cheat.publicKey));
-  const escrowBefore = c.execution(id2).escrow;
-  const r = c.ok([validator], c.program.report(validator.publicKey, id2, 0, VERIFY_ATTEMPT, out(`${id2}/0`), ctx(cheat.publicKey)));
-  t.comment(`report (verification, mismatch + slash): ${r.computeUnits} CU`);
-  t.ok(r.logs.some((l) => l.includes('PoSP mismatch')));
-  const ch = c.nodeAccount(cheat.publicKey);
-  const R = fee * 12n / 10n;
-  t.equal(ch.stake, stake - 10n * fee - R, 'asserter loses R + S = 11.2 C of its stake');
-  t.equal(ch.slashed, 10n * fee + R);
-  t.equal(ch.slashes, 1);
-  t.equal(ch.earned, 0n, 'and is not paid C');
-  t.equal(ch.status, NodeStatus.Slashed, 'below the required stake: no longer active');
-  t.equal(c.committee().treasury, treasury + 10n * fee, 'S held by the committee');
-  t.equal(lamportsBefore - c.lamports(c.program.nodeAddress(cheat.publicKey)), 10n * fee + R, 'lamports moved');
-  t.equal(c.nodeAccount(validator.publicKey).earned, 2n * R, 'validator paid R again, from the cheater');
-  const e = c.execution(id2);
-  t.equal(e.escrow, escrowBefore, 'the requester\'s escrow paid neither the asserter nor the validator');
-  t.equal(e.tasks[0]!.result, VerifyResult.Mismatch);
-  t.equal(e.disputes, 1);
-  const id3 = request();
-  t.equal(c.err([o], c.program.assignTask(o.publicKey, id3, 0, 0, cheat.publicKey)).errorName, 'NodeInactive', 'a slashed node is not assigned');
+t.test('assignTask: each quorum logs its selection record (request, node, voters), so audits see every selection', async (t) => {
+  const { c, request } = ready();
+  const slow = c.node([1]), fast = c.node([1]);
+  const id = request();
+  const [o1, o2] = c.oracles;
+  const pid = c.programId.toBase58();
+  const first = c.ok([o1!], c.program.assignTask(o1!.publicKey, id, 0, 0, slow.publicKey));
+  t.same(selectionRecordsInLogs(first.logs, pid), [], 'a vote below the quorum logs no selection');
+  const before = c.execution(id).tasks[0]!;
+  const quorum = c.ok([o2!], c.program.assignTask(o2!.publicKey, id, 0, 0, slow.publicKey));
+  const [rec, ...more] = selectionRecordsInLogs(quorum.logs, pid);
+  t.same(more, [], 'one record per quorum');
+  t.equal(rec!.outcome, SelectionOutcome.Assigned);
+  t.equal(rec!.execId, id); t.equal(rec!.task, 0); t.equal(rec!.taskId, c.execution(id).taskIds[0]); t.equal(rec!.attempt, 0);
+  t.equal(rec!.readySlot, before.readySlot); t.same(Buffer.from(rec!.seed), Buffer.from(before.seed));
+  t.ok(rec!.node.equals(slow.publicKey)); t.equal(rec!.voteMask, 0b11, 'the two oracles whose votes matched');
+  t.same(rec!.excluded, []);
+  t.comment(`assignTask quorum vote with its selection record: ${quorum.computeUnits} CU`);
+  // the node lapses; the reassignment's record carries the exclusion list it was made under
+  c.svm.advanceSlots(c.execution(id).tasks[0]!.timeoutSlots + 1);
+  c.timeoutTask(id, 0);
+  c.ok([o1!], c.program.assignTask(o1!.publicKey, id, 0, 1, fast.publicKey));
+  const again = selectionRecordsInLogs(c.ok([o2!], c.program.assignTask(o2!.publicKey, id, 0, 1, fast.publicKey)).logs, pid);
+  t.equal(again.length, 1);
+  t.equal(again[0]!.attempt, 1);
+  t.same(again[0]!.excluded.map((k) => k.toBase58()), [slow.publicKey.toBase58()], 'the exclusions of the reassignment');
+  // a record logged by another program in the same transaction is not read as this program's
+  const forged = [`Program ${Keypair.generate().publicKey.toBase58()} invoke [1]`, ...quorum.logs.filter((l) => l.startsWith('Program data: ')), 'Program x success'];
+  t.same(selectionRecordsInLogs(forged, pid), [], 'only lines logged by the program count');
 });

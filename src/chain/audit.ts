@@ -1,4 +1,4 @@
-// Anyone's audit of an on-chain assignment: the chain holds q matching votes for the node,
+// Anyone's audit of the committee's selections on chain: each had q matching signed votes for the node,
 // and that node is the one the published ECVRF proof selects from the committed liveness table
 // (certificate checked against the committee's keys) of the round bound to the seed's block.
 import { PublicKey } from '@solana/web3.js';
@@ -9,34 +9,119 @@ import { tableHash, type TableEntry } from '../liveness/table.js';
 import { decodeSelectionProof } from '../vrf/proof-message.js';
 import { eligibleSet, pickFromBeta, proverIndex, verifySelection } from '../vrf/selection.js';
 import type { ChainClient } from './client.js';
-import { NodeStatus, type ExecutionAccount, type NodeAccount } from './layout.js';
+import { attemptKind, NodeStatus, SelectionOutcome, selectionRecordsInLogs, type ExecutionAccount, type NodeAccount, type SelectionRecord } from './layout.js';
+import { Ix } from './program.js';
 import { roundForBlockTime } from './loop.js';
-
-export interface AuditResult { execId: bigint; task: number; attempt: number; node: string; matchingVotes: number; quorum: boolean; proof: boolean; reason?: string }
 
 interface RoundView { round: string; asOf: number; prevHash: string; tableHash: string; entries: Array<{ nodeId: string; status: TableEntry['status']; lastSeen: number; lastSeq: string }>; decision: string | null }
 
-/** Audits the current selection of task i (its last attempt, compute or verification), over HTTP and JSON-RPC. */
-export async function auditAssignment(o: {
-  chain: ChainClient; committee: Committee; oracleUrls: string[]; nodes: NodeAccount[]; exec: ExecutionAccount; task: number; q: number;
-}): Promise<AuditResult | null> {
-  const ts = o.exec.tasks[o.task]!;
+/** One selection the committee made: the request as the program saw it at the quorum, and the node. */
+export interface Selection { execId: bigint; task: number; taskId: number; attempt: number; seed: Uint8Array; readySlot: bigint; excluded: PublicKey[]; node: PublicKey }
+export type SelectionKind = 'compute' | 'reassignment' | 'verification' | 'arbiter';
+export const selectionKind = (attempt: number): SelectionKind => {
+  const k = attemptKind(attempt);
+  return k === 'arbitrate' ? 'arbiter' : k === 'verify' ? 'verification' : attempt > 0 ? 'reassignment' : 'compute';
+};
+
+export interface AuditResult {
+  execId: bigint; task: number; attempt: number; kind: SelectionKind; node: string;
+  /** the node was assigned, or excluded at the quorum because its free stake did not cover R + S */
+  outcome: 'assigned' | 'excluded-for-stake';
+  matchingVotes: number; quorum: boolean; proof: boolean; reason?: string;
+}
+
+/** The task's current selection as its account holds it (the sim's checker; null before a quorum). */
+export function selectionOfTask(exec: ExecutionAccount, task: number): Selection | null {
+  const ts = exec.tasks[task]!;
   if (!ts.assigned) return null;
-  const node = ts.assigned;
-  const matchingVotes = ts.votes.filter((v) => v?.equals(node)).length;
-  const base = { execId: o.exec.execId, task: o.task, attempt: ts.attempt, node: node.toBase58(), matchingVotes, quorum: matchingVotes >= o.q };
-  const fail = (reason: string): AuditResult => ({ ...base, proof: false, reason });
+  return { execId: exec.execId, task, taskId: exec.taskIds[task]!, attempt: ts.attempt, seed: ts.seed, readySlot: ts.readySlot, excluded: ts.excluded, node: ts.assigned };
+}
+
+export interface ExecutionAudit {
+  results: AuditResult[];
+  /** distinct (task, attempt) whose assignTask votes on the ledger reached q for one node */
+  quorumsOnLedger: number;
+  /** the tasks with at least one audited selection */
+  tasksCovered: number;
+  /** what the audit could not tie together (each also makes the audit fail) */
+  gaps: string[];
+}
+
+/**
+ * Audits every selection the committee made for one execution, from the ledger: each quorum of
+ * assignTask votes makes the program log a selection record (the request it was made under and the
+ * node), so first assignments, reassignments, verifications and dispute arbiters are all audited,
+ * not only the selection the task account holds at the end. Per record: the votes are counted from
+ * the signed assignTask transactions themselves (distinct committee keys naming the node, and the
+ * same oracles the program counted), and the node is re-derived from the published ECVRF proof and
+ * the certified table of the round bound to the seed's block. Completeness: every quorum on the
+ * ledger has its record, and each task's current selection is one of them.
+ */
+export async function auditExecution(o: { chain: ChainClient; committee: Committee; oracleUrls: string[]; nodes: NodeAccount[]; exec: ExecutionAccount; q: number }): Promise<ExecutionAudit> {
+  const programId = o.chain.program.programId.toBase58();
+  // vote bits follow the chain's committee account (its oracle order); votes count only from its keys
+  const onChain = await o.chain.committee();
+  if (!onChain) throw new Error('no committee account on chain');
+  const members = onChain.oracles.map((k) => k.toBase58());
+  const txs = await o.chain.history(o.chain.program.executionAddress(o.exec.execId));
+  // votes on the ledger: (task, attempt) → node → oracles
+  const votes = new Map<string, Map<string, Set<string>>>();
+  const records: SelectionRecord[] = [];
+  for (const tx of txs) {
+    if (!tx.ok) continue;
+    for (const ix of tx.instructions) {
+      if (ix.data[0] !== Ix.AssignTask || ix.data.length !== 46 || ix.data.readBigUInt64LE(1) !== o.exec.execId) continue;
+      const oracle = ix.accounts[0]!;
+      if (!tx.signers.some((k) => k.equals(oracle)) || !members.includes(oracle.toBase58())) continue;
+      const key = `${ix.data[9]}/${ix.data.readUInt32LE(10)}`, node = new PublicKey(ix.data.subarray(14, 46)).toBase58();
+      const byNode = votes.get(key) ?? new Map<string, Set<string>>();
+      votes.set(key, byNode);
+      byNode.set(node, (byNode.get(node) ?? new Set()).add(oracle.toBase58()));
+    }
+    records.push(...selectionRecordsInLogs(tx.logs, programId).filter((r) => r.execId === o.exec.execId));
+  }
+  const results: AuditResult[] = [];
+  for (const r of records) {
+    const voters = votes.get(`${r.task}/${r.attempt}`)?.get(r.node.toBase58()) ?? new Set<string>();
+    const programVoters = members.filter((_, i) => r.voteMask & (1 << i));
+    const sameVoters = programVoters.length === voters.size && programVoters.every((m) => voters.has(m));
+    const res = await auditSelection({ ...o, selection: { execId: r.execId, task: r.task, taskId: r.taskId, attempt: r.attempt, seed: r.seed, readySlot: r.readySlot, excluded: r.excluded, node: r.node }, matchingVotes: voters.size });
+    const outcome = r.outcome === SelectionOutcome.ExcludedForStake ? 'excluded-for-stake' : 'assigned';
+    results.push(sameVoters ? { ...res, outcome } : { ...res, outcome, proof: false, reason: `the program counted the votes of ${programVoters.length} oracles, the ledger holds ${voters.size} signed votes for the node` });
+  }
+  const gaps: string[] = [];
+  const recorded = new Set(records.map((r) => `${r.task}/${r.attempt}`));
+  let quorumsOnLedger = 0;
+  for (const [key, byNode] of votes) {
+    if (![...byNode.values()].some((s) => s.size >= o.q)) continue;
+    quorumsOnLedger++;
+    if (!recorded.has(key)) gaps.push(`execution ${o.exec.execId} task/attempt ${key}: q votes on the ledger but no selection record`);
+  }
+  o.exec.tasks.forEach((ts, i) => {
+    if (ts.assigned && !records.some((r) => r.task === i && r.attempt === ts.attempt && r.node.equals(ts.assigned!)))
+      gaps.push(`execution ${o.exec.execId} task ${i}: the current selection (attempt ${ts.attempt}) has no selection record`);
+  });
+  return { results, quorumsOnLedger, tasksCovered: new Set(records.map((r) => r.task)).size, gaps };
+}
+
+/** Audits one selection over HTTP and JSON-RPC: q matching votes (counted by the caller) and the ECVRF proof. */
+export async function auditSelection(o: {
+  chain: Pick<ChainClient, 'blockTime'>; committee: Committee; oracleUrls: string[]; nodes: NodeAccount[]; selection: Selection; matchingVotes: number; q: number;
+}): Promise<Omit<AuditResult, 'outcome'>> {
+  const sel = o.selection;
+  const base = { execId: sel.execId, task: sel.task, attempt: sel.attempt, kind: selectionKind(sel.attempt), node: sel.node.toBase58(), matchingVotes: o.matchingVotes, quorum: o.matchingVotes >= o.q };
+  const fail = (reason: string) => ({ ...base, proof: false, reason });
 
   // the proof, from any oracle that followed it
   let proofBytes: Uint8Array | null = null;
   for (const u of o.oracleUrls) {
     try {
-      const r = await fetch(`${u}/api/chain/selection?exec=${o.exec.execId}&task=${o.task}&attempt=${ts.attempt}`);
+      const r = await fetch(`${u}/api/chain/selection?exec=${sel.execId}&task=${sel.task}&attempt=${sel.attempt}`);
       if (r.ok) { proofBytes = fromHex(((await r.json()) as { proof: string }).proof); break; }
     } catch { /* next oracle */ }
   }
   if (!proofBytes) return fail('no oracle serves the selection proof');
-  const blockTime = await o.chain.blockTime(ts.readySlot);
+  const blockTime = await o.chain.blockTime(sel.readySlot);
   if (blockTime === null) return fail('seed block time unavailable');
   const round = roundForBlockTime(o.committee, blockTime * 1000);
   // the committed table of that round, checked against its certificate
@@ -51,7 +136,7 @@ export async function auditAssignment(o: {
   if (d.kind !== 'decision' || !bytesEqual(d.tableHash, hash)) return fail('decision does not commit to the table');
   const cert = verifyCertificate({ round: d.round, view: d.view, tableHash: d.tableHash, sigs: d.sigs }, new CommitteeKeys(o.committee));
   if (!cert.ok) return fail(`certificate: ${cert.reason}`);
-  const reason = checkSelection({ committee: o.committee, nodes: o.nodes, exec: o.exec, task: o.task, proof: proofBytes, round, table: { hash, entries } });
+  const reason = checkSelection({ committee: o.committee, nodes: o.nodes, selection: sel, proof: proofBytes, round, table: { hash, entries } });
   return reason ? fail(reason) : { ...base, proof: true };
 }
 
@@ -60,12 +145,12 @@ export async function auditAssignment(o: {
  * bound to `round` and its (already certified) table, verifies under the prover's VRF key, and
  * selects the assigned node from the eligible set. Returns the reason of the first failure.
  */
-export function checkSelection(o: { committee: Committee; nodes: NodeAccount[]; exec: ExecutionAccount; task: number; proof: Uint8Array; round: bigint | null; table: { hash: Uint8Array; entries: TableEntry[] } }): string | null {
-  const ts = o.exec.tasks[o.task]!;
-  const node = ts.assigned!;
+export function checkSelection(o: { committee: Committee; nodes: NodeAccount[]; selection: Selection; proof: Uint8Array; round: bigint | null; table: { hash: Uint8Array; entries: TableEntry[] } }): string | null {
+  const sel = o.selection;
+  const node = sel.node;
   const m = decodeSelectionProof(o.proof);
-  const req = { executionId: o.exec.execId, taskId: o.exec.taskIds[o.task]!, attempt: ts.attempt, seed: ts.seed, exclude: ts.excluded.map((k) => k.toBytes()) };
-  if (!bytesEqual(m.request.seed, ts.seed) || m.request.attempt !== ts.attempt || m.request.executionId !== o.exec.execId) return 'proof names another request';
+  const req = { executionId: sel.execId, taskId: sel.taskId, attempt: sel.attempt, seed: sel.seed, exclude: sel.excluded.map((k) => k.toBytes()) };
+  if (!bytesEqual(m.request.seed, sel.seed) || m.request.attempt !== sel.attempt || m.request.executionId !== sel.execId) return 'proof names another request';
   if (![...Array(o.committee.n).keys()].some((k) => proverIndex(req, o.committee.n, k) === m.proverIndex)) return 'prover not in the fallback order';
   if (o.round !== m.roundId) return `proof bound to round ${m.roundId}, the seed block binds round ${o.round}`;
   if (!bytesEqual(o.table.hash, m.tableHash)) return 'the certified table of the round is not the one the proof names';

@@ -17,6 +17,9 @@ export interface SendOptions {
   pollMs?: number;
 }
 
+/** A confirmed transaction as the audit reads it: who signed, this program's instructions, its logs. */
+export interface ChainTx { signature: string; slot: number; ok: boolean; logs: string[]; signers: PublicKey[]; instructions: Array<{ accounts: PublicKey[]; data: Buffer }> }
+
 const tagBytes = (tag: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(tag); return b; };
 
 export class ChainClient {
@@ -73,6 +76,40 @@ export class ChainClient {
   async runningExecutions(keep: (data: Uint8Array) => boolean = () => true): Promise<ExecutionAccount[]> {
     const list = await this.ofKind(ACCOUNT_SIZE.execution, TAGS.execution, [{ memcmp: { offset: 21, bytes: bs58(Buffer.from([ExecStatus.Running])) } }]);
     return list.filter((a) => keep(a.account.data)).map((a) => decodeExecution(a.account.data));
+  }
+
+  /**
+   * Every confirmed transaction that touched `address`, oldest first: signers, the instructions of
+   * this program (accounts and data) and the log messages, from getSignaturesForAddress (paged) and
+   * getTransaction. `concurrency` bounds the getTransaction calls in flight.
+   */
+  async history(address: PublicKey, concurrency = 8): Promise<ChainTx[]> {
+    const sigs: Array<{ signature: string; slot: number }> = [];
+    for (let before: string | undefined, page = 0; page < 10_000; page++) {
+      const list = await this.connection.getSignaturesForAddress(address, { limit: 1000, ...(before ? { before } : {}) }, 'confirmed');
+      sigs.push(...list);
+      if (list.length < 1000) break;
+      before = list.at(-1)!.signature;
+    }
+    sigs.reverse();
+    const out: Array<ChainTx | null> = new Array(sigs.length).fill(null);
+    let next = 0;
+    const worker = async () => {
+      for (let k = next++; k < sigs.length; k = next++) {
+        const tx = await this.connection.getTransaction(sigs[k]!.signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+        if (!tx) throw new Error(`transaction ${sigs[k]!.signature} listed for ${address.toBase58()} but not served`);
+        const m = tx.transaction.message;
+        const keys = m.staticAccountKeys;
+        out[k] = {
+          signature: sigs[k]!.signature, slot: tx.slot, ok: !tx.meta?.err, logs: tx.meta?.logMessages ?? [],
+          signers: keys.slice(0, m.header.numRequiredSignatures),
+          instructions: m.compiledInstructions.filter((ix) => keys[ix.programIdIndex]?.equals(this.program.programId))
+            .map((ix) => ({ accounts: ix.accountKeyIndexes.map((i) => keys[i]!), data: Buffer.from(ix.data) })),
+        };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+    return out as ChainTx[];
   }
 
   /**

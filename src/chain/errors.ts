@@ -21,10 +21,10 @@ export const PROGRAM_ERRORS = {
   19: ['NotAssignee', 'only the assigned node reports'],
   20: ['DeadlinePassed', 'the assignment timed out'],
   21: ['NotExpired', 'the deadline has not passed'],
-  22: ['NotSettleable', 'the task is not completed and unsettled'],
+  22: ['NotSettleable', 'the task is not committed and unsettled'],
   23: ['SlotHashUnavailable', 'the block hash needed is not available yet'],
   24: ['FeeTooLow', 'maxFee must cover every task fee plus its verification reward'],
-  25: ['NodeBusy', 'the node has assigned or unsettled tasks'],
+  25: ['NodeBusy', 'the node has assigned or unsettled tasks (locked stake)'],
   26: ['BadTensorSpec', 'tensor spec: dtype 1..6, rank 1..4, dims > 0 below rank and 0 above'],
   27: ['DagUnknownTask', 'a model node names an unregistered task'],
   28: ['DagInputUnsatisfied', 'rule: every input satisfied'],
@@ -38,6 +38,10 @@ export const PROGRAM_ERRORS = {
   36: ['UnknownTask', 'specialization names an unregistered task'],
   37: ['ExecutionMismatch', 'execution account, id or task index do not match'],
   38: ['InsufficientFunds', 'the wallet cannot cover stake and rent'],
+  39: ['BadReveal', 'the reveal does not open the commitment, or was made already'],
+  40: ['RevealOrder', 'in a verification the validator reveals first'],
+  41: ['OutputRequired', 'this reveal must carry the output itself, not its fingerprint'],
+  42: ['NotAParty', 'the signer or a needed node account is not a party of this task instance'],
 } as const satisfies Record<number, readonly [string, string]>;
 
 export type ProgramErrorName = (typeof PROGRAM_ERRORS)[keyof typeof PROGRAM_ERRORS][0];

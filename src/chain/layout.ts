@@ -1,18 +1,37 @@
 // Account decoders for the SplitUp program (layouts fixed in programs/splitup/src/state.h).
 import { PublicKey } from '@solana/web3.js';
 
-export const ACCOUNT_SIZE = { committee: 424, node: 152, task: 216, model: 312, execution: 240 + 8 * 648 } as const;
+export const TASK_STATE_SIZE = 1200;
+export const EXEC_HEADER_SIZE = 304;
+export const ACCOUNT_SIZE = { committee: 424, node: 176, task: 216, model: 312, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE } as const;
 export const TAGS = { committee: 0x4d435553, node: 0x444e5553, task: 0x4b545553, model: 0x444d5553, execution: 0x58455553 } as const;
 export const VERIFY_ATTEMPT = 0x8000_0000;
+/** Attempts of a dispute's arbiter selections. */
+export const ARB_ATTEMPT = 0xC000_0000;
+export const N_ARBITERS = 3;
+/** The phase an attempt belongs to. */
+export const attemptKind = (attempt: number): 'compute' | 'verify' | 'arbitrate' => ((attempt >>> 30) === 3 ? 'arbitrate' : (attempt >>> 31) === 1 ? 'verify' : 'compute');
 export const SRC_MODEL_INPUT = 0xff;
 
 export enum NodeStatus { Active = 1, Exited = 2, Slashed = 3 }
 /** The key of one selection request, (execution, task index, attempt): votes, proofs and agents' work are keyed by it. */
 export const requestKey = (execId: bigint, taskIndex: number, attempt: number): string => `${execId}/${taskIndex}/${attempt}`;
 
-export enum Phase { Pending = 0, Ready = 1, Assigned = 2, Completed = 3, VerifyReady = 4, Verifying = 5, Done = 6 }
+/**
+ * Task phases. Compute: Ready → Assigned → Committed (settle decides sampling) → Reveal (not sampled) →
+ * Done. Verification: VerifyReady → Verifying → VerifyReveal → Done, or on differing fingerprints a
+ * dispute: ArbReady → Arbitrating (× 3 arbiters) → ArbReveal → Done.
+ */
+export enum Phase { Pending = 0, Ready = 1, Assigned = 2, Committed = 3, VerifyReady = 4, Verifying = 5, Done = 6, Reveal = 7, VerifyReveal = 8, ArbReady = 9, Arbitrating = 10, ArbReveal = 11 }
 export enum Sampled { Undecided = 0, No = 1, Yes = 2 }
-export enum VerifyResult { None = 0, Match = 1, Mismatch = 2 }
+/** Mismatch: the asserter lied (slashed). Framed: the validator lied (slashed). Undecided: no arbiter majority. Unverified: no validator found. Unrevealed: a sampled asserter did not reveal (slashed; the task was recomputed). */
+export enum VerifyResult { None = 0, Match = 1, Mismatch = 2, Framed = 3, Undecided = 4, Unverified = 5, Unrevealed = 6 }
+/** Phases in which the chain waits for a selection (oracles vote). */
+export const SELECTING = new Set([Phase.Ready, Phase.VerifyReady, Phase.ArbReady]);
+/** Phases in which an assigned node must commit before its deadline. */
+export const RUNNING = new Set([Phase.Assigned, Phase.Verifying, Phase.Arbitrating]);
+/** Phases in which parties reveal before a deadline. */
+export const REVEALING = new Set([Phase.Reveal, Phase.VerifyReveal, Phase.ArbReveal]);
 export enum ExecStatus { Running = 1, Done = 2 }
 /** Tensor element types: 1 f32, 2 f16, 3 bf16, 4 i32, 5 i64, 6 u8. */
 export enum DType { F32 = 1, F16 = 2, BF16 = 3, I32 = 4, I64 = 5, U8 = 6 }
@@ -28,6 +47,8 @@ export interface Committee {
 export interface NodeAccount {
   key: PublicKey; status: NodeStatus; vramGb: number; stake: bigint; activeJobs: number; completed: number;
   verified: number; slashes: number; earned: bigint; slashed: bigint; specializations: number[];
+  /** stake locked by unsettled assignments (R + S each); lapse penalties paid and their count */
+  locked: bigint; penalized: bigint; lapses: number;
 }
 export interface TaskAccount { taskId: number; computeUnits: bigint; author: PublicKey; inputs: TensorSpec[]; outputs: TensorSpec[] }
 export interface ModelNode { taskId: number; sources: Array<{ node: number | 'input'; slot: number }> }
@@ -39,11 +60,16 @@ export interface TaskState {
   phase: Phase; excluded: PublicKey[]; sampled: Sampled; result: VerifyResult; voteMask: number;
   attempt: number; timeoutSlots: number; deadlineSlot: bigint; readySlot: bigint; seed: Uint8Array;
   assigned: PublicKey | null; asserter: PublicKey | null; output: Uint8Array; settleSlot: bigint;
-  votes: Array<PublicKey | null>; checkOutput: Uint8Array;
+  votes: Array<PublicKey | null>;
+  tries: number; validator: PublicKey | null; commitA: Uint8Array; commitV: Uint8Array; fpA: Uint8Array; fpV: Uint8Array;
+  arbiters: PublicKey[]; arbCommits: Uint8Array[]; arbFps: Uint8Array[];
+  /** bit 0 asserter, bit 1 validator, bit 2 + k arbiter k */
+  revealed: number; computeAttempt: number;
 }
 export interface ExecutionAccount {
   execId: bigint; modelId: number; status: ExecStatus; disputes: number; doneCount: number;
   requester: PublicKey; escrow: bigint; requestSlot: bigint; uri: string; taskIds: number[]; baseTimeouts: number[];
+  fees: bigint[]; failed: boolean;
   tasks: TaskState[];
 }
 
@@ -85,6 +111,7 @@ export function decodeNode(data: Uint8Array): NodeAccount {
     key: r.key(8), status: r.u8(40), vramGb: r.u32(44), stake: r.u64(48), activeJobs: r.u32(56), completed: r.u32(60),
     verified: r.u32(64), slashes: r.u32(68), earned: r.u64(72), slashed: r.u64(80),
     specializations: Array.from({ length: r.u8(41) }, (_, i) => r.u32(88 + 4 * i)),
+    locked: r.u64(152), penalized: r.u64(160), lapses: r.u32(168),
   };
 }
 
@@ -115,12 +142,16 @@ export function decodeModel(data: Uint8Array): ModelAccount {
 
 function decodeTaskState(r: Reader, o: number): TaskState {
   return {
-    phase: r.u8(o), excluded: Array.from({ length: Math.min(r.u8(o + 1), 4) }, (_, i) => r.key(o + 168 + 32 * i)),
-    sampled: r.u8(o + 2), result: r.u8(o + 3), voteMask: r.u16(o + 4), attempt: r.u32(o + 8), timeoutSlots: r.u32(o + 12),
+    phase: r.u8(o), excluded: Array.from({ length: Math.min(r.u8(o + 1), 8) }, (_, i) => r.key(o + 168 + 32 * i)),
+    sampled: r.u8(o + 2), result: r.u8(o + 3), voteMask: r.u16(o + 4), tries: r.u8(o + 6), attempt: r.u32(o + 8), timeoutSlots: r.u32(o + 12),
     deadlineSlot: r.u64(o + 16), readySlot: r.u64(o + 24), seed: r.bytes(o + 32, 32), assigned: r.keyOrNull(o + 64),
     asserter: r.keyOrNull(o + 96), output: r.bytes(o + 128, 32), settleSlot: r.u64(o + 160),
-    votes: Array.from({ length: 10 }, (_, i) => (r.u16(o + 4) & (1 << i) ? r.key(o + 296 + 32 * i) : null)),
-    checkOutput: r.bytes(o + 616, 32),
+    votes: Array.from({ length: 10 }, (_, i) => (r.u16(o + 4) & (1 << i) ? r.key(o + 424 + 32 * i) : null)),
+    validator: r.keyOrNull(o + 744), commitA: r.bytes(o + 776, 32), commitV: r.bytes(o + 808, 32), fpA: r.bytes(o + 840, 32), fpV: r.bytes(o + 872, 32),
+    arbiters: Array.from({ length: Math.min(r.u8(o + 7), 3) }, (_, k) => r.key(o + 904 + 32 * k)),
+    arbCommits: Array.from({ length: Math.min(r.u8(o + 7), 3) }, (_, k) => r.bytes(o + 1000 + 32 * k, 32)),
+    arbFps: Array.from({ length: Math.min(r.u8(o + 7), 3) }, (_, k) => r.bytes(o + 1096 + 32 * k, 32)),
+    revealed: r.u8(o + 1192), computeAttempt: r.u32(o + 1196),
   };
 }
 
@@ -129,16 +160,17 @@ export function decodeExecution(data: Uint8Array): ExecutionAccount {
   const n = r.u8(20);
   return {
     execId: r.u64(8), modelId: r.u32(16), status: r.u8(21), disputes: r.u8(22), doneCount: r.u8(23), requester: r.key(24),
-    escrow: r.u64(56), requestSlot: r.u64(64), uri: Buffer.from(r.bytes(80, Math.min(r.u16(72), 96))).toString('utf8'),
+    escrow: r.u64(56), requestSlot: r.u64(64), uri: Buffer.from(r.bytes(80, Math.min(r.u16(72), 96))).toString('utf8'), failed: r.u8(74) !== 0,
     taskIds: Array.from({ length: n }, (_, i) => r.u32(176 + 4 * i)),
     baseTimeouts: Array.from({ length: n }, (_, i) => r.u32(208 + 4 * i)),
-    tasks: Array.from({ length: n }, (_, i) => decodeTaskState(r, 240 + 648 * i)),
+    fees: Array.from({ length: n }, (_, i) => r.u64(240 + 8 * i)),
+    tasks: Array.from({ length: n }, (_, i) => decodeTaskState(r, EXEC_HEADER_SIZE + TASK_STATE_SIZE * i)),
   };
 }
 
 /** Phase, deadline and assignee of task i straight from an execution account's bytes (no decoding). */
 export function rawTaskPhase(data: Uint8Array, i: number): { phase: Phase; deadlineSlot: bigint; assigned: Uint8Array } {
-  const o = 240 + 648 * i;
+  const o = EXEC_HEADER_SIZE + TASK_STATE_SIZE * i;
   return { phase: data[o]!, deadlineSlot: new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(o + 16, true), assigned: data.subarray(o + 64, o + 96) };
 }
 
@@ -150,4 +182,49 @@ export function encodeSpec(s: TensorSpec): Uint8Array {
   b[1] = s.shape.length;
   s.shape.forEach((d, i) => dv.setUint32(4 + 4 * i, d, true));
   return b;
+}
+
+/** The record the program logs (sol_log_data) whenever q assignTask votes match: one selection of the committee. */
+export const SELECTION_TAG = 0x4c535553; // "SUSL"
+export const SELECTION_RECORD_SIZE = 104;
+export enum SelectionOutcome { Assigned = 1, ExcludedForStake = 2 }
+export interface SelectionRecord {
+  outcome: SelectionOutcome; task: number; execId: bigint; taskId: number; attempt: number; readySlot: bigint;
+  seed: Uint8Array; node: PublicKey;
+  /** the oracles (committee indices) whose matching votes made the quorum */
+  voteMask: number;
+  /** the exclusion list the selection was made under */
+  excluded: PublicKey[];
+}
+
+export function decodeSelectionRecord(data: Uint8Array): SelectionRecord {
+  if (data.length < SELECTION_RECORD_SIZE) throw new LayoutError(`selection record: ${data.length} bytes, expected at least ${SELECTION_RECORD_SIZE}`);
+  const r = new Reader(data);
+  if (r.u32(0) !== SELECTION_TAG) throw new LayoutError(`not a selection record (tag ${r.u32(0).toString(16)})`);
+  const nExclude = r.u8(7);
+  if (data.length !== SELECTION_RECORD_SIZE + 32 * nExclude) throw new LayoutError(`selection record: ${data.length} bytes for ${nExclude} exclusions`);
+  return {
+    outcome: r.u8(5), task: r.u8(6), execId: r.u64(8), taskId: r.u32(16), attempt: r.u32(20), readySlot: r.u64(24),
+    seed: r.bytes(32, 32), node: r.key(64), voteMask: r.u16(96),
+    excluded: Array.from({ length: nExclude }, (_, i) => r.key(SELECTION_RECORD_SIZE + 32 * i)),
+  };
+}
+
+/**
+ * The selection records in a transaction's log messages. `Program data: <base64> <base64>…` lines are
+ * the runtime's rendering of sol_log_data (slices concatenated here); only lines logged while
+ * `programId` is the innermost program invoked are read, so no other program can forge one.
+ */
+export function selectionRecordsInLogs(logs: readonly string[], programId: string): SelectionRecord[] {
+  const out: SelectionRecord[] = [];
+  const stack: string[] = [];
+  for (const line of logs) {
+    const invoke = /^Program (\S+) invoke \[\d+\]$/.exec(line);
+    if (invoke) { stack.push(invoke[1]!); continue; }
+    if (/^Program \S+ (success|failed)/.test(line)) { stack.pop(); continue; }
+    if (!line.startsWith('Program data: ') || stack.at(-1) !== programId) continue;
+    const bytes = Buffer.concat(line.slice('Program data: '.length).split(' ').filter(Boolean).map((p) => Buffer.from(p, 'base64')));
+    if (bytes.length >= 4 && bytes.readUInt32LE(0) === SELECTION_TAG) out.push(decodeSelectionRecord(bytes));
+  }
+  return out;
 }

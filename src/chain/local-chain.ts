@@ -3,7 +3,8 @@
 // program's tests, the compute-unit benchmark and the simulator.
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
 import { Svm, type TxResult } from './svm.js';
-import { DEFAULT_PARAMS, loadProgramBinary, quorumFor, SplitUpProgram, type CommitteeParams } from './program.js';
+import { commitment, DEFAULT_PARAMS, fingerprint, loadProgramBinary, partiesOf, quorumFor, SplitUpProgram, type CommitteeParams, type TaskCtx } from './program.js';
+import { randomBytes } from 'node:crypto';
 import { decodeCommittee, decodeExecution, decodeModel, decodeNode, DType, type ModelAccount, type TensorSpec } from './layout.js';
 import { programError, type ProgramError } from './errors.js';
 
@@ -100,4 +101,26 @@ export class LocalChain {
     const attempt = this.execution(execId).tasks[taskIndex]!.attempt;
     for (const o of voters) this.ok([o], this.program.assignTask(o.publicKey, execId, taskIndex, attempt, node));
   }
+
+  /** What reveal and timeout of task i need: requester, model and every party's node account. */
+  taskCtx(execId: bigint, taskIndex: number): TaskCtx {
+    const e = this.execution(execId);
+    return { requester: e.requester, modelId: e.modelId, parties: partiesOf(e.tasks[taskIndex]!) };
+  }
+
+  /** The assigned node commits to `output` (fresh salt); returns what it needs to reveal. */
+  commitResult(node: Keypair, execId: bigint, taskIndex: number, output: Uint8Array): { salt: Uint8Array; output: Uint8Array; fp: Uint8Array; result: TxResult } {
+    const salt = randomBytes(32), fp = fingerprint(output);
+    const attempt = this.execution(execId).tasks[taskIndex]!.attempt;
+    const result = this.ok([node], this.program.commit(node.publicKey, execId, taskIndex, attempt, commitment(execId, taskIndex, fp, node.publicKey, salt)));
+    return { salt, output, fp, result };
+  }
+
+  /** Reveals a commitment made with commitResult, as the output or as its fingerprint. */
+  revealResult(node: Keypair, execId: bigint, taskIndex: number, c: { salt: Uint8Array; output: Uint8Array; fp: Uint8Array }, kind: 'output' | 'fingerprint' = 'output'): TxResult {
+    return this.ok([node], this.program.reveal(node.publicKey, execId, taskIndex, kind, c.salt, kind === 'output' ? c.output : c.fp, this.taskCtx(execId, taskIndex)));
+  }
+
+  settleTask(execId: bigint, taskIndex: number): TxResult { return this.ok([this.authority], this.program.settle(execId, taskIndex)); }
+  timeoutTask(execId: bigint, taskIndex: number): TxResult { return this.ok([this.authority], this.program.timeout(execId, taskIndex, this.taskCtx(execId, taskIndex))); }
 }

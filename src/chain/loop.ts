@@ -20,7 +20,8 @@ import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage 
 import { eligibleSet, pickFromBeta, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
 import { PollLoop } from '../common/poll-loop.js';
 import { asProgramError, type ChainClient } from './client.js';
-import { Phase, rawTaskPhase, requestKey, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
+import { Phase, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
+import { partiesOf } from './program.js';
 
 export interface CommittedTable { round: bigint; hash: Uint8Array; entries: TableEntry[] }
 
@@ -160,8 +161,8 @@ export class ChainLoop {
     const actionable = (data: Uint8Array) => {
       for (let i = 0; i < data[20]!; i++) {
         const { phase, deadlineSlot } = rawTaskPhase(data, i);
-        if (phase === Phase.Ready || phase === Phase.VerifyReady || phase === Phase.Completed) return true;
-        if ((phase === Phase.Assigned || phase === Phase.Verifying) && slot > deadlineSlot) return true;
+        if (SELECTING.has(phase) || phase === Phase.Committed) return true;
+        if ((RUNNING.has(phase) || REVEALING.has(phase)) && slot > deadlineSlot) return true;
       }
       return false;
     };
@@ -171,18 +172,20 @@ export class ChainLoop {
       for (let i = 0; i < e.tasks.length; i++) {
         const ts = e.tasks[i]!;
         const key = requestKey(e.execId, i, ts.attempt);
-        if (ts.phase === Phase.Ready || ts.phase === Phase.VerifyReady) {
+        const ctx = { requester: e.requester, modelId: e.modelId, parties: partiesOf(ts) };
+        if (SELECTING.has(ts.phase)) {
           open.add(key);
           if (slot > ts.readySlot + BigInt(ts.timeoutSlots) + this.grace(e, i)) {
             // no quorum within the task's timeout (split votes, no eligible node): expire the attempt
-            await this.permissionless('timeout', key, () => this.o.chain.program.timeout(e.execId, i, null));
+            await this.permissionless('timeout', key, () => this.o.chain.program.timeout(e.execId, i, ctx));
             continue;
           }
           await this.handleRequest(e, i, nodes, key).catch((err) => this.o.log?.warn({ key, err: String(err) }, 'selection failed; retrying next tick'));
-        } else if ((ts.phase === Phase.Assigned || ts.phase === Phase.Verifying) && slot > ts.deadlineSlot + this.grace(e, i)) {
-          await this.permissionless('timeout', key, () => this.o.chain.program.timeout(e.execId, i, ts.assigned!));
-        } else if (ts.phase === Phase.Completed && slot > ts.settleSlot + 1n + this.grace(e, i)) {
-          await this.permissionless('settle', key, () => this.o.chain.program.settle(e.execId, i, { asserter: ts.asserter!, requester: e.requester, modelId: e.modelId }));
+        } else if ((RUNNING.has(ts.phase) || REVEALING.has(ts.phase)) && slot > ts.deadlineSlot + this.grace(e, i)) {
+          // a commitment or a reveal not made in time: the program lapses, slashes or resolves
+          await this.permissionless('timeout', `${key}/${ts.phase}`, () => this.o.chain.program.timeout(e.execId, i, ctx));
+        } else if (ts.phase === Phase.Committed && slot > ts.settleSlot + 1n + this.grace(e, i)) {
+          await this.permissionless('settle', key, () => this.o.chain.program.settle(e.execId, i));
         }
       }
     }

@@ -2,14 +2,36 @@
 // (programs/splitup). Every builder returns a @solana/web3.js TransactionInstruction;
 // the account order is the program's (see programs/splitup/README.md).
 import { PublicKey, SystemProgram, SYSVAR_SLOT_HASHES_PUBKEY, TransactionInstruction, type AccountMeta } from '@solana/web3.js';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { encodeSpec, SRC_MODEL_INPUT, type ModelAccount, type TensorSpec } from './layout.js';
+import { encodeSpec, SRC_MODEL_INPUT, type ModelAccount, type TaskState, type TensorSpec } from './layout.js';
 
 export const PROGRAM_SO_PATH = fileURLToPath(new URL('../../programs/splitup/splitup.so', import.meta.url));
 export const loadProgramBinary = (): Uint8Array => new Uint8Array(readFileSync(PROGRAM_SO_PATH));
 
-export enum Ix { InitCommittee = 0, RegisterNode = 1, Specialize = 2, ExitNode = 3, RegisterTask = 4, RegisterModel = 5, RequestExecution = 6, AssignTask = 7, Report = 8, Settle = 9, Timeout = 10 }
+export enum Ix { InitCommittee = 0, RegisterNode = 1, Specialize = 2, ExitNode = 3, RegisterTask = 4, RegisterModel = 5, RequestExecution = 6, AssignTask = 7, Commit = 8, Settle = 9, Timeout = 10, Reveal = 11 }
+
+/** The fingerprint of an output hash, H("splitup/fingerprint/v1" ‖ output): what reveals compare; it does not give the output away. */
+export function fingerprint(output: Uint8Array): Uint8Array {
+  return createHash('sha256').update('splitup/fingerprint/v1').update(output).digest();
+}
+
+/** A node's commitment to a result: H("splitup/commit/v1" ‖ execId u64 ‖ task u8 ‖ fingerprint ‖ node key ‖ salt). */
+export function commitment(execId: bigint, taskIndex: number, fp: Uint8Array, node: PublicKey, salt: Uint8Array): Uint8Array {
+  const et = Buffer.alloc(9); et.writeBigUInt64LE(execId); et[8] = taskIndex;
+  return createHash('sha256').update('splitup/commit/v1').update(et).update(fp).update(node.toBytes()).update(salt).digest();
+}
+
+/** The nodes an instruction that pays, slashes or lapses may touch for a task: assigned, asserter, validator, arbiters (distinct). */
+export function partiesOf(ts: Pick<TaskState, 'assigned' | 'asserter' | 'validator' | 'arbiters'>): PublicKey[] {
+  const out: PublicKey[] = [];
+  for (const k of [ts.assigned, ts.asserter, ts.validator, ...ts.arbiters]) if (k && !out.some((x) => x.equals(k))) out.push(k);
+  return out;
+}
+
+/** What reveal and timeout need besides the task: the requester (refund), the model (successors) and the parties' node accounts. */
+export interface TaskCtx { requester: PublicKey; modelId: number; parties: PublicKey[] }
 
 /** Economics and timing of a committee. Amounts are lamports; ratios are parts per million. */
 export interface CommitteeParams {
@@ -140,22 +162,30 @@ export class SplitUpProgram {
       Buffer.concat([this.taskRef(Ix.AssignTask, execId, taskIndex), u32le(attempt), node.toBuffer()]));
   }
 
-  /** The assigned node's result (compute phase) or the validator's (verification phase). */
-  report(node: PublicKey, execId: bigint, taskIndex: number, attempt: number, output: Uint8Array, ctx: { asserter: PublicKey; requester: PublicKey; modelId: number }): TransactionInstruction {
-    return this.ix([r(node, true), w(this.committeeAddress()), w(this.executionAddress(execId)), w(this.nodeAddress(node)), r(SYSVAR_SLOT_HASHES_PUBKEY),
-      w(this.nodeAddress(ctx.asserter)), w(ctx.requester), r(this.modelAddress(ctx.modelId))],
-    Buffer.concat([this.taskRef(Ix.Report, execId, taskIndex), u32le(attempt), Buffer.from(output)]));
+  /** The assigned node's commitment to its result (asserter, validator or arbiter), before its deadline. */
+  commit(node: PublicKey, execId: bigint, taskIndex: number, attempt: number, commitment: Uint8Array): TransactionInstruction {
+    return this.ix([r(node, true), r(this.committeeAddress()), w(this.executionAddress(execId)), r(SYSVAR_SLOT_HASHES_PUBKEY)],
+      Buffer.concat([this.taskRef(Ix.Commit, execId, taskIndex), u32le(attempt), Buffer.from(commitment)]));
   }
 
-  settle(execId: bigint, taskIndex: number, ctx: { asserter: PublicKey; requester: PublicKey; modelId: number }): TransactionInstruction {
-    return this.ix([w(this.committeeAddress()), w(this.executionAddress(execId)), w(this.nodeAddress(ctx.asserter)), r(SYSVAR_SLOT_HASHES_PUBKEY), w(ctx.requester), r(this.modelAddress(ctx.modelId))],
-      this.taskRef(Ix.Settle, execId, taskIndex));
+  /** Opens the signer's commitment: `value` is the output (kind 'output') or its fingerprint (kind 'fingerprint'). */
+  reveal(node: PublicKey, execId: bigint, taskIndex: number, kind: 'output' | 'fingerprint', salt: Uint8Array, value: Uint8Array, ctx: TaskCtx): TransactionInstruction {
+    return this.ix([r(node, true), ...this.taskAccounts(execId, ctx)],
+      Buffer.concat([this.taskRef(Ix.Reveal, execId, taskIndex), Buffer.from([kind === 'output' ? 0 : 1]), Buffer.from(salt), Buffer.from(value)]));
   }
 
-  /** Lapses an assignment past its deadline (`assigned` = the assigned node), or expires an open selection that found no quorum in time (`assigned` = null). */
-  timeout(execId: bigint, taskIndex: number, assigned: PublicKey | null): TransactionInstruction {
-    const node = assigned ? w(this.nodeAddress(assigned)) : r(this.committeeAddress()); // unused for an open selection
-    return this.ix([r(this.committeeAddress()), w(this.executionAddress(execId)), node, r(SYSVAR_SLOT_HASHES_PUBKEY)],
-      this.taskRef(Ix.Timeout, execId, taskIndex));
+  /** Decides sampling from the block after the commitment (a settle too late to name that block counts as sampled). */
+  settle(execId: bigint, taskIndex: number): TransactionInstruction {
+    return this.ix([r(this.committeeAddress()), w(this.executionAddress(execId)), r(SYSVAR_SLOT_HASHES_PUBKEY)], this.taskRef(Ix.Settle, execId, taskIndex));
+  }
+
+  /** Ends whatever passed its deadline: an assignment without commitment, an open selection without quorum, a reveal not made. */
+  timeout(execId: bigint, taskIndex: number, ctx: TaskCtx): TransactionInstruction {
+    return this.ix(this.taskAccounts(execId, ctx), this.taskRef(Ix.Timeout, execId, taskIndex));
+  }
+
+  private taskAccounts(execId: bigint, ctx: TaskCtx): AccountMeta[] {
+    return [w(this.committeeAddress()), w(this.executionAddress(execId)), r(SYSVAR_SLOT_HASHES_PUBKEY), w(ctx.requester), r(this.modelAddress(ctx.modelId)),
+      ...ctx.parties.map((k) => w(this.nodeAddress(k)))];
   }
 }

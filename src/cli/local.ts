@@ -118,7 +118,7 @@ const { airdrop, bootstrapChain } = await import('../chain/bootstrap.js');
 const { programIdFor } = await import('../chain/program-id.js');
 const { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } = await import('../chain/program.js');
 const { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult } = await import('../chain/layout.js');
-const { auditAssignment } = await import('../chain/audit.js');
+const { auditExecution } = await import('../chain/audit.js');
 const { CasStore } = await import('../cas/store.js');
 const { encodeBundle } = await import('../model/tensor.js');
 const { exampleInput } = await import('../model/example.js');
@@ -241,7 +241,13 @@ async function requestNext(): Promise<void> {
   const k = requested.length + 1;
   const id = runId + BigInt(k);
   const uri = `cas://${cas.put(encodeBundle([exampleInput(k)]))}`;
-  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
+  try {
+    await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
+  } catch (err) {
+    // a send whose confirmation timed out may have landed (its retry then fails AlreadyExists)
+    const landed = await chain.execution(id).catch(() => null);
+    if (!landed?.requester.equals(requester.publicKey)) throw err;
+  }
   requested.push(id);
 }
 requestTimer = setInterval(() => { requestNext().catch((e) => console.error(`request failed: ${String(e)}`)); }, requestEvery);
@@ -313,19 +319,22 @@ crashWatch = setInterval(() => {
 }, 100);
 
 // ---- the end: audit, summary, clean shutdown
-// What is audited: the chain keeps, per task, the votes of its current selection only (a
-// reassignment or the verification selection replaces them), so the audit covers each task's
-// current assignment: the compute assignment, or the verification assignment of a sampled task,
-// at whatever attempt it stands. Earlier attempts' votes are no longer on chain.
-type Audited = AuditResult & { kind: 'compute' | 'verification' };
-async function audit(): Promise<Audited[]> {
+// What is audited: every selection the committee made on chain. Each quorum of assignTask votes
+// makes the program log a selection record (the request and the node), so the audit reads every
+// execution's transactions and checks each record — first assignments, reassignments after a
+// timeout or lapse, verifications and dispute arbiters: q matching signed votes on the ledger and
+// the node the ECVRF proof selects. It also checks that every quorum on the ledger has its record
+// and that each task's current selection is one of them (gaps fail the audit).
+interface AuditAll { results: AuditResult[]; quorumsOnLedger: number; tasks: number; tasksCovered: number; gaps: string[] }
+async function audit(): Promise<AuditAll> {
   const { nodes, execs } = await snapshot();
-  const out: Audited[] = [];
-  for (const e of execs) for (let i = 0; i < e.tasks.length; i++) {
-    const ts = e.tasks[i]!;
-    const kind = ts.phase === Phase.Verifying || (ts.phase === Phase.Done && ts.sampled === Sampled.Yes) ? 'verification' : 'compute';
-    const r = await auditAssignment({ chain, committee, oracleUrls: urls, nodes, exec: e, task: i, q: quorumFor(nOracles) }).catch((err) => ({ execId: e.execId, task: i, attempt: -1, node: '', matchingVotes: 0, quorum: false, proof: false, reason: String(err) }));
-    if (r) out.push({ ...r, kind });
+  const out: AuditAll = { results: [], quorumsOnLedger: 0, tasks: 0, tasksCovered: 0, gaps: [] };
+  for (const e of execs) {
+    out.tasks += e.tasks.length;
+    try {
+      const a = await auditExecution({ chain, committee, oracleUrls: urls, nodes, exec: e, q: quorumFor(nOracles) });
+      out.results.push(...a.results); out.quorumsOnLedger += a.quorumsOnLedger; out.tasksCovered += a.tasksCovered; out.gaps.push(...a.gaps);
+    } catch (err) { out.gaps.push(`execution ${e.execId}: ${String(err)}`); }
   }
   return out;
 }
@@ -338,7 +347,8 @@ async function stop(code = 0): Promise<never> {
   clearInterval(crashWatch);
   let summary: Record<string, unknown> = {};
   if (running) try {
-    const results = await audit();
+    const a = await audit();
+    const results = a.results;
     const tasks = lastExecs.flatMap((e) => e.tasks);
     const nodes = await chain.nodes();
     summary = {
@@ -349,14 +359,19 @@ async function stop(code = 0): Promise<never> {
       cheaters: [...cheaters], slashed: nodes.filter((n) => n.slashes > 0).map((n) => ({ node: n.key.toBase58(), slashes: n.slashes, slashedLamports: n.slashed.toString(), status: NodeStatus[n.status] })),
       crashed, reassignedAfterCrash: isReassigned(),
       audit: {
-        checked: results.length, compute: results.filter((r) => r.kind === 'compute').length, verification: results.filter((r) => r.kind === 'verification').length,
-        afterReassignment: results.filter((r) => r.kind === 'compute' && r.attempt > 0).length, quorumOk: results.filter((r) => r.quorum).length, proofOk: results.filter((r) => r.proof).length, failures: results.filter((r) => !r.quorum || !r.proof).map((r) => ({ ...r, execId: r.execId.toString() })) },
+        checked: results.length, quorumsOnLedger: a.quorumsOnLedger, tasks: a.tasks, tasksCovered: a.tasksCovered,
+        compute: results.filter((r) => r.kind === 'compute').length, reassignment: results.filter((r) => r.kind === 'reassignment').length,
+        verification: results.filter((r) => r.kind === 'verification').length, arbiter: results.filter((r) => r.kind === 'arbiter').length,
+        excludedForStake: results.filter((r) => r.outcome === 'excluded-for-stake').length,
+        quorumOk: results.filter((r) => r.quorum).length, proofOk: results.filter((r) => r.proof).length,
+        failures: results.filter((r) => !r.quorum || !r.proof).map((r) => ({ ...r, execId: r.execId.toString() })), gaps: a.gaps },
       payments: nodes.map((n) => ({ node: n.key.toBase58(), earned: n.earned.toString() })),
     };
   } catch (e) { summary = { error: String(e) }; console.error(`summary unavailable: ${String(e)}`); }
   if (running && values.summary) writeFileSync(values.summary, JSON.stringify(summary, null, 2) + '\n');
-  const s = summary as { done?: number; requests?: number; sampled?: number; settled?: number; mismatches?: number; audit?: { checked: number; compute: number; verification: number; afterReassignment: number; quorumOk: number; proofOk: number } };
-  if (running) console.log(`\nsummary: ${s.done ?? '?'}/${s.requests ?? '?'} executions done; ${s.sampled ?? 0} of ${s.settled ?? 0} settled tasks sampled for verification (p = ${pPpm / 1e6}); ${s.mismatches ?? 0} mismatches slashed; audit of each task's current assignment (${s.audit?.compute ?? 0} compute, ${s.audit?.afterReassignment ?? 0} of them after a reassignment; ${s.audit?.verification ?? 0} verification): ${s.audit?.quorumOk ?? 0}/${s.audit?.checked ?? 0} with q matching votes, ${s.audit?.proofOk ?? 0}/${s.audit?.checked ?? 0} re-derived from their ECVRF proofs`);
+  const s = summary as { done?: number; requests?: number; sampled?: number; settled?: number; mismatches?: number; audit?: { checked: number; quorumsOnLedger: number; tasks: number; tasksCovered: number; compute: number; reassignment: number; verification: number; arbiter: number; quorumOk: number; proofOk: number; gaps: string[] } };
+  const au = s.audit;
+  if (running) console.log(`\nsummary: ${s.done ?? '?'}/${s.requests ?? '?'} executions done; ${s.sampled ?? 0} of ${s.settled ?? 0} settled tasks sampled for verification (p = ${pPpm / 1e6}); ${s.mismatches ?? 0} mismatches slashed; audit of every selection on the ledger (${au?.checked ?? 0} of ${au?.quorumsOnLedger ?? 0} quorums, covering ${au?.tasksCovered ?? 0}/${au?.tasks ?? 0} tasks: ${au?.compute ?? 0} compute, ${au?.reassignment ?? 0} reassignments, ${au?.verification ?? 0} verification, ${au?.arbiter ?? 0} arbiter): ${au?.quorumOk ?? 0}/${au?.checked ?? 0} with q matching votes, ${au?.proofOk ?? 0}/${au?.checked ?? 0} re-derived from their ECVRF proofs${au?.gaps.length ? `; ${au.gaps.length} gaps: ${au.gaps.slice(0, 3).join('; ')}` : ''}`);
   await Promise.all(children.filter((c) => c.name !== 'validator').map(({ proc }) => new Promise((r) => { if (proc.exitCode !== null || proc.signalCode) return r(null); proc.once('exit', r); proc.kill('SIGTERM'); })));
   const v = children.find((c) => c.name === 'validator')?.proc;
   if (v && v.exitCode === null) await new Promise((r) => { v.once('exit', r); v.kill('SIGTERM'); });

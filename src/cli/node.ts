@@ -26,10 +26,10 @@ const USAGE = `usage: splitup-node <command> [options]
   agent --key FILE --oracles URL[,URL...] --rpc URL --program-id ID --cas DIR [--vram GB] [--tasks 1,2,3,4]
         [--interval MS] [--poll MS] [--poll-only] [--airdrop] [--cheat] [--min-compute-ms MS]
                                     the full compute node: registers with stake and specializations on
-                                    chain (if not yet), heartbeats, computes assigned tasks and reports
-                                    (woken by the RPC's WebSocket program subscription, polling every
-                                    --poll MS as the fallback; --poll-only: no subscription)
-                                    (--airdrop funds the key on a local validator; --cheat reports wrong
+                                    chain (if not yet), heartbeats, computes assigned tasks, commits to and
+                                    reveals their results (woken by the RPC's WebSocket program
+                                    subscription, polling every --poll MS as the fallback; --poll-only:
+                                    no subscription; --airdrop funds the key on a local validator; --cheat commits wrong
                                     results, for Proof-of-Sampling demonstrations; --min-compute-ms
                                     makes every task take at least that long, like slower hardware)`;
 

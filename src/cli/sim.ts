@@ -21,7 +21,7 @@
 //   --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam --flap NODE@FROM-TO
 //   --plant quorum-off-by-one (a deliberately broken build, to see the checkers fire)
 // Exit 1 when a run violates safety (the report names the seed that reproduces it).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, runMain, UsageError } from './args.js';
@@ -32,14 +32,17 @@ import { DEFAULT_SCENARIO, minimize, parseScenario, runScenario, ScenarioError, 
 import { economics, SEED_ECONOMICS } from '../sim/economics.js';
 import { lineChart } from '../sim/svg.js';
 import { ChaosLab, checkChaosScenario, runChaos } from '../sim/chaos.js';
-import { runChainSim, sweepEconomics, type ChainSimReport, type StrategyEconomics } from '../sim/chain-sim.js';
+import { runChainSim, sweepEconomics, type ChainSimReport } from '../sim/chain-sim.js';
+import { STRATEGIES, type Strategy } from '../sim/compute-agents.js';
+import { strategyFormulas } from '../sim/economics.js';
 
 const USAGE = `usage: sim <run|sweep|minimize|report|chain|chaos|adversaries|economics> [options]
   scenario: --scenario FILE | --n N --duration-ms MS --epoch-ms MS --nodes M --drop P --dup P --delay-ms MIN..MAX
             --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam
             --flap NODE@FROM-TO --plant quorum-off-by-one
   run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
-  chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--p P] [--compute-ms MIN..MAX] [--seeds K];
+  chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--strategy I:NAME ...] [--p P] [--compute-ms MIN..MAX] [--seeds K [--progress FILE]];
+        strategies: honest cheater lazy framer colluder late griefer (see src/sim/compute-agents.ts);
   chaos --scenario FILE [--out DIR] [--dir DATA] (root: network namespaces, real oracle processes);
   adversaries [--adversary NAME,...|all] [--n 4,5,7,10] [--seeds K] [--byzantine K] [--bound-ms MS] [--out FILE];
   economics [--p P --r R --R R --S S --C C --tasks N --seed S]
@@ -51,8 +54,8 @@ const OPTS = {
   nodes: { type: 'string' }, drop: { type: 'string' }, dup: { type: 'string' }, 'delay-ms': { type: 'string' }, partition: { type: 'string', multiple: true },
   crash: { type: 'string', multiple: true }, byzantine: { type: 'string', multiple: true }, flap: { type: 'string', multiple: true }, plant: { type: 'string' }, out: { type: 'string' },
   kind: { type: 'string' }, 'vote-other': { type: 'string', multiple: true }, requests: { type: 'string' }, 'request-every-ms': { type: 'string' }, p: { type: 'string' }, r: { type: 'string' }, R: { type: 'string' }, S: { type: 'string' }, C: { type: 'string' }, tasks: { type: 'string' },
-  dir: { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
-  agents: { type: 'boolean' }, cheaters: { type: 'string' }, 'compute-ms': { type: 'string' },
+  dir: { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' }, progress: { type: 'string' },
+  agents: { type: 'boolean' }, cheaters: { type: 'string' }, strategy: { type: 'string', multiple: true }, 'compute-ms': { type: 'string' },
   adversary: { type: 'string' }, 'bound-ms': { type: 'string' },
 } as const;
 
@@ -94,12 +97,22 @@ function scenarioOf(v: Record<string, unknown>): Scenario {
 }
 
 /** Compute agents for `sim chain`: --agents, --cheaters I,J (implies agents), --p, --compute-ms MIN..MAX. */
-function agentOptions(v: Record<string, unknown>, nodes: number): { agents?: { cheaters: number[]; computeMs?: [number, number] }; pPpm?: number } {
+function agentOptions(v: Record<string, unknown>, nodes: number): { agents?: { cheaters: number[]; strategies?: Record<number, Strategy>; computeMs?: [number, number] }; pPpm?: number } {
   const out: ReturnType<typeof agentOptions> = {};
-  if (v.agents || v.cheaters !== undefined) {
+  const given = (v.strategy as string[] | undefined) ?? [];
+  if (v.agents || v.cheaters !== undefined || given.length) {
     const cheaters = v.cheaters === undefined || v.cheaters === '' ? [] : String(v.cheaters).split(',').map(Number);
     if (cheaters.some((c) => !Number.isInteger(c) || c < 0 || c >= nodes)) throw new UsageError(`--cheaters ${String(v.cheaters)}: node indices below --nodes (${nodes}), comma-separated`);
     out.agents = { cheaters };
+    if (given.length) {
+      const strategies: Record<number, Strategy> = {};
+      for (const g of given) {
+        const m = /^(\d+):(\w+)$/.exec(g);
+        if (!m || +m[1]! >= nodes || !(STRATEGIES as readonly string[]).includes(m[2]!)) throw new UsageError(`--strategy ${g}: expected I:NAME with I < --nodes (${nodes}) and NAME one of ${STRATEGIES.join(', ')}`);
+        strategies[+m[1]!] = m[2] as Strategy;
+      }
+      out.agents.strategies = strategies;
+    }
     if (v['compute-ms'] !== undefined) {
       const m = /^(\d+)\.\.(\d+)$/.exec(String(v['compute-ms']));
       if (!m || +m[1]! > +m[2]!) throw new UsageError(`--compute-ms ${String(v['compute-ms'])}: expected MIN..MAX (virtual ms)`);
@@ -242,12 +255,14 @@ async function main(): Promise<number> {
         const runs: ChainSimReport[] = [];
         for (let k = 0; k < Number(values.seeds); k++) {
           runs.push(await runChainSim(chainOptions(first + k), sc.durationMs));
+          if (values.progress) appendFileSync(values.progress, JSON.stringify(runs.at(-1)) + '\n'); // each run as it ends (JSON lines), for long sweeps
           console.error(`seed ${first + k}: ${runs.at(-1)!.safe ? 'safe' : 'UNSAFE'}, ${runs.at(-1)!.tasksDone} tasks done`);
         }
         const sw = sweepEconomics(runs);
         if (values.json) console.log(JSON.stringify(sw, null, 2));
-        console[values.json ? 'error' : 'log'](`${sw.unsafe.length ? 'UNSAFE' : 'safe'}: ${runs.length - sw.unsafe.length}/${runs.length} seeds safe`);
-        if (sw.cheater) console[values.json ? 'error' : 'log'](`p = ${sw.p}, ${runs.length} seeds: cheater gain ${sw.cheater.gainPerTaskC.toFixed(3)} ± ${sw.cheater.stderrC.toFixed(3)} C per task over ${sw.cheater.tasks} tasks (${sw.cheater.caught} caught); formula with measured r = ${sw.cheater.colludedFraction.toFixed(3)}: ${sw.formulaGainPerTaskC!.onChain.toFixed(3)} C; honest ${sw.honest.gainPerTaskC.toFixed(3)} C per task`);
+        const say = values.json ? console.error : console.log;
+        say(`p = ${sw.p}, ${runs.length} seeds (${sw.unsafe.length ? `UNSAFE: ${sw.unsafe.join(',')}` : 'all safe: quorum, selection, no honest node slashed, books exact'}); gain per task = Σ net / Σ C of assignments:`);
+        for (const [name, x] of Object.entries(sw.strategies)) say(`  ${name.padEnd(9)} ${x.nodes} node(s): ${x.assignments} assignments (asserted ${x.asserted}, sampled ${x.sampled}), gain ${x.gainPerTaskC.toFixed(3)} ± ${x.stderrC.toFixed(3)} C, over honest work ${x.overHonestPerTaskC.toFixed(3)} ± ${x.overHonestStderrC.toFixed(3)} C, net ${(Number(x.net) / 1e6).toFixed(2)} USDC, ${x.slashes} slashes, ${x.lapses} lapses`);
         if (sw.unfinished.length) console.error(`note: seeds ${sw.unfinished.join(',')} ended with executions unfinished; lengthen --duration-ms`);
         return sw.unsafe.length ? 1 : 0;
       }
@@ -256,8 +271,9 @@ async function main(): Promise<number> {
         + `${r.assignmentsChecked} assignments checked, ${r.foreignVotes} foreign votes, ${r.tasksDone} tasks done, ${r.executionsDone} executions completed, ${r.reassigned} reassigned`);
       const ec = r.economics;
       if (ec) {
-        const line = (name: string, x: StrategyEconomics) => `${name}: ${x.nodes} nodes, ${x.tasks} tasks settled, ${x.sampled} sampled, ${x.caught} caught, gain ${x.gainPerTaskC.toFixed(3)} ± ${x.stderrC.toFixed(3)} C per task, net ${(Number(x.net) / 1e6).toFixed(2)} USDC, ${x.slashedNodes} slashed`;
-        console[values.json ? 'error' : 'log'](`p = ${ec.p}: ${r.tasksDone} tasks done, ${r.executionsDone}/${r.requests} executions, ${r.reassigned} reassigned\n  ${line('honest', ec.honest)}${ec.cheater ? `\n  ${line('cheater', ec.cheater)}\n  formula with measured r = ${ec.cheater.colludedFraction.toFixed(3)}: ${ec.formulaGainPerTaskC!.onChain.toFixed(3)} C (program's payouts), ${ec.formulaGainPerTaskC!.seedModel.toFixed(3)} C (seed's model)` : ''}`);
+        const say = values.json ? console.error : console.log;
+        say(`p = ${ec.p}: ${r.tasksDone} tasks done, ${r.executionsDone}/${r.requests} executions (${r.executionsFailed} failed), ${r.reassigned} reassigned; gain per task = net / Σ C of assignments:`);
+        for (const [name, x] of Object.entries(ec.strategies)) say(`  ${name.padEnd(9)} ${x.nodes} node(s): ${x.assignments} assignments, gain ${x.gainPerTaskC.toFixed(3)} C, over honest work ${x.overHonestPerTaskC.toFixed(3)} C, net ${(Number(x.net) / 1e6).toFixed(2)} USDC, ${x.slashes} slashes, ${x.lapses} lapses, ${x.slashedNodes} slashed below stake`);
       }
       if (!r.safe) console.error(`UNSAFE (seed ${r.seed}): ${JSON.stringify(r.violations.slice(0, 5))}`);
       return r.safe ? 0 : 1;
@@ -289,8 +305,11 @@ async function main(): Promise<number> {
     case 'economics': {
       const num = (k: keyof typeof SEED_ECONOMICS) => (values[k] === undefined ? SEED_ECONOMICS[k] : Number(values[k]));
       const r = economics({ p: num('p'), r: num('r'), R: num('R'), S: num('S'), C: num('C') }, Number(values.tasks ?? 100_000), Number(values.seed ?? 1));
-      if (values.json) console.log(JSON.stringify(r, null, 2));
-      console[values.json ? 'error' : 'log'](`p = ${r.params.p}: bound C/((1-r)(R+S)) = ${r.bound.toFixed(4)} → ${r.satisfied ? 'cheating does not pay' : 'CHEATING PAYS'}: expected gain per cheated task ${r.formulaGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.gainPerTask.toFixed(4)} ± ${r.monteCarlo.stderr.toFixed(4)} C (Monte Carlo, ${r.monteCarlo.tasks} tasks); under the program's payouts (a caught cheater also forfeits C) ${r.onChainGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.onChainGainPerTask.toFixed(4)} ± ${r.monteCarlo.onChainStderr.toFixed(4)} C (Monte Carlo)`);
+      const formulas = strategyFormulas({ p: r.params.p, R: r.params.R / r.params.C, S: r.params.S / r.params.C, nodes: 11 });
+      if (values.json) console.log(JSON.stringify({ ...r, strategies: formulas }, null, 2));
+      const say = values.json ? console.error : console.log;
+      say(`per strategy, expected gain per task in its role under the program's payouts (11 nodes): ${Object.entries(formulas).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')} C`);
+      say(`p = ${r.params.p}: bound C/((1-r)(R+S)) = ${r.bound.toFixed(4)} → ${r.satisfied ? 'cheating does not pay' : 'CHEATING PAYS'}: expected gain per cheated task ${r.formulaGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.gainPerTask.toFixed(4)} ± ${r.monteCarlo.stderr.toFixed(4)} C (Monte Carlo, ${r.monteCarlo.tasks} tasks); under the program's payouts (a caught cheater also forfeits C) ${r.onChainGainPerTask.toFixed(4)} C (formula), ${r.monteCarlo.onChainGainPerTask.toFixed(4)} ± ${r.monteCarlo.onChainStderr.toFixed(4)} C (Monte Carlo)`);
       return 0;
     }
     default:

@@ -1,13 +1,21 @@
 // The compute node's task listener and compute service: watches program state (woken by the
-// RPC's program subscription, polling as the fallback) for tasks
-// assigned to this node (compute or verification phase), gathers their inputs from the
+// RPC's program subscription, polling as the fallback) for tasks assigned to this node (as
+// asserter, validator or arbiter), gathers their inputs from the
 // content-addressed store (model inputs by the execution's URI, upstream outputs by the hash
-// their nodes reported), runs the task, stores the output bundle and reports its hash.
-// A `cheat` agent reports a wrong output (for Proof-of-Sampling demonstrations and tests).
+// the chain accepted), runs the task and commits to its output hash; it reveals when the
+// program asks: the output when it is accepted (not sampled, a match, an arbiter's reveal), only
+// its fingerprint when it is compared (a validator, an asserter whose result differs). The output
+// bundle goes to the content-addressed store only when the output itself is revealed, so no other
+// node can copy it before it commits.
+// The salt of a commitment is derived from the node's secret key and the task instance, so a
+// restarted agent can still reveal (it recomputes the output).
+// A `cheat` agent commits a wrong output as asserter (for Proof-of-Sampling demonstrations and tests).
 import { type Keypair, PublicKey } from '@solana/web3.js';
+import { createHash } from 'node:crypto';
 import { asProgramError, type ChainClient } from '../chain/client.js';
 import { PollLoop } from '../common/poll-loop.js';
-import { decodeModel, Phase, rawTaskPhase, requestKey, type ExecutionAccount, type ModelAccount } from '../chain/layout.js';
+import { decodeModel, Phase, rawTaskPhase, requestKey, REVEALING, RUNNING, type ExecutionAccount, type ModelAccount, type TaskState } from '../chain/layout.js';
+import { commitment, fingerprint, partiesOf } from '../chain/program.js';
 import { CasStore, parseCasUri } from '../cas/store.js';
 import { decodeBundle, encodeBundle, type Tensor } from '../model/tensor.js';
 import { runTask } from '../model/example.js';
@@ -35,14 +43,21 @@ export interface AgentOptions {
   onEvent?: (e: AgentEvent) => void;
 }
 
-export type AgentEvent = { kind: 'computed' | 'verified'; execId: bigint; task: number; attempt: number; output: string; signature: string } | { kind: 'failed'; execId: bigint; task: number; error: string };
+export type AgentEvent =
+  | { kind: 'computed' | 'verified' | 'arbitrated'; execId: bigint; task: number; attempt: number; output: string; signature: string }
+  | { kind: 'revealed'; execId: bigint; task: number; as: 'output' | 'fingerprint'; signature: string }
+  | { kind: 'failed'; execId: bigint; task: number; error: string };
+
+type Role = 'asserter' | 'validator' | 'arbiter';
 
 export class ComputeAgent {
   private readonly poll: PollLoop;
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly models = new Map<number, ModelAccount>();
   private readonly done = new Set<string>();
-  readonly stats = { computed: 0, verified: 0, failed: 0 };
+  /** outputs computed, by `${execId}/${task}` (bounded; recomputed after a restart) */
+  private readonly results = new Map<string, { hex: string; bundle: Uint8Array }>();
+  readonly stats = { computed: 0, verified: 0, arbitrated: 0, revealed: 0, failed: 0 };
 
   constructor(readonly o: AgentOptions) {
     this.poll = new PollLoop({ tick: () => this.tick(), everyMs: o.pollMs ?? 200, onError: (e) => o.log?.({ err: String(e) }, 'agent tick failed') });
@@ -64,27 +79,31 @@ export class ComputeAgent {
     await Promise.all([unsubscribe?.(), this.poll.stop()]);
   }
 
+  /** One pass: every task assigned to this node is computed and committed; every reveal it owes is made. */
   async tick(): Promise<void> {
     const me = this.key.toBytes();
     const mine = (data: Uint8Array) => {
       for (let i = 0; i < data[20]!; i++) {
         const { phase, assigned } = rawTaskPhase(data, i);
-        if ((phase === Phase.Assigned || phase === Phase.Verifying) && Buffer.compare(assigned, me) === 0) return true;
+        if (RUNNING.has(phase) && Buffer.compare(assigned, me) === 0) return true;
+        if (REVEALING.has(phase)) return true; // decoded below to see whether this node owes a reveal
       }
       return false;
     };
     for (const e of await this.o.chain.runningExecutions(mine)) {
       for (let i = 0; i < e.tasks.length; i++) {
         const ts = e.tasks[i]!;
-        if ((ts.phase !== Phase.Assigned && ts.phase !== Phase.Verifying) || !ts.assigned?.equals(this.key)) continue;
-        const key = requestKey(e.execId, i, ts.attempt);
+        const role = this.roleIn(ts);
+        if (!role) continue;
+        const key = `${requestKey(e.execId, i, ts.attempt)}/${ts.phase}/${ts.revealed}`;
         if (this.done.has(key)) continue;
         try {
-          await this.work(e, i);
+          if (RUNNING.has(ts.phase)) await this.work(e, i, role);
+          else await this.reveal(e, i, role);
           this.done.add(key);
         } catch (err) {
           const pe = asProgramError(err);
-          if (pe && ['DeadlinePassed', 'TaskNotReady', 'WrongAttempt', 'NotAssignee'].includes(pe.errorName)) { this.done.add(key); continue; } // moved on without us
+          if (pe && ['DeadlinePassed', 'TaskNotReady', 'WrongAttempt', 'NotAssignee', 'NotAParty', 'RevealOrder'].includes(pe.errorName)) { this.done.add(key); continue; } // moved on without us
           this.stats.failed++;
           this.o.onEvent?.({ kind: 'failed', execId: e.execId, task: i, error: String(err) });
           this.o.log?.({ execId: e.execId.toString(), task: i, err: String(err) }, 'task failed; retrying');
@@ -92,6 +111,29 @@ export class ComputeAgent {
       }
     }
     if (this.done.size > 100_000) this.done.clear();
+  }
+
+  /** What this node owes task `ts` now: a commitment (it is assigned) or a reveal; null if nothing. */
+  private roleIn(ts: TaskState): Role | null {
+    const k = this.key;
+    if (RUNNING.has(ts.phase)) return ts.assigned?.equals(k) ? (ts.phase === Phase.Assigned ? 'asserter' : ts.phase === Phase.Verifying ? 'validator' : 'arbiter') : null;
+    if (ts.phase === Phase.Reveal) return ts.asserter?.equals(k) ? 'asserter' : null;
+    if (ts.phase === Phase.VerifyReveal) {
+      if (ts.validator?.equals(k) && !(ts.revealed & 2)) return 'validator';
+      if (ts.asserter?.equals(k) && ts.revealed & 2 && !(ts.revealed & 1)) return 'asserter';
+      return null;
+    }
+    if (ts.phase === Phase.ArbReveal) {
+      const idx = ts.arbiters.findIndex((a) => a.equals(k));
+      return idx >= 0 && !(ts.revealed & (4 << idx)) ? 'arbiter' : null;
+    }
+    return null;
+  }
+
+  /** The salt of this node's commitment for a task instance: secret, and recomputable after a restart. */
+  private salt(execId: bigint, task: number): Uint8Array {
+    const b = Buffer.alloc(9); b.writeBigUInt64LE(execId); b[8] = task;
+    return createHash('sha256').update('splitup/salt/v1').update(this.o.keypair.secretKey).update(b).digest();
   }
 
   private async model(id: number): Promise<ModelAccount> {
@@ -123,18 +165,44 @@ export class ComputeAgent {
     });
   }
 
-  private async work(e: ExecutionAccount, i: number): Promise<void> {
+  /** Computes task i (a cheat corrupts its own result as asserter). */
+  private async compute(e: ExecutionAccount, i: number, role: Role): Promise<{ hex: string; bundle: Uint8Array }> {
+    const rk = `${e.execId}/${i}`;
+    const known = this.results.get(rk);
+    if (known) return known;
+    const outputs = runTask(e.taskIds[i]!, await this.inputs(e, i));
+    if (this.o.cheat && role === 'asserter') outputs[0]!.data[0] = Math.fround(outputs[0]!.data[0]! + 1); // a plausible but wrong result
+    const bundle = encodeBundle(outputs);
+    const r = { hex: createHash('sha256').update(bundle).digest('hex'), bundle };
+    this.results.set(rk, r);
+    if (this.results.size > 10_000) this.results.delete(this.results.keys().next().value!);
+    return r;
+  }
+
+  private async work(e: ExecutionAccount, i: number, role: Role): Promise<void> {
     const ts = e.tasks[i]!;
     const slowest = this.o.minComputeMs ? new Promise((r) => setTimeout(r, this.o.minComputeMs)) : null;
-    const outputs = runTask(e.taskIds[i]!, await this.inputs(e, i));
+    const r = await this.compute(e, i, role);
     await slowest;
-    const verifying = ts.phase === Phase.Verifying;
-    if (this.o.cheat && !verifying) outputs[0]!.data[0] = Math.fround(outputs[0]!.data[0]! + 1); // a plausible but wrong result
-    const hex = this.o.cas.put(encodeBundle(outputs));
-    const signature = await this.o.chain.send([this.o.keypair], [this.o.chain.program.report(this.key, e.execId, i, ts.attempt, Buffer.from(hex, 'hex'), {
-      asserter: verifying ? ts.asserter! : this.key, requester: e.requester, modelId: e.modelId,
-    })]);
-    if (verifying) this.stats.verified++; else this.stats.computed++;
-    this.o.onEvent?.({ kind: verifying ? 'verified' : 'computed', execId: e.execId, task: i, attempt: ts.attempt, output: hex, signature });
+    const cm = commitment(e.execId, i, fingerprint(Buffer.from(r.hex, 'hex')), this.key, this.salt(e.execId, i));
+    const signature = await this.o.chain.send([this.o.keypair], [this.o.chain.program.commit(this.key, e.execId, i, ts.attempt, cm)]);
+    const kind = role === 'asserter' ? 'computed' : role === 'validator' ? 'verified' : 'arbitrated';
+    this.stats[kind]++;
+    this.o.onEvent?.({ kind, execId: e.execId, task: i, attempt: ts.attempt, output: r.hex, signature });
+  }
+
+  private async reveal(e: ExecutionAccount, i: number, role: Role): Promise<void> {
+    const ts = e.tasks[i]!;
+    const r = await this.compute(e, i, role);
+    const output = Buffer.from(r.hex, 'hex');
+    const fp = fingerprint(output);
+    // the output itself only when it is accepted or arbitrated; a validator, and an asserter whose
+    // result differs from the validator's, reveal the fingerprint (the output stays off chain)
+    const asOutput = ts.phase === Phase.Reveal || ts.phase === Phase.ArbReveal || (role === 'asserter' && Buffer.compare(fp, Buffer.from(ts.fpV)) === 0);
+    if (asOutput) this.o.cas.put(r.bundle);
+    const signature = await this.o.chain.send([this.o.keypair], [this.o.chain.program.reveal(this.key, e.execId, i, asOutput ? 'output' : 'fingerprint', this.salt(e.execId, i), asOutput ? output : fp,
+      { requester: e.requester, modelId: e.modelId, parties: partiesOf(ts) })]);
+    this.stats.revealed++;
+    this.o.onEvent?.({ kind: 'revealed', execId: e.execId, task: i, as: asOutput ? 'output' : 'fingerprint', signature });
   }
 }

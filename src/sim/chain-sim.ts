@@ -4,9 +4,11 @@
 // blocks follow virtual time. Requests arrive on a schedule; checkers: every assignment on chain
 // has q matching votes and is the node re-derived from the published ECVRF proof and the honest
 // committed table; assignment latency and fraction assigned; selection frequencies (chi-square).
-// With compute agents (src/sim/compute-agents.ts) tasks are also computed, reported, sampled,
-// verified, paid and slashed by the program, and the report holds each strategy's economics:
-// the measured gain of a cheated task next to the formula C − p(1 − r)(C + R + S).
+// With compute agents (src/sim/compute-agents.ts) tasks are also computed, committed, revealed,
+// sampled, verified, disputed, paid, slashed and penalized by the program, and the report holds each
+// strategy's economics (honest and the attacks: lazy asserter, lazy validator, framer, colluding
+// pair, late settler, griefer): its measured gain per task next to the formulas, and the checks
+// that no honest node is slashed and every node's books are exact.
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
 import { ChainLoop, requestKey, roundForBlockTime, type ChainPort } from '../chain/loop.js';
 import { MemoryVoteStore } from '../chain/vote-store.js';
@@ -14,12 +16,13 @@ import { LocalChain } from '../chain/local-chain.js';
 import { DEFAULT_PARAMS, Ix } from '../chain/program.js';
 import { ACCOUNT_SIZE, decodeExecution, decodeNode, ExecStatus, Phase, TAGS, type ExecutionAccount } from '../chain/layout.js';
 import { programError } from '../chain/errors.js';
-import { checkSelection } from '../chain/audit.js';
+import { checkSelection, selectionOfTask } from '../chain/audit.js';
 import { ConsensusSim, type ConsensusSimOptions } from './consensus-sim.js';
-import { SimAgents, type SimAgent } from './compute-agents.js';
-import { gainFormulas, Moments } from './economics.js';
+import { SimAgents, STRATEGIES, type SimAgent, type Strategy } from './compute-agents.js';
+import { strategyFormulas } from './economics.js';
 import { Rng } from '../common/rng.js';
-import { VERIFY_ATTEMPT, VerifyResult, Sampled, NodeStatus, type NodeAccount } from '../chain/layout.js';
+import { VERIFY_ATTEMPT, VerifyResult, Sampled, NodeStatus, RUNNING, type NodeAccount } from '../chain/layout.js';
+import { createHash } from 'node:crypto';
 
 /** The loop's view of an in-process chain whose block times are the simulator's virtual time. */
 class SvmChainPort implements ChainPort {
@@ -90,33 +93,37 @@ export interface ChainSimOptions extends ConsensusSimOptions {
   /** Byzantine oracles whose assignTask votes name another node than the proof selects. */
   voteOther?: number[];
   /** Compute nodes that compute, report and verify (without them assignments stay open). */
-  agents?: { cheaters?: number[]; computeMs?: [number, number] };
+  agents?: { cheaters?: number[]; strategies?: Record<number, Strategy>; computeMs?: [number, number] };
   /** PoSP sampling probability in ppm (the program refuses one at or below its bound). */
   pPpm?: number;
 }
 
 export interface StrategyEconomics {
   nodes: number;
-  /** compute-phase reports settled on chain */
-  tasks: number;
-  sampled: number;
-  caught: number;
-  /** of this strategy's sampled tasks, the fraction checked by a colluding validator */
-  colludedFraction: number;
-  /** lamports: earned (fees and rewards), slashed, compute cost; net = earned − slashed − cost */
-  earned: string; slashed: string; computeCost: string; net: string;
-  /** mean over this strategy's settled tasks of (payment − slash − compute cost) / C, with its standard error */
-  gainPerTaskC: number; stderrC: number;
+  /** assignments held (any role) and Σ C over them (lamports): the per-task denominator */
+  assignments: number; assignedC: string;
+  /** of this strategy's compute-phase tasks that ended: sampled, and lies caught (slashes) */
+  asserted: number; sampled: number; slashes: number; lapses: number;
+  /** lamports: earned (fees and rewards), slashed, lapse penalties, compute cost; net = earned − slashed − penalized − cost */
+  earned: string; slashed: string; penalized: string; computeCost: string; net: string;
+  /** net / Σ C of its assignments: the gain per task in units of C */
+  gainPerTaskC: number;
+  /** (net − what honest work on the same assignments nets) / Σ C: the gain per task over honest work, units of C */
+  honestNet: string; overHonestPerTaskC: number;
   slashedNodes: number;
 }
 
 export interface EconomicsOutcome {
   p: number; R: number; S: number;
-  honest: StrategyEconomics; cheater: StrategyEconomics | null;
-  /** the seed's formula with the measured r: C − p(1 − r)(R + S), and the program's: C − p(1 − r)(C + R + S) (units of C) */
-  formulaGainPerTaskC: { seedModel: number; onChain: number } | null;
-  /** every node's account: stake, earned, slashed, status, reports */
-  perNode: Array<{ node: string; strategy: string; status: string; stake: string; earned: string; slashed: string; computeCost: string; compute: number; verify: number; colluded: number; failedReports: number }>;
+  strategies: Partial<Record<Strategy, StrategyEconomics>>;
+  /** expected gain per task over honest work by the program's payouts (units of C), per strategy */
+  formulas: ReturnType<typeof strategyFormulas>;
+  /** the seed's bound p > C/((1 − r)(R + S)) the program enforces, at r = 0.1 */
+  bound: number;
+  /** every node's account: stake, earned, slashed, status, actions */
+  perNode: Array<{ node: string; strategy: string; status: string; stake: string; earned: string; slashed: string; penalized: string; computeCost: string; assignedC: string; compute: number; verify: number; arbitrate: number; colluded: number; reveals: number; failedActions: number }>;
+  /** money conservation: Σ earned + treasury = escrow paid out + Σ slashed + Σ penalized (lamports) */
+  conservation: { left: string; right: string };
 }
 
 export interface ChainSimReport {
@@ -133,7 +140,7 @@ export interface ChainSimReport {
   /** assignments checked (every task, attempt and verification seen on chain) */
   assignmentsChecked: number;
   /** tasks done on chain, executions completed, timeouts that reassigned a task */
-  tasksDone: number; executionsDone: number; reassigned: number;
+  tasksDone: number; executionsDone: number; executionsFailed: number; reassigned: number;
   economics: EconomicsOutcome | null;
   violations: Array<{ kind: 'quorum' | 'selection' | 'slashed-honest' | 'books'; execId: string; detail: string }>;
   safe: boolean;
@@ -152,8 +159,10 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
     chain.svm.airdrop(k.publicKey, 100_000_000_000n);
     chain.ok([k], chain.program.registerNode(k.publicKey, 24), chain.program.specialize(k.publicKey, [1, 2, 3, 4]));
   }
-  const requester = Keypair.generate();
-  chain.svm.airdrop(requester.publicKey, 1_000_000_000_000n);
+  // one requester per execution (deterministic keys), so each refund is read from its wallet
+  const requesterOf = (k: number) => Keypair.fromSeed(createHash('sha256').update(`splitup/sim/requester/${o.seed}/${k}`).digest());
+  const afterRequest = new Map<bigint, bigint>();
+  const MAX_FEE = 2_000_000_000n;
   const port = new SvmChainPort(chain);
   port.produce(0);
 
@@ -185,7 +194,10 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
     const at = (o.startMs ?? 3000) + k * o.requestEveryMs;
     sim.at(at, async () => {
       const id = BigInt(k + 1);
-      await port.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, `cas://${id}`, 2_000_000_000n)]);
+      const requester = requesterOf(k);
+      chain.svm.airdrop(requester.publicKey, 10_000_000_000n);
+      await port.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, `cas://${id}`, MAX_FEE)]);
+      afterRequest.set(id, chain.lamports(requester.publicKey));
       requestedAt.set(id, sim.now);
     });
   }
@@ -194,10 +206,12 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   const model = chain.model(7);
   const fee = (e: ExecutionAccount, i: number) => model.computeUnits[i]! * params.pricePerKcu / 1000n;
   const cheaters = new Set(o.agents?.cheaters ?? []);
+  const strategyAt = (j: number): Strategy => o.agents?.strategies?.[j] ?? (cheaters.has(j) ? 'cheater' : 'honest');
   const agents: SimAgent[] = sim.feed.nodes.map((f, j) => ({
-    keypair: Keypair.fromSeed(f.seed), strategy: cheaters.has(j) ? 'cheater' : 'honest', down: f.down, computeCost: 0n, reports: { compute: 0, verify: 0, colluded: 0, failed: 0 },
+    keypair: Keypair.fromSeed(f.seed), strategy: strategyAt(j), down: f.down, computeCost: 0n, assignedC: 0n, honestNet: 0n,
+    reports: { compute: 0, verify: 0, arbitrate: 0, colluded: 0, reveals: 0, failed: 0, lateSettles: 0 },
   }));
-  const workers = o.agents ? new SimAgents(agents, { port, rng: new Rng(BigInt(o.seed) * 7919n + 17n), computeMs: o.agents.computeMs ?? [200, 800], now: () => sim.now, at: (t, f) => sim.at(t, f), fee }) : null;
+  const workers = o.agents ? new SimAgents(agents, { port, rng: new Rng(BigInt(o.seed) * 7919n + 17n), computeMs: o.agents.computeMs ?? [200, 800], now: () => sim.now, at: (t, f) => sim.at(t, f), fee, rewardPpm: params.rewardPpm }) : null;
   if (workers) for (let t = 0; t <= untilMs; t += 100) sim.at(t + 7, () => workers.poll());
 
   // every assignment (task, attempt, verification) as it appears on chain, with the node set and
@@ -217,7 +231,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
       if (!assignedAt.has(e.execId) && e.tasks[0]!.phase >= Phase.Assigned) assignedAt.set(e.execId, sim.now);
       for (const [i, ts] of e.tasks.entries()) {
         const key = requestKey(e.execId, i, ts.attempt);
-        if ((ts.phase !== Phase.Assigned && ts.phase !== Phase.Verifying) || seen.has(key)) continue;
+        if (!RUNNING.has(ts.phase) || seen.has(key)) continue;
         nodes ??= await port.nodes();
         seen.set(key, { e, i, nodes, proofs: decidedProofs(key) });
       }
@@ -238,7 +252,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
     const t = port.slotTimes.get(ts.readySlot);
     const round = t === undefined ? null : roundForBlockTime(sim.committee, Math.floor(t / 1000) * 1000);
     const committed = round === null ? undefined : honest.map((h) => sim.nodes[h]!.disk.commits.get(round)).find((x) => x);
-    const reasons = !committed ? [] : proofs.map((proof) => checkSelection({ committee: sim.committee, nodes, exec: e, task: i, proof, round, table: { hash: committed.committed.hash, entries: committed.committed.entries } }));
+    const reasons = !committed ? [] : proofs.map((proof) => checkSelection({ committee: sim.committee, nodes, selection: selectionOfTask(e, i)!, proof, round, table: { hash: committed.committed.hash, entries: committed.committed.entries } }));
     const reason = !proofs.length ? 'no honest oracle holds the proof' : !committed ? `round ${round} not committed by an honest oracle` : reasons.includes(null) ? null : reasons.join('; ');
     if (reason) violations.push({ kind: 'selection', execId: e.execId.toString(), detail: `${key}: ${reason}` });
     const verify = (ts.attempt & VERIFY_ATTEMPT) !== 0;
@@ -248,7 +262,9 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   }
   const all = port.allExecutions();
   const nodes = await port.nodes();
-  const economics = workers ? economicsOf(all, nodes, agents, fee, params, violations) : null;
+  const refunds = all.reduce((a, e) => a + (chain.lamports(e.requester) - (afterRequest.get(e.execId) ?? chain.lamports(e.requester))), 0n);
+  const escrowOut = all.reduce((a, e) => a + MAX_FEE - e.escrow, 0n) - refunds;
+  const economics = workers ? economicsOf(all, nodes, agents, params, chain.committee().treasury, escrowOut, (k) => chain.lamports(chain.program.nodeAddress(k)), violations) : null;
 
   const lat = [...assignedAt].map(([id, t]) => t - requestedAt.get(id)!).sort((a, b) => a - b);
   const pct = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! : null);
@@ -258,64 +274,68 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   return {
     seed: o.seed, requests: o.requests, assigned: assignedAt.size, assignmentLatencyMs: { p50: pct(0.5), p99: pct(0.99), max: lat.at(-1) ?? null }, latenciesMs: lat,
     selections, chiSquare: total ? counts.reduce((a, c) => a + (c - expect) ** 2 / expect, 0) : null, foreignVotes,
-    assignmentsChecked: seen.size, tasksDone: all.reduce((a, e) => a + e.doneCount, 0), executionsDone: all.filter((e) => e.status === ExecStatus.Done).length, reassigned,
+    assignmentsChecked: seen.size, tasksDone: all.reduce((a, e) => a + e.doneCount, 0), executionsDone: all.filter((e) => e.status === ExecStatus.Done).length, executionsFailed: all.filter((e) => e.failed).length, reassigned,
     economics, violations, safe: violations.length === 0 && sim.violations.length === 0,
   };
 }
 
 /**
- * Each strategy's books from the final chain state: per settled task, what its computing node was
- * paid (C, or nothing when caught), slashed (R + S when caught) and spent computing (C when it
- * computed); in units of that task's C. Checks the books: no honest node is ever slashed, and the
- * node accounts' earned − slashed equals fees + rewards − slashes derived task by task.
+ * Each strategy's economics from the final chain state and the agents' compute costs, and the books:
+ * no honest node is ever slashed; every node's stake is its registered stake less what was slashed and
+ * penalized, and its account holds exactly rent + stake + earned; all money balances (Σ earned +
+ * treasury = escrow paid out + Σ slashed + Σ penalized).
  */
-function economicsOf(all: ExecutionAccount[], nodes: NodeAccount[], agents: SimAgent[], fee: (e: ExecutionAccount, i: number) => bigint,
-  params: typeof DEFAULT_PARAMS, violations: ChainSimReport['violations']): EconomicsOutcome {
-  const PPM = 1_000_000n;
+function economicsOf(all: ExecutionAccount[], nodes: NodeAccount[], agents: SimAgent[], params: typeof DEFAULT_PARAMS, treasury: bigint, escrowOut: bigint,
+  lamportsOf: (k: PublicKey) => bigint, violations: ChainSimReport['violations']): EconomicsOutcome {
   const strategyOf = new Map(agents.map((a) => [a.keypair.publicKey.toBase58(), a.strategy]));
-  const acc = { honest: new Moments(), cheater: new Moments() };
-  const counts = { honest: { sampled: 0, caught: 0, colluded: 0 }, cheater: { sampled: 0, caught: 0, colluded: 0 } };
-  const derived = new Map<string, bigint>(); // earned − slashed per node, from the tasks
-  const add = (k: PublicKey, x: bigint) => derived.set(k.toBase58(), (derived.get(k.toBase58()) ?? 0n) + x);
-  for (const e of all) e.tasks.forEach((ts, i) => {
-    if (ts.phase !== Phase.Done || !ts.asserter) return;
+  const nodeOf = new Map(nodes.map((n) => [n.key.toBase58(), n]));
+  const asserted = new Map<string, { n: number; sampled: number }>();
+  for (const e of all) for (const ts of e.tasks) {
+    if (!ts.asserter) continue;
     const s = strategyOf.get(ts.asserter.toBase58()) ?? 'honest';
-    const c = fee(e, i), reward = c * BigInt(params.rewardPpm) / PPM, slash = c * BigInt(params.slashPpm) / PPM;
-    const caught = ts.result === VerifyResult.Mismatch;
-    const validator = ts.sampled === Sampled.Yes ? ts.assigned : null;
-    if (ts.sampled === Sampled.Yes) { counts[s].sampled++; if (validator && strategyOf.get(validator.toBase58()) === 'cheater' && s === 'cheater') counts[s].colluded++; }
-    if (caught) counts[s].caught++;
-    const paid = caught ? 0n : c, lost = caught ? reward + slash : 0n, cost = s === 'honest' ? c : 0n;
-    acc[s].add(Number(paid - lost - cost) / Number(c));
-    add(ts.asserter, paid - lost);
-    if (validator) add(validator, reward);
-  });
+    const x = asserted.get(s) ?? { n: 0, sampled: 0 };
+    x.n++; if (ts.sampled === Sampled.Yes) x.sampled++;
+    asserted.set(s, x);
+  }
+  const RENT = BigInt((128 + 176) * 3480 * 2);
+  let sumEarned = 0n, sumSlashed = 0n, sumPenalized = 0n;
   for (const n of nodes) {
     const k = n.key.toBase58();
+    sumEarned += n.earned; sumSlashed += n.slashed; sumPenalized += n.penalized;
     if (strategyOf.get(k) === 'honest' && n.slashes > 0) violations.push({ kind: 'slashed-honest', execId: '-', detail: `honest node ${k} slashed ${n.slashes} time(s)` });
-    const books = n.earned - n.slashed;
-    if (books !== (derived.get(k) ?? 0n)) violations.push({ kind: 'books', execId: '-', detail: `node ${k}: earned − slashed ${books} on chain, ${derived.get(k) ?? 0n} from its tasks` });
+    const registered = params.stakeBase + params.stakePerGb * BigInt(n.vramGb);
+    if (n.stake !== registered - n.slashed - n.penalized) violations.push({ kind: 'books', execId: '-', detail: `node ${k}: stake ${n.stake} != registered ${registered} − slashed ${n.slashed} − penalized ${n.penalized}` });
+    const held = lamportsOf(n.key);
+    if (held !== RENT + n.stake + n.earned) violations.push({ kind: 'books', execId: '-', detail: `node ${k}: account holds ${held}, books say rent + stake + earned = ${RENT + n.stake + n.earned}` });
+    if (n.locked !== 0n && all.every((e) => e.status === ExecStatus.Done)) violations.push({ kind: 'books', execId: '-', detail: `node ${k}: ${n.locked} still locked with every execution done` });
   }
-  const nodeOf = new Map(nodes.map((n) => [n.key.toBase58(), n]));
-  const summary = (s: 'honest' | 'cheater'): StrategyEconomics => {
+  const left = sumEarned + treasury, right = escrowOut + sumSlashed + sumPenalized;
+  if (left !== right) violations.push({ kind: 'books', execId: '-', detail: `Σ earned + treasury = ${left} but escrow paid out + Σ slashed + Σ penalized = ${right}` });
+  const summary = (s: Strategy): StrategyEconomics => {
     const mine = agents.filter((a) => a.strategy === s).map((a) => ({ a, n: nodeOf.get(a.keypair.publicKey.toBase58())! }));
-    const earned = mine.reduce((x, { n }) => x + n.earned, 0n), slashed = mine.reduce((x, { n }) => x + n.slashed, 0n), cost = mine.reduce((x, { a }) => x + a.computeCost, 0n);
+    const sum = (f: (x: { a: SimAgent; n: NodeAccount }) => bigint) => mine.reduce((acc, x) => acc + f(x), 0n);
+    const earned = sum((x) => x.n.earned), slashed = sum((x) => x.n.slashed), penalized = sum((x) => x.n.penalized), cost = sum((x) => x.a.computeCost), assignedC = sum((x) => x.a.assignedC);
+    const net = earned - slashed - penalized - cost;
     return {
-      nodes: mine.length, tasks: acc[s].n, sampled: counts[s].sampled, caught: counts[s].caught, colludedFraction: counts[s].sampled ? counts[s].colluded / counts[s].sampled : 0,
-      earned: earned.toString(), slashed: slashed.toString(), computeCost: cost.toString(), net: (earned - slashed - cost).toString(),
-      gainPerTaskC: acc[s].mean, stderrC: acc[s].stderr, slashedNodes: mine.filter(({ n }) => n.status === NodeStatus.Slashed).length,
+      nodes: mine.length, assignments: mine.reduce((a, x) => a + x.a.reports.compute + x.a.reports.verify + x.a.reports.arbitrate, 0), assignedC: assignedC.toString(),
+      asserted: asserted.get(s)?.n ?? 0, sampled: asserted.get(s)?.sampled ?? 0,
+      slashes: mine.reduce((a, x) => a + x.n.slashes, 0), lapses: mine.reduce((a, x) => a + x.n.lapses, 0),
+      earned: earned.toString(), slashed: slashed.toString(), penalized: penalized.toString(), computeCost: cost.toString(), net: net.toString(),
+      gainPerTaskC: assignedC ? Number(net) / Number(assignedC) : 0,
+      honestNet: sum((x) => x.a.honestNet).toString(), overHonestPerTaskC: assignedC ? Number(net - sum((x) => x.a.honestNet)) / Number(assignedC) : 0,
+      slashedNodes: mine.filter(({ n }) => n.status === NodeStatus.Slashed).length,
     };
   };
   const p = params.pPpm / 1e6, R = params.rewardPpm / 1e6, S = params.slashPpm / 1e6;
-  const cheater = agents.some((a) => a.strategy === 'cheater') ? summary('cheater') : null;
-  const r = cheater?.colludedFraction ?? 0;
+  const strategies: Partial<Record<Strategy, StrategyEconomics>> = {};
+  for (const s of STRATEGIES) if (agents.some((a) => a.strategy === s)) strategies[s] = summary(s);
   return {
-    p, R, S, honest: summary('honest'), cheater,
-    formulaGainPerTaskC: cheater ? gainFormulas({ p, r, R, S }) : null,
+    p, R, S, strategies, formulas: strategyFormulas({ p, R, S, nodes: agents.length }), bound: 1 / ((1 - 0.1) * (R + S)),
     perNode: agents.map((a) => {
       const n = nodeOf.get(a.keypair.publicKey.toBase58())!;
-      return { node: a.keypair.publicKey.toBase58(), strategy: a.strategy, status: NodeStatus[n.status] ?? String(n.status), stake: n.stake.toString(), earned: n.earned.toString(), slashed: n.slashed.toString(), computeCost: a.computeCost.toString(), compute: a.reports.compute, verify: a.reports.verify, colluded: a.reports.colluded, failedReports: a.reports.failed };
+      return { node: a.keypair.publicKey.toBase58(), strategy: a.strategy, status: NodeStatus[n.status] ?? String(n.status), stake: n.stake.toString(), earned: n.earned.toString(), slashed: n.slashed.toString(), penalized: n.penalized.toString(), computeCost: a.computeCost.toString(), assignedC: a.assignedC.toString(), compute: a.reports.compute, verify: a.reports.verify, arbitrate: a.reports.arbitrate, colluded: a.reports.colluded, reveals: a.reports.reveals, failedActions: a.reports.failed };
     }),
+    conservation: { left: left.toString(), right: right.toString() },
   };
 }
 
@@ -323,40 +343,42 @@ export interface EconomicsSweep {
   seeds: number[];
   unsafe: number[];
   p: number;
-  /** per strategy over all seeds: tasks settled, caught, gain per task (units of C) as the ratio of sums, its standard error across seeds, net lamports */
-  honest: { tasks: number; caught: number; gainPerTaskC: number; stderrC: number; net: string };
-  cheater: { tasks: number; caught: number; gainPerTaskC: number; stderrC: number; net: string; slashedNodes: number; colludedFraction: number } | null;
-  formulaGainPerTaskC: { seedModel: number; onChain: number } | null;
-  /** runs in which some execution had not finished by the end (their unsettled tasks are left out) */
+  /** per strategy over all seeds: Σ net / Σ C of assignments (units of C), its standard error across seeds, net lamports, slashes; compute-phase tasks it asserted and how many of them were sampled */
+  strategies: Partial<Record<Strategy, { nodes: number; assignments: number; asserted: number; sampled: number; gainPerTaskC: number; stderrC: number; overHonestPerTaskC: number; overHonestStderrC: number; net: string; slashes: number; lapses: number; slashedNodes: number }>>;
+  formulas: ReturnType<typeof strategyFormulas>;
+  /** runs in which some execution had not finished by the end */
   unfinished: number[];
+  /** executions that ended failed (an undecided dispute), over all runs */
+  failedExecutions: number;
 }
 
 /**
- * Economics over several seeds. A cheater is caught, falls below its stake and is assigned no more,
- * so how many tasks it computes depends on its luck: each run's per-task mean is biased, but the
- * number of tasks is a stopping time, so by Wald's identity the ratio of the sums over runs
- * (Σ gain / Σ tasks) estimates the per-task gain without bias as runs grow; its standard error is
- * the ratio estimator's across runs.
+ * Economics over several seeds. A dishonest node is caught, falls below its stake and is assigned no
+ * more, so how many tasks it takes depends on its luck: the ratio of the sums over runs
+ * (Σ net / Σ C) estimates the per-task gain; its standard error is the ratio estimator's across runs.
  */
 export function sweepEconomics(reports: ChainSimReport[]): EconomicsSweep {
   const ecs = reports.map((r) => r.economics).filter((e): e is EconomicsOutcome => e !== null);
   if (!ecs.length) throw new Error('sweepEconomics: runs without compute agents');
-  const ratio = (xs: Array<{ tasks: number; gainPerTaskC: number }>) => {
-    const sums = xs.map((x) => x.gainPerTaskC * x.tasks), n = xs.map((x) => x.tasks);
-    const N = n.reduce((a, b) => a + b, 0), est = N ? sums.reduce((a, b) => a + b, 0) / N : 0, k = xs.length, mean = N / k;
-    const v = k > 1 && N ? xs.reduce((a, _, i) => a + (sums[i]! - est * n[i]!) ** 2, 0) / (k - 1) / (k * mean * mean) : 0;
-    return { tasks: N, gainPerTaskC: est, stderrC: Math.sqrt(v) };
-  };
-  const sum = (xs: string[]) => xs.reduce((a, b) => a + BigInt(b), 0n).toString();
-  const cheaters = ecs.map((e) => e.cheater).filter((c): c is StrategyEconomics => c !== null);
-  const sampled = cheaters.reduce((a, c) => a + c.sampled, 0);
-  const r = sampled ? cheaters.reduce((a, c) => a + c.colludedFraction * c.sampled, 0) / sampled : 0;
-  const { p, R, S } = ecs[0]!;
+  const strategies: EconomicsSweep['strategies'] = {};
+  for (const s of STRATEGIES) {
+    const xs = ecs.map((e) => e.strategies[s]).filter((x): x is StrategyEconomics => !!x);
+    if (!xs.length) continue;
+    const cs = xs.map((x) => Number(x.assignedC));
+    const ratio = (nets: number[]) => {
+      const N = cs.reduce((a, b) => a + b, 0), est = N ? nets.reduce((a, b) => a + b, 0) / N : 0, k = xs.length, mean = N / k;
+      const v = k > 1 && N ? xs.reduce((a, _, i) => a + (nets[i]! - est * cs[i]!) ** 2, 0) / (k - 1) / (k * mean * mean) : 0;
+      return [est, Math.sqrt(v)] as const;
+    };
+    const [est, se] = ratio(xs.map((x) => Number(x.net)));
+    const [over, overSe] = ratio(xs.map((x) => Number(x.net) - Number(x.honestNet)));
+    strategies[s] = {
+      nodes: xs[0]!.nodes, assignments: xs.reduce((a, x) => a + x.assignments, 0), asserted: xs.reduce((a, x) => a + x.asserted, 0), sampled: xs.reduce((a, x) => a + x.sampled, 0), gainPerTaskC: est, stderrC: se, overHonestPerTaskC: over, overHonestStderrC: overSe,
+      net: xs.reduce((a, x) => a + BigInt(x.net), 0n).toString(), slashes: xs.reduce((a, x) => a + x.slashes, 0), lapses: xs.reduce((a, x) => a + x.lapses, 0), slashedNodes: xs.reduce((a, x) => a + x.slashedNodes, 0),
+    };
+  }
   return {
-    seeds: reports.map((x) => x.seed), unsafe: reports.filter((x) => !x.safe).map((x) => x.seed), p,
-    honest: { ...ratio(ecs.map((e) => e.honest)), caught: ecs.reduce((a, e) => a + e.honest.caught, 0), net: sum(ecs.map((e) => e.honest.net)) },
-    cheater: cheaters.length ? { ...ratio(cheaters), caught: cheaters.reduce((a, c) => a + c.caught, 0), net: sum(cheaters.map((c) => c.net)), slashedNodes: cheaters.reduce((a, c) => a + c.slashedNodes, 0), colludedFraction: r } : null,
-    formulaGainPerTaskC: cheaters.length ? gainFormulas({ p, r, R, S }) : null,
-    unfinished: reports.filter((x) => x.executionsDone < x.requests).map((x) => x.seed),
+    seeds: reports.map((x) => x.seed), unsafe: reports.filter((x) => !x.safe).map((x) => x.seed), p: ecs[0]!.p, strategies, formulas: ecs[0]!.formulas,
+    unfinished: reports.filter((x) => x.executionsDone < x.requests).map((x) => x.seed), failedExecutions: reports.reduce((a, x) => a + x.executionsFailed, 0),
   };
 }

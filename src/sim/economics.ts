@@ -55,3 +55,25 @@ export class Moments {
   get mean(): number { return this.n ? this.sum / this.n : 0; }
   get stderr(): number { return this.n ? Math.sqrt(Math.max(0, this.sumSq / this.n - this.mean ** 2) / this.n) : 0; }
 }
+
+/**
+ * Expected net gain per task (units of C) of each strategy in the role its attack is about, under the
+ * program's payouts (validators and arbiters honest unless said): the sim's measured figures are these
+ * mixed with the honest roles the strategy also plays.
+ *   honest asserter   paid C, computes: 0; honest validator or arbiter: R − C.
+ *   cheater           (lazy asserter) (1 − p)C − p(R + S) = C − p(C + R + S).
+ *   late              a settle after the window counts as sampled: at best the cheater's.
+ *   colluder          per asserted task of a pair, the validator being the partner with r = 1/(N − 1):
+ *                     C − p(1 − r)(C + R + S) + p·r·R (the partner's R without work).
+ *   lazy, framer      per validation: its result is outvoted by the arbiters: −(R + S) (honest: R − C).
+ *   griefer           as asserter: −(1 − p)C (lapse) − p(R + S) (sampled, not revealed); elsewhere −C (lapse).
+ */
+export function strategyFormulas(o: { p: number; R: number; S: number; nodes: number }): Record<'honestAsserter' | 'honestValidator' | 'cheater' | 'late' | 'colluder' | 'lazy' | 'framer' | 'griefer', number> {
+  const { p, R, S } = o, r = o.nodes > 1 ? 1 / (o.nodes - 1) : 0;
+  const cheater = 1 - p * (1 + R + S);
+  return {
+    honestAsserter: 0, honestValidator: R - 1, cheater, late: cheater,
+    colluder: 1 - p * (1 - r) * (1 + R + S) + p * r * R,
+    lazy: -(R + S), framer: -(R + S), griefer: -(1 - p) - p * (R + S),
+  };
+}

@@ -43,6 +43,7 @@ typedef struct {
 extern void sol_log_(const char *, u64);
 extern void sol_log_64_(u64, u64, u64, u64, u64);
 extern void sol_log_pubkey(const Pubkey *);
+extern void sol_log_data(const Bytes *, u64); /* "Program data: <base64> ..." in the transaction's logs */
 extern u64 sol_sha256(const Bytes *, int, u8 *);
 extern u64 sol_try_find_program_address(const Bytes *, int, const Pubkey *, Pubkey *, u8 *);
 extern u64 sol_invoke_signed_c(const Instruction *, const AccountInfo *, int, const SignerSeeds *, int);

@@ -379,6 +379,12 @@ static u32 initial_timeout(const Committee *c, u64 cu) {
   if (t > 0x40000000ULL) t = 0x40000000ULL;
   return (u32)t;
 }
+static u32 doubled(u32 t) { return t >= 0x40000000u ? t : t * 2; }
+
+// The first attempt of a verification or a dispute: its phase bits and the compute attempt whose
+// result is checked (bits 16..29), so a task recomputed and verified again never reuses an attempt
+// number: (execution, task, attempt) names one selection request for its whole life.
+static u32 phase_attempt(u32 bits, const TaskState *ts) { return bits | ((ts->compute_attempt & 0x3fffu) << 16); }
 
 static void open_selection(TaskState *ts, u8 phase, u32 attempt, const u8 *seed, u64 seed_slot) {
   ts->phase = phase;
@@ -391,14 +397,14 @@ static void open_selection(TaskState *ts, u8 phase, u32 attempt, const u8 *seed,
   ts->deadline_slot = 0;
 }
 
-// Makes ready every pending task whose inputs are all available (model inputs or completed tasks).
+// Makes ready every pending task whose inputs are all available (model inputs or done tasks).
 static void release_ready(Execution *e, const Model *m, const u8 *seed, u64 seed_slot) {
   for (u8 i = 0; i < e->n_tasks; i++) {
     if (e->tasks[i].phase != PH_PENDING) continue;
     bool ok = true;
     for (u8 j = 0; j < m->n_task_in[i]; j++) {
       u8 sn = m->nodes[i].src[j][0];
-      if (sn != SRC_MODEL_INPUT && (e->tasks[sn].phase < PH_COMPLETED)) ok = false;
+      if (sn != SRC_MODEL_INPUT && e->tasks[sn].phase != PH_DONE) ok = false;
     }
     if (ok) open_selection(&e->tasks[i], PH_READY, 0, seed, seed_slot);
   }
@@ -415,7 +421,7 @@ static u64 request_execution(Params *p) {
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   const Model *m = (const Model *)load(p, &p->ka[2], TAG_MODEL, sizeof(Model));
   if (!m) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: model");
-  // Worst case: every task is computed and verified (C + R each).
+  // Worst case: every task is computed and verified (C + R each; arbiters are paid from the liar's slash).
   u64 need = 0;
   for (u8 i = 0; i < m->n_nodes; i++) { u64 fee = task_fee(c, m->cu[i]); need += fee + fee * c->reward_ppm / PPM; }
   if (max_fee < need) return FAIL(E_FEE_TOO_LOW, "FeeTooLow: maxFee must cover every task's fee plus its verification reward");
@@ -436,6 +442,7 @@ static u64 request_execution(Params *p) {
   copy(e->uri, d + 19, uri_len);
   for (u8 i = 0; i < m->n_nodes; i++) {
     e->task_ids[i] = m->nodes[i].task_id;
+    e->fee[i] = task_fee(c, m->cu[i]);
     e->base_timeout[i] = e->tasks[i].timeout_slots = initial_timeout(c, m->cu[i]);
   }
   release_ready(e, m, hash, hslot);
@@ -452,6 +459,57 @@ static Execution *exec_at(const Params *p, u64 i, u8 *task_index) {
 static bool excluded(const TaskState *ts, const Pubkey *k) {
   for (u8 i = 0; i < ts->n_exclude && i < MAX_EXCLUDE; i++) if (key_eq(&ts->exclude[i], k)) return true;
   return false;
+}
+
+// A party of the task instance: the asserter, the validator, an arbiter (never dropped from the exclusions).
+static bool is_party(const TaskState *ts, const Pubkey *k) {
+  if (key_eq(&ts->asserter, k) || key_eq(&ts->validator, k)) return true;
+  for (u8 i = 0; i < ts->n_arb && i < N_ARBITERS; i++) if (key_eq(&ts->arbiters[i], k)) return true;
+  return false;
+}
+
+// Excludes a node from the task instance. When the list is full, the oldest entry that is not a party
+// (the node that lapsed longest ago) is dropped; parties are always kept.
+static void exclude_add(TaskState *ts, const Pubkey *k) {
+  if (excluded(ts, k)) return;
+  if (ts->n_exclude < MAX_EXCLUDE) { copy(&ts->exclude[ts->n_exclude++], k, 32); return; }
+  for (u8 i = 0; i < MAX_EXCLUDE; i++) {
+    if (is_party(ts, &ts->exclude[i])) continue;
+    for (u8 j = i; j + 1 < MAX_EXCLUDE; j++) copy(&ts->exclude[j], &ts->exclude[j + 1], 32);
+    copy(&ts->exclude[MAX_EXCLUDE - 1], k, 32);
+    return;
+  }
+}
+
+static void exclude_reset(TaskState *ts) { zero(ts->exclude, sizeof(ts->exclude)); ts->n_exclude = 0; }
+
+// The full penalty of a task, R + S: what one caught lie costs, and what each assignment locks.
+static u64 task_penalty(const Committee *c, u64 fee) { return fee * ((u64)c->reward_ppm + c->slash_ppm) / PPM; }
+static u64 free_stake(const Node *nd) { return nd->stake > nd->locked ? nd->stake - nd->locked : 0; }
+static void lock_stake(Node *nd, u64 amount) { nd->locked += amount; nd->active_jobs++; }
+static void unlock_stake(Node *nd, u64 amount) {
+  nd->locked = nd->locked > amount ? nd->locked - amount : 0;
+  if (nd->active_jobs) nd->active_jobs--;
+}
+
+static bool running_phase(u8 ph) { return ph == PH_ASSIGNED || ph == PH_VERIFYING || ph == PH_ARBITRATING; }
+static bool selecting_phase(u8 ph) { return ph == PH_READY || ph == PH_VERIFY_READY || ph == PH_ARB_READY; }
+static u8 running_of(u8 selecting) { return selecting == PH_READY ? PH_ASSIGNED : selecting == PH_VERIFY_READY ? PH_VERIFYING : PH_ARBITRATING; }
+
+// The selection record of a quorum (state.h), with the exclusion list it was made under, as one
+// "Program data:" log entry: auditors re-derive every selection from it, including those the task
+// account no longer holds (the next attempt, the verification or a dispute's arbiters replace them).
+static void log_selection(const Execution *e, u8 ti, const Pubkey *node, u16 matching, u8 outcome) {
+  const TaskState *ts = &e->tasks[ti];
+  SelectionRecord r;
+  sol_memset_(&r, 0, sizeof(r));
+  r.tag = TAG_SELECTION; r.version = VERSION; r.outcome = outcome; r.task = ti; r.n_exclude = ts->n_exclude;
+  r.exec_id = e->exec_id; r.task_id = e->task_ids[ti]; r.attempt = ts->attempt; r.ready_slot = ts->ready_slot;
+  copy(r.seed, ts->seed, 32);
+  copy(&r.node, node, 32);
+  r.vote_mask = matching;
+  Bytes parts[2] = {{(const u8 *)&r, sizeof(r)}, {(const u8 *)ts->exclude, (u64)ts->n_exclude * 32}};
+  sol_log_data(parts, ts->n_exclude ? 2 : 1);
 }
 
 // assignTask vote: accounts [oracle (signer), committee, execution (w), node (w)];
@@ -472,9 +530,8 @@ static u64 assign_task(Params *p) {
   TaskState *ts = &e->tasks[ti];
   u32 attempt = rd32(p->data + 10);
   const Pubkey *cand = (const Pubkey *)(p->data + 14);
-  if ((ts->phase == PH_ASSIGNED || ts->phase == PH_VERIFYING) && attempt == ts->attempt)
-    return FAIL(E_ALREADY_ASSIGNED, "AlreadyAssigned: this attempt already has its quorum");
-  if (ts->phase != PH_READY && ts->phase != PH_VERIFY_READY) return FAIL(E_TASK_NOT_READY, "TaskNotReady: task is not awaiting assignment");
+  if (running_phase(ts->phase) && attempt == ts->attempt) return FAIL(E_ALREADY_ASSIGNED, "AlreadyAssigned: this attempt already has its quorum");
+  if (!selecting_phase(ts->phase)) return FAIL(E_TASK_NOT_READY, "TaskNotReady: task is not awaiting assignment");
   if (attempt != ts->attempt) return FAIL(E_WRONG_ATTEMPT, "WrongAttempt: vote names another attempt");
   if (ts->vote_mask & (1u << oracle)) return FAIL(E_DOUBLE_VOTE, "DoubleVote: this oracle already voted for this (execution, task, attempt)");
   Node *nd = node_of(p, 3, cand);
@@ -485,222 +542,539 @@ static u64 assign_task(Params *p) {
   copy(&ts->votes[oracle], cand, 32);
   ts->vote_mask |= (u16)(1u << oracle);
   u8 same = 0;
+  u16 matching = 0;
   for (u8 i = 0; i < c->n; i++)
-    if ((ts->vote_mask & (1u << i)) && key_eq(&ts->votes[i], cand)) same++;
+    if ((ts->vote_mask & (1u << i)) && key_eq(&ts->votes[i], cand)) { same++; matching |= (u16)(1u << i); }
   if (same < c->q) return 0;
-  // Quorum of matching votes: the assignment takes effect.
+  // Quorum of matching votes. Every assignment locks the full penalty R + S of the task from the
+  // node's stake, so each lie the node can be caught in is paid in full: a node whose free stake does
+  // not cover it is excluded from this instance and the selection reopens (same seed, attempt + 1,
+  // same expiry).
+  u64 penalty = task_penalty(c, e->fee[ti]);
+  log_selection(e, ti, cand, matching, free_stake(nd) < penalty ? SEL_EXCLUDED_STAKE : SEL_ASSIGNED);
+  if (free_stake(nd) < penalty) {
+    sol_log_("splitup: free stake below R + S, node excluded, selection reopens", 65);
+    exclude_add(ts, cand);
+    u8 seed[32];
+    copy(seed, ts->seed, 32);
+    open_selection(ts, ts->phase, ts->attempt + 1, seed, ts->ready_slot);
+    return 0;
+  }
+  lock_stake(nd, penalty);
   copy(&ts->assigned, cand, 32);
-  ts->phase = ts->phase == PH_READY ? PH_ASSIGNED : PH_VERIFYING;
+  if (ts->phase == PH_READY) ts->compute_attempt = ts->attempt;
+  ts->phase = running_of(ts->phase);
   ts->deadline_slot = now_slot() + ts->timeout_slots;
-  nd->active_jobs++;
   return 0;
 }
 
-static void pay(Execution *e, AccountInfo *exec_acct, Node *nd, AccountInfo *node_acct, u64 amount) {
-  if (amount > e->escrow) amount = e->escrow;
-  e->escrow -= amount;
-  move_lamports(exec_acct, node_acct, amount);
-  nd->earned += amount;
+// ---------------------------------------------------------------- commitments
+
+static const char COMMIT_TAG[] = "splitup/commit/v1";
+static const char FP_TAG[] = "splitup/fingerprint/v1";
+
+// The fingerprint of an output hash: what commitments bind and reveals compare. It does not give the
+// output away, so a fingerprint on chain cannot be turned into another node's valid reveal.
+static void fingerprint(const u8 *output, u8 *fp) {
+  Bytes parts[2] = {{(const u8 *)FP_TAG, sizeof(FP_TAG) - 1}, {output, 32}};
+  sol_sha256(parts, 2, fp);
 }
 
-// Marks a task done; when every task is done the execution completes and the unspent
-// escrow returns to the requester.
-static u64 finish_task(Execution *e, AccountInfo *exec_acct, TaskState *ts, AccountInfo *requester) {
-  ts->phase = PH_DONE;
-  e->done_count++;
-  if (e->done_count < e->n_tasks) return 0;
-  if (!key_eq(requester->key, &e->requester)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: requester");
-  TRY(need_writable(requester));
-  move_lamports(exec_acct, requester, e->escrow);
-  e->escrow = 0;
-  e->status = EXEC_DONE;
+// H(commit domain | exec_id | task | fingerprint | node key | salt): bound to the task instance and
+// the node, so no node can reuse (copy) another's commitment or reveal.
+static void commitment(const u8 *exec_task9, const u8 *fp, const Pubkey *node, const u8 *salt, u8 *out) {
+  Bytes parts[5] = {{(const u8 *)COMMIT_TAG, sizeof(COMMIT_TAG) - 1}, {exec_task9, 9}, {fp, 32}, {node->x, 32}, {salt, 32}};
+  sol_sha256(parts, 5, out);
+}
+
+// commit: accounts [node (signer), committee, execution (w), SlotHashes]; data: exec_id u64, task u8,
+// attempt u32, commitment [32]. The assigned node (asserter, validator or arbiter) commits to its
+// result before its deadline; nothing it could copy is on chain before every commitment it is
+// compared with is.
+static u64 commit(Params *p) {
+  if (p->ka_num < 4 || p->data_len != 46) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: commit");
+  TRY(need_signer(&p->ka[0]));
+  TRY(need_writable(&p->ka[2]));
+  if (!committee_at(p, 1)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
+  u8 ti;
+  Execution *e = exec_at(p, 2, &ti);
+  if (!e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
+  TaskState *ts = &e->tasks[ti];
+  if (!running_phase(ts->phase)) return FAIL(E_TASK_NOT_READY, "TaskNotReady: task has no running assignment");
+  if (!key_eq(&ts->assigned, p->ka[0].key)) return FAIL(E_NOT_ASSIGNEE, "NotAssignee: only the assigned node commits");
+  if (rd32(p->data + 10) != ts->attempt) return FAIL(E_WRONG_ATTEMPT, "WrongAttempt: commit names another attempt");
+  u64 now = now_slot();
+  if (now > ts->deadline_slot) return FAIL(E_DEADLINE_PASSED, "DeadlinePassed: the assignment timed out");
+  const u8 *cm = p->data + 14;
+  if (ts->phase == PH_ASSIGNED) {
+    copy(&ts->asserter, p->ka[0].key, 32);
+    copy(ts->commit_a, cm, 32);
+    ts->phase = PH_COMMITTED;
+    ts->settle_slot = now + 1; // sampled with the hash of a block after the commitment
+    return 0;
+  }
+  if (ts->phase == PH_VERIFYING) {
+    copy(&ts->validator, p->ka[0].key, 32);
+    copy(ts->commit_v, cm, 32);
+    ts->phase = PH_VERIFY_REVEAL;
+    ts->revealed = 0;
+    ts->deadline_slot = now + ts->timeout_slots;
+    return 0;
+  }
+  // an arbiter: the next arbiter selection opens, or with all arbiters committed, the reveals
+  u8 k = ts->n_arb;
+  copy(&ts->arbiters[k], p->ka[0].key, 32);
+  copy(ts->arb_commit[k], cm, 32);
+  ts->n_arb = k + 1;
+  exclude_add(ts, p->ka[0].key);
+  if (ts->n_arb >= N_ARBITERS) {
+    ts->phase = PH_ARB_REVEAL;
+    ts->deadline_slot = now + ts->timeout_slots;
+    return 0;
+  }
+  u8 hash[32];
+  u64 hslot;
+  TRY(latest_slot_hash(&p->ka[3], hash, &hslot));
+  open_selection(ts, PH_ARB_READY, ts->attempt + 1, hash, hslot);
   return 0;
 }
+
+// ---------------------------------------------------------------- settlement
 
 static const Model *model_of(const Params *p, u64 i, const Execution *e) {
   const Model *m = (const Model *)load(p, &p->ka[i], TAG_MODEL, sizeof(Model));
   return m && m->model_id == e->model_id ? m : NULL;
 }
 
-// Pays the asserter C and, after a matching verification, the validator R from the escrow. A
-// mismatch pays the asserter nothing and takes R + S from its stake: R to the validator, S into
-// the committee's treasury. A caught cheater thus loses C + R + S, at least the R + S of the
-// seed's condition p > C/((1-r)(R+S)), so a p the program accepts makes cheating unprofitable;
-// the requester does not pay for catching it. Then the task is finished.
-typedef struct { Committee *c; Execution *e; AccountInfo *exec_acct, *committee_acct, *requester; } Books;
-typedef struct { Node *node; AccountInfo *acct; } Party;
+// The accounts of an instruction that may pay, slash or finish: committee, execution, requester and
+// model at fixed indices; the parties' node accounts (writable) anywhere from `nodes` on.
+typedef struct {
+  Params *p; Committee *c; Execution *e; u8 ti; TaskState *ts;
+  AccountInfo *exec_acct, *committee_acct, *requester; const Model *m; u64 nodes;
+  u8 seed[32]; u64 seed_slot;
+} Ctx;
 
-static u64 settle_payments(Books *b, TaskState *ts, u64 cu, Party *asserter_p, Party *validator_p) {
-  Committee *c = b->c;
-  Execution *e = b->e;
-  AccountInfo *exec_acct = b->exec_acct;
-  Node *asserter = asserter_p->node, *validator = validator_p ? validator_p->node : NULL;
-  AccountInfo *asserter_acct = asserter_p->acct;
-  u64 fee = task_fee(c, cu);
-  if (ts->result != RESULT_MISMATCH) pay(e, exec_acct, asserter, asserter_acct, fee);
-  if (validator) {
-    u64 reward = fee * c->reward_ppm / PPM;
-    validator->active_jobs--;
-    if (ts->result == RESULT_MATCH) { asserter->verified++; validator->verified++; pay(e, exec_acct, validator, validator_p->acct, reward); }
-    if (ts->result == RESULT_MISMATCH) {
-      if (reward > asserter->stake) reward = asserter->stake;
-      u64 s = fee * c->slash_ppm / PPM;
-      if (s > asserter->stake - reward) s = asserter->stake - reward;
-      asserter->stake -= reward + s;
-      asserter->slashed += reward + s;
-      asserter->slashes++;
-      move_lamports(asserter_acct, validator_p->acct, reward);
-      validator->earned += reward;
-      move_lamports(asserter_acct, b->committee_acct, s);
-      c->treasury += s;
-      if (asserter->status == NODE_ACTIVE && asserter->stake < required_stake(c, asserter->vram_gb)) asserter->status = NODE_SLASHED;
-      e->disputes++;
-    }
+static Node *party(Ctx *x, const Pubkey *key, AccountInfo **acct) {
+  for (u64 i = x->nodes; i < x->p->ka_num; i++) {
+    Node *nd = node_of(x->p, i, key);
+    if (nd && x->p->ka[i].is_writable) { *acct = &x->p->ka[i]; return nd; }
   }
-  asserter->active_jobs--;
-  return finish_task(e, exec_acct, ts, b->requester);
+  return NULL;
+}
+#define PARTY(var, acct, key, what) \
+  AccountInfo *acct; Node *var = party(x, key, &acct); \
+  if (!var) return FAIL(E_NOT_A_PARTY, "NotAParty: missing the writable node account of the " what);
+
+static void pay(Ctx *x, Node *nd, AccountInfo *acct, u64 amount) {
+  if (amount > x->e->escrow) amount = x->e->escrow;
+  x->e->escrow -= amount;
+  move_lamports(x->exec_acct, acct, amount);
+  nd->earned += amount;
 }
 
-// report: accounts [node (signer), committee (w), execution (w), reporting node (w), SlotHashes,
-// asserter node (w), requester (w), model]; data: exec_id u64, task u8, attempt u32, output [32].
-// Compute phase: the assigned node reports its output hash; successors whose inputs are now all
-// available become ready. Verification phase: the validator reports; the outputs are compared
-// byte for byte, then fees, reward and slash are settled.
-static u64 report(Params *p) {
-  if (p->ka_num < 8 || p->data_len != 46) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: report");
-  TRY(need_signer(&p->ka[0]));
-  TRY(need_writable(&p->ka[1]));
-  TRY(need_writable(&p->ka[2]));
-  TRY(need_writable(&p->ka[3]));
-  Committee *c = (Committee *)committee_at(p, 1);
-  if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
-  u8 ti;
-  Execution *e = exec_at(p, 2, &ti);
-  if (!e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
-  const Model *m = model_of(p, 7, e);
-  if (!m) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: model of the execution");
-  TaskState *ts = &e->tasks[ti];
-  if (ts->phase != PH_ASSIGNED && ts->phase != PH_VERIFYING) return FAIL(E_TASK_NOT_READY, "TaskNotReady: task has no running assignment");
-  if (!key_eq(&ts->assigned, p->ka[0].key)) return FAIL(E_NOT_ASSIGNEE, "NotAssignee: only the assigned node reports");
-  if (rd32(p->data + 10) != ts->attempt) return FAIL(E_WRONG_ATTEMPT, "WrongAttempt: report names another attempt");
-  u64 now = now_slot();
-  if (now > ts->deadline_slot) return FAIL(E_DEADLINE_PASSED, "DeadlinePassed: the assignment timed out");
-  Node *reporter = node_of(p, 3, p->ka[0].key);
-  if (!reporter) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the reporter");
-  const u8 *output = p->data + 14;
-  if (ts->phase == PH_ASSIGNED) {
-    u8 hash[32];
-    u64 hslot;
-    TRY(latest_slot_hash(&p->ka[4], hash, &hslot));
-    copy(&ts->asserter, p->ka[0].key, 32);
-    copy(ts->output, output, 32);
-    ts->phase = PH_COMPLETED;
-    ts->settle_slot = now + 1; // sampled with the hash of a block after the output is committed
-    reporter->completed++;
-    release_ready(e, m, hash, hslot);
+// Takes up to `amount` from a node's stake (the caller released its lock first) into the node's
+// account-held pool; returns what was taken. The caller moves the lamports on.
+static u64 take_stake(Node *nd, u64 amount) {
+  if (amount > nd->stake) amount = nd->stake;
+  nd->stake -= amount;
+  return amount;
+}
+
+static void to_treasury(Ctx *x, AccountInfo *from, u64 amount) {
+  move_lamports(from, x->committee_acct, amount);
+  x->c->treasury += amount;
+}
+
+// A caught lie: R + S taken from the liar's stake (its lock released first).
+static u64 slash(Ctx *x, Node *nd) {
+  u64 fee = x->e->fee[x->ti];
+  unlock_stake(nd, task_penalty(x->c, fee));
+  u64 taken = take_stake(nd, task_penalty(x->c, fee));
+  nd->slashed += taken;
+  nd->slashes++;
+  // below its required stake a slashed node is no longer assignable (a lapse only lowers the stake:
+  // assignments still need free stake >= R + S)
+  if (nd->status == NODE_ACTIVE && nd->stake < required_stake(x->c, nd->vram_gb)) nd->status = NODE_SLASHED;
+  return taken;
+}
+
+// A lapse (a deadline missed: no commitment, no reveal): the node's lock is released and C is taken
+// from its stake into the treasury; the node is excluded from this task instance.
+static void lapse(Ctx *x, Node *nd, AccountInfo *acct, const Pubkey *key) {
+  u64 fee = x->e->fee[x->ti];
+  unlock_stake(nd, task_penalty(x->c, fee));
+  u64 taken = take_stake(nd, fee);
+  nd->penalized += taken;
+  nd->lapses++;
+  to_treasury(x, acct, taken);
+  exclude_add(x->ts, key);
+}
+
+static void reward_from(AccountInfo *from, Node *nd, AccountInfo *acct, u64 *pool, u64 amount) {
+  if (amount > *pool) amount = *pool;
+  *pool -= amount;
+  move_lamports(from, acct, amount);
+  nd->earned += amount;
+}
+
+// Marks the task done; when every task is done the execution completes and the unspent escrow
+// returns to the requester.
+static u64 finish_task(Ctx *x) {
+  Execution *e = x->e;
+  x->ts->phase = PH_DONE;
+  e->done_count++;
+  if (e->done_count < e->n_tasks) return 0;
+  if (!key_eq(x->requester->key, &e->requester)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: requester");
+  TRY(need_writable(x->requester));
+  move_lamports(x->exec_acct, x->requester, e->escrow);
+  e->escrow = 0;
+  e->status = EXEC_DONE;
+  return 0;
+}
+
+// The task's output is accepted: successors whose inputs are all available become ready.
+static u64 accept_output(Ctx *x, const u8 *output) {
+  copy(x->ts->output, output, 32);
+  TRY(finish_task(x));
+  release_ready(x->e, x->m, x->seed, x->seed_slot);
+  return 0;
+}
+
+// The task cannot produce a trusted output (an undecided dispute): every task that has not started
+// (pending, or ready without a quorum) is done without running, since every task feeds the model's
+// output; the execution ends failed once the tasks in flight finish, with the unspent escrow refunded.
+static u64 fail_execution(Ctx *x) {
+  Execution *e = x->e;
+  e->failed = 1;
+  for (u8 i = 0; i < e->n_tasks; i++) {
+    TaskState *t = &e->tasks[i];
+    if (i == x->ti || (t->phase != PH_PENDING && t->phase != PH_READY)) continue;
+    t->phase = PH_DONE;
+    t->result = RESULT_UNDECIDED;
+    e->done_count++;
+  }
+  return finish_task(x);
+}
+
+// Back to a fresh compute selection (attempt after the one that produced the commitment), the
+// exclusions kept: the asserter's result will not be used.
+static void reopen_compute(Ctx *x) {
+  TaskState *ts = x->ts;
+  u32 attempt = ts->compute_attempt + 1;
+  ts->sampled = SAMPLE_UNDECIDED;
+  zero(&ts->asserter, 32); zero(&ts->validator, 32);
+  zero(ts->commit_a, 32); zero(ts->commit_v, 32); zero(ts->fp_a, 32); zero(ts->fp_v, 32);
+  zero(ts->arbiters, sizeof(ts->arbiters)); zero(ts->arb_commit, sizeof(ts->arb_commit)); zero(ts->arb_fp, sizeof(ts->arb_fp));
+  ts->n_arb = 0; ts->revealed = 0; ts->tries = 0;
+  ts->timeout_slots = doubled(ts->timeout_slots);
+  open_selection(ts, PH_READY, attempt, x->seed, x->seed_slot);
+}
+
+// The asserter must reveal its output before a deadline (not sampled, or no validator found).
+static void await_asserter_reveal(Ctx *x) {
+  x->ts->phase = PH_REVEAL;
+  x->ts->deadline_slot = now_slot() + x->e->base_timeout[x->ti];
+}
+
+static void open_verification(Ctx *x, u32 attempt) {
+  open_selection(x->ts, PH_VERIFY_READY, attempt, x->seed, x->seed_slot);
+}
+
+// A validator selection failed (expired, lapsed): another one, or after MAX_VERIFY_TRIES the task
+// ends unverified (the asserter reveals and is paid C).
+static void verify_retry(Ctx *x) {
+  TaskState *ts = x->ts;
+  zero(&ts->validator, 32); zero(ts->commit_v, 32);
+  if (++ts->tries >= MAX_VERIFY_TRIES) { ts->result = RESULT_UNVERIFIED; await_asserter_reveal(x); return; }
+  ts->timeout_slots = doubled(ts->timeout_slots);
+  open_verification(x, ts->attempt + 1);
+}
+
+static u64 resolve_dispute(Ctx *x);
+
+// An arbiter selection failed: another one, or after MAX_ARB_TRIES the dispute goes on with the
+// arbiters found (none: resolved at once, undecided).
+static u64 arb_retry(Ctx *x) {
+  TaskState *ts = x->ts;
+  if (++ts->tries >= MAX_ARB_TRIES) {
+    if (!ts->n_arb) return resolve_dispute(x);
+    ts->phase = PH_ARB_REVEAL;
+    ts->deadline_slot = now_slot() + ts->timeout_slots;
     return 0;
   }
-  TRY(need_writable(&p->ka[5]));
-  Node *asserter = node_of(p, 5, &ts->asserter);
-  if (!asserter) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the asserter");
-  copy(ts->check_output, output, 32);
-  ts->result = bytes_eq(ts->output, output, 32) ? RESULT_MATCH : RESULT_MISMATCH;
-  if (ts->result == RESULT_MISMATCH) sol_log_("splitup: PoSP mismatch, asserter slashed", 40);
-  Books b = {c, e, &p->ka[2], &p->ka[1], &p->ka[6]};
-  Party a = {asserter, &p->ka[5]}, v = {reporter, &p->ka[3]};
-  return settle_payments(&b, ts, m->cu[ti], &a, &v);
+  // not doubled: a dispute waits for arbiters at the task's base timeout, so it ends within
+  // MAX_ARB_TRIES of them even when too few nodes are eligible
+  open_selection(ts, PH_ARB_READY, ts->attempt + 1, x->seed, x->seed_slot);
+  return 0;
 }
 
-// settle: accounts [committee (w), execution (w), asserter node (w), SlotHashes, requester (w), model];
-// data: exec_id u64, task u8. After the block following a completion, that block's hash decides
-// whether the task is sampled for verification (probability p): if so a validator selection
-// opens with the asserter excluded; otherwise the asserter is paid and the task is done.
+// A dispute: the asserter's and the validator's fingerprints differ. Resolved by the arbiters'
+// revealed outputs: a side backed by 2 of the 3 arbiters wins. The losing party is slashed R + S;
+// the winners are paid from the slash (the validator R; each arbiter that agrees R) and the rest goes
+// to the treasury; an upheld asserter is paid C from the escrow. An arbiter that backed the losing side
+// is slashed too; one that did not reveal lapses; one that revealed a third output is neither paid nor
+// slashed. Without a majority nobody is slashed or paid for the task and the execution fails.
+static u64 resolve_dispute(Ctx *x) {
+  TaskState *ts = x->ts;
+  u64 fee = x->e->fee[x->ti], reward = fee * x->c->reward_ppm / PPM, penalty = task_penalty(x->c, fee);
+  PARTY(a, a_acct, &ts->asserter, "asserter")
+  PARTY(v, v_acct, &ts->validator, "validator")
+  u8 na = 0, nv = 0;
+  for (u8 k = 0; k < ts->n_arb; k++) {
+    if (!(ts->revealed & (4u << k))) continue;
+    if (bytes_eq(ts->arb_fp[k], ts->fp_a, 32)) na++;
+    else if (bytes_eq(ts->arb_fp[k], ts->fp_v, 32)) nv++;
+  }
+  u8 win = nv >= 2 ? 2 : na >= 2 ? 1 : 0; // 1 asserter, 2 validator
+  u64 pool = 0;
+  AccountInfo *pool_acct = NULL;
+  if (win == 2) {
+    ts->result = RESULT_MISMATCH;
+    pool = slash(x, a); pool_acct = a_acct;
+    unlock_stake(v, penalty);
+    v->verified++;
+    reward_from(a_acct, v, v_acct, &pool, reward);
+  } else if (win == 1) {
+    ts->result = RESULT_FRAMED;
+    pool = slash(x, v); pool_acct = v_acct;
+    unlock_stake(a, penalty);
+    a->completed++; a->verified++;
+    pay(x, a, a_acct, fee);
+  } else {
+    ts->result = RESULT_UNDECIDED;
+    unlock_stake(a, penalty);
+    unlock_stake(v, penalty);
+  }
+  const u8 *win_fp = win == 2 ? ts->fp_v : ts->fp_a;
+  for (u8 k = 0; k < ts->n_arb; k++) {
+    PARTY(arb, arb_acct, &ts->arbiters[k], "arbiter")
+    if (!(ts->revealed & (4u << k))) { lapse(x, arb, arb_acct, &ts->arbiters[k]); continue; }
+    bool agrees = win && bytes_eq(ts->arb_fp[k], win_fp, 32);
+    bool backs_loser = win && bytes_eq(ts->arb_fp[k], win == 2 ? ts->fp_a : ts->fp_v, 32);
+    if (backs_loser) { u64 t = slash(x, arb); to_treasury(x, arb_acct, t); continue; }
+    unlock_stake(arb, penalty);
+    if (agrees) { arb->verified++; reward_from(pool_acct, arb, arb_acct, &pool, reward); }
+  }
+  if (pool) to_treasury(x, pool_acct, pool);
+  if (!win) return fail_execution(x);
+  x->e->disputes++;
+  return accept_output(x, win == 2 ? ts->out_v : ts->out_a);
+}
+
+// settle: accounts [committee, execution (w), SlotHashes]; data: exec_id u64, task u8. After the block
+// following a commitment, that block's hash decides whether the task is sampled (probability p): if so
+// a validator selection opens with the asserter excluded; otherwise the asserter reveals its output.
+// A settle that comes too late to name that block (evicted from SlotHashes) counts as sampled, so
+// nobody can choose the outcome by choosing when to settle.
 static u64 settle(Params *p) {
-  if (p->ka_num < 6 || p->data_len != 10) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: settle");
-  TRY(need_writable(&p->ka[0]));
+  if (p->ka_num < 3 || p->data_len != 10) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: settle");
   TRY(need_writable(&p->ka[1]));
-  TRY(need_writable(&p->ka[2]));
-  Committee *c = (Committee *)committee_at(p, 0);
+  const Committee *c = committee_at(p, 0);
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   u8 ti;
   Execution *e = exec_at(p, 1, &ti);
   if (!e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
-  const Model *m = model_of(p, 5, e);
-  if (!m) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: model of the execution");
   TaskState *ts = &e->tasks[ti];
-  if (ts->phase != PH_COMPLETED) return FAIL(E_NOT_SETTLEABLE, "NotSettleable: task is not completed and unsettled");
-  const AccountInfo *sh = &p->ka[3];
+  if (ts->phase != PH_COMMITTED) return FAIL(E_NOT_SETTLEABLE, "NotSettleable: task is not committed and unsettled");
+  const AccountInfo *sh = &p->ka[2];
   if (!key_eq(sh->key, &SLOT_HASHES)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: expected the SlotHashes sysvar");
   // The hash of the settle slot, or of the first block after it when that slot was skipped.
   u64 count = sh->data_len >= 8 ? rd64(sh->data) : 0;
   if (count > (sh->data_len - 8) / 40) count = (sh->data_len - 8) / 40;
   const u8 *hash = NULL;
   u64 hslot = 0;
+  bool older = false; // an entry before the settle slot is still listed: the entry found is the first after it
   for (u64 i = 0; i < count; i++) { // newest first
     u64 s = rd64(sh->data + 8 + 40 * i);
-    if (s < ts->settle_slot) break;
+    if (s < ts->settle_slot) { older = true; break; }
     hash = sh->data + 16 + 40 * i;
     hslot = s;
   }
   if (!hash) return FAIL(E_SLOT_HASH_UNAVAILABLE, "SlotHashUnavailable: the sampling block is not produced yet");
-  Node *asserter = node_of(p, 2, &ts->asserter);
-  if (!asserter) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the asserter");
+  bool late = !older && hslot != ts->settle_slot;
   u8 digest[32];
   u8 tag[] = "splitup/posp/v1";
-  Bytes parts[4] = {{tag, 15}, {hash, 32}, {p->data + 1, 9}, {ts->output, 32}};
+  Bytes parts[4] = {{tag, 15}, {hash, 32}, {p->data + 1, 9}, {ts->commit_a, 32}};
   sol_sha256(parts, 4, digest);
-  bool sampled = rd64(digest) % PPM < c->p_ppm;
+  bool sampled = late || rd64(digest) % PPM < c->p_ppm;
+  if (late) sol_log_("splitup: settled after the sampling window: sampled", 51);
   if (sampled) {
-    u8 seed[32];
-    copy(seed, hash, 32);
+    u8 newest[32];
+    u64 nslot;
+    TRY(latest_slot_hash(sh, newest, &nslot));
     ts->sampled = SAMPLE_YES;
-    zero(ts->exclude, sizeof(ts->exclude));
+    exclude_reset(ts);
     copy(&ts->exclude[0], &ts->asserter, 32);
     ts->n_exclude = 1;
+    ts->tries = 0;
     ts->timeout_slots = e->base_timeout[ti];
-    open_selection(ts, PH_VERIFY_READY, VERIFY_ATTEMPT, seed, hslot);
+    open_selection(ts, PH_VERIFY_READY, phase_attempt(VERIFY_ATTEMPT, ts), late ? newest : hash, late ? nslot : hslot);
     return 0;
   }
   ts->sampled = SAMPLE_NO;
-  Books b = {c, e, &p->ka[1], &p->ka[0], &p->ka[4]};
-  Party a = {asserter, &p->ka[2]};
-  return settle_payments(&b, ts, m->cu[ti], &a, NULL);
+  ts->phase = PH_REVEAL;
+  ts->deadline_slot = now_slot() + e->base_timeout[ti];
+  return 0;
 }
 
-// timeout: accounts [committee, execution (w), assigned node (w), SlotHashes]; data: exec_id u64, task u8.
-// After the deadline an assignment lapses: the node is excluded, the attempt increments, the
-// timeout doubles and a new selection opens with a fresh seed. A selection that found no quorum
-// within the task's timeout (oracles' votes split, or no eligible node) expires the same way,
-// without an exclusion (the node account is then not used): every attempt ends in bounded time.
-static u64 timeout(Params *p) {
-  if (p->ka_num < 4 || p->data_len != 10) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: timeout");
-  TRY(need_writable(&p->ka[1]));
-  if (!committee_at(p, 0)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
-  u8 ti;
-  Execution *e = exec_at(p, 1, &ti);
-  if (!e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
-  TaskState *ts = &e->tasks[ti];
-  bool running = ts->phase == PH_ASSIGNED || ts->phase == PH_VERIFYING;
-  bool selecting = ts->phase == PH_READY || ts->phase == PH_VERIFY_READY;
-  if (!running && !selecting) return FAIL(E_TASK_NOT_READY, "TaskNotReady: task has no running assignment or open selection");
-  u64 due = running ? ts->deadline_slot : ts->ready_slot + ts->timeout_slots;
-  if (now_slot() <= due) return FAIL(E_NOT_EXPIRED, "NotExpired: the deadline has not passed");
-  u8 hash[32];
-  u64 hslot;
-  TRY(latest_slot_hash(&p->ka[3], hash, &hslot));
-  if (running) {
-    TRY(need_writable(&p->ka[2]));
-    Node *nd = node_of(p, 2, &ts->assigned);
-    if (!nd) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the assigned node");
-    nd->active_jobs--;
-    if (ts->n_exclude < MAX_EXCLUDE) copy(&ts->exclude[ts->n_exclude++], &ts->assigned, 32);
-    else copy(&ts->exclude[MAX_EXCLUDE - 1], &ts->assigned, 32); // slot 0 keeps the asserter in verification
+// Accounts from `b`: committee (w), execution (w), SlotHashes, requester (w), model, party nodes (w)...
+static u64 ctx_for(Params *p, Ctx *x, u64 b) {
+  u64 committee = b, exec = b + 1, sh = b + 2, requester = b + 3, model = b + 4, nodes = b + 5;
+  TRY(need_writable(&p->ka[committee]));
+  TRY(need_writable(&p->ka[exec]));
+  x->p = p;
+  x->c = (Committee *)committee_at(p, committee);
+  if (!x->c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
+  x->e = exec_at(p, exec, &x->ti);
+  if (!x->e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
+  x->ts = &x->e->tasks[x->ti];
+  x->m = model_of(p, model, x->e);
+  if (!x->m) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: model of the execution");
+  x->exec_acct = &p->ka[exec]; x->committee_acct = &p->ka[committee]; x->requester = &p->ka[requester];
+  x->nodes = nodes;
+  return latest_slot_hash(&p->ka[sh], x->seed, &x->seed_slot);
+}
+
+// reveal: accounts [node (signer), committee (w), execution (w), SlotHashes, requester (w), model,
+// party nodes (w)...]; data: exec_id u64, task u8, kind u8 (0 output, 1 fingerprint), salt [32], value [32].
+// Opens the signer's commitment. The asserter (not sampled, or no validator found) reveals its output
+// and is paid C. In a verification the validator reveals first, then the asserter: equal fingerprints
+// pay both (the asserter must then reveal the output itself); different ones open a dispute. Arbiters
+// reveal outputs once all of them have committed.
+static u64 reveal(Params *p) {
+  if (p->ka_num < 6 || p->data_len != 75) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: reveal");
+  TRY(need_signer(&p->ka[0]));
+  Ctx cx, *x = &cx;
+  TRY(ctx_for(p, x, 1));
+  TaskState *ts = x->ts;
+  u8 kind = p->data[10];
+  const u8 *salt = p->data + 11, *value = p->data + 43;
+  if (kind > 1) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: reveal kind is 0 (output) or 1 (fingerprint)");
+  if (ts->phase != PH_REVEAL && ts->phase != PH_VERIFY_REVEAL && ts->phase != PH_ARB_REVEAL) return FAIL(E_TASK_NOT_READY, "TaskNotReady: no reveal is open");
+  if (now_slot() > ts->deadline_slot) return FAIL(E_DEADLINE_PASSED, "DeadlinePassed: the reveal deadline passed");
+  const Pubkey *me = p->ka[0].key;
+  u8 fp[32], cm[32];
+  if (kind == 0) fingerprint(value, fp); else copy(fp, value, 32);
+  commitment(p->data + 1, fp, me, salt, cm);
+  u64 fee = x->e->fee[x->ti], penalty = task_penalty(x->c, fee);
+  bool is_a = key_eq(me, &ts->asserter), is_v = ts->phase == PH_VERIFY_REVEAL && key_eq(me, &ts->validator);
+  if (ts->phase == PH_REVEAL || (ts->phase == PH_VERIFY_REVEAL && is_a)) {
+    if (!is_a) return FAIL(E_NOT_A_PARTY, "NotAParty: only the asserter reveals here");
+    if (!bytes_eq(cm, ts->commit_a, 32)) return FAIL(E_BAD_REVEAL, "BadReveal: the reveal does not open the commitment");
+    PARTY(a, a_acct, me, "asserter")
+    if (ts->phase == PH_REVEAL) {
+      if (kind != 0) return FAIL(E_OUTPUT_REQUIRED, "OutputRequired: the asserter reveals its output");
+      copy(ts->fp_a, fp, 32);
+      unlock_stake(a, penalty);
+      a->completed++;
+      pay(x, a, a_acct, fee);
+      return accept_output(x, value);
+    }
+    if (!(ts->revealed & 2)) return FAIL(E_REVEAL_ORDER, "RevealOrder: the validator reveals first");
+    if (bytes_eq(fp, ts->fp_v, 32)) {
+      if (kind != 0) return FAIL(E_OUTPUT_REQUIRED, "OutputRequired: on a match the asserter reveals its output");
+      PARTY(v, v_acct, &ts->validator, "validator")
+      copy(ts->fp_a, fp, 32);
+      ts->result = RESULT_MATCH;
+      unlock_stake(a, penalty); unlock_stake(v, penalty);
+      a->completed++; a->verified++; v->verified++;
+      pay(x, a, a_acct, fee);
+      pay(x, v, v_acct, fee * x->c->reward_ppm / PPM);
+      return accept_output(x, value);
+    }
+    // the fingerprints differ: a dispute, decided by arbiters the committee selects (parties excluded)
+    if (kind != 1) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: in a dispute the asserter reveals its fingerprint, not its output");
+    copy(ts->fp_a, fp, 32);
+    ts->revealed |= 1;
+    sol_log_("splitup: PoSP mismatch, dispute opened", 39);
+    zero(ts->commit_a, 32); zero(ts->commit_v, 32); // now out_a / out_v
+    exclude_reset(ts);
+    exclude_add(ts, &ts->asserter);
+    exclude_add(ts, &ts->validator);
+    ts->n_arb = 0; ts->tries = 0;
+    ts->timeout_slots = x->e->base_timeout[x->ti];
+    open_selection(ts, PH_ARB_READY, phase_attempt(ARB_ATTEMPT, ts), x->seed, x->seed_slot);
+    return 0;
   }
-  u32 t = ts->timeout_slots;
-  ts->timeout_slots = t >= 0x40000000u ? t : t * 2;
-  bool compute = ts->phase == PH_ASSIGNED || ts->phase == PH_READY;
-  open_selection(ts, compute ? PH_READY : PH_VERIFY_READY, ts->attempt + 1, hash, hslot);
-  return 0;
+  if (is_v) {
+    if (ts->revealed & 2) return FAIL(E_BAD_REVEAL, "BadReveal: already revealed");
+    if (!bytes_eq(cm, ts->commit_v, 32)) return FAIL(E_BAD_REVEAL, "BadReveal: the reveal does not open the commitment");
+    copy(ts->fp_v, fp, 32);
+    ts->revealed |= 2;
+    ts->deadline_slot = now_slot() + ts->timeout_slots; // the asserter's turn
+    return 0;
+  }
+  if (ts->phase != PH_ARB_REVEAL) return FAIL(E_NOT_A_PARTY, "NotAParty: only the validator or the asserter reveal here");
+  u8 k = 0xff;
+  for (u8 i = 0; i < ts->n_arb; i++) if (key_eq(&ts->arbiters[i], me)) k = i;
+  if (k == 0xff) return FAIL(E_NOT_A_PARTY, "NotAParty: not an arbiter of this dispute");
+  if (kind != 0) return FAIL(E_OUTPUT_REQUIRED, "OutputRequired: arbiters reveal their output");
+  if (ts->revealed & (4u << k)) return FAIL(E_BAD_REVEAL, "BadReveal: already revealed");
+  if (!bytes_eq(cm, ts->arb_commit[k], 32)) return FAIL(E_BAD_REVEAL, "BadReveal: the reveal does not open the commitment");
+  copy(ts->arb_fp[k], fp, 32);
+  ts->revealed |= (u8)(4u << k);
+  if (bytes_eq(fp, ts->fp_a, 32)) copy(ts->out_a, value, 32);
+  if (bytes_eq(fp, ts->fp_v, 32)) copy(ts->out_v, value, 32);
+  for (u8 i = 0; i < ts->n_arb; i++) if (!(ts->revealed & (4u << i))) return 0;
+  return resolve_dispute(x);
+}
+
+// timeout: accounts [committee (w), execution (w), SlotHashes, requester (w), model, party nodes (w)...];
+// data: exec_id u64, task u8. Ends whatever has passed its deadline, so every task ends in bounded time:
+//  - an assignment without a commitment lapses (its node pays C and is excluded) and a new selection opens;
+//  - an open selection with no quorum by readySlot + timeout expires to a new attempt;
+//  - a verification or arbiter selection counts its tries: after MAX_VERIFY_TRIES the task ends
+//    unverified (the asserter reveals), after MAX_ARB_TRIES the dispute resolves with the arbiters found;
+//  - an asserter that does not reveal lapses (not sampled) or is slashed (sampled, after the validator
+//    revealed: R to the validator); either way the task is recomputed without it;
+//  - a validator that does not reveal lapses and another is selected;
+//  - arbiters' reveals past their deadline: the dispute resolves with those revealed.
+static u64 timeout(Params *p) {
+  if (p->ka_num < 5 || p->data_len != 10) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: timeout");
+  Ctx cx, *x = &cx;
+  TRY(ctx_for(p, x, 0));
+  TaskState *ts = x->ts;
+  u8 ph = ts->phase;
+  u64 due;
+  if (running_phase(ph) || ph == PH_REVEAL || ph == PH_VERIFY_REVEAL || ph == PH_ARB_REVEAL) due = ts->deadline_slot;
+  else if (selecting_phase(ph)) due = ts->ready_slot + ts->timeout_slots;
+  else return FAIL(E_TASK_NOT_READY, "TaskNotReady: task has no deadline running");
+  if (now_slot() <= due) return FAIL(E_NOT_EXPIRED, "NotExpired: the deadline has not passed");
+  u64 fee = x->e->fee[x->ti], penalty = task_penalty(x->c, fee);
+  if (running_phase(ph)) {
+    PARTY(nd, acct, &ts->assigned, "assigned node")
+    lapse(x, nd, acct, &ts->assigned);
+    if (ph == PH_ASSIGNED) { ts->timeout_slots = doubled(ts->timeout_slots); open_selection(ts, PH_READY, ts->attempt + 1, x->seed, x->seed_slot); return 0; }
+    if (ph == PH_VERIFYING) { verify_retry(x); return 0; }
+    return arb_retry(x);
+  }
+  if (ph == PH_READY) { ts->timeout_slots = doubled(ts->timeout_slots); open_selection(ts, PH_READY, ts->attempt + 1, x->seed, x->seed_slot); return 0; }
+  if (ph == PH_VERIFY_READY) { verify_retry(x); return 0; }
+  if (ph == PH_ARB_READY) return arb_retry(x);
+  if (ph == PH_REVEAL) {
+    PARTY(a, a_acct, &ts->asserter, "asserter")
+    lapse(x, a, a_acct, &ts->asserter);
+    ts->result = RESULT_NONE;
+    reopen_compute(x);
+    return 0;
+  }
+  if (ph == PH_VERIFY_REVEAL) {
+    PARTY(v, v_acct, &ts->validator, "validator")
+    if (!(ts->revealed & 2)) { lapse(x, v, v_acct, &ts->validator); verify_retry(x); return 0; }
+    // the validator revealed; the asserter did not: it is treated as caught (R + S, R to the validator)
+    PARTY(a, a_acct, &ts->asserter, "asserter")
+    u64 pool = slash(x, a);
+    unlock_stake(v, penalty);
+    v->verified++;
+    reward_from(a_acct, v, v_acct, &pool, fee * x->c->reward_ppm / PPM);
+    if (pool) to_treasury(x, a_acct, pool);
+    exclude_add(ts, &ts->asserter);
+    x->e->disputes++;
+    reopen_compute(x);
+    ts->result = RESULT_UNREVEALED;
+    return 0;
+  }
+  return resolve_dispute(x); // PH_ARB_REVEAL
 }
 
 // Params live at the start of the runtime's 32 KiB heap region (too large for a 512-byte BPF frame).
@@ -720,13 +1094,15 @@ u64 entrypoint(u8 *input) {
     case IX_REGISTER_MODEL: return register_model(&p);
     case IX_REQUEST_EXECUTION: return request_execution(&p);
     case IX_ASSIGN_TASK:
-    case IX_REPORT:
+    case IX_COMMIT:
     case IX_SETTLE:
     case IX_TIMEOUT:
+    case IX_REVEAL:
       if (p.data_len < 10) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: execution id and task index");
       if (p.data[0] == IX_ASSIGN_TASK) return assign_task(&p);
-      if (p.data[0] == IX_REPORT) return report(&p);
+      if (p.data[0] == IX_COMMIT) return commit(&p);
       if (p.data[0] == IX_SETTLE) return settle(&p);
+      if (p.data[0] == IX_REVEAL) return reveal(&p);
       return timeout(&p);
     default: return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: unknown instruction tag");
   }

@@ -15,11 +15,30 @@
 #define MAX_SPECS 16
 #define MAX_TENSORS 4
 #define MAX_MODEL_TASKS 8
-#define MAX_EXCLUDE 4
+#define MAX_EXCLUDE 8
 #define MAX_URI 96
 #define PPM 1000000ULL
 #define VERIFY_ATTEMPT 0x80000000u /* attempts of the verification phase carry this bit */
+#define ARB_ATTEMPT 0xC0000000u    /* attempts of a dispute's arbiter selections carry these two bits */
+#define N_ARBITERS 3               /* arbiters per dispute; a side needs 2 of them (a majority of 3) */
+#define MAX_VERIFY_TRIES 4         /* validator selections (expired or lapsed) before a task ends unverified */
+#define MAX_ARB_TRIES 4            /* arbiter selections (expired or lapsed) before a dispute resolves with those found */
 #define SRC_MODEL_INPUT 0xff
+#define TAG_SELECTION 0x4c535553u /* "SUSL": the selection record every quorum logs (sol_log_data) */
+enum { SEL_ASSIGNED = 1, SEL_EXCLUDED_STAKE = 2 };
+/* What the committee selected, as the program saw it when q votes matched: the request (seed, attempt,
+   exclusions, the slot that named the seed) and the node. Logged by assignTask so every selection stays
+   auditable after the task account has moved on (reassignment, verification, arbiters); the excluded
+   keys follow the record in the same log entry. */
+typedef struct {
+  u32 tag; u8 version; u8 outcome; u8 task; u8 n_exclude;
+  u64 exec_id;
+  u32 task_id; u32 attempt;
+  u64 ready_slot;
+  u8 seed[32];
+  Pubkey node;
+  u16 vote_mask; u8 pad[6];
+} SelectionRecord;
 
 typedef struct { u8 dtype; u8 rank; u16 pad; u32 dims[4]; } Spec; // 20 bytes
 
@@ -44,6 +63,9 @@ typedef struct {
   u64 earned;
   u64 slashed;
   u32 specs[MAX_SPECS];
+  u64 locked;    /* stake locked by the node's unsettled assignments: the full penalty R + S of each */
+  u64 penalized; /* lapse penalties paid (C of the task per lapse) */
+  u32 lapses; u32 pad2;
 } Node;
 
 typedef struct {
@@ -68,22 +90,41 @@ typedef struct {
   u8 n_task_in[MAX_MODEL_TASKS];
 } Model;
 
-enum { PH_PENDING = 0, PH_READY = 1, PH_ASSIGNED = 2, PH_COMPLETED = 3, PH_VERIFY_READY = 4, PH_VERIFYING = 5, PH_DONE = 6 };
+enum {
+  PH_PENDING = 0, PH_READY = 1, PH_ASSIGNED = 2, PH_COMMITTED = 3, PH_VERIFY_READY = 4, PH_VERIFYING = 5, PH_DONE = 6,
+  PH_REVEAL = 7, PH_VERIFY_REVEAL = 8, PH_ARB_READY = 9, PH_ARBITRATING = 10, PH_ARB_REVEAL = 11,
+};
 enum { SAMPLE_UNDECIDED = 0, SAMPLE_NO = 1, SAMPLE_YES = 2 };
-enum { RESULT_NONE = 0, RESULT_MATCH = 1, RESULT_MISMATCH = 2 };
+/* MISMATCH: the asserter lied (slashed); FRAMED: the validator lied (slashed), the asserter upheld;
+   UNDECIDED: no arbiter majority, nobody slashed, the execution fails; UNVERIFIED: no validator found;
+   UNREVEALED: a sampled asserter did not reveal (slashed), the task is recomputed */
+enum { RESULT_NONE = 0, RESULT_MATCH = 1, RESULT_MISMATCH = 2, RESULT_FRAMED = 3, RESULT_UNDECIDED = 4, RESULT_UNVERIFIED = 5, RESULT_UNREVEALED = 6 };
 typedef struct {
-  u8 phase; u8 n_exclude; u8 sampled; u8 result; u16 vote_mask; u16 pad;
+  u8 phase; u8 n_exclude; u8 sampled; u8 result; u16 vote_mask; u8 tries; u8 n_arb;
   u32 attempt; u32 timeout_slots;
   u64 deadline_slot;
   u64 ready_slot;
   u8 seed[32];
-  Pubkey assigned;
+  Pubkey assigned;        /* the node the last selection assigned (kept once it has committed: audits check it) */
   Pubkey asserter;
-  u8 output[32];
+  u8 output[32];          /* the task's accepted output hash (set when it is done) */
   u64 settle_slot;
   Pubkey exclude[MAX_EXCLUDE];
   Pubkey votes[MAX_ORACLES];
-  u8 check_output[32];
+  Pubkey validator;
+  /* H(commit domain | exec | task | fingerprint | key | salt) of the asserter and of the validator; once
+     both are opened (a dispute), the same bytes hold an arbiter-revealed output whose fingerprint is the
+     asserter's (out_a) or the validator's (out_v) */
+  union { u8 commit_a[32]; u8 out_a[32]; };
+  union { u8 commit_v[32]; u8 out_v[32]; };
+  u8 fp_a[32];            /* revealed fingerprints H(fingerprint domain | output) */
+  u8 fp_v[32];
+  Pubkey arbiters[N_ARBITERS];
+  u8 arb_commit[N_ARBITERS][32];
+  u8 arb_fp[N_ARBITERS][32];
+  u8 revealed;            /* bit 0 asserter, bit 1 validator, bit 2 + k arbiter k */
+  u8 pad[3];
+  u32 compute_attempt;    /* the compute attempt that produced the asserter's commitment */
 } TaskState;
 
 enum { EXEC_RUNNING = 1, EXEC_DONE = 2 };
@@ -94,25 +135,28 @@ typedef struct {
   Pubkey requester;
   u64 escrow;
   u64 request_slot;
-  u16 uri_len; u8 pad1[6];
+  u16 uri_len; u8 failed; u8 pad1[5];
   u8 uri[MAX_URI];
   u32 task_ids[MAX_MODEL_TASKS];
   u32 base_timeout[MAX_MODEL_TASKS];
+  u64 fee[MAX_MODEL_TASKS];
   TaskState tasks[MAX_MODEL_TASKS];
 } Execution;
 
 _Static_assert(sizeof(Spec) == 20, "Spec");
+_Static_assert(sizeof(SelectionRecord) == 104, "SelectionRecord");
 _Static_assert(sizeof(Committee) == 424, "Committee");
-_Static_assert(sizeof(Node) == 152, "Node");
+_Static_assert(sizeof(Node) == 176, "Node");
 _Static_assert(sizeof(Task) == 216, "Task");
 _Static_assert(sizeof(Model) == 312, "Model");
-_Static_assert(sizeof(TaskState) == 648, "TaskState");
-_Static_assert(sizeof(Execution) == 240 + 8 * 648, "Execution");
+_Static_assert(sizeof(TaskState) == 1200, "TaskState");
+_Static_assert(sizeof(Execution) == 304 + 8 * 1200, "Execution");
+_Static_assert(sizeof(Execution) <= 10240, "Execution fits one CreateAccount CPI");
 
 enum {
   IX_INIT_COMMITTEE = 0, IX_REGISTER_NODE = 1, IX_SPECIALIZE = 2, IX_EXIT_NODE = 3,
   IX_REGISTER_TASK = 4, IX_REGISTER_MODEL = 5, IX_REQUEST_EXECUTION = 6, IX_ASSIGN_TASK = 7,
-  IX_REPORT = 8, IX_SETTLE = 9, IX_TIMEOUT = 10,
+  IX_COMMIT = 8, IX_SETTLE = 9, IX_TIMEOUT = 10, IX_REVEAL = 11,
 };
 
 // Program error codes (Custom(n) in the runtime's InstructionError). Keep in step with src/chain/errors.ts.
@@ -126,5 +170,6 @@ enum {
   E_NODE_BUSY = 25, E_BAD_TENSOR_SPEC = 26, E_DAG_UNKNOWN_TASK = 27, E_DAG_INPUT_UNSATISFIED = 28,
   E_DAG_SPEC_MISMATCH = 29, E_DAG_REDUNDANT_TASK = 30, E_DAG_CYCLE = 31, E_DAG_ORPHAN_OUTPUT = 32,
   E_DAG_BAD_MODEL_OUTPUT = 33, E_URI_TOO_LONG = 34, E_TOO_MANY_SPECIALIZATIONS = 35,
-  E_UNKNOWN_TASK = 36, E_EXECUTION_MISMATCH = 37, E_INSUFFICIENT_FUNDS = 38,
+  E_UNKNOWN_TASK = 36, E_EXECUTION_MISMATCH = 37, E_INSUFFICIENT_FUNDS = 38, E_BAD_REVEAL = 39, E_REVEAL_ORDER = 40,
+  E_OUTPUT_REQUIRED = 41, E_NOT_A_PARTY = 42,
 };
