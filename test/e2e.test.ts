@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { freeBasePort, tempDir } from './helpers/oracle.js';
 
 t.setTimeout(240_000); // processes, not a unit: bounded by the SIGINT below and this
-t.test('end to end: requests complete, every selection audited, cheater slashed, crashed node\'s task reassigned', { timeout: 200_000 }, async (t) => {
+t.test('end to end: requests complete, every selection audited, cheater slashed, crashed node\'s task reassigned', { timeout: 225_000 }, async (t) => {
   const { dir, cleanup } = tempDir('splitup-e2e-');
   t.teardown(cleanup);
   const summaryFile = join(dir, 'summary.json');
@@ -19,7 +19,7 @@ t.test('end to end: requests complete, every selection audited, cheater slashed,
     '--requests', String(requests), '--request-every-ms', '800', '--p', String(p), '--exit-when-done', '--summary', summaryFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b) => { stderr += b; });
-  const killer = setTimeout(() => child.kill('SIGINT'), 150_000); // bounded: the run writes its summary and stops on SIGINT
+  const killer = setTimeout(() => child.kill('SIGINT'), 175_000); // bounded: the run writes its summary and stops on SIGINT (104 s at load 8, 150 s at load 20 with the ledger audit)
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   clearTimeout(killer);
   t.equal(code, 0, `local committee exited cleanly\n${stderr.slice(-2000)}`);
