@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap';
 import { Keypair } from '@solana/web3.js';
 import { createHash } from 'node:crypto';
-import { ChainFixture, TASKS } from './helpers/chain.js';
+import { TASKS, withRequester } from './helpers/chain.js';
 import { DEFAULT_PARAMS, USDC, type CommitteeParams } from '../src/chain/program.js';
 import { ARB_ATTEMPT, ExecStatus, NodeStatus, Phase, Sampled, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
 
@@ -18,18 +18,7 @@ const R = C * 12n / 10n, S = 10n * C;
 const FAST = { slotsPerKcu: 0, minTimeoutSlots: 1n };
 
 function setup(params: CommitteeParams = ALWAYS_SAMPLE) {
-  const c = new ChainFixture(3);
-  c.initCommittee(params);
-  c.registerTasks();
-  c.registerModel();
-  const requester = Keypair.generate();
-  c.svm.airdrop(requester.publicKey, 1_000_000_000_000n);
-  let nextId = 1n;
-  const request = () => {
-    const id = nextId++;
-    c.ok([requester], c.program.requestExecution(requester.publicKey, 7, id, `cas://${id}`, 1_000_000_000n));
-    return id;
-  };
+  const { c, requester, request } = withRequester(params);
   /** asserter computes task 0 and commits; the next block samples it (p = 1) */
   const sampled = (id: bigint, asserter: Keypair, output: Uint8Array) => {
     c.assign(id, 0, asserter.publicKey);

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Keypair, PublicKey, Transaction } from '@solana/web3.js';
 import { createHash } from 'node:crypto';
-import { ChainFixture, DIAMOND, f32, TASKS } from './helpers/chain.js';
+import { ChainFixture, DIAMOND, f32, TASKS, withRequester } from './helpers/chain.js';
 import { DEFAULT_PARAMS, economicsBoundPpm, USDC } from '../src/chain/program.js';
 import { ERROR_CODES } from '../src/chain/errors.js';
 import { DType, ExecStatus, NodeStatus, Phase, Sampled, SelectionOutcome, selectionRecordsInLogs, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
@@ -12,18 +12,7 @@ const SEED_PARAMS = { ...DEFAULT_PARAMS, pPpm: 80_000 }; // the seed's p = 8 %, 
 const ALWAYS_SAMPLE = { ...DEFAULT_PARAMS, pPpm: 1_000_000 };
 
 function ready(params = DEFAULT_PARAMS, n = 3) {
-  const c = new ChainFixture(n);
-  c.initCommittee(params);
-  c.registerTasks();
-  c.registerModel();
-  const requester = Keypair.generate();
-  c.svm.airdrop(requester.publicKey, 1_000_000_000_000n);
-  let nextId = 1n;
-  const request = (maxFee = 1_000_000_000n) => {
-    const id = nextId++;
-    c.ok([requester], c.program.requestExecution(requester.publicKey, 7, id, `cas://${id}`, maxFee));
-    return id;
-  };
+  const { c, requester, request } = withRequester(params, n);
   /**
    * The assigned node commits `output`, the block after decides sampling; unsampled, it reveals and the
    * task is done. Returns the commitment and whether the task was sampled (then it is left in VerifyReady).
