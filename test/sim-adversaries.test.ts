@@ -31,6 +31,23 @@ t.test('regression: at n = 7 an equivocator\'s junk votes do not hide its relaye
   t.ok(r.headAtEnd >= 10, `every honest oracle at round ≥ ${r.headAtEnd}`);
 });
 
+t.test('regression: a proof-of-lock seen late becomes the valid value, so a re-proposal frees an oracle locked on it (two-tables, n = 4, seed 238)', async (t) => {
+  // before the fix, no round after genesis committed: an honest oracle restarted after locking on
+  // the Byzantine proposer's table (its own proof-of-lock lost), the others saw the view's last
+  // prevote only after moving on and kept proposing fresh tables the locked oracle refuses
+  const r = sweepRun({ adversary: 'two-tables', n: 4, seeds: 1 }, 238);
+  t.ok(r.safe && r.live, JSON.stringify(r.violations));
+  t.ok(r.headAtEnd >= 10, `every honest oracle at round ≥ ${r.headAtEnd}`);
+});
+
+t.test('regression: re-sent messages cost what the service spends on them (a verdict-cache lookup), so rebroadcasts under load do not melt down (junk-decision, n = 10, seed 7)', async (t) => {
+  // before the simulator charged every delivery a full signature check (and every copy of a
+  // known certificate q of them); with 0.5 ms per signature the honest oracles' inboxes grew to
+  // ~5,000 messages and round 3 never committed
+  const r = sweepRun({ adversary: 'junk-decision', n: 10, seeds: 1 }, 7);
+  t.ok(r.safe && r.live, JSON.stringify(r.violations));
+});
+
 t.test('beyond the fault model the checkers fire: two colluding two-tables members of 4 split the committee', async (t) => {
   // f = 1 at n = 4; with 2 Byzantine members voting each half its own valid table, honest oracles in
   // the two halves commit different tables — the safety checker must say so (and with 1 it must not)

@@ -493,7 +493,26 @@ export class ConsensusCore {
         this.quorumPrecommit.set(val, m.view);
         if (this.byHash.has(val) && !this.pendingCommit) this.pendingCommit = { hash: val, view: m.view };
       }
+      if (m.kind === 'prevote' && val !== NIL && n >= this.committee.q) this.notePolAt(m.view, val);
     }
+    if (m.kind === 'proposal' && this.byHash.get(hex(m.tableHash))?.valid) {
+      for (const [w, ws] of this.views) if ((ws.prevote.tally.get(hex(m.tableHash)) ?? 0) >= this.committee.q) this.notePolAt(w, hex(m.tableHash));
+    }
+  }
+
+  /**
+   * A proof-of-lock (q prevotes for a valid value) seen for an earlier view, even late: the value
+   * becomes our valid value if its view is newer than the one we hold, so our next proposal
+   * re-proposes it (with that view) and oracles locked on it can vote for it. Without this, an
+   * oracle that saw the last prevote of a view only after moving on, while another oracle locked on
+   * the value (and then lost its own proof-of-lock in a restart), proposed fresh tables the locked
+   * oracle refuses — no view gathered q prevotes again (sweep: two-tables, n = 4, seed 238).
+   * Safe as in Tendermint: receivers still check the proof-of-lock at the proposal's valid view and
+   * their own lock; only what we propose changes.
+   */
+  private notePolAt(w: number, hash: string): void {
+    if (w <= this.validView || w >= this.view || !this.byHash.get(hash)?.valid) return;
+    this.validView = w; this.validHash = hash;
   }
 
   /** A vote value worth keeping: nil, a proposal of this round, or one with q precommits. */

@@ -43,7 +43,8 @@ export const DEFAULT_BOUND_MS = 8_000;
 /** Rounds left uncommitted by the faults are caught up at least this fast (virtual ms per round). */
 export const BACKLOG_MS_PER_ROUND = 500;
 
-export function sweepRun(o: SweepOptions, seed: number): SweepRun {
+/** `inspect` sees the simulation after the run (researchers' debugging of a failing seed). */
+export function sweepRun(o: SweepOptions, seed: number, inspect?: (sim: ConsensusSim, faults: string[]) => void): SweepRun {
   const n = o.n, f = maxFaulty(n);
   const r = new Rng(seed * 7919 + n);
   const byzCount = o.adversary === 'none' ? 0 : o.byzantine ?? f;
@@ -66,13 +67,16 @@ export function sweepRun(o: SweepOptions, seed: number): SweepRun {
   });
   // the faults of this seed, all over by healedAt
   const kind = r.int(4);
+  const faults: string[] = [`byzantine ${byz.join(',')}`, `victim ${victim}`, `disk ${JSON.stringify(sim.o.diskFaults)}`];
   if (kind === 0) {
     const a = order.filter(() => r.chance(0.5));
     const b = order.filter((i) => !a.includes(i));
+    faults.push(`partition ${a.join(',')} | ${b.join(',')}`);
     sim.at(faultFrom, () => sim.partition([a, b]));
     sim.at(healedAt, () => sim.heal());
   } else if (kind === 1) {
     const from = order.filter(() => r.chance(0.4)), to = order.filter(() => r.chance(0.4));
+    faults.push(`cut ${from.join(',')} -> ${to.join(',')}`);
     sim.at(faultFrom, () => sim.cut(from, to));
     sim.at(healedAt, () => sim.heal());
   }
@@ -81,11 +85,13 @@ export function sweepRun(o: SweepOptions, seed: number): SweepRun {
     sim.at(healedAt - 100, () => { if (r.chance(0.5)) sim.wipe(victim); sim.restart(victim); });
   } else if (kind === 2 || kind === 3) {
     const at = faultFrom + r.int(5000);
+    faults.push(`crash at ${at}`);
     sim.at(at, () => sim.crash(victim, true));
     sim.at(Math.min(healedAt - 100, at + 200 + r.int(2000)), () => sim.restart(victim));
   }
   if (o.adversary === 'amnesia') for (const b of byz) for (let t = 1_000; t < endMs; t += 1500 + r.int(1500)) sim.at(t, () => sim.restart(b));
   sim.runUntil(endMs);
+  inspect?.(sim, faults);
   const liveness = sim.liveness.check(honest, healedAt, bound, endMs, BACKLOG_MS_PER_ROUND);
   const delays = sim.liveness.delays(honest, healedAt, endMs, BACKLOG_MS_PER_ROUND).sort((a, b) => a - b);
   const doubleSigns = honest.reduce((a, i) => a + sim.doubleSigns(i), 0);

@@ -49,6 +49,8 @@ interface SimNode {
   skew: number; busyUntil: number; nextFetch: number; crashAtEffect: boolean; storeFailed: boolean; restartPending: boolean;
   /** inputs that arrived while the oracle was busy, in arrival order (null: a timer tick); one drain event serves them */
   inbox: Array<Message | null>; inboxHead: number; tickWaiting: boolean; drainAt: number | null;
+  /** what this process has verified already (the service's verdict cache, the core's certificate cache); lost on restart */
+  seen: WeakSet<Uint8Array>; certsSeen: Set<string>;
 }
 type EventBody = { type: 'deliver'; to: number; msg: Message } | { type: 'tick'; node: number } | { type: 'drain'; node: number } | { type: 'call'; fn: () => void | Promise<void> };
 type Event = { at: number; seq: number } & EventBody;
@@ -131,7 +133,7 @@ export class ConsensusSim {
     this.nodes = signers.map((signer, index) => ({
       index, signer, core: null, disk: { commits: new Map(), own: [] }, scheduledTick: null,
       skew: skew ? Math.round((this.rng.float() * 2 - 1) * skew) : 0, busyUntil: 0, nextFetch: 0, crashAtEffect: false, storeFailed: false, restartPending: false,
-      inbox: [], inboxHead: 0, tickWaiting: false, drainAt: null,
+      inbox: [], inboxHead: 0, tickWaiting: false, drainAt: null, seen: new WeakSet(), certsSeen: new Set(),
     }));
     for (const n of this.nodes) this.boot(n);
   }
@@ -146,6 +148,7 @@ export class ConsensusSim {
     if (this.o.byzantine?.[n.index] && ADVERSARIES[this.o.byzantine[n.index]!]?.amnesia) n.disk.own = [];
     const head = headOf(n.disk.commits, this.committee);
     n.storeFailed = false;
+    n.seen = new WeakSet(); n.certsSeen = new Set();
     n.core = new ConsensusCore({
       committee: this.o.plant === 'quorum-off-by-one' ? { ...this.committee, q: this.committee.q - 1 } : this.committee, me: n.index, signer: n.signer, committed: head, ownMessages: n.disk.own,
       decision: n.disk.commits.get(head.round)?.decision ?? null,
@@ -289,14 +292,26 @@ export class ConsensusSim {
     this.now = until;
   }
 
-  private cost(msg: Message | null): number {
+  /**
+   * Processing time of an input, as the service spends it: a message whose bytes this process has
+   * already judged costs a hash lookup (the precheck's verdict cache: deliberate re-sends are
+   * cheap), a certificate already verified is not verified again (the core's cache); otherwise
+   * one signature, plus the proposal's heartbeat evidence or the certificate's signatures.
+   */
+  private cost(n: SimNode, msg: Message | null): number {
     const cpu = this.o.cpu;
     if (!cpu) return 0;
-    let sigs = 0;
-    if (msg) {
-      sigs = 1;
-      if (msg.kind === 'proposal') sigs += msg.evidence.length;
-      if (msg.kind === 'decision' || msg.kind === 'head') sigs += msg.sigs.length;
+    if (!msg || n.seen.has(msg.bytes)) return cpu.perInputMs;
+    n.seen.add(msg.bytes);
+    let sigs = 1;
+    if (msg.kind === 'proposal') sigs += msg.evidence.length;
+    if (msg.kind === 'decision' || msg.kind === 'head') {
+      const k = `${msg.round}/${msg.view}/${Buffer.from(msg.tableHash).toString('hex')}`;
+      if (!n.certsSeen.has(k)) {
+        if (n.certsSeen.size > 4096) n.certsSeen.clear();
+        n.certsSeen.add(k);
+        sigs += msg.sigs.length;
+      }
     }
     return cpu.perInputMs + sigs * cpu.perSignatureMs;
   }
@@ -339,7 +354,7 @@ export class ConsensusSim {
   /** One input (a message, or a timer tick when null) through the oracle's core. */
   private process(n: SimNode, msg: Message | null): void {
     if (!n.core) return;
-    n.busyUntil = this.now + this.cost(msg);
+    n.busyUntil = this.now + this.cost(n, msg);
     const now = this.localNow(n.index);
     if (msg === null) {
       this.apply(n, n.core.onTick(now));
