@@ -48,3 +48,17 @@ t.test('a failing tick is reported and polling goes on', async (t) => {
   t.equal(errors.length, 1);
   t.match(String(errors[0]), /rpc down/);
 });
+
+t.test('a subscription connected at start wakes the loop and is undone at stop', async (t) => {
+  let ticks = 0, notify: () => void = () => {}, undone = 0;
+  const loop = new PollLoop({
+    tick: async () => { ticks++; }, everyMs: 60_000, minGapMs: 0,
+    subscribe: (wake) => { notify = wake; return async () => { undone++; }; },
+  });
+  loop.start();
+  await until('the first tick', () => ticks === 1, 5000, 5);
+  notify();
+  await until('the tick the subscription woke', () => ticks === 2, 5000, 5);
+  await loop.stop();
+  t.equal(undone, 1, 'unsubscribed once at stop');
+});

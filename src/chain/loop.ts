@@ -98,7 +98,6 @@ export { requestKey };
 
 export class ChainLoop {
   private readonly poll: PollLoop;
-  private unsubscribe: (() => Promise<void>) | null = null;
   private readonly pending = new Map<string, Pending>();
   /** proofs received, by `${execId}/${taskId}/${attempt}` */
   private readonly proofs = new Map<string, ReceivedProof[]>();
@@ -109,25 +108,19 @@ export class ChainLoop {
   readonly decided = new Map<string, Uint8Array>();
 
   constructor(readonly o: ChainLoopOptions) {
-    this.poll = new PollLoop({ tick: () => this.tick(), everyMs: o.pollMs ?? 250, onError: (e) => o.log?.warn({ err: String(e) }, 'chain loop tick failed') });
+    const chain = o.chain;
+    this.poll = new PollLoop({
+      tick: () => this.tick(), everyMs: o.pollMs ?? 250, onError: (e) => o.log?.warn({ err: String(e) }, 'chain loop tick failed'),
+      // program state changed (a request, a vote, a report): look now instead of at the next poll
+      ...(o.subscribe !== false && chain.onProgramChange ? { subscribe: (wake: () => void) => chain.onProgramChange!(wake) } : {}),
+    });
   }
 
-  start(): void {
-    this.poll.start();
-    // program state changed (a request, a vote, a report): look now instead of at the next poll
-    if (this.o.subscribe !== false && this.o.chain.onProgramChange) this.unsubscribe = this.o.chain.onProgramChange(() => this.poll.wake());
-  }
-
-  /** Look at chain state now (a subscription fired or a proof arrived). */
-  wake(): void { this.poll.wake(); }
+  start(): void { this.poll.start(); }
 
   get pollStats(): PollLoop['stats'] { return this.poll.stats; }
 
-  async stop(): Promise<void> {
-    const unsubscribe = this.unsubscribe;
-    this.unsubscribe = null;
-    await Promise.all([unsubscribe?.(), this.poll.stop()]);
-  }
+  stop(): Promise<void> { return this.poll.stop(); }
 
   /** A selection proof from gossip (or this oracle). Kept until its request is handled. */
   receiveProof(bytes: Uint8Array): string | undefined {

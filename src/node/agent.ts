@@ -52,7 +52,6 @@ type Role = 'asserter' | 'validator' | 'arbiter';
 
 export class ComputeAgent {
   private readonly poll: PollLoop;
-  private unsubscribe: (() => Promise<void>) | null = null;
   private readonly models = new Map<number, ModelAccount>();
   private readonly done = new Set<string>();
   /** outputs computed, by `${execId}/${task}` (bounded; recomputed after a restart) */
@@ -60,24 +59,20 @@ export class ComputeAgent {
   readonly stats = { computed: 0, verified: 0, arbitrated: 0, revealed: 0, failed: 0 };
 
   constructor(readonly o: AgentOptions) {
-    this.poll = new PollLoop({ tick: () => this.tick(), everyMs: o.pollMs ?? 200, onError: (e) => o.log?.({ err: String(e) }, 'agent tick failed') });
+    this.poll = new PollLoop({
+      tick: () => this.tick(), everyMs: o.pollMs ?? 200, onError: (e) => o.log?.({ err: String(e) }, 'agent tick failed'),
+      // a task assigned to this node shows up as a program account change: look now
+      ...(o.subscribe !== false ? { subscribe: (wake: () => void) => o.chain.onProgramChange(wake) } : {}),
+    });
   }
 
   get key(): PublicKey { return this.o.keypair.publicKey; }
 
-  start(): void {
-    this.poll.start();
-    // a task assigned to this node shows up as a program account change: look now
-    if (this.o.subscribe !== false) this.unsubscribe = this.o.chain.onProgramChange(() => this.poll.wake());
-  }
+  start(): void { this.poll.start(); }
 
   get pollStats(): PollLoop['stats'] { return this.poll.stats; }
 
-  async stop(): Promise<void> {
-    const unsubscribe = this.unsubscribe;
-    this.unsubscribe = null;
-    await Promise.all([unsubscribe?.(), this.poll.stop()]);
-  }
+  stop(): Promise<void> { return this.poll.stop(); }
 
   /** One pass: every task assigned to this node is computed and committed; every reveal it owes is made. */
   async tick(): Promise<void> {
