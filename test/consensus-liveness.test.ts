@@ -6,6 +6,9 @@ import { ConsensusSim } from '../src/sim/consensus-sim.js';
 import { makeCommittee, epochEnd } from '../src/consensus/committee.js';
 import { signMessage, type Message } from '../src/consensus/messages.js';
 import { ConsensusCore } from '../src/consensus/core.js';
+import { genesis } from '../src/consensus/validity.js';
+import { Ed25519Signer } from '../src/common/ed25519.js';
+import { publicKeyFromSecret } from '../src/vrf/index.js';
 
 const ALL4 = [0, 1, 2, 3];
 const HONEST3 = [0, 1, 2];
@@ -145,4 +148,47 @@ t.test('heartbeat evidence under a small-order node key is refused (it would ver
   const sim = new ConsensusSim({ n: 4, seed: 109, computeNodes: 2 });
   const ev = sim.feed.latest(1500)[0]!.evidence!;
   t.ok(verifyNodeSignature(sim.feed.nodes[0]!.nodeId, ev.bytes, ev.sig), 'a real heartbeat signature still verifies');
+});
+
+// The core of member 2 of four, driven by hand: round 0 starts at its epoch end; the proposers of
+// its views 0 and 1 are members 0 and 1, and nobody proposes.
+function handCore() {
+  const signers = [1, 2, 3, 4].map((k) => new Ed25519Signer(new Uint8Array(32).fill(k)));
+  const committee = makeCommittee(signers.map((s, i) => ({ name: `o${i}`, signingKey: s.publicKey, vrfKey: publicKeyFromSecret(new Uint8Array(32).fill(40 + i)), multiaddrs: [] })),
+    { epochMs: 1000, proposeTimeoutMs: 80, prevoteTimeoutMs: 40, precommitTimeoutMs: 40, timeoutDeltaMs: 40, maxSkewMs: 200 });
+  const core = new ConsensusCore({ committee, me: 2, signer: signers[2]!, committed: genesis(committee), source: { candidates: () => [], isRegistered: () => true } });
+  const vote = (from: number, kind: 'prevote' | 'precommit', view: number) => signMessage({ kind, committeeId: committee.id, round: 0n, view, sender: from, value: null }, signers[from]!);
+  /** runs the core's timers up to `until`; returns what it sent, with the time */
+  const runTo = (until: number) => {
+    const sent: Array<{ at: number; msg: Message }> = [];
+    for (let d = core.nextDeadline(); d !== null && d <= until; d = core.nextDeadline()) for (const e of core.onTick(d)) if (e.type === 'send') sent.push({ at: d, msg: e.msg });
+    return sent;
+  };
+  return { committee, core, vote, runTo, start: epochEnd(committee, 0n) };
+}
+
+t.test('q nil precommits end the view at once (no value can reach q precommits in it)', async (t) => {
+  const { core, vote, runTo, start } = handCore();
+  core.start(start - 1);
+  runTo(start + 80); // propose timeout → nil prevote
+  t.equal(core.currentView, 0);
+  core.onMessage(vote(0, 'prevote', 0), start + 81);
+  core.onMessage(vote(1, 'prevote', 0), start + 81); // q = 3 nil prevotes → nil precommit
+  core.onMessage(vote(0, 'precommit', 0), start + 82);
+  t.equal(core.currentView, 0, 'two nil precommits: still view 0');
+  core.onMessage(vote(1, 'precommit', 0), start + 82);
+  t.equal(core.currentView, 1, 'the third nil precommit moves to view 1 without waiting the precommit timeout');
+});
+
+t.test('a lost vote is re-sent one interval after the last progress, not up to two', async (t) => {
+  const { core, vote, runTo, start } = handCore();
+  core.start(start - 1);
+  runTo(start + 80); // propose timeout → our nil prevote; the re-send interval is 80 ms
+  // the other nil prevotes arrive 70 ms later → our nil precommit, which (say) every peer loses
+  core.onMessage(vote(0, 'prevote', 0), start + 150);
+  core.onMessage(vote(1, 'prevote', 0), start + 150);
+  const sent = runTo(start + 150 + 80);
+  const resent = sent.filter((s) => s.msg.kind === 'precommit' && s.msg.sender === 2);
+  t.ok(resent.length >= 1, `our precommit is re-sent by ${150 + 80} ms (sent: ${sent.map((s) => `${s.msg.kind}@${s.at - start}`).join(', ') || 'nothing'})`);
+  t.ok(resent.every((s) => s.at >= start + 150 + 80), 'and not before the interval passed');
 });

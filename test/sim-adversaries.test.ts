@@ -48,6 +48,15 @@ t.test('regression: re-sent messages cost what the service spends on them (a ver
   t.ok(r.safe && r.live, JSON.stringify(r.violations));
 });
 
+t.test('regression: after a 110-round outage with f silent members, n = 10 decides the backlog at ≥ 2 rounds/s (silent, seed 224)', async (t) => {
+  // before the fix, ~1.3 rounds/s: a lost vote waited for a re-send on a fixed tick (up to twice the
+  // re-send interval after the last progress) and every all-nil view waited out its precommit timeout
+  const r = sweepRun({ adversary: 'silent', n: 10, seeds: 1 }, 224);
+  t.ok(r.longOutage, 'seed 224 has the long outage');
+  t.ok(r.safe && r.live, JSON.stringify(r.violations));
+  t.ok(r.headAtEnd > 110, `every honest oracle at round ≥ ${r.headAtEnd}`);
+});
+
 t.test('beyond the fault model the checkers fire: two colluding two-tables members of 4 split the committee', async (t) => {
   // f = 1 at n = 4; with 2 Byzantine members voting each half its own valid table, honest oracles in
   // the two halves commit different tables — the safety checker must say so (and with 1 it must not)

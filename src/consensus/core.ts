@@ -127,9 +127,13 @@ export class ConsensusCore {
   private lastDecision: Message | null = null;
   private lastHelp = -Infinity;
   private lastHead = -Infinity;
-  /** bumped whenever we sign something new, change view or round: re-sends happen only when it stood still for a whole interval */
-  private progress = 0;
-  private progressAtLastRebroadcast = -1;
+  /** when we last signed something new, changed view or round: re-sends happen only once it stood
+   * still for a whole interval (counted from that moment, not from a fixed tick, so a lost message
+   * waits rebroadcastMs for its re-send, not up to twice that) */
+  private progressAt = -Infinity;
+  private lastResendAt = -Infinity;
+  /** the time of the input being handled (every entry point sets it) */
+  private nowMs = 0;
   private readonly rebroadcastMs: number;
   private readonly maxTimeoutMs: number;
   private readonly headIntervalMs: number;
@@ -177,6 +181,7 @@ export class ConsensusCore {
   /** Starts (or resumes after restart) the current round. */
   start(now: number): Effect[] {
     const fx: Effect[] = [];
+    this.nowMs = now;
     this.started = true;
     this.beginRound(now, fx);
     return fx;
@@ -224,7 +229,7 @@ export class ConsensusCore {
   private enterView(view: number, now: number, fx: Effect[]): void {
     if (view !== this.view) this.stats.viewChanges++;
     this.view = view;
-    this.progress++;
+    this.progressAt = now;
     this.step = 'propose';
     const p = this.committee.params;
     this.timers = this.timers.filter((t) => t.kind === 'rebroadcast' || t.kind === 'start');
@@ -287,7 +292,7 @@ export class ConsensusCore {
     }
     const msg = signMessage(body, this.o.signer);
     this.own.set(key, msg);
-    this.progress++;
+    this.progressAt = this.nowMs;
     fx.push({ type: 'persist', msg });
     fx.push({ type: 'send', msg });
     return msg;
@@ -317,6 +322,7 @@ export class ConsensusCore {
   /** A message from the network. `verified`: the transport already ran precheck() on it. */
   onMessage(m: Message, now: number, verified = false): Effect[] {
     const fx: Effect[] = [];
+    this.nowMs = now;
     if ((m.kind === 'decision' || m.kind === 'head') && m.round <= this.committed.round) return fx;
     if (!verified) {
       const err = checkSignature(m, this.keys);
@@ -410,6 +416,7 @@ export class ConsensusCore {
    */
   onFetched(m: Message, table: Uint8Array | null, now: number): { applied: boolean; effects: Effect[] } {
     const fx: Effect[] = [];
+    this.nowMs = now;
     if (m.kind !== 'decision' || m.round <= this.committed.round) return { applied: false, effects: fx };
     if (checkSignature(m, this.keys)) { this.stats.rejected++; return { applied: false, effects: fx }; }
     const cert = { round: m.round, view: m.view, tableHash: m.tableHash, sigs: m.sigs };
@@ -584,6 +591,9 @@ export class ConsensusCore {
         this.vote('precommit', null, fx);
         continue;
       }
+      // q nil precommits: no value can reach q precommits in this view (at most n − (f+1) < q
+      // members are left to sign one), so waiting out the precommit timeout gains nothing
+      if ((vs.precommit.tally.get(NIL) ?? 0) >= q) { this.enterView(v + 1, now, fx); continue; }
       if (vs.precommit.bySender.size >= q && !this.once.has(`pct/${r}/${v}`)) {
         this.once.add(`pct/${r}/${v}`);
         this.timers.push({ at: now + this.timeout(p.precommitTimeoutMs, v), kind: 'precommit', view: v });
@@ -636,6 +646,7 @@ export class ConsensusCore {
 
   onTick(now: number): Effect[] {
     const fx: Effect[] = [];
+    this.nowMs = now;
     const due = this.timers.filter((t) => t.at <= now);
     this.timers = this.timers.filter((t) => t.at > now);
     for (const t of due) {
@@ -644,20 +655,23 @@ export class ConsensusCore {
         case 'propose': if (t.view === this.view && this.step === 'propose') { this.step = 'prevote'; this.vote('prevote', null, fx); } break;
         case 'prevote': if (t.view === this.view && this.step === 'prevote') { this.step = 'precommit'; this.vote('precommit', null, fx); } break;
         case 'precommit': if (t.view === this.view) this.enterView(this.view + 1, now, fx); break;
-        case 'rebroadcast':
-          // when nothing moved for a whole interval: own messages of this view and the previous one,
-          // and the precommits that ended the previous view, so a peer that lost messages and is
-          // still a view behind can follow (while rounds progress, re-sends would only cost every
-          // peer a verification per message: n² per interval)
-          if (this.progress === this.progressAtLastRebroadcast) {
+        case 'rebroadcast': {
+          // once nothing moved for a whole interval (since our last signature, view change or
+          // re-send): own messages of this view and the previous one, and the precommits that ended
+          // the previous view, so a peer that lost messages and is still a view behind can follow
+          // (while rounds progress, re-sends would only cost every peer a verification per
+          // message: n² per interval)
+          if (now >= Math.max(this.progressAt, this.lastResendAt) + this.rebroadcastMs) {
             for (const m of this.own.values()) if (m.round === this.round && m.view >= this.view - 1) fx.push({ type: 'send', msg: m });
             for (const ms of this.views.get(this.view - 1)?.precommit.bySender.values() ?? []) for (const m of ms) if (m.sender !== this.o.me) fx.push({ type: 'send', msg: m });
             this.relayProofOfLock(fx);
+            this.lastResendAt = now;
           }
-          this.progressAtLastRebroadcast = this.progress;
           if (now - this.lastHead >= this.headIntervalMs) this.sendHead(now, fx);
-          this.timers.push({ at: now + this.rebroadcastMs, kind: 'rebroadcast', view: 0 });
+          const next = Math.max(this.progressAt, this.lastResendAt) + this.rebroadcastMs;
+          this.timers.push({ at: next > now ? next : now + this.rebroadcastMs, kind: 'rebroadcast', view: 0 });
           break;
+        }
       }
     }
     this.evaluate(now, fx);
