@@ -10,6 +10,7 @@ import { airdrop } from '../src/chain/bootstrap.js';
 import { DEFAULT_PARAMS } from '../src/chain/program.js';
 import { ExecStatus, NodeStatus, VerifyResult } from '../src/chain/layout.js';
 import { CasStore } from '../src/cas/store.js';
+import { localBlobs } from '../src/cas/blobs.js';
 import { ComputeAgent } from '../src/node/agent.js';
 import { decodeBundle, encodeBundle } from '../src/model/tensor.js';
 import { exampleInput, runTask } from '../src/model/example.js';
@@ -33,7 +34,7 @@ t.test('agents compute the diamond model end to end; PoSP slashes the cheater', 
   await cc.caughtUp(10, 120_000); // within 10 rounds (10 s) of the clock: below the 10 s minimum timeout
   for (let i = 0; i < 3; i++) cc.startLoop(i);
   const cheater = cc.nodeKeys[5]!;
-  cc.nodeKeys.forEach((keypair, i) => { const a = new ComputeAgent({ chain: cc.chain, keypair, cas, pollMs: 250, cheat: i === 5 }); agents.push(a); a.start(); });
+  cc.nodeKeys.forEach((keypair, i) => { const a = new ComputeAgent({ chain: cc.chain, keypair, cas: localBlobs(cas), pollMs: 250, cheat: i === 5 }); agents.push(a); a.start(); });
 
   const chain = cc.chain;
   const requester = Keypair.generate();

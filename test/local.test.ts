@@ -3,14 +3,16 @@
 // yields the summary read from the chain and shuts every process down.
 import t from 'tap';
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { freeBasePort, tempDir } from './helpers/oracle.js';
 import { until } from './helpers/heartbeat.js';
 
-t.test('local committee runs, shows every node online on every oracle, stops cleanly', { timeout: 220_000 }, async (t) => {
+t.test('local committee runs (tensors through the CAS server), shows every node online on every oracle, stops cleanly', { timeout: 220_000 }, async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const basePort = await freeBasePort(10000, 20000);
-  const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--slot-ms', '200', '--base-port', String(basePort), '--requests', '2', '--cheaters', '0', '--no-crash-node'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname, '--dir', dir, '--oracles', '3', '--nodes', '3', '--interval-ms', '500', '--slot-ms', '200', '--base-port', String(basePort), '--requests', '2', '--cheaters', '0', '--no-crash-node', '--cas-http'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
@@ -38,7 +40,15 @@ t.test('local committee runs, shows every node online on every oracle, stops cle
   const before = out.split('SplitUp local committee')[0]!;
   t.match(before, /state: .* \(new: generating oracle identities[\s\S]*starting the local validator[\s\S]*setting up the chain[\s\S]*starting 3 oracles[\s\S]*starting 3 compute nodes[\s\S]*requesting 2 executions/, 'what is starting is said before the first screen');
   t.match(frames[0], /— t=0 s \(Ctrl-C to stop\)/, 'the clock starts at 0 with the first screen');
-  t.match(out, /stopped: validator, 3 oracles and 3 compute nodes shut down/);
+  t.match(out, /stopped: validator, 3 oracles and 3 compute nodes and the CAS server shut down/);
+  // --cas-http: no shared directory; every tensor a node read that it did not write came through the server
+  t.notOk(existsSync(join(dir, 'cas')), 'no directory shared by the processes');
+  const blobs = (d: string) => existsSync(d) ? readdirSync(d).filter((f) => /^[0-9a-f]{2}$/.test(f)).flatMap((f) => readdirSync(join(d, f))).filter((f) => /^[0-9a-f]{64}$/.test(f)) : [];
+  const served = new Set(blobs(join(dir, 'cas-server')));
+  t.ok(served.size >= 2 + 2 * 4, `the server holds both model inputs and the accepted outputs (${served.size} blobs)`);
+  const perNode = [1, 2, 3].map((i) => blobs(join(dir, 'nodes', `cas-${i}`)));
+  t.ok(perNode.every((b) => b.every((h) => served.has(h))), 'every blob a node holds is on the server (written through or fetched from it)');
+  t.ok(perNode.filter((b) => b.length > 0).length >= 2, `nodes keep their own copies (${perNode.map((b) => b.length).join(', ')} blobs)`);
   // the final frame: every oracle has committed rounds, and the same table for the same round
   const rounds = [...last.matchAll(/oracle-\d+ {2}round (\d+) {2}table ([0-9a-f]{16})/g)].map((m) => [m[1], m[2]]);
   t.equal(rounds.length, 3, 'every oracle reports a committed round');

@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { ExecutionAccount } from '../chain/layout.js';
 import type { AuditResult } from '../chain/audit.js';
@@ -33,6 +34,8 @@ and a requester, with a live view; Ctrl-C stops everything and prints a summary 
   --interval-ms MS        heartbeat interval = liveness round length (default 2000)
   --slot-ms MS            validator block time (default 400)
   --base-port P           oracle HTTP P..P+N-1, libp2p P+100..P+100+N-1, validator P+200 (default 7700)
+  --cas-http              tensors shared only through a CAS server (P+202) with a directory per node,
+                          as on separate machines (default: one shared directory)
   --duration-s S          stop after S seconds
   --exit-when-done        stop once every requested execution is done
   --summary FILE          write the summary as JSON to FILE (no live view)
@@ -55,6 +58,7 @@ const OPTIONS = {
   'exit-when-done': { type: 'boolean', default: false },
   'duration-s': { type: 'string' },
   summary: { type: 'string' },
+  'cas-http': { type: 'boolean', default: false },
 } as const;
 let parsed;
 try { parsed = parse(process.argv.slice(2), OPTIONS); } catch (e) {
@@ -90,6 +94,7 @@ const ports = [
   ...Array.from({ length: nOracles }, (_, i) => ({ port: basePort + i, what: `oracle-${i + 1} HTTP` })),
   ...Array.from({ length: nOracles }, (_, i) => ({ port: basePort + 100 + i, what: `oracle-${i + 1} libp2p` })),
   { port: basePort + 200, what: 'the local validator\'s JSON-RPC' },
+  ...(values['cas-http'] ? [{ port: basePort + 202, what: 'the CAS server' }] : []),
 ];
 const portFree = (port: number) => new Promise<boolean>((res) => {
   const srv = createServer();
@@ -120,12 +125,13 @@ const { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } = await import('../chain/
 const { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult } = await import('../chain/layout.js');
 const { auditExecution } = await import('../chain/audit.js');
 const { CasStore } = await import('../cas/store.js');
+const { HttpBlobs, localBlobs } = await import('../cas/blobs.js');
 const { encodeBundle } = await import('../model/tensor.js');
 const { exampleInput } = await import('../model/example.js');
 if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
 
 // ---- state: kept in dir between runs; --fresh starts over
-const OURS = /^(nodes|validator|cas|committee\.json|oracle-\d+)$/;
+const OURS = /^(nodes|validator|cas|cas-server|cas-token|requester-cas|committee\.json|oracle-\d+)$/;
 if (values.fresh && existsSync(dir)) {
   const foreign = readdirSync(dir).filter((f) => !OURS.test(f));
   if (foreign.length) fail(`--fresh: ${dir} holds files this launcher did not create (${foreign.slice(0, 3).join(', ')}); not deleting it`);
@@ -216,20 +222,29 @@ step(`starting ${nOracles} oracles (HTTP 127.0.0.1:${basePort}-${basePort + nOra
 oracleDirs.forEach((d, i) => launch(`oracle-${i + 1}`, 'oracle.js', ['start', '--config', join(d, 'oracle.json')]));
 await waitUntil('every oracle ready', async () => (await Promise.all(urls.map(async (u) => (await fetch(`${u}/readyz`)).ok))).every(Boolean), 60_000);
 
+// tensors: one directory every process shares, or (--cas-http) a CAS server and a directory per node
+const casUrl = `http://127.0.0.1:${basePort + 202}`, casTokenFile = join(dir, 'cas-token');
+if (values['cas-http']) {
+  if (!existsSync(casTokenFile)) writeFileSync(casTokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+  step(`starting the CAS server (${casUrl}); each compute node keeps its own directory and shares tensors only through it`);
+  launch('cas', 'node.js', ['cas-serve', '--dir', join(dir, 'cas-server'), '--port', String(basePort + 202), '--token-file', casTokenFile]);
+  await waitUntil('the CAS server start', async () => (await fetch(`${casUrl}/healthz`)).ok);
+}
+const casArgs = (i: number) => values['cas-http'] ? ['--cas', join(dir, 'nodes', `cas-${i + 1}`), '--cas-url', casUrl, '--cas-token-file', casTokenFile] : ['--cas', casDir];
 const cheaters = new Set(nodeKeys.slice(nNodes - nCheaters).map((k) => k.nodeId));
 const crashCandidate = crashNode ? nodeKeys[0]!.nodeId : null;
 const agents = new Map<string, ChildProcess>();
 step(`starting ${nNodes} compute nodes and waiting for their registration (stake) on chain`);
 nodeKeys.forEach((k, i) => {
   agents.set(k.nodeId, launch(`node-${i + 1}`, 'node.js', ['agent', '--key', nodeKeyFiles[i]!, '--oracles', urls.join(','), '--rpc', rpcUrl, '--program-id', programId.toBase58(),
-    '--cas', casDir, '--airdrop', '--interval', String(intervalMs), '--poll', '200', '--vram', String(8 * (1 + (i % 3))), ...(cheaters.has(k.nodeId) ? ['--cheat'] : []),
+    ...casArgs(i), '--airdrop', '--interval', String(intervalMs), '--poll', '200', '--vram', String(8 * (1 + (i % 3))), ...(cheaters.has(k.nodeId) ? ['--cheat'] : []),
     // the node to crash takes 3 s per task, so it is killed while it holds one (not after reporting it)
     ...(k.nodeId === crashCandidate ? ['--min-compute-ms', '3000'] : [])]));
 });
 await waitUntil('every node registered on chain', async () => (await chain.nodes()).length >= nNodes, 60_000);
 
 // ---- the requester: a stream of executions of the example model (model input in the CAS)
-const cas = new CasStore(casDir);
+const cas = values['cas-http'] ? new HttpBlobs(new CasStore(join(dir, 'requester-cas')), { url: casUrl, token: readFileSync(casTokenFile, 'utf8').trim() }) : localBlobs(new CasStore(casDir));
 const requester = Keypair.generate();
 await airdrop(chain, requester.publicKey, 1000n * BigInt(LAMPORTS_PER_SOL));
 step(`requesting ${nRequests} executions, one every ${(requestEvery / 1000).toFixed(1)} s; the live view follows`);
@@ -240,7 +255,7 @@ async function requestNext(): Promise<void> {
   if (requested.length >= nRequests || stopping) return;
   const k = requested.length + 1;
   const id = runId + BigInt(k);
-  const uri = `cas://${cas.put(encodeBundle([exampleInput(k)]))}`;
+  const uri = `cas://${await cas.put(encodeBundle([exampleInput(k)]))}`;
   try {
     await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
   } catch (err) {
@@ -375,7 +390,7 @@ async function stop(code = 0): Promise<never> {
   await Promise.all(children.filter((c) => c.name !== 'validator').map(({ proc }) => new Promise((r) => { if (proc.exitCode !== null || proc.signalCode) return r(null); proc.once('exit', r); proc.kill('SIGTERM'); })));
   const v = children.find((c) => c.name === 'validator')?.proc;
   if (v && v.exitCode === null) await new Promise((r) => { v.once('exit', r); v.kill('SIGTERM'); });
-  console.log(`stopped: validator, ${nOracles} oracles and ${nNodes} compute nodes shut down; state kept in ${dir}`);
+  console.log(`stopped: validator, ${nOracles} oracles and ${nNodes} compute nodes${values['cas-http'] ? ' and the CAS server' : ''} shut down; state kept in ${dir}`);
   process.exit(code);
 }
 process.on('exit', () => { for (const { proc } of children) if (proc.exitCode === null && !proc.signalCode) proc.kill('SIGKILL'); });

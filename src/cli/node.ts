@@ -2,8 +2,9 @@
 //   keygen --out FILE                      new node identity (0600); prints the node id
 //   id --key FILE                          print the node id of a key file
 //   heartbeat --key FILE --oracles URL,URL [--interval MS] [--vram-free MB] [--status idle|busy|draining] [--once]
-//   agent --key FILE --oracles URL,URL --rpc URL --program-id ID --cas DIR [--vram GB] [--tasks 1,2,3,4]
-//         [--interval MS] [--airdrop] [--cheat] [--min-compute-ms MS]   register, stake, specialize, heartbeat, run assigned tasks
+//   agent --key FILE --oracles URL,URL --rpc URL --program-id ID --cas DIR [--cas-url URL [--cas-token-file F]] [--vram GB]
+//         [--tasks 1,2,3,4] [--interval MS] [--airdrop] [--cheat] [--min-compute-ms MS]   register, stake, specialize, heartbeat, run assigned tasks
+//   cas-serve --dir DIR [--port P] [--host H] [--token-file F] [--max-bytes N] [--ttl-ms MS]   the shared content-addressed blob server
 import { resolve } from 'node:path';
 import { SystemClock } from '../common/clock.js';
 import { Ed25519Signer } from '../common/ed25519.js';
@@ -14,7 +15,9 @@ import { parse, runMain, usageFallback, UsageError } from './args.js';
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { ChainClient } from '../chain/client.js';
 import { airdrop, registerNode } from '../chain/bootstrap.js';
-import { CasStore } from '../cas/store.js';
+import { readFileSync } from 'node:fs';
+import { blobStore } from '../cas/blobs.js';
+import { createCasServer } from '../cas/server.js';
 import { ComputeAgent } from '../node/agent.js';
 
 const USAGE = `usage: splitup-node <command> [options]
@@ -23,15 +26,20 @@ const USAGE = `usage: splitup-node <command> [options]
   heartbeat --key FILE --oracles URL[,URL...] [--interval MS] [--vram-free MB]
             [--status idle|busy|draining] [--no-capacity] [--once]
                                     send a signed heartbeat to every oracle every interval
-  agent --key FILE --oracles URL[,URL...] --rpc URL --program-id ID --cas DIR [--vram GB] [--tasks 1,2,3,4]
-        [--interval MS] [--poll MS] [--poll-only] [--airdrop] [--cheat] [--min-compute-ms MS]
+  agent --key FILE --oracles URL[,URL...] --rpc URL --program-id ID --cas DIR [--cas-url URL [--cas-token-file F]]
+        [--vram GB] [--tasks 1,2,3,4] [--interval MS] [--poll MS] [--poll-only] [--airdrop] [--cheat] [--min-compute-ms MS]
                                     the full compute node: registers with stake and specializations on
                                     chain (if not yet), heartbeats, computes assigned tasks, commits to and
                                     reveals their results (woken by the RPC's WebSocket program
                                     subscription, polling every --poll MS as the fallback; --poll-only:
                                     no subscription; --airdrop funds the key on a local validator; --cheat commits wrong
                                     results, for Proof-of-Sampling demonstrations; --min-compute-ms
-                                    makes every task take at least that long, like slower hardware)`;
+                                    makes every task take at least that long, like slower hardware; --cas-url:
+                                    tensors are shared through that CAS server, --cas DIR is the local copy)
+  cas-serve --dir DIR [--port 8898] [--host 127.0.0.1] [--token-file F] [--max-bytes N] [--ttl-ms MS]
+                                    the content-addressed blob server nodes on other machines share
+                                    (GET/PUT /cas/<sha256>; PUT needs the token in F if given; a blob
+                                    not written or read for --ttl-ms, default 24 h, is deleted)`;
 
 async function main(): Promise<number | void> {
   const [cmd, ...rest] = process.argv.slice(2);
@@ -86,7 +94,7 @@ async function main(): Promise<number | void> {
       const { values } = parse(rest, {
         key: { type: 'string' }, oracles: { type: 'string' }, rpc: { type: 'string' }, 'program-id': { type: 'string' }, cas: { type: 'string' },
         vram: { type: 'string' }, tasks: { type: 'string' }, interval: { type: 'string' }, poll: { type: 'string' }, 'poll-only': { type: 'boolean' }, airdrop: { type: 'boolean' }, cheat: { type: 'boolean' },
-        'min-compute-ms': { type: 'string' },
+        'min-compute-ms': { type: 'string' }, 'cas-url': { type: 'string' }, 'cas-token-file': { type: 'string' },
       });
       if (!values.key || !values.oracles || !values.rpc || !values['program-id'] || !values.cas) throw new UsageError('agent needs --key, --oracles, --rpc, --program-id and --cas');
       const oracles = values.oracles.split(',').map((s) => s.trim()).filter(Boolean);
@@ -104,10 +112,28 @@ async function main(): Promise<number | void> {
         signer: new Ed25519Signer(key.secretKey), oracles, clock: SystemClock, seq: new FileSeq(`${resolve(values.key)}.seq`),
         intervalMs: Number(values.interval ?? 30_000), state: () => ({ nodeStatus: 'idle', hasCapacity: true, vramFreeMb: vram * 1024 }),
       });
-      const agent = new ComputeAgent({ chain, keypair, cas: new CasStore(resolve(values.cas)), pollMs: Number(values.poll ?? 250), subscribe: !values['poll-only'], cheat: !!values.cheat, minComputeMs: Number(values['min-compute-ms'] ?? 0), log, onEvent: (e) => log(e, e.kind) });
+      const agent = new ComputeAgent({ chain, keypair, cas: blobStore(resolve(values.cas), values['cas-url'], values['cas-token-file'] ? readFileSync(values['cas-token-file'], 'utf8').trim() : undefined), pollMs: Number(values.poll ?? 250), subscribe: !values['poll-only'], cheat: !!values.cheat, minComputeMs: Number(values['min-compute-ms'] ?? 0), log, onEvent: (e) => log(e, e.kind) });
       client.start();
       agent.start();
       const stop = () => { Promise.all([client.stop(), agent.stop()]).then(() => process.exit(0)); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return;
+    }
+    case 'cas-serve': {
+      const { values } = parse(rest, { dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'token-file': { type: 'string' }, 'max-bytes': { type: 'string' }, 'ttl-ms': { type: 'string' } });
+      if (!values.dir) throw new UsageError('cas-serve needs --dir DIR');
+      const num = (name: string, v: string | undefined, dflt: number) => {
+        const x = Number(v ?? dflt);
+        if (!Number.isSafeInteger(x) || x < 0) throw new UsageError(`--${name} must be a whole number ≥ 0`);
+        return x;
+      };
+      const port = num('port', values.port, 8898);
+      const token = values['token-file'] ? readFileSync(values['token-file'], 'utf8').trim() : undefined;
+      const server = await createCasServer({ dir: resolve(values.dir), ...(token ? { token } : {}), maxBytes: num('max-bytes', values['max-bytes'], 64 * 1024 * 1024), ttlMs: num('ttl-ms', values['ttl-ms'], 24 * 3600_000), logger: { level: 'warn' } });
+      const address = await server.app.listen({ port, host: values.host ?? '127.0.0.1' });
+      console.log(JSON.stringify({ t: new Date().toISOString(), msg: 'cas server listening', address, dir: resolve(values.dir), writes: token ? 'token' : 'open' }));
+      const stop = () => { server.close().then(() => process.exit(0)); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       return;

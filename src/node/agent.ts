@@ -16,14 +16,15 @@ import { asProgramError, type ChainClient } from '../chain/client.js';
 import { PollLoop } from '../common/poll-loop.js';
 import { decodeModel, Phase, rawTaskPhase, requestKey, REVEALING, RUNNING, type ExecutionAccount, type ModelAccount, type TaskState } from '../chain/layout.js';
 import { commitment, fingerprint, partiesOf } from '../chain/program.js';
-import { CasStore, parseCasUri } from '../cas/store.js';
+import { parseCasUri } from '../cas/store.js';
+import type { BlobStore } from '../cas/blobs.js';
 import { decodeBundle, encodeBundle, type Tensor } from '../model/tensor.js';
 import { runTask } from '../model/example.js';
 
 export interface AgentOptions {
   chain: ChainClient;
   keypair: Keypair;
-  cas: CasStore;
+  cas: BlobStore;
   /** Poll interval: the fallback when subscribed, the only trigger otherwise. */
   pollMs?: number;
   /** Wake on program account changes over the RPC's WebSocket (default true). */
@@ -146,18 +147,21 @@ export class ComputeAgent {
   private async inputs(e: ExecutionAccount, i: number): Promise<Tensor[]> {
     const m = await this.model(e.modelId);
     let modelInputs: Tensor[] | null = null;
-    return m.nodes[i]!.sources.map((s) => {
+    const out: Tensor[] = [];
+    for (const s of m.nodes[i]!.sources) {
       if (s.node === 'input') {
-        modelInputs ??= decodeBundle(this.o.cas.get(parseCasUri(e.uri)));
+        modelInputs ??= decodeBundle(await this.o.cas.get(parseCasUri(e.uri)));
         const t = modelInputs[s.slot];
         if (!t) throw new Error(`execution ${e.execId}: model input ${s.slot} missing from ${e.uri}`);
-        return t;
+        out.push(t);
+        continue;
       }
       const up = e.tasks[s.node]!;
-      const t = decodeBundle(this.o.cas.get(Buffer.from(up.output).toString('hex')))[s.slot];
+      const t = decodeBundle(await this.o.cas.get(Buffer.from(up.output).toString('hex')))[s.slot];
       if (!t) throw new Error(`execution ${e.execId}: output ${s.slot} of task ${s.node} missing`);
-      return t;
-    });
+      out.push(t);
+    }
+    return out;
   }
 
   /** Computes task i (a cheat corrupts its own result as asserter). */
@@ -194,7 +198,7 @@ export class ComputeAgent {
     // the output itself only when it is accepted or arbitrated; a validator, and an asserter whose
     // result differs from the validator's, reveal the fingerprint (the output stays off chain)
     const asOutput = ts.phase === Phase.Reveal || ts.phase === Phase.ArbReveal || (role === 'asserter' && Buffer.compare(fp, Buffer.from(ts.fpV)) === 0);
-    if (asOutput) this.o.cas.put(r.bundle);
+    if (asOutput) await this.o.cas.put(r.bundle);
     const signature = await this.o.chain.send([this.o.keypair], [this.o.chain.program.reveal(this.key, e.execId, i, asOutput ? 'output' : 'fingerprint', this.salt(e.execId, i), asOutput ? output : fp,
       { requester: e.requester, modelId: e.modelId, parties: partiesOf(ts) })]);
     this.stats.revealed++;

@@ -49,7 +49,7 @@ export async function spawnOracle(configFile: string, env: Record<string, string
 export async function freeBasePort(lo: number, hi: number, n = 5): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
     const base = lo + 10 * Math.floor(Math.random() * ((hi - lo - 300) / 10));
-    const ports = [...Array(n).keys()].flatMap((i) => [base + i, base + 100 + i]).concat(base + 200, base + 201); // validator RPC + PubSub
+    const ports = [...Array(n).keys()].flatMap((i) => [base + i, base + 100 + i]).concat(base + 200, base + 201, base + 202); // validator RPC + PubSub, CAS server
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }
   throw new Error(`no free port block in ${lo}..${hi}`);
