@@ -3,7 +3,8 @@
 // listener (so a process that stopped its loops can exit; tap would time the file out otherwise).
 import { Keypair, PublicKey } from '@solana/web3.js';
 import t from 'tap';
-import { bootstrapChain } from '../src/chain/bootstrap.js';
+import { airdrop, bootstrapChain, registerNode } from '../src/chain/bootstrap.js';
+import { ChainRegistry } from '../src/registry/chain-registry.js';
 import { ChainClient } from '../src/chain/client.js';
 import { loadProgramBinary } from '../src/chain/program.js';
 import { ProgramWatch, pubsubUrlFor } from '../src/chain/program-watch.js';
@@ -39,4 +40,27 @@ t.test('notifications for program changes, reconnect after a restart, closed wit
   await unsubscribe();
   t.equal((watch as unknown as { ws: unknown }).ws, null, 'socket closed with the last listener');
   t.equal((watch as unknown as { retry: unknown }).retry, null, 'no retry pending');
+});
+
+t.test('the chain registry follows node accounts by subscription, without re-reading them all', async (t) => {
+  const { dir, cleanup } = tempDir('splitup-registry-');
+  const v = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 50 });
+  const chain = new ChainClient(v.url, PROGRAM_ID);
+  await bootstrapChain(chain, { oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  const registry = new ChainRegistry(chain);
+  t.teardown(async () => { registry.close(); await v.close(); cleanup(); });
+  await registry.watch(100, { subscribe: true, fullEveryMs: 600_000 });
+  // the start's read, and one more once the subscription is live (nothing between the two is missed)
+  await until('subscription live', () => registry.stats.fullReads >= 2, 20_000, 20);
+  const reads = registry.stats.fullReads;
+  t.same(registry.list(), [], 'no node yet');
+  const node = Keypair.generate();
+  await airdrop(chain, node.publicKey, 10_000_000_000_000n);
+  await registerNode(chain, node, 8, [1, 2]);
+  await until('the new node in the registry', () => registry.get(node.publicKey.toBase58())?.active === true, 20_000, 20);
+  t.same(registry.get(node.publicKey.toBase58())!.specializations, [1, 2], 'with its specializations');
+  await chain.send([node], [chain.program.exitNode(node.publicKey)]);
+  await until('the exit seen', () => registry.get(node.publicKey.toBase58())?.active === false, 20_000, 20);
+  t.ok(registry.stats.incremental >= 2, `${registry.stats.incremental} node-account changes applied one by one`);
+  t.equal(registry.stats.fullReads, reads, 'and no full re-read after the start (polling would have re-read every 100 ms)');
 });

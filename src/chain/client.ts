@@ -5,7 +5,7 @@
 import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, type TransactionInstruction } from '@solana/web3.js';
 import { ACCOUNT_SIZE, decodeCommittee, decodeExecution, decodeNode, ExecStatus, TAGS, type Committee, type ExecutionAccount, type NodeAccount } from './layout.js';
 import { programError, ProgramError } from './errors.js';
-import { ProgramWatch, pubsubUrlFor } from './program-watch.js';
+import { ProgramWatch, pubsubUrlFor, type ChangeListener } from './program-watch.js';
 import { SplitUpProgram } from './program.js';
 import { toBase58 as bs58 } from '../common/bytes.js';
 
@@ -36,7 +36,7 @@ export class ChainClient {
    * as the local validator and real clusters serve it; see program-watch.ts). Returns the
    * unsubscribe; the socket closes with the last listener.
    */
-  onProgramChange(cb: () => void): () => Promise<void> {
+  onProgramChange(cb: ChangeListener): () => Promise<void> {
     this.watch ??= new ProgramWatch(pubsubUrlFor(this.rpcUrl), this.program.programId.toBase58());
     return this.watch.subscribe(cb);
   }

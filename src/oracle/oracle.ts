@@ -93,7 +93,7 @@ export class Oracle {
       let registry: ManagedRegistry;
       if (chain) {
         const r = new ChainRegistry(chain, (e) => app?.log.warn({ err: String(e) }, 'chain registry refresh failed; keeping the previous snapshot'));
-        await r.watch(config.chain!.registryRefreshMs).catch((e) => { throw new ConfigError([`chain at ${config.chain!.rpcUrl} is unreachable or has no SplitUp program ${config.chain!.programId}: ${String(e)}`]); });
+        await r.watch(config.chain!.registryRefreshMs, { subscribe: config.chain!.subscribe }).catch((e) => { throw new ConfigError([`chain at ${config.chain!.rpcUrl} is unreachable or has no SplitUp program ${config.chain!.programId}: ${String(e)}`]); });
         registry = r;
       } else {
         const r = new FileRegistry(config.registryFile, (e) => app?.log.error({ err: e }, 'registry reload failed; keeping the previous registry'));
