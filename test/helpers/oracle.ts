@@ -35,10 +35,12 @@ export async function spawnOracle(configFile: string, env: Record<string, string
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += d; });
   const url = `http://127.0.0.1:${port}`;
+  // A bound on start-up, not a latency check: tsx compiles the oracle's modules as it starts, which
+  // took over 20 s on a 2-core CI machine at load 12 (two test files at a time, a busy core).
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`oracle exited (${child.exitCode}): ${stderr}`);
     try { return (await fetch(`${url}/readyz`)).status === 200; } catch { return false; }
-  }, 20_000, 50);
+  }, 90_000, 50).catch((e: Error) => { child.kill('SIGKILL'); throw new Error(`oracle on ${url} not ready: ${e.message}; stderr: ${stderr.slice(-2000)}`); });
   return { child, url };
 }
 
