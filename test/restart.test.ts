@@ -12,7 +12,9 @@ t.test('kill -9 and restart: no replay reopens, last heartbeat kept', async (t) 
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const nodes = Array.from({ length: 5 }, () => new TestNode());
-  const { configFile } = makeOracleDir(dir, nodes, { rateBurst: 100 });
+  // a skew window wider than any restart here: the replays must be refused for their seq, not for
+  // their age (at load 12 a restart took 13 s, past the 10 s default, and the test saw STALE_TIMESTAMP)
+  const { configFile } = makeOracleDir(dir, nodes, { rateBurst: 100, maxSkewMs: 300_000 });
   const first = await spawnOracle(configFile);
   const sent = [];
   for (const n of nodes) for (let i = 0; i < 3; i++) {
@@ -28,7 +30,7 @@ t.test('kill -9 and restart: no replay reopens, last heartbeat kept', async (t) 
   for (const hb of sent) {
     const r = await post(second.url, hb);
     t.equal(r.status, 409, 'replay after restart rejected');
-    t.equal(r.body.code, 'REPLAYED_SEQ');
+    t.equal(r.body.code, 'REPLAYED_SEQ', JSON.stringify(r.body));
   }
   for (const n of nodes) {
     const v = await (await fetch(`${second.url}/api/nodes/${n.nodeId}`)).json() as any;
