@@ -22,12 +22,13 @@ t.test('notifications for program changes, reconnect after a restart, closed wit
   const { dir, cleanup } = tempDir('splitup-watch-');
   let v = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 50 });
   t.teardown(async () => { await v.close(); cleanup(); });
-  const chain = new ChainClient(v.url, PROGRAM_ID);
+  const authority = Keypair.generate();
+  const chain = new ChainClient(v.url, PROGRAM_ID, authority.publicKey);
   const watch = new ProgramWatch(pubsubUrlFor(v.url), PROGRAM_ID.toBase58());
   let woken = 0;
   const unsubscribe = watch.subscribe(() => { woken++; });
   await until('connected', () => watch.stats.connects === 1, 20_000, 20);
-  await bootstrapChain(chain, { oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  await bootstrapChain(chain, { authority, oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
   await until('a program notification', () => watch.stats.notifications > 0 && woken > 0, 20_000, 20);
 
   // the endpoint goes away and comes back on the same ports: the watch reconnects by itself

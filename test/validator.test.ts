@@ -25,10 +25,11 @@ t.test('a web3.js client registers nodes and requests an execution over JSON-RPC
   await until('slots to advance', async () => (await conn.getSlot()) > s0 + 2);
   t.ok(await conn.getMinimumBalanceForRentExemption(152) > 0);
 
-  const chain = new ChainClient(v.url, programId);
+  const authority = Keypair.generate();
+  const chain = new ChainClient(v.url, programId, authority.publicKey);
   const oracles = [Keypair.generate(), Keypair.generate(), Keypair.generate()];
   const nodes = [Keypair.generate(), Keypair.generate()];
-  await bootstrapChain(chain, { oracles: oracles.map((o) => o.publicKey), nodes: nodes.map((keypair) => ({ keypair })) });
+  await bootstrapChain(chain, { authority, oracles: oracles.map((o) => o.publicKey), nodes: nodes.map((keypair) => ({ keypair })) });
   const registered = await chain.nodes();
   t.same(registered.map((n) => n.key.toBase58()).sort(), nodes.map((n) => n.publicKey.toBase58()).sort(), 'getProgramAccounts with dataSize + memcmp filters finds the nodes');
   t.ok(registered.every((n) => n.status === NodeStatus.Active && n.specializations.length === 4));
@@ -70,10 +71,11 @@ t.test('a validator restart loses no state', async (t) => {
   const { dir, cleanup } = tempDir('splitup-validator-');
   t.teardown(cleanup);
   let v = await LocalValidator.start({ dataDir: dir, programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 0 });
-  let chain = new ChainClient(v.url, programId);
+  const authority = Keypair.generate();
+  let chain = new ChainClient(v.url, programId, authority.publicKey);
   const oracles = [Keypair.generate(), Keypair.generate(), Keypair.generate()];
   const node = Keypair.generate();
-  await bootstrapChain(chain, { oracles: oracles.map((o) => o.publicKey), nodes: [{ keypair: node }] });
+  await bootstrapChain(chain, { authority, oracles: oracles.map((o) => o.publicKey), nodes: [{ keypair: node }] });
   const requester = Keypair.generate();
   await chain.connection.requestAirdrop(requester.publicKey, 5 * LAMPORTS_PER_SOL);
   for (let i = 0; i < 3; i++) await v.produceSlot();
@@ -86,7 +88,7 @@ t.test('a validator restart loses no state', async (t) => {
   await v.close({ snapshot: false });
   v = await LocalValidator.start({ dataDir: dir, programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 0 });
   t.teardown(() => v.close());
-  chain = new ChainClient(v.url, programId);
+  chain = new ChainClient(v.url, programId, authority.publicKey);
   t.equal(await chain.slot(), before.slot, 'slot restored');
   t.same(await chain.execution(9n), before.exec, 'execution state restored');
   t.equal(await chain.connection.getBalance(requester.publicKey), before.bal, 'balances restored');
