@@ -201,6 +201,8 @@ t.test('4: finished executions and exited nodes close; the treasury is withdrawa
   t.equal(c.lamports(c.program.committeeAddress()), RENT.committee + cm.treasury);
   t.equal(c.err([stranger], c.program.withdrawTreasury(stranger.publicKey, stranger.publicKey, 1n)).errorName, 'NotAuthority');
   t.equal(c.err([c.authority], c.program.withdrawTreasury(c.authority.publicKey, stranger.publicKey, cm.treasury + 1n)).errorName, 'InsufficientFunds');
+  t.equal(c.err([c.authority], c.program.withdrawTreasury(c.authority.publicKey, c.program.nodeAddress(nodes[0]!.publicKey), 1n)).errorName, 'WrongAccount',
+    "not into a program account, whose lamports would be outside its books (found by the fuzz test)");
   const dest = funded(c, 1_000_000_000n);
   c.ok([c.authority], c.program.withdrawTreasury(c.authority.publicKey, dest.publicKey, cm.treasury));
   t.equal(c.lamports(dest.publicKey), 1_000_000_000n + cm.treasury, 'the treasury moved to the destination');

@@ -205,7 +205,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   }
 
   // compute agents: one per registered node, on their own random stream (runs without agents are unchanged)
-  const model = chain.model(7);
+  const model = chain.model(MODEL_ID);
   const fee = (e: ExecutionAccount, i: number) => model.computeUnits[i]! * params.pricePerKcu / 1000n;
   const cheaters = new Set(o.agents?.cheaters ?? []);
   const strategyAt = (j: number): Strategy => o.agents?.strategies?.[j] ?? (cheaters.has(j) ? 'cheater' : 'honest');

@@ -331,7 +331,8 @@ static NOINLINE u64 withdraw_treasury(Params *p) {
   Committee *c = (Committee *)load(p, &p->ka[1], TAG_COMMITTEE, sizeof(Committee));
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   if (!key_eq(&c->authority, p->ka[0].key)) return FAIL(E_NOT_AUTHORITY, "NotAuthority: only the committee's authority withdraws");
-  if (key_eq(p->ka[1].key, p->ka[2].key)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: the destination is the committee");
+  // not into an account of this program: its lamports would be outside its books (stake, escrow, treasury)
+  if (key_eq(p->ka[2].owner, p->program_id)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: the destination is an account of this program");
   u64 amount = rd64(p->data + 1);
   if (amount > c->treasury) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: amount exceeds the treasury");
   if (*p->ka[1].lamports < amount || *p->ka[1].lamports - amount < rent_exempt(sizeof(Committee)))
