@@ -61,7 +61,7 @@ t.test('agents compute the diamond model end to end; PoSP slashes the cheater', 
     }
     // honest end to end: the reported output of the last task is the reference computation
     if (e.tasks.every((ts) => !ts.asserter!.equals(cheater.publicKey))) {
-      const x = exampleInput(Number(e.execId));
+      const x = exampleInput(Number(nonces[ids.indexOf(e.execId)]!));
       const [h] = runTask(1, [x]);
       const [l] = runTask(2, [h!]);
       const [r] = runTask(3, [h!]);
