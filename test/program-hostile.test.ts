@@ -8,7 +8,8 @@ import { Keypair, SystemProgram } from '@solana/web3.js';
 import { ChainFixture, f32, MODEL_ID, runToDone, withRequester } from './helpers/chain.js';
 import { DEFAULT_PARAMS, SplitUpProgram, USDC } from '../src/chain/program.js';
 import { ACCOUNT_SIZE, NodeStatus, Phase } from '../src/chain/layout.js';
-import { programError } from '../src/chain/errors.js';
+import { programError, PROGRAM_ERRORS } from '../src/chain/errors.js';
+import { readFileSync } from 'node:fs';
 
 const rentOf = (size: number) => BigInt((128 + size) * 3480 * 2);
 const RENT = { committee: rentOf(ACCOUNT_SIZE.committee), node: rentOf(ACCOUNT_SIZE.node), execution: rentOf(ACCOUNT_SIZE.execution) };
@@ -224,4 +225,27 @@ t.test('5: System program errors are named, not read as this program\'s codes', 
   t.equal(cpi.errorName, 'ResultWithNegativeLamports');
   t.equal(programError('InstructionError(0, Custom(1))', [`Program ${pid} failed: custom program error: 0x1`]).errorName, 'InvalidInstruction', "this program's own code 1");
   t.equal(programError('InstructionError(0, MissingRequiredSignature)').errorName, 'MissingRequiredSignature', 'runtime errors by their variant');
+});
+
+t.test('every refusal of the program has its name in the client: the error enum and every FAIL site match src/chain/errors.ts', async (t) => {
+  const dir = new URL('../programs/splitup/src/', import.meta.url);
+  const header = readFileSync(new URL('state.h', dir), 'utf8');
+  const source = readFileSync(new URL('splitup.c', dir), 'utf8');
+  const codes = new Map<string, number>();
+  for (const m of header.matchAll(/\bE_([A-Z_]+) = (\d+)/g)) codes.set(m[1]!, Number(m[2]));
+  t.ok(codes.size >= 48, `${codes.size} error codes in state.h`);
+  for (const [id, code] of codes) {
+    const entry = PROGRAM_ERRORS[code as keyof typeof PROGRAM_ERRORS];
+    t.ok(entry, `code ${code} (E_${id}) has a client name`);
+    if (entry) t.equal(entry[0].replace(/([a-z])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toUpperCase(), id, `code ${code}: E_${id} is ${entry[0]}`);
+  }
+  // each FAIL(E_X, "Name: ...") logs the client's name for its code
+  let sites = 0;
+  for (const m of source.matchAll(/FAIL\(E_([A-Z_]+), "([A-Za-z]+):/g)) {
+    sites++;
+    const entry = PROGRAM_ERRORS[codes.get(m[1]!) as keyof typeof PROGRAM_ERRORS];
+    if (!entry || entry[0] !== m[2]) t.fail(`FAIL(E_${m[1]}, "${m[2]}: ...") does not log the client's name ${entry?.[0]}`);
+  }
+  sites += [...source.matchAll(/\b(OVERFLOW|WRONG_COMMITTEE)\("/g)].length; // ArithmeticOverflow / WrongCommittee by construction
+  t.ok(sites >= 140, `${sites} refusal sites checked`);
 });
