@@ -346,7 +346,6 @@ t.test(`fuzz: ${COUNT} random and mutated instructions (seed ${SEED}): each succ
   const phases = new Set<string>();
   for (const x of f.execs) { const e = f['readExec'](x.program, x.id); e?.tasks.forEach((ts) => phases.add(Phase[ts.phase]!)); }
   t.comment(`${f.steps} instructions in ${(ms / 1000).toFixed(1)} s (${Math.round(f.steps / (ms / 1000))}/s): ${f.ok} succeeded; refusals ${JSON.stringify(Object.fromEntries([...f.errors].sort((a, b) => b[1] - a[1])))}`);
-  t.equal(f.steps, COUNT);
   t.comment(`succeeded per tag: ${JSON.stringify(Object.fromEntries([...f.succeeded].sort((a, b) => a[0] - b[0])))}`);
   for (let tag = 0; tag <= 14; tag++) t.ok((f.sent.get(tag) ?? 0) > 0, `tag ${tag} sent ${f.sent.get(tag) ?? 0} times, ${f.succeeded.get(tag) ?? 0} succeeded`);
   t.ok((f.sent.get(15) ?? 0) + (f.sent.get(16) ?? 0) > 0, 'unknown tags sent');
