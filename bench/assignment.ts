@@ -12,6 +12,7 @@ import { ChainCommittee } from '../test/helpers/chain-committee.js';
 import { airdrop } from '../src/chain/bootstrap.js';
 import { Phase } from '../src/chain/layout.js';
 import { DEFAULT_PARAMS } from '../src/chain/program.js';
+import { MODEL_ID } from '../src/chain/local-chain.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '4' }, requests: { type: 'string', default: '40' }, 'poll-ms': { type: 'string', default: '250' }, 'poll-only': { type: 'boolean', default: false } } });
 const n = Number(values.n), requests = Number(values.requests), pollMs = Number(values['poll-ms']), subscribe = !values['poll-only'];
@@ -31,8 +32,8 @@ await airdrop(chain, requester.publicKey, 500n * BigInt(LAMPORTS_PER_SOL));
 
 const lat: number[] = [];
 for (let k = 1; k <= requests; k++) {
-  const id = BigInt(k);
-  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, `cas://bench-${k}`, 2_000_000_000n)]);
+  const id = chain.program.executionId(requester.publicKey, BigInt(k));
+  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, BigInt(k), `cas://bench-${k}`, 2_000_000_000n)]);
   const start = performance.now();
   for (;;) {
     const e = await chain.execution(id);

@@ -11,13 +11,15 @@ OUT=cluster/compose-data
 mkdir -p "$OUT"
 node bin/validator.js program-id --dir "$OUT/validator" > "$OUT/program-id"
 PROGRAM_ID=$(cat "$OUT/program-id")
+# the committee authority: the on-chain committee's address is derived from its key (0600 key file)
+AUTHORITY=$(node bin/chain.js authority --key "$OUT/authority.json")
 members=()
 for i in $(seq 1 "$N"); do
   d="$OUT/oracle-$i"
   mkdir -p "$d"
   [ -f "$d/oracle-key.json" ] || node bin/oracle.js keygen --out "$d/oracle-key.json" >/dev/null
   node bin/oracle.js init-config --data-dir /var/lib/splitup --host 0.0.0.0 --port 8080 \
-    --committee /etc/splitup/committee.json --rpc http://validator:8899 --program-id "$PROGRAM_ID" --out "$d/oracle.json"
+    --committee /etc/splitup/committee.json --rpc http://validator:8899 --program-id "$PROGRAM_ID" --authority "$AUTHORITY" --out "$d/oracle.json"
   # member-info reads the key through a config whose paths resolve on this host
   node bin/oracle.js init-config --data-dir "$(cd "$d" && pwd)" --out "$d/host.json"
   node bin/oracle.js member-info --config "$d/host.json" --name "oracle-$i" \

@@ -7,6 +7,7 @@ import { until } from './helpers/heartbeat.js';
 import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
 import { ChainCommittee } from './helpers/chain-committee.js';
 import { airdrop } from '../src/chain/bootstrap.js';
+import { MODEL_ID } from '../src/chain/local-chain.js';
 import { DEFAULT_PARAMS } from '../src/chain/program.js';
 import { ExecStatus, NodeStatus, VerifyResult } from '../src/chain/layout.js';
 import { CasStore } from '../src/cas/store.js';
@@ -39,10 +40,11 @@ t.test('agents compute the diamond model end to end; PoSP slashes the cheater', 
   const chain = cc.chain;
   const requester = Keypair.generate();
   await airdrop(chain, requester.publicKey, 100n * BigInt(LAMPORTS_PER_SOL));
-  const ids = [1n, 2n, 3n, 4n, 5n, 6n];
-  for (const id of ids) {
-    const uri = `cas://${cas.put(encodeBundle([exampleInput(Number(id))]))}`;
-    await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
+  const nonces = [1n, 2n, 3n, 4n, 5n, 6n];
+  const ids = nonces.map((n) => chain.program.executionId(requester.publicKey, n));
+  for (const nonce of nonces) {
+    const uri = `cas://${cas.put(encodeBundle([exampleInput(Number(nonce))]))}`;
+    await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, nonce, uri, 2_000_000_000n)]);
   }
   const execs = await until('every execution done', async () => {
     const all = await Promise.all(ids.map((id) => chain.execution(id)));
@@ -60,7 +62,7 @@ t.test('agents compute the diamond model end to end; PoSP slashes the cheater', 
     }
     // honest end to end: the reported output of the last task is the reference computation
     if (e.tasks.every((ts) => !ts.asserter!.equals(cheater.publicKey))) {
-      const x = exampleInput(Number(e.execId));
+      const x = exampleInput(Number(nonces[ids.indexOf(e.execId)]!));
       const [h] = runTask(1, [x]);
       const [l] = runTask(2, [h!]);
       const [r] = runTask(3, [h!]);

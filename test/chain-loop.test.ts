@@ -7,6 +7,7 @@ import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
 import { ChainCommittee } from './helpers/chain-committee.js';
 import { airdrop } from '../src/chain/bootstrap.js';
 import { Phase } from '../src/chain/layout.js';
+import { MODEL_ID } from '../src/chain/local-chain.js';
 import { requestKey, roundForBlockTime, type VoteStore } from '../src/chain/loop.js';
 import { LevelVoteStore } from '../src/chain/vote-store.js';
 import { decodeSelectionProof } from '../src/vrf/proof-message.js';
@@ -27,10 +28,11 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   const chain = cc.chain;
   const requester = Keypair.generate();
   await airdrop(chain, requester.publicKey, 50n * BigInt(LAMPORTS_PER_SOL));
-  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, 1n, 'cas://input-1', 2_000_000_000n)]);
-  let e = (await chain.execution(1n))!;
+  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, 1n, 'cas://input-1', 2_000_000_000n)]);
+  const id1 = chain.program.executionId(requester.publicKey, 1n), id2 = chain.program.executionId(requester.publicKey, 2n);
+  let e = (await chain.execution(id1))!;
   const ts0 = e.tasks[0]!;
-  const req = { executionId: 1n, taskId: e.taskIds[0]!, attempt: 0, seed: ts0.seed, exclude: [] };
+  const req = { executionId: id1, taskId: e.taskIds[0]!, attempt: 0, seed: ts0.seed, exclude: [] };
   const prover = proverIndex(req, 3);
 
   // Only the prover runs its loop: it proves, publishes and votes; one vote cannot assign.
@@ -38,17 +40,17 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   // the prover first needs the committed table of the round before the seed block: on a loaded
   // machine the committee commits rounds tens of seconds behind the clock (measured: it did not
   // catch up within 120 s at load average ~20), hence the long bound
-  await until('the prover\'s vote on chain', async () => ((await chain.execution(1n))!.tasks[0]!.voteMask & (1 << prover)) !== 0, 120_000, 100);
-  e = (await chain.execution(1n))!;
+  await until('the prover\'s vote on chain', async () => ((await chain.execution(id1))!.tasks[0]!.voteMask & (1 << prover)) !== 0, 120_000, 100);
+  e = (await chain.execution(id1))!;
   t.equal(e.tasks[0]!.phase, Phase.Ready, 'one vote of three does not assign');
-  const proofBytes = await until('the published proof seen by a peer', () => cc.proofsSeen.find((d) => decodeSelectionProof(d).request.executionId === 1n));
+  const proofBytes = await until('the published proof seen by a peer', () => cc.proofsSeen.find((d) => decodeSelectionProof(d).request.executionId === id1));
   const proof = decodeSelectionProof(proofBytes);
   t.equal(proof.proverIndex, prover);
 
   // A second oracle verifies the proof and votes the same node: 2 of 3 assign.
   const second = (prover + 1) % 3;
   cc.startLoop(second);
-  e = await until('assignment', async () => { const x = (await chain.execution(1n))!; return x.tasks[0]!.phase === Phase.Assigned ? x : null; });
+  e = await until('assignment', async () => { const x = (await chain.execution(id1))!; return x.tasks[0]!.phase === Phase.Assigned ? x : null; });
   const ts = e.tasks[0]!;
   const matching = ts.votes.filter((v) => v && ts.assigned && v.equals(ts.assigned)).length;
   t.ok(matching >= 2, `the chain holds ${matching} matching votes for the assigned node`);
@@ -70,8 +72,8 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
 
   // Restart: the third oracle crashes right after recording its vote for the next request and
   // before sending it; after the restart it sends exactly the recorded vote.
-  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, 2n, 'cas://input-2', 2_000_000_000n)]);
-  const key = requestKey(2n, 0, 0);
+  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, 2n, 'cas://input-2', 2_000_000_000n)]);
+  const key = requestKey(id2, 0, 0);
   let recorded: Uint8Array | null = null;
   const store = new LevelVoteStore(cc.tc.oracles[third]!.db!);
   // Only the vote for request 2 crashes; any other vote passes through untouched. After the
@@ -92,13 +94,13 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   cc.startLoop(third, crashing);
   await until('the third oracle recorded its vote', () => recorded);
   await cc.stopLoop(third);
-  t.equal(((await chain.execution(2n))!.tasks[0]!.voteMask & (1 << third)), 0, 'crashed before sending');
+  t.equal(((await chain.execution(id2))!.tasks[0]!.voteMask & (1 << third)), 0, 'crashed before sending');
   t.same(Buffer.from((await store.get(key))!), Buffer.from(recorded!), 'the vote is on disk');
   cc.startLoop(third);
-  const after = await until('the restarted oracle\'s vote on chain', async () => { const x = (await chain.execution(2n))!; return x.tasks[0]!.voteMask & (1 << third) ? x : null; });
+  const after = await until('the restarted oracle\'s vote on chain', async () => { const x = (await chain.execution(id2))!; return x.tasks[0]!.voteMask & (1 << third) ? x : null; });
   t.equal(after.tasks[0]!.votes[third]!.toBase58(), new PublicKey(recorded!).toBase58(), 'after the restart it votes exactly the recorded node');
   await t.rejects(store.put(key, new Uint8Array(32).fill(9)), /refusing a second, different vote/, 'the store itself refuses a conflicting vote');
-  const conflicting = await chain.send([cc.oracleKeypair(third)], [chain.program.assignTask(cc.oracleKeypair(third).publicKey, 2n, 0, 0, cc.nodeKeys.find((k) => !k.publicKey.equals(new PublicKey(recorded!)))!.publicKey)]).catch((x) => x);
+  const conflicting = await chain.send([cc.oracleKeypair(third)], [chain.program.assignTask(cc.oracleKeypair(third).publicKey, id2, 0, 0, cc.nodeKeys.find((k) => !k.publicKey.equals(new PublicKey(recorded!)))!.publicKey)]).catch((x) => x);
   t.match(String(conflicting), /DoubleVote|AlreadyAssigned|NodeNotSpecialized/, 'and the program refuses a second vote anyway');
   t.notOk(cc.events.some((ev) => ev.kind === 'rejected-proof'), 'no honest proof was rejected');
 
@@ -109,7 +111,7 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   cc.startLoop(prover);
   const first = ts.assigned!.toBase58();
   cc.releaseSlots();
-  const re = await until('reassignment after the timeout', async () => { const x = (await chain.execution(1n))!; return x.tasks[0]!.attempt >= 1 && x.tasks[0]!.phase === Phase.Assigned ? x : null; }, 40_000);
+  const re = await until('reassignment after the timeout', async () => { const x = (await chain.execution(id1))!; return x.tasks[0]!.attempt >= 1 && x.tasks[0]!.phase === Phase.Assigned ? x : null; }, 40_000);
   t.equal(re.tasks[0]!.timeoutSlots, ts.timeoutSlots * 2 ** re.tasks[0]!.attempt, 'timeout doubled per attempt');
   t.ok(re.tasks[0]!.excluded.some((k) => k.toBase58() === first), 'the lapsed node is excluded');
   t.not(re.tasks[0]!.assigned!.toBase58(), first, 'reassigned to another node');

@@ -23,12 +23,13 @@ t.test('notifications for program changes, reconnect after a restart, closed wit
   const { dir, cleanup } = tempDir('splitup-watch-');
   let v = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 50 });
   t.teardown(async () => { await v.close(); cleanup(); });
-  const chain = new ChainClient(v.url, PROGRAM_ID);
+  const authority = Keypair.generate();
+  const chain = new ChainClient(v.url, PROGRAM_ID, authority.publicKey);
   const watch = new ProgramWatch(pubsubUrlFor(v.url), PROGRAM_ID.toBase58());
   let woken = 0;
   const unsubscribe = watch.subscribe(() => { woken++; });
   await until('connected', () => watch.stats.connects === 1, 20_000, 20);
-  await bootstrapChain(chain, { oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  await bootstrapChain(chain, { authority, oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
   await until('a program notification', () => watch.stats.notifications > 0 && woken > 0, 20_000, 20);
 
   // the endpoint goes away and comes back on the same ports: the watch reconnects by itself
@@ -45,8 +46,9 @@ t.test('notifications for program changes, reconnect after a restart, closed wit
 t.test('the chain registry follows node accounts by subscription, without re-reading them all', async (t) => {
   const { dir, cleanup } = tempDir('splitup-registry-');
   const v = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 50 });
-  const chain = new ChainClient(v.url, PROGRAM_ID);
-  await bootstrapChain(chain, { oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  const authority = Keypair.generate();
+  const chain = new ChainClient(v.url, PROGRAM_ID, authority.publicKey);
+  await bootstrapChain(chain, { authority, oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
   const registry = new ChainRegistry(chain);
   t.teardown(async () => { registry.close(); await v.close(); cleanup(); });
   await registry.watch(100, { subscribe: true, fullEveryMs: 600_000 });

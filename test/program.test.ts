@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Keypair, PublicKey, Transaction } from '@solana/web3.js';
 import { createHash } from 'node:crypto';
-import { ChainFixture, DIAMOND, f32, TASKS, withRequester } from './helpers/chain.js';
+import { ChainFixture, DIAMOND, f32, MODEL_ID, TASKS, withRequester } from './helpers/chain.js';
 import { DEFAULT_PARAMS, economicsBoundPpm, USDC } from '../src/chain/program.js';
 import { ERROR_CODES } from '../src/chain/errors.js';
 import { DType, ExecStatus, NodeStatus, Phase, Sampled, SelectionOutcome, selectionRecordsInLogs, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
@@ -51,7 +51,7 @@ t.test('committee init: quorum rule, distinct keys, and the PoSP economics bound
   const cm = c.committee();
   t.same([cm.n, cm.q, cm.pPpm, cm.oracles.map((k) => k.toBase58())], [4, 3, 100_000, keys.map((k) => k.toBase58())]);
   c.svm.advanceSlots(1);
-  t.equal(c.err([c.authority], c.program.initCommittee(c.authority.publicKey, keys, 3)).errorName, 'AlreadyExists', 'one committee per program');
+  t.equal(c.err([c.authority], c.program.initCommittee(c.authority.publicKey, keys, 3)).errorName, 'AlreadyExists', 'one committee per authority');
 });
 
 t.test('nodes: register with stake, specialize, exit', async (t) => {
@@ -95,12 +95,13 @@ t.test('tasks and models: each DAG rule rejects its broken model', async (t) => 
   c.initCommittee();
   c.registerTasks();
   const a = c.authority;
-  t.equal(c.err([a], c.program.registerTask(a.publicKey, 9, 1000n, [{ dtype: DType.F32, shape: [0] }], [f32(1)])).errorName, 'BadTensorSpec');
-  t.equal(c.err([a], c.program.registerTask(a.publicKey, 9, 1000n, [{ dtype: 9 as DType, shape: [1] }], [f32(1)])).errorName, 'BadTensorSpec');
-  t.equal(c.err([a], c.program.registerTask(a.publicKey, 9, 0n, [f32(1)], [f32(1)])).errorName, 'BadParameter');
-  t.equal(c.err([a], c.program.registerTask(a.publicKey, 1, 1000n, [f32(1)], [f32(1)])).errorName, 'AlreadyExists');
+  t.equal(c.err([a], c.program.registerTask(a.publicKey, 5, 1000n, [{ dtype: DType.F32, shape: [0] }], [f32(1)])).errorName, 'BadTensorSpec');
+  t.equal(c.err([a], c.program.registerTask(a.publicKey, 5, 1000n, [{ dtype: 9 as DType, shape: [1] }], [f32(1)])).errorName, 'BadTensorSpec');
+  t.equal(c.err([a], c.program.registerTask(a.publicKey, 5, 0n, [f32(1)], [f32(1)])).errorName, 'BadParameter');
+  t.equal(c.err([a], c.program.registerTask(a.publicKey, 1, 1000n, [f32(1)], [f32(1)])).errorName, 'IdNotNext', 'task ids are assigned in order: 1 is taken');
+  t.equal(c.err([a], c.program.registerTask(a.publicKey, 6, 1000n, [f32(1)], [f32(1)])).errorName, 'IdNotNext', 'and 6 is not the next');
 
-  const broken = (model: typeof DIAMOND) => c.err([a], c.program.registerModel(a.publicKey, 50, model)).errorName;
+  const broken = (model: typeof DIAMOND) => c.err([a], c.program.registerModel(a.publicKey, 1, model)).errorName;
   const nodes = DIAMOND.nodes;
   t.equal(broken({ ...DIAMOND, nodes: [{ taskId: 77, sources: [{ node: 'input', slot: 0 }] }, ...nodes.slice(1)] }), 'DagUnknownTask');
   t.equal(broken({ ...DIAMOND, nodes: [nodes[0]!, { taskId: 2, sources: [{ node: 5, slot: 0 }] }, nodes[2]!, nodes[3]!] }), 'DagInputUnsatisfied', 'an input fed by a node that does not exist');
@@ -118,9 +119,10 @@ t.test('tasks and models: each DAG rule rejects its broken model', async (t) => 
   t.equal(broken({ ...DIAMOND, nodes: [...nodes, { taskId: 2, sources: [{ node: 0, slot: 0 }] }] }), 'DagRedundantTask', 'a duplicate branch is redundant before it is orphaned');
   t.equal(broken({ ...DIAMOND, nodes: [nodes[0]!, nodes[1]!, nodes[2]!, { taskId: 4, sources: [{ node: 1, slot: 0 }, { node: 1, slot: 0 }] }] }), 'DagOrphanOutput', "right's output is consumed by nothing");
   t.equal(broken({ ...DIAMOND, outputs: [{ node: 3, slot: 2 }] }), 'DagBadModelOutput');
-  const r = c.registerModel(50);
+  t.equal(c.err([a], c.program.registerModel(a.publicKey, 2, DIAMOND)).errorName, 'IdNotNext', 'model ids are assigned in order');
+  const r = c.registerModel(1);
   t.ok(r.computeUnits < 100_000n, `registerModel (4 tasks): ${r.computeUnits} CU`);
-  t.same(c.model(50).order, [0, 1, 2, 3], 'topological order kept');
+  t.same(c.model(1).order, [0, 1, 2, 3], 'topological order kept');
 });
 
 t.test('assignTask: quorum of matching votes, committee only, once per attempt, specialized active nodes', async (t) => {
@@ -237,8 +239,8 @@ t.test('commit, settle, reveal: only the assignee, successors ready on the revea
     t.equal(c.err([c.authority], c.program.settle(id, 0)).errorName, 'NotSettleable', 'settled once');
   }
   t.ok(done, 'an unsampled execution completed within 12 tries');
-  t.equal(c.err([requester], c.program.requestExecution(requester.publicKey, 7, 999n, 'x'.repeat(97), 1_000_000_000n)).errorName, 'UriTooLong');
-  t.equal(c.err([requester], c.program.requestExecution(requester.publicKey, 7, 999n, 'cas://x', 10n)).errorName, 'FeeTooLow');
+  t.equal(c.err([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, 999n, 'x'.repeat(97), 1_000_000_000n)).errorName, 'UriTooLong');
+  t.equal(c.err([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, 999n, 'cas://x', 10n)).errorName, 'FeeTooLow');
 });
 
 t.test('timeout: a lapse costs C, reassignment at attempt + 1 with a doubled timeout, the lapsed node excluded', async (t) => {

@@ -6,6 +6,7 @@ import { LocalValidator } from '../src/validator/server.js';
 import { ChainClient } from '../src/chain/client.js';
 import { airdrop, bootstrapChain } from '../src/chain/bootstrap.js';
 import { loadProgramBinary } from '../src/chain/program.js';
+import { MODEL_ID } from '../src/chain/local-chain.js';
 import { ExecStatus, NodeStatus, Phase } from '../src/chain/layout.js';
 import { ProgramError } from '../src/chain/errors.js';
 import { tempDir } from './helpers/oracle.js';
@@ -25,10 +26,11 @@ t.test('a web3.js client registers nodes and requests an execution over JSON-RPC
   await until('slots to advance', async () => (await conn.getSlot()) > s0 + 2);
   t.ok(await conn.getMinimumBalanceForRentExemption(152) > 0);
 
-  const chain = new ChainClient(v.url, programId);
+  const authority = Keypair.generate();
+  const chain = new ChainClient(v.url, programId, authority.publicKey);
   const oracles = [Keypair.generate(), Keypair.generate(), Keypair.generate()];
   const nodes = [Keypair.generate(), Keypair.generate()];
-  await bootstrapChain(chain, { oracles: oracles.map((o) => o.publicKey), nodes: nodes.map((keypair) => ({ keypair })) });
+  await bootstrapChain(chain, { authority, oracles: oracles.map((o) => o.publicKey), nodes: nodes.map((keypair) => ({ keypair })) });
   const registered = await chain.nodes();
   t.same(registered.map((n) => n.key.toBase58()).sort(), nodes.map((n) => n.publicKey.toBase58()).sort(), 'getProgramAccounts with dataSize + memcmp filters finds the nodes');
   t.ok(registered.every((n) => n.status === NodeStatus.Active && n.specializations.length === 4));
@@ -37,20 +39,20 @@ t.test('a web3.js client registers nodes and requests an execution over JSON-RPC
   const requester = Keypair.generate();
   await conn.requestAirdrop(requester.publicKey, 5 * LAMPORTS_PER_SOL);
   await until('airdrop', async () => (await conn.getBalance(requester.publicKey)) > 0);
-  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, 42n, 'cas://input', 1_000_000_000n)]);
-  const e = await chain.execution(42n);
+  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, 42n, 'cas://input', 1_000_000_000n)]);
+  const e = await chain.execution(chain.program.executionId(requester.publicKey, 42n));
   t.equal(e?.status, ExecStatus.Running);
   t.same(e?.tasks.map((s) => s.phase), [Phase.Ready, Phase.Pending, Phase.Pending, Phase.Pending]);
   t.equal((await chain.runningExecutions()).length, 1);
   t.ok((await conn.getBlockTime(Number(e!.tasks[0]!.readySlot))) ?? 0 > 0, 'block time of the seed block is served');
 
   // a program rejection comes back typed
-  const err = await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, 43n, 'cas://input', 1n)]).catch((x) => x);
+  const err = await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, 43n, 'cas://input', 1n)]).catch((x) => x);
   t.ok(err instanceof ProgramError);
   t.equal((err as ProgramError).errorName, 'FeeTooLow');
   // skipPreflight: the failing transaction executes (fee charged) and its status carries the error
   const { blockhash } = await conn.getLatestBlockhash();
-  const tx = new Transaction({ recentBlockhash: blockhash, feePayer: requester.publicKey }).add(chain.program.requestExecution(requester.publicKey, 7, 44n, 'x', 1n));
+  const tx = new Transaction({ recentBlockhash: blockhash, feePayer: requester.publicKey }).add(chain.program.requestExecution(requester.publicKey, MODEL_ID, 44n, 'x', 1n));
   tx.sign(requester);
   const sig = await conn.sendRawTransaction(tx.serialize(), { skipPreflight: true });
   const st = (await conn.getSignatureStatuses([sig])).value[0];
@@ -59,7 +61,7 @@ t.test('a web3.js client registers nodes and requests an execution over JSON-RPC
   const stale = new Transaction({ recentBlockhash: Keypair.generate().publicKey.toBase58(), feePayer: requester.publicKey }).add(SystemProgram.transfer({ fromPubkey: requester.publicKey, toPubkey: oracles[0]!.publicKey, lamports: 1 }));
   stale.sign(requester);
   await t.rejects(conn.sendRawTransaction(stale.serialize()), /Blockhash not found/);
-  const fresh = new Transaction({ recentBlockhash: blockhash, feePayer: requester.publicKey }).add(chain.program.requestExecution(requester.publicKey, 7, 45n, 'x', 1n));
+  const fresh = new Transaction({ recentBlockhash: blockhash, feePayer: requester.publicKey }).add(chain.program.requestExecution(requester.publicKey, MODEL_ID, 45n, 'x', 1n));
   fresh.sign(requester);
   const sim = await conn.simulateTransaction(fresh);
   t.ok(sim.value.err, 'simulateTransaction reports the failure');
@@ -70,25 +72,26 @@ t.test('a validator restart loses no state', async (t) => {
   const { dir, cleanup } = tempDir('splitup-validator-');
   t.teardown(cleanup);
   let v = await LocalValidator.start({ dataDir: dir, programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 0 });
-  let chain = new ChainClient(v.url, programId);
+  const authority = Keypair.generate();
+  let chain = new ChainClient(v.url, programId, authority.publicKey);
   const oracles = [Keypair.generate(), Keypair.generate(), Keypair.generate()];
   const node = Keypair.generate();
-  await bootstrapChain(chain, { oracles: oracles.map((o) => o.publicKey), nodes: [{ keypair: node }] });
+  await bootstrapChain(chain, { authority, oracles: oracles.map((o) => o.publicKey), nodes: [{ keypair: node }] });
   const requester = Keypair.generate();
   await chain.connection.requestAirdrop(requester.publicKey, 5 * LAMPORTS_PER_SOL);
   for (let i = 0; i < 3; i++) await v.produceSlot();
-  const sig = await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, 9n, 'cas://in', 1_000_000_000n)]);
+  const sig = await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, 9n, 'cas://in', 1_000_000_000n)]);
   await airdrop(chain, oracles[0]!.publicKey, BigInt(LAMPORTS_PER_SOL));
-  await chain.send([oracles[0]!], [chain.program.assignTask(oracles[0]!.publicKey, 9n, 0, 0, node.publicKey)]);
-  const before = { slot: await chain.slot(), exec: await chain.execution(9n), bal: await chain.connection.getBalance(requester.publicKey) };
+  await chain.send([oracles[0]!], [chain.program.assignTask(oracles[0]!.publicKey, chain.program.executionId(requester.publicKey, 9n), 0, 0, node.publicKey)]);
+  const before = { slot: await chain.slot(), exec: await chain.execution(chain.program.executionId(requester.publicKey, 9n)), bal: await chain.connection.getBalance(requester.publicKey) };
   t.equal(before.exec?.tasks[0]!.voteMask, 1, 'the vote is on chain');
   // like kill -9: nothing is written on the way down beyond what each call already fsync'ed
   await v.close({ snapshot: false });
   v = await LocalValidator.start({ dataDir: dir, programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 0 });
   t.teardown(() => v.close());
-  chain = new ChainClient(v.url, programId);
+  chain = new ChainClient(v.url, programId, authority.publicKey);
   t.equal(await chain.slot(), before.slot, 'slot restored');
-  t.same(await chain.execution(9n), before.exec, 'execution state restored');
+  t.same(await chain.execution(chain.program.executionId(requester.publicKey, 9n)), before.exec, 'execution state restored');
   t.equal(await chain.connection.getBalance(requester.publicKey), before.bal, 'balances restored');
   t.ok((await chain.connection.getSignatureStatuses([sig])).value[0], 'signature statuses restored');
   t.equal((await chain.nodes()).length, 1);

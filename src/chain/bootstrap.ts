@@ -4,7 +4,7 @@
 // instructions are sent by their owners.
 import { Keypair, LAMPORTS_PER_SOL, type PublicKey } from '@solana/web3.js';
 import type { ChainClient } from './client.js';
-import { DIAMOND, TASKS } from './local-chain.js';
+import { DIAMOND, MODEL_ID, TASKS } from './local-chain.js';
 import { DEFAULT_PARAMS, quorumFor, type CommitteeParams } from './program.js';
 
 export async function airdrop(chain: ChainClient, to: PublicKey, lamports: bigint): Promise<void> {
@@ -21,20 +21,21 @@ export interface BootstrapOptions {
   params?: CommitteeParams;
   nodes?: Array<{ keypair: Keypair; vramGb?: number; specializations?: number[] }>;
   modelId?: number;
-  /** Pays for and signs the setup; a fresh key funded by airdrop when absent (local validator). */
-  authority?: Keypair;
+  /** The committee's authority (the key `chain` was built with): pays for and signs the setup; airdropped when unfunded (local validator). */
+  authority: Keypair;
 }
 
 /** Creates the committee, the example tasks and model (if absent) and registers the nodes. */
 export async function bootstrapChain(chain: ChainClient, o: BootstrapOptions): Promise<{ authority: Keypair }> {
-  const authority = o.authority ?? Keypair.generate();
-  if (!o.authority || (await chain.connection.getBalance(authority.publicKey)) === 0) await airdrop(chain, authority.publicKey, 100n * BigInt(LAMPORTS_PER_SOL));
+  const authority = o.authority;
+  if (!authority.publicKey.equals(chain.program.authority)) throw new Error(`bootstrap: the authority ${authority.publicKey.toBase58()} is not the chain client's committee authority ${chain.program.authority.toBase58()}`);
+  if ((await chain.connection.getBalance(authority.publicKey)) === 0) await airdrop(chain, authority.publicKey, 100n * BigInt(LAMPORTS_PER_SOL));
   const p = chain.program;
   if (!(await chain.committee())) await chain.send([authority], [p.initCommittee(authority.publicKey, o.oracles, quorumFor(o.oracles.length), o.params ?? DEFAULT_PARAMS)]);
   for (const t of Object.values(TASKS)) {
     if (!(await chain.connection.getAccountInfo(p.taskAddress(t.id)))) await chain.send([authority], [p.registerTask(authority.publicKey, t.id, t.cu, [...t.inputs], [...t.outputs])]);
   }
-  const modelId = o.modelId ?? 7;
+  const modelId = o.modelId ?? MODEL_ID;
   if (!(await chain.connection.getAccountInfo(p.modelAddress(modelId)))) await chain.send([authority], [p.registerModel(authority.publicKey, modelId, DIAMOND)]);
   for (const n of o.nodes ?? []) await registerNode(chain, n.keypair, n.vramGb ?? 24, n.specializations ?? Object.values(TASKS).map((t) => t.id), { fund: true });
   return { authority };

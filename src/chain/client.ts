@@ -3,7 +3,7 @@
 // retrying on expired block hashes. One RPC URL switches between the local validator and a
 // real cluster.
 import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, type TransactionInstruction } from '@solana/web3.js';
-import { ACCOUNT_SIZE, decodeCommittee, decodeExecution, decodeNode, ExecStatus, TAGS, type Committee, type ExecutionAccount, type NodeAccount } from './layout.js';
+import { ACCOUNT_SIZE, COMMITTEE_OFFSET, decodeCommittee, decodeExecution, decodeNode, ExecStatus, TAGS, type Committee, type ExecutionAccount, type NodeAccount } from './layout.js';
 import { programError, ProgramError } from './errors.js';
 import { ProgramWatch, pubsubUrlFor, type ChangeListener } from './program-watch.js';
 import { SplitUpProgram } from './program.js';
@@ -26,9 +26,10 @@ export class ChainClient {
   readonly connection: Connection;
   readonly program: SplitUpProgram;
 
-  constructor(readonly rpcUrl: string, programId: PublicKey) {
+  /** `authority`: the committee's authority key (the committee's address is derived from it). */
+  constructor(readonly rpcUrl: string, programId: PublicKey, authority: PublicKey) {
     this.connection = new Connection(rpcUrl, { commitment: 'confirmed', disableRetryOnRateLimit: true });
-    this.program = new SplitUpProgram(programId);
+    this.program = new SplitUpProgram(programId, authority);
   }
 
   /**
@@ -61,20 +62,22 @@ export class ChainClient {
     return a ? decodeExecution(a.data) : null;
   }
 
-  private async ofKind(size: number, tag: number, extra: Array<{ memcmp: { offset: number; bytes: string } }> = []) {
+  /** This committee's accounts of one kind (other committees of the program are not read). */
+  private async ofKind(kind: keyof typeof COMMITTEE_OFFSET, extra: Array<{ memcmp: { offset: number; bytes: string } }> = []) {
     return this.connection.getProgramAccounts(this.program.programId, {
-      filters: [{ dataSize: size }, { memcmp: { offset: 0, bytes: bs58(tagBytes(tag)) } }, ...extra],
+      filters: [{ dataSize: ACCOUNT_SIZE[kind] }, { memcmp: { offset: 0, bytes: bs58(tagBytes(TAGS[kind])) } },
+        { memcmp: { offset: COMMITTEE_OFFSET[kind], bytes: this.program.committeeAddress().toBase58() } }, ...extra],
     });
   }
 
-  async nodes(): Promise<NodeAccount[]> { return (await this.ofKind(ACCOUNT_SIZE.node, TAGS.node)).map((a) => decodeNode(a.account.data)); }
+  async nodes(): Promise<NodeAccount[]> { return (await this.ofKind('node')).map((a) => decodeNode(a.account.data)); }
 
   /**
    * Executions still running (status byte at offset 21). `keep` sees the raw account data first,
    * so callers can skip decoding executions with nothing to do.
    */
   async runningExecutions(keep: (data: Uint8Array) => boolean = () => true): Promise<ExecutionAccount[]> {
-    const list = await this.ofKind(ACCOUNT_SIZE.execution, TAGS.execution, [{ memcmp: { offset: 21, bytes: bs58(Buffer.from([ExecStatus.Running])) } }]);
+    const list = await this.ofKind('execution', [{ memcmp: { offset: 21, bytes: bs58(Buffer.from([ExecStatus.Running])) } }]);
     return list.filter((a) => keep(a.account.data)).map((a) => decodeExecution(a.account.data));
   }
 
@@ -128,7 +131,7 @@ export class ChainClient {
         sig = await this.connection.sendRawTransaction(tx.serialize(), { preflightCommitment: 'confirmed' });
       } catch (e) {
         const pe = asProgramError(e);
-        if (pe && pe.errorName !== 'RuntimeError') throw pe;
+        if (pe && pe.source !== 'runtime') throw pe;
         last = e;
         if (/BlockhashNotFound|Blockhash not found|AlreadyProcessed/.test(String(e))) continue;
         throw pe ?? e;

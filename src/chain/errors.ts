@@ -42,7 +42,28 @@ export const PROGRAM_ERRORS = {
   40: ['RevealOrder', 'in a verification the validator reveals first'],
   41: ['OutputRequired', 'this reveal must carry the output itself, not its fingerprint'],
   42: ['NotAParty', 'the signer or a needed node account is not a party of this task instance'],
+  43: ['ArithmeticOverflow', 'an amount would exceed u64 (the log names the rule)'],
+  44: ['IdNotNext', 'a new task or model id must be the committee count + 1'],
+  45: ['WrongCommittee', 'an account belongs to another committee'],
+  46: ['NotAuthority', "only the committee's authority may do this"],
+  47: ['NotFinished', 'the execution is still running, or the node has not exited'],
+  48: ['BelowRentExempt', 'the committee account keeps its rent-exempt minimum'],
 } as const satisfies Record<number, readonly [string, string]>;
+
+/** The System program's errors (SystemError), surfaced through the program's CPIs or a transfer. */
+export const SYSTEM_ERRORS = {
+  0: ['AccountAlreadyInUse', 'an account with the same address already exists'],
+  1: ['ResultWithNegativeLamports', 'account does not have enough lamports for the operation'],
+  2: ['InvalidProgramId', 'cannot assign the account to this program id'],
+  3: ['InvalidAccountDataLength', 'cannot allocate account data of this length'],
+  4: ['MaxSeedLengthExceeded', 'length of requested seed is too long'],
+  5: ['AddressWithSeedMismatch', 'provided address does not match the address derived from seed'],
+  6: ['NonceNoRecentBlockhashes', 'advancing a stored nonce requires a populated RecentBlockhashes sysvar'],
+  7: ['NonceBlockhashNotExpired', 'stored nonce is still in the recent blockhashes'],
+  8: ['NonceUnexpectedBlockhashValue', 'specified nonce does not match the stored nonce'],
+} as const satisfies Record<number, readonly [string, string]>;
+export type SystemErrorName = (typeof SYSTEM_ERRORS)[keyof typeof SYSTEM_ERRORS][0];
+const SYSTEM_PROGRAM_ID = '11111111111111111111111111111111';
 
 export type ProgramErrorName = (typeof PROGRAM_ERRORS)[keyof typeof PROGRAM_ERRORS][0];
 export const ERROR_CODES = Object.fromEntries(Object.entries(PROGRAM_ERRORS).map(([k, [name]]) => [name, Number(k)])) as Record<ProgramErrorName, number>;
@@ -50,7 +71,24 @@ export const ERROR_CODES = Object.fromEntries(Object.entries(PROGRAM_ERRORS).map
 /** A failed transaction, typed by the program's error code when it has one. */
 export class ProgramError extends Error {
   override name = 'ProgramError';
-  constructor(readonly code: number | null, readonly errorName: ProgramErrorName | 'RuntimeError', message: string, readonly logs: string[] = []) { super(message); }
+  /**
+   * `source`: 'program' (SplitUp's Custom(n)), 'system' (the System program's SystemError, directly or
+   * through a CPI) or 'runtime' (an InstructionError or TransactionError of the runtime; errorName is
+   * then its variant, e.g. MissingRequiredSignature, or 'RuntimeError' when it cannot be read).
+   */
+  constructor(readonly code: number | null, readonly errorName: ProgramErrorName | SystemErrorName | string, message: string, readonly logs: string[] = [],
+    readonly source: 'program' | 'system' | 'runtime' = 'program') { super(message); }
+}
+
+/** The runtime's error variant in an error text: `InstructionError(0, MissingRequiredSignature)`, `{"InstructionError":[0,"X"]}`, `InsufficientFundsForRent { .. }`. */
+export function runtimeErrorName(error: string): string | null {
+  const m = /InstructionError\(\s*\d+\s*,\s*([A-Za-z]+)/.exec(error) ?? /"InstructionError":\s*\[\s*\d+\s*,\s*"([A-Za-z]+)"/.exec(error)
+    ?? /"InstructionError":\s*\[\s*\d+\s*,\s*\{\s*"([A-Za-z]+)"/.exec(error);
+  if (m && m[1] !== 'Custom') return m[1]!;
+  const lite = /\berr: ([A-Z][A-Za-z]+)/.exec(error); // LiteSVM's FailedTransactionMetadata { err: AlreadyProcessed, .. }
+  if (lite && lite[1] !== 'InstructionError') return lite[1]!;
+  const t = /^\s*"?([A-Z][A-Za-z]+)"?\s*(\{|\(|$)/.exec(error) ?? /"([A-Z][A-Za-z]+)"\s*:/.exec(error);
+  return t && t[1] !== 'InstructionError' && t[1] !== 'Custom' ? t[1]! : null;
 }
 
 /** Reads `Custom(n)` from a runtime error text (LiteSVM's, JSON-RPC's `{"Custom":n}` or its message `custom program error: 0xN`). */
@@ -63,9 +101,16 @@ export function customCode(error: string): number | null {
 
 export function programError(error: string, logs: string[] = []): ProgramError {
   const code = customCode(error);
+  // A Custom(n) of the System program (a transfer, or a CPI of this program) is a SystemError, not
+  // this program's error n: the failing program is the last one the logs report as failed.
+  const failed = logs.filter((l) => / failed: /.test(l) && l.startsWith('Program ')).map((l) => l.split(' ')[1]);
+  if (code !== null && failed[0] === SYSTEM_PROGRAM_ID) {
+    const s = SYSTEM_ERRORS[code as keyof typeof SYSTEM_ERRORS];
+    return new ProgramError(code, s ? s[0] : 'RuntimeError', s ? `${s[0]}: ${s[1]} (System program)` : error, logs, 'system');
+  }
   const entry = code !== null ? PROGRAM_ERRORS[code as keyof typeof PROGRAM_ERRORS] : undefined;
   // The program logs a detailed message ("splitup: error N Name: detail"); prefer it.
   const detail = logs.find((l) => l.includes('splitup: error '))?.replace(/^Program log: splitup: error \d+ /, '');
-  if (!entry) return new ProgramError(code, 'RuntimeError', error, logs);
+  if (!entry) return new ProgramError(code, (code === null && runtimeErrorName(error)) || 'RuntimeError', error, logs, 'runtime');
   return new ProgramError(code, entry[0], detail ?? `${entry[0]}: ${entry[1]}`, logs);
 }

@@ -3,7 +3,9 @@ import { PublicKey } from '@solana/web3.js';
 
 export const TASK_STATE_SIZE = 1200;
 export const EXEC_HEADER_SIZE = 304;
-export const ACCOUNT_SIZE = { committee: 424, node: 176, task: 216, model: 312, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE } as const;
+export const ACCOUNT_SIZE = { committee: 432, node: 208, task: 248, model: 344, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE + 40 } as const;
+/** Offset of the committee address every node, task, model and execution account carries (memcmp filters). */
+export const COMMITTEE_OFFSET = { node: 176, task: 216, model: 312, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE } as const;
 export const TAGS = { committee: 0x4d435553, node: 0x444e5553, task: 0x4b545553, model: 0x444d5553, execution: 0x58455553 } as const;
 export const VERIFY_ATTEMPT = 0x8000_0000;
 /** Attempts of a dispute's arbiter selections. */
@@ -43,18 +45,22 @@ export interface Committee {
   pPpm: number; rPpm: number; rewardPpm: number; slashPpm: number; slotsPerKcu: number;
   stakeBase: bigint; stakePerGb: bigint; pricePerKcu: bigint; minTimeoutSlots: bigint; treasury: bigint;
   oracles: PublicKey[];
+  /** ids are assigned in order: the next task is taskCount + 1, the next model modelCount + 1 */
+  taskCount: number; modelCount: number;
 }
 export interface NodeAccount {
   key: PublicKey; status: NodeStatus; vramGb: number; stake: bigint; activeJobs: number; completed: number;
   verified: number; slashes: number; earned: bigint; slashed: bigint; specializations: number[];
   /** stake locked by unsettled assignments (R + S each); lapse penalties paid and their count */
   locked: bigint; penalized: bigint; lapses: number;
+  committee: PublicKey;
 }
-export interface TaskAccount { taskId: number; computeUnits: bigint; author: PublicKey; inputs: TensorSpec[]; outputs: TensorSpec[] }
+export interface TaskAccount { taskId: number; computeUnits: bigint; author: PublicKey; inputs: TensorSpec[]; outputs: TensorSpec[]; committee: PublicKey }
 export interface ModelNode { taskId: number; sources: Array<{ node: number | 'input'; slot: number }> }
 export interface ModelAccount {
   modelId: number; author: PublicKey; nodes: ModelNode[]; order: number[];
   outputs: Array<{ node: number; slot: number }>; inputs: TensorSpec[]; computeUnits: bigint[];
+  committee: PublicKey;
 }
 export interface TaskState {
   phase: Phase; excluded: PublicKey[]; sampled: Sampled; result: VerifyResult; voteMask: number;
@@ -71,6 +77,9 @@ export interface ExecutionAccount {
   requester: PublicKey; escrow: bigint; requestSlot: bigint; uri: string; taskIds: number[]; baseTimeouts: number[];
   fees: bigint[]; failed: boolean;
   tasks: TaskState[];
+  committee: PublicKey;
+  /** the requester's nonce the id was derived from */
+  nonce: bigint;
 }
 
 class Reader {
@@ -102,6 +111,7 @@ export function decodeCommittee(data: Uint8Array): Committee {
     authority: r.key(8), n, q: r.u8(41), suite: r.u8(42), pPpm: r.u32(44), rPpm: r.u32(48), rewardPpm: r.u32(52),
     slashPpm: r.u32(56), slotsPerKcu: r.u32(60), stakeBase: r.u64(64), stakePerGb: r.u64(72), pricePerKcu: r.u64(80),
     minTimeoutSlots: r.u64(88), treasury: r.u64(96), oracles: Array.from({ length: n }, (_, i) => r.key(104 + 32 * i)),
+    taskCount: r.u32(424), modelCount: r.u32(428),
   };
 }
 
@@ -111,7 +121,7 @@ export function decodeNode(data: Uint8Array): NodeAccount {
     key: r.key(8), status: r.u8(40), vramGb: r.u32(44), stake: r.u64(48), activeJobs: r.u32(56), completed: r.u32(60),
     verified: r.u32(64), slashes: r.u32(68), earned: r.u64(72), slashed: r.u64(80),
     specializations: Array.from({ length: r.u8(41) }, (_, i) => r.u32(88 + 4 * i)),
-    locked: r.u64(152), penalized: r.u64(160), lapses: r.u32(168),
+    locked: r.u64(152), penalized: r.u64(160), lapses: r.u32(168), committee: r.key(COMMITTEE_OFFSET.node),
   };
 }
 
@@ -120,7 +130,7 @@ export function decodeTask(data: Uint8Array): TaskAccount {
   return {
     taskId: r.u32(8), computeUnits: r.u64(16), author: r.key(24),
     inputs: Array.from({ length: r.u8(12) }, (_, i) => r.spec(56 + 20 * i)),
-    outputs: Array.from({ length: r.u8(13) }, (_, i) => r.spec(136 + 20 * i)),
+    outputs: Array.from({ length: r.u8(13) }, (_, i) => r.spec(136 + 20 * i)), committee: r.key(COMMITTEE_OFFSET.task),
   };
 }
 
@@ -136,7 +146,7 @@ export function decodeModel(data: Uint8Array): ModelAccount {
     modelId: r.u32(8), author: r.key(16), nodes, order: Array.from(r.bytes(144, n)),
     outputs: Array.from({ length: r.u8(14) }, (_, i) => ({ node: r.u8(152 + 2 * i), slot: r.u8(153 + 2 * i) })),
     inputs: Array.from({ length: r.u8(13) }, (_, i) => r.spec(160 + 20 * i)),
-    computeUnits: Array.from({ length: n }, (_, i) => r.u64(240 + 8 * i)),
+    computeUnits: Array.from({ length: n }, (_, i) => r.u64(240 + 8 * i)), committee: r.key(COMMITTEE_OFFSET.model),
   };
 }
 
@@ -165,6 +175,7 @@ export function decodeExecution(data: Uint8Array): ExecutionAccount {
     baseTimeouts: Array.from({ length: n }, (_, i) => r.u32(208 + 4 * i)),
     fees: Array.from({ length: n }, (_, i) => r.u64(240 + 8 * i)),
     tasks: Array.from({ length: n }, (_, i) => decodeTaskState(r, EXEC_HEADER_SIZE + TASK_STATE_SIZE * i)),
+    committee: r.key(COMMITTEE_OFFSET.execution), nonce: r.u64(COMMITTEE_OFFSET.execution + 32),
   };
 }
 

@@ -29,16 +29,20 @@ export const DIAMOND: Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'> = {
   outputs: [{ node: 3, slot: 0 }],
 };
 
+/** The diamond model's id: the committee's first model (ids are assigned in order). */
+export const MODEL_ID = 1;
+
 export class LocalChain {
   readonly svm = new Svm();
   readonly programId: PublicKey;
   readonly program: SplitUpProgram;
-  readonly authority = Keypair.generate();
+  readonly authority: Keypair;
   readonly oracles: Keypair[];
 
-  constructor(n = 3, programId: PublicKey = Keypair.generate().publicKey, oracles?: Keypair[]) {
+  constructor(n = 3, programId: PublicKey = Keypair.generate().publicKey, oracles?: Keypair[], authority: Keypair = Keypair.generate()) {
     this.programId = programId;
-    this.program = new SplitUpProgram(programId);
+    this.authority = authority;
+    this.program = new SplitUpProgram(programId, authority.publicKey);
     this.svm.addProgram(this.programId, loadProgramBinary());
     this.oracles = oracles ?? Array.from({ length: n }, () => Keypair.generate());
     this.svm.airdrop(this.authority.publicKey, 1_000_000_000_000n);
@@ -71,7 +75,7 @@ export class LocalChain {
     for (const t of Object.values(TASKS)) this.ok([this.authority], this.program.registerTask(this.authority.publicKey, t.id, t.cu, [...t.inputs], [...t.outputs]));
   }
 
-  registerModel(modelId = 7, model = DIAMOND): TxResult {
+  registerModel(modelId = MODEL_ID, model = DIAMOND): TxResult {
     return this.ok([this.authority], this.program.registerModel(this.authority.publicKey, modelId, model));
   }
 
@@ -86,7 +90,7 @@ export class LocalChain {
 
   committee() { return decodeCommittee(this.data(this.program.committeeAddress())); }
   nodeAccount(k: PublicKey) { return decodeNode(this.data(this.program.nodeAddress(k))); }
-  model(id = 7) { return decodeModel(this.data(this.program.modelAddress(id))); }
+  model(id = MODEL_ID) { return decodeModel(this.data(this.program.modelAddress(id))); }
   execution(id: bigint) { return decodeExecution(this.data(this.program.executionAddress(id))); }
   lamports(k: PublicKey): bigint { return this.svm.account(k)?.lamports ?? 0n; }
 

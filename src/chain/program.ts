@@ -10,7 +10,16 @@ import { encodeSpec, SRC_MODEL_INPUT, type ModelAccount, type TaskState, type Te
 export const PROGRAM_SO_PATH = fileURLToPath(new URL('../../programs/splitup/splitup.so', import.meta.url));
 export const loadProgramBinary = (): Uint8Array => new Uint8Array(readFileSync(PROGRAM_SO_PATH));
 
-export enum Ix { InitCommittee = 0, RegisterNode = 1, Specialize = 2, ExitNode = 3, RegisterTask = 4, RegisterModel = 5, RequestExecution = 6, AssignTask = 7, Commit = 8, Settle = 9, Timeout = 10, Reveal = 11 }
+export enum Ix {
+  InitCommittee = 0, RegisterNode = 1, Specialize = 2, ExitNode = 3, RegisterTask = 4, RegisterModel = 5, RequestExecution = 6, AssignTask = 7, Commit = 8, Settle = 9, Timeout = 10, Reveal = 11,
+  CloseExecution = 12, CloseNode = 13, WithdrawTreasury = 14,
+}
+
+/** An execution's id: the first 8 bytes (LE) of H("splitup/exec/v1" ‖ committee ‖ requester ‖ nonce u64), as the program derives it. */
+export function executionIdOf(committee: PublicKey, requester: PublicKey, nonce: bigint): bigint {
+  const n = Buffer.alloc(8); n.writeBigUInt64LE(nonce);
+  return createHash('sha256').update('splitup/exec/v1').update(committee.toBytes()).update(requester.toBytes()).update(n).digest().readBigUInt64LE(0);
+}
 
 /** The fingerprint of an output hash, H("splitup/fingerprint/v1" ‖ output): what reveals compare; it does not give the output away. */
 export function fingerprint(output: Uint8Array): Uint8Array {
@@ -79,8 +88,12 @@ const u64le = (n: bigint | number) => { const b = Buffer.alloc(8); b.writeBigUIn
 const w = (pubkey: PublicKey, isSigner = false): AccountMeta => ({ pubkey, isSigner, isWritable: true });
 const r = (pubkey: PublicKey, isSigner = false): AccountMeta => ({ pubkey, isSigner, isWritable: false });
 
+/**
+ * The instructions of one committee of the program: the committee's address is derived from its
+ * authority's key, and every node, task, model and execution address from the committee's.
+ */
 export class SplitUpProgram {
-  constructor(readonly programId: PublicKey) {}
+  constructor(readonly programId: PublicKey, readonly authority: PublicKey) {}
 
   // Deriving an address searches bumps with an on-curve test per try (field exponentiations in
   // JS): the chain loop and agents build instructions for the same accounts every tick, so the
@@ -96,22 +109,26 @@ export class SplitUpProgram {
     }
     return a;
   }
-  committeeAddress(): PublicKey { return this.pda(Buffer.from('committee')); }
-  nodeAddress(node: PublicKey): PublicKey { return this.pda(Buffer.from('node'), node.toBytes()); }
-  taskAddress(taskId: number): PublicKey { return this.pda(Buffer.from('task'), u32le(taskId)); }
-  modelAddress(modelId: number): PublicKey { return this.pda(Buffer.from('model'), u32le(modelId)); }
-  executionAddress(execId: bigint): PublicKey { return this.pda(Buffer.from('exec'), u64le(execId)); }
+  committeeAddress(): PublicKey { return this.pda(Buffer.from('committee'), this.authority.toBytes()); }
+  nodeAddress(node: PublicKey): PublicKey { return this.pda(Buffer.from('node'), this.committeeAddress().toBytes(), node.toBytes()); }
+  taskAddress(taskId: number): PublicKey { return this.pda(Buffer.from('task'), this.committeeAddress().toBytes(), u32le(taskId)); }
+  modelAddress(modelId: number): PublicKey { return this.pda(Buffer.from('model'), this.committeeAddress().toBytes(), u32le(modelId)); }
+  executionAddress(execId: bigint): PublicKey { return this.pda(Buffer.from('exec'), this.committeeAddress().toBytes(), u64le(execId)); }
+  /** The id of the execution `requester` asks for with `nonce` (a nonce is used once per requester). */
+  executionId(requester: PublicKey, nonce: bigint): bigint { return executionIdOf(this.committeeAddress(), requester, nonce); }
 
   private ix(keys: AccountMeta[], data: Uint8Array): TransactionInstruction {
     return new TransactionInstruction({ programId: this.programId, keys, data: Buffer.from(data) });
   }
 
+  /** Creates this program object's committee: `authority` must be the key it was built with (the committee address is derived from it). */
   initCommittee(authority: PublicKey, oracles: PublicKey[], q: number, p: CommitteeParams = DEFAULT_PARAMS): TransactionInstruction {
     const head = Buffer.alloc(56);
     head[0] = Ix.InitCommittee; head[1] = oracles.length; head[2] = q; head[3] = p.suite;
     [p.pPpm, p.rPpm, p.rewardPpm, p.slashPpm, p.slotsPerKcu].forEach((v, i) => head.writeUInt32LE(v, 4 + 4 * i));
     [p.stakeBase, p.stakePerGb, p.pricePerKcu, p.minTimeoutSlots].forEach((v, i) => head.writeBigUInt64LE(v, 24 + 8 * i));
-    return this.ix([w(authority, true), w(this.committeeAddress()), r(SystemProgram.programId)], Buffer.concat([head, ...oracles.map((o) => o.toBuffer())]));
+    const committee = PublicKey.findProgramAddressSync([Buffer.from('committee'), authority.toBytes()], this.programId)[0];
+    return this.ix([w(authority, true), w(committee), r(SystemProgram.programId)], Buffer.concat([head, ...oracles.map((o) => o.toBuffer())]));
   }
 
   registerNode(node: PublicKey, vramGb: number): TransactionInstruction {
@@ -127,12 +144,13 @@ export class SplitUpProgram {
     return this.ix([w(node, true), w(this.nodeAddress(node))], Buffer.from([Ix.ExitNode]));
   }
 
+  /** Registers task `taskId`, which must be the committee's task count + 1 (ids are assigned in order). */
   registerTask(author: PublicKey, taskId: number, computeUnits: bigint, inputs: TensorSpec[], outputs: TensorSpec[]): TransactionInstruction {
     const head = Buffer.concat([Buffer.from([Ix.RegisterTask]), u32le(taskId), u64le(computeUnits), Buffer.from([inputs.length, outputs.length])]);
-    return this.ix([w(author, true), w(this.taskAddress(taskId)), r(SystemProgram.programId)], Buffer.concat([head, ...[...inputs, ...outputs].map(encodeSpec)]));
+    return this.ix([w(author, true), w(this.taskAddress(taskId)), r(SystemProgram.programId), w(this.committeeAddress())], Buffer.concat([head, ...[...inputs, ...outputs].map(encodeSpec)]));
   }
 
-  /** Registers a model: a DAG of task nodes whose inputs name a model input or another node's output slot. */
+  /** Registers a model (`modelId` = the committee's model count + 1): a DAG of task nodes whose inputs name a model input or another node's output slot. */
   registerModel(author: PublicKey, modelId: number, model: Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'>): TransactionInstruction {
     const nodes = model.nodes.map((n) => {
       const b = Buffer.alloc(12, 0xff);
@@ -144,14 +162,30 @@ export class SplitUpProgram {
       Buffer.from([Ix.RegisterModel]), u32le(modelId), Buffer.from([model.nodes.length, model.inputs.length, model.outputs.length]),
       ...model.inputs.map(encodeSpec), ...nodes, Buffer.from(model.outputs.flatMap((o) => [o.node, o.slot])),
     ]);
-    return this.ix([w(author, true), w(this.modelAddress(modelId)), r(SystemProgram.programId), ...model.nodes.map((n) => r(this.taskAddress(n.taskId)))], data);
+    return this.ix([w(author, true), w(this.modelAddress(modelId)), r(SystemProgram.programId), w(this.committeeAddress()), ...model.nodes.map((n) => r(this.taskAddress(n.taskId)))], data);
   }
 
-  requestExecution(requester: PublicKey, modelId: number, execId: bigint, inputUri: string, maxFee: bigint): TransactionInstruction {
+  /** Asks for an execution of the model; its id is executionId(requester, nonce). */
+  requestExecution(requester: PublicKey, modelId: number, nonce: bigint, inputUri: string, maxFee: bigint): TransactionInstruction {
     const uri = Buffer.from(inputUri, 'utf8');
     const len = Buffer.alloc(2); len.writeUInt16LE(uri.length);
-    return this.ix([w(requester, true), r(this.committeeAddress()), r(this.modelAddress(modelId)), w(this.executionAddress(execId)), r(SystemProgram.programId), r(SYSVAR_SLOT_HASHES_PUBKEY)],
-      Buffer.concat([Buffer.from([Ix.RequestExecution]), u64le(execId), u64le(maxFee), len, uri]));
+    return this.ix([w(requester, true), r(this.committeeAddress()), r(this.modelAddress(modelId)), w(this.executionAddress(this.executionId(requester, nonce))), r(SystemProgram.programId), r(SYSVAR_SLOT_HASHES_PUBKEY)],
+      Buffer.concat([Buffer.from([Ix.RequestExecution]), u64le(nonce), u64le(maxFee), len, uri]));
+  }
+
+  /** Closes a finished execution: its rent (and any escrow left) to the requester, who signs. */
+  closeExecution(requester: PublicKey, execId: bigint): TransactionInstruction {
+    return this.ix([w(requester, true), w(this.executionAddress(execId))], Buffer.concat([Buffer.from([Ix.CloseExecution]), u64le(execId)]));
+  }
+
+  /** Closes an exited node's account: its rent to the node key, which can then register again. */
+  closeNode(node: PublicKey): TransactionInstruction {
+    return this.ix([w(node, true), w(this.nodeAddress(node))], Buffer.from([Ix.CloseNode]));
+  }
+
+  /** The committee's authority withdraws `amount` of the treasury to `destination` (the committee account keeps its rent-exempt minimum). */
+  withdrawTreasury(authority: PublicKey, destination: PublicKey, amount: bigint): TransactionInstruction {
+    return this.ix([r(authority, true), w(this.committeeAddress()), w(destination)], Buffer.concat([Buffer.from([Ix.WithdrawTreasury]), u64le(amount)]));
   }
 
   private taskRef(tag: Ix, execId: bigint, taskIndex: number): Buffer { return Buffer.concat([Buffer.from([tag]), u64le(execId), Buffer.from([taskIndex])]); }

@@ -120,6 +120,7 @@ const { COMMITTEE_VERSION, loadCommittee } = await import('../consensus/committe
 const { readNodeKey, writeNodeKey } = await import('../node/keys.js');
 const { ChainClient } = await import('../chain/client.js');
 const { airdrop, bootstrapChain } = await import('../chain/bootstrap.js');
+const { MODEL_ID } = await import('../chain/local-chain.js');
 const { programIdFor } = await import('../chain/program-id.js');
 const { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } = await import('../chain/program.js');
 const { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult } = await import('../chain/layout.js');
@@ -131,7 +132,7 @@ const { exampleInput } = await import('../model/example.js');
 if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
 
 // ---- state: kept in dir between runs; --fresh starts over
-const OURS = /^(nodes|validator|cas|cas-server|cas-token|requester-cas|committee\.json|oracle-\d+)$/;
+const OURS = /^(nodes|validator|cas|cas-server|cas-token|requester-cas|committee\.json|authority\.json|oracle-\d+)$/;
 if (values.fresh && existsSync(dir)) {
   const foreign = readdirSync(dir).filter((f) => !OURS.test(f));
   if (foreign.length) fail(`--fresh: ${dir} holds files this launcher did not create (${foreign.slice(0, 3).join(', ')}); not deleting it`);
@@ -152,6 +153,10 @@ const nodeKeyFiles = Array.from({ length: nNodes }, (_, i) => {
 const nodeKeys = nodeKeyFiles.map((f) => readNodeKey(f));
 const validatorDir = join(dir, 'validator');
 const programId = programIdFor(validatorDir);
+// the committee authority (the on-chain committee's address is derived from it), kept with the chain
+const authorityFile = join(dir, 'authority.json');
+if (!existsSync(authorityFile)) writeFileSync(authorityFile, JSON.stringify(Array.from(Keypair.generate().secretKey)), { mode: 0o600 });
+const authority = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(authorityFile, 'utf8'))));
 const rpcUrl = `http://127.0.0.1:${basePort + 200}`;
 const casDir = join(dir, 'cas');
 const oracleDirs = Array.from({ length: nOracles }, (_, i) => {
@@ -181,7 +186,7 @@ oracleDirs.forEach((d, i) => writeFileSync(join(d, 'oracle.json'), JSON.stringif
   version: CONFIG_VERSION, dataDir: '.', keyFile: 'oracle-key.json',
   http: { host: '127.0.0.1', port: basePort + i }, heartbeat: { intervalMs, graceMs: Math.floor(intervalMs / 4) },
   log: { level: 'warn' }, committeeFile: '../committee.json',
-  chain: { rpcUrl, programId: programId.toBase58(), pollMs: 200, proofTimeoutMs: 2000, registryRefreshMs: 1000 },
+  chain: { rpcUrl, programId: programId.toBase58(), committeeAuthority: authority.publicKey.toBase58(), pollMs: 200, proofTimeoutMs: 2000, registryRefreshMs: 1000 },
 }, null, 2) + '\n'));
 
 // ---- processes
@@ -209,11 +214,11 @@ let view: NodeJS.Timeout | undefined, requestTimer: NodeJS.Timeout | undefined, 
 let crashed: { name: string; node: string; exec: string; task: number; attempt: number } | null = null;
 step(`starting the local validator (127.0.0.1:${basePort + 200}, ${slotMs} ms blocks)`);
 launch('validator', 'validator.js', ['start', '--dir', validatorDir, '--port', String(basePort + 200), '--slot-ms', String(slotMs)]);
-const chain = new ChainClient(rpcUrl, programId);
+const chain = new ChainClient(rpcUrl, programId, authority.publicKey);
 await waitUntil('the local validator start', async () => (await fetch(`${rpcUrl}/health`)).ok);
 step('setting up the chain: committee, example tasks and model, oracle fee accounts');
 const oracleAddresses = oracleDirs.map((d) => Keypair.fromSeed(readOracleKeys(join(d, 'oracle-key.json')).signingSeed).publicKey); // an oracle's chain address is its signing key
-await bootstrapChain(chain, { oracles: oracleAddresses, params: { ...DEFAULT_PARAMS, pPpm } });
+await bootstrapChain(chain, { oracles: oracleAddresses, params: { ...DEFAULT_PARAMS, pPpm }, authority });
 for (const a of oracleAddresses) await airdrop(chain, a, 100n * BigInt(LAMPORTS_PER_SOL)); // transaction fees
 const onChain = await chain.committee();
 if (onChain && onChain.pPpm !== pPpm) console.error(`note: the chain in ${validatorDir} was set up with p = ${onChain.pPpm / 1e6}; --p applies to a new --dir`);
@@ -236,7 +241,7 @@ const crashCandidate = crashNode ? nodeKeys[0]!.nodeId : null;
 const agents = new Map<string, ChildProcess>();
 step(`starting ${nNodes} compute nodes and waiting for their registration (stake) on chain`);
 nodeKeys.forEach((k, i) => {
-  agents.set(k.nodeId, launch(`node-${i + 1}`, 'node.js', ['agent', '--key', nodeKeyFiles[i]!, '--oracles', urls.join(','), '--rpc', rpcUrl, '--program-id', programId.toBase58(),
+  agents.set(k.nodeId, launch(`node-${i + 1}`, 'node.js', ['agent', '--key', nodeKeyFiles[i]!, '--oracles', urls.join(','), '--rpc', rpcUrl, '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58(),
     ...casArgs(i), '--airdrop', '--interval', String(intervalMs), '--poll', '200', '--vram', String(8 * (1 + (i % 3))), ...(cheaters.has(k.nodeId) ? ['--cheat'] : []),
     // the node to crash takes 3 s per task, so it is killed while it holds one (not after reporting it)
     ...(k.nodeId === crashCandidate ? ['--min-compute-ms', '3000'] : [])]));
@@ -254,10 +259,11 @@ const runId = BigInt(Date.now()) * 1000n;
 async function requestNext(): Promise<void> {
   if (requested.length >= nRequests || stopping) return;
   const k = requested.length + 1;
-  const id = runId + BigInt(k);
+  const nonce = runId + BigInt(k);
+  const id = chain.program.executionId(requester.publicKey, nonce);
   const uri = `cas://${await cas.put(encodeBundle([exampleInput(k)]))}`;
   try {
-    await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, uri, 2_000_000_000n)]);
+    await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, nonce, uri, 2_000_000_000n)]);
   } catch (err) {
     // a send whose confirmation timed out may have landed (its retry then fails AlreadyExists)
     const landed = await chain.execution(id).catch(() => null);

@@ -2,8 +2,8 @@
 //   keygen --out FILE                      new node identity (0600); prints the node id
 //   id --key FILE                          print the node id of a key file
 //   heartbeat --key FILE --oracles URL,URL [--interval MS] [--vram-free MB] [--status idle|busy|draining] [--once]
-//   agent --key FILE --oracles URL,URL --rpc URL --program-id ID --cas DIR [--cas-url URL [--cas-token-file F]] [--vram GB]
-//         [--tasks 1,2,3,4] [--interval MS] [--airdrop] [--cheat] [--min-compute-ms MS]   register, stake, specialize, heartbeat, run assigned tasks
+//   agent --key FILE --oracles URL,URL --rpc URL --program-id ID --authority KEY --cas DIR [--cas-url URL [--cas-token-file F]]
+//         [--vram GB] [--tasks 1,2,3,4] [--interval MS] [--airdrop] [--cheat] [--min-compute-ms MS]   register, stake, specialize, heartbeat, run assigned tasks
 //   cas-serve --dir DIR [--port P] [--host H] [--token-file F] [--max-bytes N] [--ttl-ms MS]   the shared content-addressed blob server
 import { resolve } from 'node:path';
 import { SystemClock } from '../common/clock.js';
@@ -26,7 +26,7 @@ const USAGE = `usage: splitup-node <command> [options]
   heartbeat --key FILE --oracles URL[,URL...] [--interval MS] [--vram-free MB]
             [--status idle|busy|draining] [--no-capacity] [--once]
                                     send a signed heartbeat to every oracle every interval
-  agent --key FILE --oracles URL[,URL...] --rpc URL --program-id ID --cas DIR [--cas-url URL [--cas-token-file F]]
+  agent --key FILE --oracles URL[,URL...] --rpc URL --program-id ID --authority KEY --cas DIR [--cas-url URL [--cas-token-file F]]
         [--vram GB] [--tasks 1,2,3,4] [--interval MS] [--poll MS] [--poll-only] [--airdrop] [--cheat] [--min-compute-ms MS]
                                     the full compute node: registers with stake and specializations on
                                     chain (if not yet), heartbeats, computes assigned tasks, commits to and
@@ -92,18 +92,18 @@ async function main(): Promise<number | void> {
     }
     case 'agent': {
       const { values } = parse(rest, {
-        key: { type: 'string' }, oracles: { type: 'string' }, rpc: { type: 'string' }, 'program-id': { type: 'string' }, cas: { type: 'string' },
+        key: { type: 'string' }, oracles: { type: 'string' }, rpc: { type: 'string' }, 'program-id': { type: 'string' }, authority: { type: 'string' }, cas: { type: 'string' },
         vram: { type: 'string' }, tasks: { type: 'string' }, interval: { type: 'string' }, poll: { type: 'string' }, 'poll-only': { type: 'boolean' }, airdrop: { type: 'boolean' }, cheat: { type: 'boolean' },
         'min-compute-ms': { type: 'string' }, 'cas-url': { type: 'string' }, 'cas-token-file': { type: 'string' },
       });
-      if (!values.key || !values.oracles || !values.rpc || !values['program-id'] || !values.cas) throw new UsageError('agent needs --key, --oracles, --rpc, --program-id and --cas');
+      if (!values.key || !values.oracles || !values.rpc || !values['program-id'] || !values.authority || !values.cas) throw new UsageError('agent needs --key, --oracles, --rpc, --program-id, --authority (the committee authority public key) and --cas');
       const oracles = values.oracles.split(',').map((s) => s.trim()).filter(Boolean);
       const tasks = (values.tasks ?? '1,2,3,4').split(',').map(Number);
       if (tasks.some((x) => !Number.isInteger(x) || x < 0)) throw new UsageError('--tasks must be a comma-separated list of task ids');
       const vram = Number(values.vram ?? 24);
       const key = readNodeKey(values.key);
       const keypair = Keypair.fromSeed(key.secretKey);
-      const chain = new ChainClient(values.rpc, new PublicKey(values['program-id']));
+      const chain = new ChainClient(values.rpc, new PublicKey(values['program-id']), new PublicKey(values.authority));
       const log = (o: object, msg: string) => console.log(JSON.stringify({ t: new Date().toISOString(), nodeId: key.nodeId, msg, ...o }, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
       if (values.airdrop && (await chain.connection.getBalance(keypair.publicKey)) < 5e9) await airdrop(chain, keypair.publicKey, 20_000_000_000n);
       await registerNode(chain, keypair, vram, tasks);

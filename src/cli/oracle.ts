@@ -1,6 +1,6 @@
 // splitup-oracle: operator CLI of one oracle.
 //   keygen --out FILE                 new oracle identity (0600)
-//   init-config --data-dir DIR [--port N] [--host H] [--registry FILE] [--committee FILE] [--rpc URL --program-id ID] [--out FILE]
+//   init-config --data-dir DIR [--port N] [--host H] [--registry FILE] [--committee FILE] [--rpc URL --program-id ID --authority KEY] [--out FILE]
 //   start --config FILE               run the oracle (SIGINT/SIGTERM: graceful stop)
 //   status --url URL                  health, readiness and node counts of a running oracle
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { parse, runMain, usageFallback, UsageError } from './args.js';
 const USAGE = `usage: splitup-oracle <command> [options]
   keygen --out FILE              create an oracle identity (signing, VRF, libp2p keys; mode 0600)
   init-config --data-dir DIR [--port N] [--host H] [--registry FILE] [--committee FILE]
-              [--rpc URL --program-id ID] [--out FILE]
+              [--rpc URL --program-id ID --authority KEY] [--out FILE]
                                  write a config file with embedded defaults (validated)
   member-info --config FILE --p2p-addr MULTIADDR --http-url URL [--name NAME]
                                  print this oracle's committee entry (public keys, peer id, addresses)
@@ -41,15 +41,15 @@ async function main(): Promise<number | void> {
     case 'init-config': {
       const { values } = parse(rest, {
         'data-dir': { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, registry: { type: 'string' }, committee: { type: 'string' },
-        rpc: { type: 'string' }, 'program-id': { type: 'string' }, out: { type: 'string' },
+        rpc: { type: 'string' }, 'program-id': { type: 'string' }, authority: { type: 'string' }, out: { type: 'string' },
       });
       if (!values['data-dir']) throw new UsageError('init-config needs --data-dir DIR');
-      if (!values.rpc !== !values['program-id']) throw new UsageError('--rpc and --program-id go together');
+      if (!values.rpc !== !values['program-id'] || !values.rpc !== !values.authority) throw new UsageError('--rpc, --program-id and --authority (the committee authority public key) go together');
       const cfg = {
         version: CONFIG_VERSION, dataDir: values['data-dir'], ...(values.registry ? { registryFile: values.registry } : {}),
         http: { host: values.host ?? '127.0.0.1', port: Number(values.port ?? 8080) },
         ...(values.committee ? { committeeFile: values.committee } : {}),
-        ...(values.rpc ? { chain: { rpcUrl: values.rpc, programId: values['program-id'] } } : {}),
+        ...(values.rpc ? { chain: { rpcUrl: values.rpc, programId: values['program-id'], committeeAuthority: values.authority } } : {}),
       };
       resolveConfig(cfg, process.cwd()); // validated now: a bad value is reported here, not at start
       const text = JSON.stringify(cfg, null, 2) + '\n';

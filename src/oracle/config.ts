@@ -34,10 +34,11 @@ export interface OracleConfig {
   p2p: { listen?: string[] };
   /**
    * The chain: Solana JSON-RPC URL (the local validator or a real cluster) and the SplitUp
-   * program id. With it (and a committee) the oracle reads the node registry from the chain
+   * program id, and the committee's authority key (the on-chain committee's address is derived
+   * from it). With it (and a committee) the oracle reads the node registry from the chain
    * and runs the chain loop (selection proofs, assignTask votes, timeouts, settlements).
    */
-  chain?: { rpcUrl: string; programId: string; pollMs: number; subscribe: boolean; proofTimeoutMs: number; registryRefreshMs: number };
+  chain?: { rpcUrl: string; programId: string; committeeAuthority: string; pollMs: number; subscribe: boolean; proofTimeoutMs: number; registryRefreshMs: number };
   /** ECVRF implementation (src/vrf/ecvrf.ts): auto = libsodium (sodium-native) where it loads, else pure JS. */
   vrf?: { implementation: 'auto' | 'native' | 'noble' };
 }
@@ -77,9 +78,10 @@ const schema = {
     vrf: { type: 'object', additionalProperties: false, properties: { implementation: { enum: ['auto', 'native', 'noble'] } } },
     p2p: { type: 'object', additionalProperties: false, properties: { listen: { type: 'array', items: { type: 'string', pattern: '^/' } } } },
     chain: {
-      type: 'object', additionalProperties: false, required: ['rpcUrl', 'programId'],
+      type: 'object', additionalProperties: false, required: ['rpcUrl', 'programId', 'committeeAuthority'],
       properties: {
         rpcUrl: { type: 'string', pattern: '^https?://' }, programId: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{32,44}$' },
+        committeeAuthority: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{32,44}$' },
         pollMs: int(10), proofTimeoutMs: int(100), registryRefreshMs: int(100), subscribe: { type: 'boolean' },
       },
     },
@@ -108,6 +110,7 @@ export const ENV_OVERRIDES: Record<string, (c: Record<string, any>, v: string) =
   SPLITUP_P2P_LISTEN: (c, v) => { (c.p2p ??= {}).listen = v.split(',').map((x) => x.trim()).filter(Boolean); },
   SPLITUP_RPC_URL: (c, v) => { (c.chain ??= {}).rpcUrl = v; },
   SPLITUP_PROGRAM_ID: (c, v) => { (c.chain ??= {}).programId = v; },
+  SPLITUP_COMMITTEE_AUTHORITY: (c, v) => { (c.chain ??= {}).committeeAuthority = v; },
   SPLITUP_VRF_IMPL: (c, v) => { (c.vrf ??= {}).implementation = v; },
 };
 
@@ -136,7 +139,7 @@ export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.Process
     vrf: { implementation: c.vrf?.implementation ?? 'auto' },
     ...(c.committeeFile ? { committeeFile: resolve(baseDir, c.committeeFile) } : {}),
     p2p: { ...(c.p2p?.listen ? { listen: c.p2p.listen } : {}) },
-    ...(c.chain ? { chain: { rpcUrl: c.chain.rpcUrl, programId: c.chain.programId, pollMs: c.chain.pollMs ?? 250, subscribe: c.chain.subscribe ?? true, proofTimeoutMs: c.chain.proofTimeoutMs ?? 3000, registryRefreshMs: c.chain.registryRefreshMs ?? 2000 } } : {}),
+    ...(c.chain ? { chain: { rpcUrl: c.chain.rpcUrl, programId: c.chain.programId, committeeAuthority: c.chain.committeeAuthority, pollMs: c.chain.pollMs ?? 250, subscribe: c.chain.subscribe ?? true, proofTimeoutMs: c.chain.proofTimeoutMs ?? 3000, registryRefreshMs: c.chain.registryRefreshMs ?? 2000 } } : {}),
   };
 }
 

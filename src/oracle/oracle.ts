@@ -89,7 +89,7 @@ export class Oracle {
     try {
       const metrics = new OracleMetrics();
       let app: FastifyInstance | undefined;
-      const chain = config.chain ? new ChainClient(config.chain.rpcUrl, new PublicKey(config.chain.programId)) : null;
+      const chain = config.chain ? new ChainClient(config.chain.rpcUrl, new PublicKey(config.chain.programId), new PublicKey(config.chain.committeeAuthority)) : null;
       let registry: ManagedRegistry;
       if (chain) {
         const r = new ChainRegistry(chain, (e) => app?.log.warn({ err: String(e) }, 'chain registry refresh failed; keeping the previous snapshot'));

@@ -1,10 +1,11 @@
 // The node registry read from the chain: node accounts of the SplitUp program (registered,
-// active, specializations). With a subscription (the RPC's WebSocket programSubscribe) it is
+// active, specializations) of this committee. With a subscription (the RPC's WebSocket programSubscribe) it is
 // incremental: each notification of a node account updates that one node, and the whole set is
 // re-read only at start, after the socket reconnects (changes may have been missed) and every
 // `fullEveryMs` as a reconciliation — at 100,000 nodes a full read is ~18 MB of account data, too
 // much to repeat every couple of seconds. Without one it re-reads everything every `everyMs`. The
 // last good snapshot is kept when a read fails, so an RPC hiccup never empties the registry.
+import type { PublicKey } from '@solana/web3.js';
 import type { ChainClient } from '../chain/client.js';
 import { ACCOUNT_SIZE, decodeNode, NodeStatus, TAGS, type NodeAccount } from '../chain/layout.js';
 import type { AccountChange } from '../chain/program-watch.js';
@@ -29,6 +30,7 @@ export class ChainRegistry implements NodeRegistry {
   private reading: Promise<void> | null = null;
   private again = false;
   readonly stats: RegistryStats = { fullReads: 0, incremental: 0 };
+  private committee: PublicKey | null = null;
 
   constructor(private readonly chain: ChainClient, private readonly onError: (e: unknown) => void = () => {}) {}
 
@@ -55,8 +57,11 @@ export class ChainRegistry implements NodeRegistry {
   private onChange = (change?: AccountChange): void => {
     if (!change) { this.refresh().catch(this.onError); return; } // reconnected: changes may have been missed
     if (!isNodeAccount(change.data)) return;
-    let e: RegisteredNode;
-    try { e = entryOf(decodeNode(change.data)); } catch (err) { this.onError(err); return; }
+    let n: NodeAccount;
+    try { n = decodeNode(change.data); } catch (err) { this.onError(err); return; }
+    this.committee ??= this.chain.program.committeeAddress();
+    if (!n.committee.equals(this.committee)) return; // another committee's node
+    const e = entryOf(n);
     this.byId.set(e.nodeId, e);
     this.pending?.push(e);
     this.stats.incremental++;

@@ -12,7 +12,7 @@
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
 import { ChainLoop, requestKey, roundForBlockTime, type ChainPort } from '../chain/loop.js';
 import { MemoryVoteStore } from '../chain/vote-store.js';
-import { LocalChain } from '../chain/local-chain.js';
+import { LocalChain, MODEL_ID } from '../chain/local-chain.js';
 import { DEFAULT_PARAMS, Ix } from '../chain/program.js';
 import { ACCOUNT_SIZE, decodeExecution, decodeNode, ExecStatus, Phase, TAGS, type ExecutionAccount } from '../chain/layout.js';
 import { programError } from '../chain/errors.js';
@@ -149,7 +149,9 @@ export interface ChainSimReport {
 export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<ChainSimReport> {
   const sim = new ConsensusSim(o);
   const oracleKeys = sim.signingSeeds.map((s) => Keypair.fromSeed(s));
-  const chain = new LocalChain(o.n, new PublicKey('SpLitUp111111111111111111111111111111111111'), oracleKeys);
+  // the committee's authority from the seed: execution ids (and so every selection) derive from its committee address
+  const authority = Keypair.fromSeed(createHash('sha256').update(`splitup/sim/authority/${o.seed}`).digest());
+  const chain = new LocalChain(o.n, new PublicKey('SpLitUp111111111111111111111111111111111111'), oracleKeys, authority);
   const params = { ...DEFAULT_PARAMS, minTimeoutSlots: 40n, ...(o.pPpm !== undefined ? { pPpm: o.pPpm } : {}) };
   chain.initCommittee(params);
   chain.registerTasks();
@@ -193,17 +195,17 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   for (let k = 0; k < o.requests; k++) {
     const at = (o.startMs ?? 3000) + k * o.requestEveryMs;
     sim.at(at, async () => {
-      const id = BigInt(k + 1);
       const requester = requesterOf(k);
+      const id = chain.program.executionId(requester.publicKey, BigInt(k + 1));
       chain.svm.airdrop(requester.publicKey, 10_000_000_000n);
-      await port.send([requester], [chain.program.requestExecution(requester.publicKey, 7, id, `cas://${id}`, MAX_FEE)]);
+      await port.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, BigInt(k + 1), `cas://${id}`, MAX_FEE)]);
       afterRequest.set(id, chain.lamports(requester.publicKey));
       requestedAt.set(id, sim.now);
     });
   }
 
   // compute agents: one per registered node, on their own random stream (runs without agents are unchanged)
-  const model = chain.model(7);
+  const model = chain.model(MODEL_ID);
   const fee = (e: ExecutionAccount, i: number) => model.computeUnits[i]! * params.pricePerKcu / 1000n;
   const cheaters = new Set(o.agents?.cheaters ?? []);
   const strategyAt = (j: number): Strategy => o.agents?.strategies?.[j] ?? (cheaters.has(j) ? 'cheater' : 'honest');
@@ -297,7 +299,7 @@ function economicsOf(all: ExecutionAccount[], nodes: NodeAccount[], agents: SimA
     x.n++; if (ts.sampled === Sampled.Yes) x.sampled++;
     asserted.set(s, x);
   }
-  const RENT = BigInt((128 + 176) * 3480 * 2);
+  const RENT = BigInt((128 + ACCOUNT_SIZE.node) * 3480 * 2);
   let sumEarned = 0n, sumSlashed = 0n, sumPenalized = 0n;
   for (const n of nodes) {
     const k = n.key.toBase58();

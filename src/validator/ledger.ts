@@ -18,6 +18,7 @@ import { Keypair, PublicKey, SystemProgram, Transaction, TransactionInstruction 
 import bs58 from 'bs58';
 import { openDb, type Db } from '../store/db.js';
 import { analyze, computeBudget, rpcError, TxDecodeError, type AnalyzedTx } from './txinfo.js';
+import { SlotHashRing } from '../chain/svm.js';
 
 export interface LedgerProgram { id: PublicKey; so: Uint8Array }
 export interface AccountView { lamports: bigint; owner: PublicKey; data: Uint8Array; executable: boolean }
@@ -94,6 +95,7 @@ const dec = <T>(b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as T;
 
 export class Ledger {
   private svm!: LiteSVM;
+  private slotHashes!: SlotHashRing;
   private secret!: Buffer;
   private faucet!: Keypair;
   private blockhash = '';
@@ -128,6 +130,7 @@ export class Ledger {
   private fresh(snapshot?: Uint8Array): void {
     this.svm = (snapshot ? LiteSVM.fromBytes(snapshot) : new LiteSVM()).withBlockhashCheck(false).withSigverify(true).withTransactionHistory(0n);
     for (const p of this.programs) this.svm.addProgram(address(p.id.toBase58()), p.so);
+    this.slotHashes = new SlotHashRing(this.svm, SLOT_HASHES_MAX);
   }
 
   private derive(label: string, ...parts: Array<Uint8Array | string>): Buffer {
@@ -276,10 +279,7 @@ export class Ledger {
 
   private applySlot(slot: bigint, unixTs: bigint, blockhash: string): void {
     const closing = this.slot;
-    const entry = this.svm.getSlotHashes()[0]!; // a fresh object to fill in (SlotHash has no constructor)
-    entry.slot = closing;
-    entry.hash = blockhash;
-    this.svm.setSlotHashes([entry, ...this.svm.getSlotHashes().filter((h) => h.slot < closing)].slice(0, SLOT_HASHES_MAX));
+    this.slotHashes.push(closing, blockhash);
     this.setClock(slot, unixTs);
     this.blockhash = blockhash;
     this.recent.set(blockhash, slot);

@@ -23,6 +23,8 @@ export class ChainCommittee {
   readonly events: Array<LoopEvent & { oracle: number }> = [];
   readonly proofsSeen: Uint8Array[] = [];
   readonly nodeKeys: Keypair[];
+  /** the committee's authority (its on-chain address is derived from it) */
+  readonly authority = Keypair.generate();
   private cleanup: () => void = () => {};
   readonly proofTopic: string;
   private slotTimer: NodeJS.Timeout | null = null;
@@ -84,9 +86,9 @@ export class ChainCommittee {
     // hold the chain's clock (holdSlots) while it observes state that a deadline would change.
     this.validator = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 0 });
     this.releaseSlots();
-    this.chain = new ChainClient(this.validator.url, PROGRAM_ID);
+    this.chain = new ChainClient(this.validator.url, PROGRAM_ID, this.authority.publicKey);
     const oracles = this.tc.oracles.map((_, i) => this.oracleKeypair(i));
-    await bootstrapChain(this.chain, { oracles: oracles.map((o) => o.publicKey), nodes: this.nodeKeys.map((keypair) => ({ keypair })), ...(this.opts.params ? { params: this.opts.params } : {}) });
+    await bootstrapChain(this.chain, { authority: this.authority, oracles: oracles.map((o) => o.publicKey), nodes: this.nodeKeys.map((keypair) => ({ keypair })), ...(this.opts.params ? { params: this.opts.params } : {}) });
     for (const o of oracles) await airdrop(this.chain, o.publicKey, 10_000_000_000n);
     await this.tc.startAll();
   }

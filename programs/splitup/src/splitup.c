@@ -30,7 +30,31 @@ static u64 fail_(u32 code, const char *what, u64 len) {
   return code;
 }
 #define FAIL(code, msg) fail_(code, msg, sizeof(msg) - 1)
+// Instruction handlers are kept out of the entrypoint so each has its own 512-byte BPF frame.
+#define NOINLINE __attribute__((noinline))
 #define TRY(x) do { u64 _e = (x); if (_e) return _e; } while (0)
+
+// ---------------------------------------------------------------- checked arithmetic
+// Every sum and product of amounts is checked: an overflow is refused with ArithmeticOverflow naming
+// the rule it would have broken (OVERFLOW), never wrapped. Statistics counters saturate instead
+// (refusing would block the protocol step that counts).
+#define U64_MAX 0xffffffffffffffffULL
+static bool add_ok(u64 a, u64 b, u64 *o) { if (a > U64_MAX - b) return false; *o = a + b; return true; }
+// In 32-bit halves: clang turns the usual division test into a 128-bit multiply SBPF v0 cannot call.
+static bool mul_ok(u64 a, u64 b, u64 *o) {
+  u64 ah = a >> 32, al = a & 0xffffffffULL, bh = b >> 32, bl = b & 0xffffffffULL;
+  if (ah && bh) return false;
+  u64 cross = ah * bl + al * bh; // one of the two terms is 0
+  if (cross >> 32) return false;
+  u64 lo = al * bl, hi = cross << 32;
+  if (lo > U64_MAX - hi) return false;
+  *o = lo + hi;
+  return true;
+}
+static u64 sat_add(u64 a, u64 b) { return a > U64_MAX - b ? U64_MAX : a + b; }
+static void inc32(u32 *v) { if (*v != 0xffffffffu) (*v)++; }
+static void inc8(u8 *v) { if (*v != 0xff) (*v)++; }
+#define OVERFLOW(rule) FAIL(E_ARITHMETIC_OVERFLOW, "ArithmeticOverflow: " rule " exceeds u64")
 
 // ---------------------------------------------------------------- account helpers
 
@@ -61,6 +85,16 @@ typedef struct {
   u8 bump;
 } NewPda;
 
+static u64 system_cpi(const Params *p, const AccountInfo *system, AccountMeta *metas, u64 nmetas, u8 *data, u64 len, SignerSeeds *signer) {
+  Instruction ix = {(Pubkey *)system->key, metas, nmetas, data, len};
+  return sol_invoke_signed_c(&ix, p->ka, (int)p->ka_num, signer, signer ? 1 : 0);
+}
+
+// Creates the account at its address even when lamports were sent there first (anyone can fund any
+// address, so CreateAccount alone could be blocked forever): with lamports present, the payer adds the
+// shortfall, and the address (signing with its seeds) allocates its space and is assigned to this
+// program; lamports beyond rent + `extra` go back to the payer. Only an address already holding data
+// or owned by another program is refused.
 static u64 create_pda(const Params *p, NewPda *a) {
   TRY(need_signer(a->payer));
   TRY(need_writable(a->payer));
@@ -69,23 +103,53 @@ static u64 create_pda(const Params *p, NewPda *a) {
   Pubkey addr;
   sol_try_find_program_address(a->seeds, (int)a->nseeds, p->program_id, &addr, &a->bump);
   if (!key_eq(&addr, a->target->key)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: account is not the expected program address");
-  if (*a->target->lamports != 0 || a->target->data_len != 0) return FAIL(E_ALREADY_EXISTS, "AlreadyExists: account already exists");
-  u8 data[52];
-  wr32(data, 0); // SystemInstruction::CreateAccount
-  wr64(data + 4, rent_exempt(a->space) + a->extra);
-  wr64(data + 12, a->space);
-  copy(data + 20, p->program_id, 32);
-  AccountMeta metas[2] = {{a->payer->key, true, true}, {a->target->key, true, true}};
-  Instruction ix = {(Pubkey *)a->system->key, metas, 2, data, sizeof(data)};
+  if (a->target->data_len != 0 || !key_eq(a->target->owner, &SYSTEM_PROGRAM)) return FAIL(E_ALREADY_EXISTS, "AlreadyExists: account already exists");
+  u64 need;
+  if (!add_ok(rent_exempt(a->space), a->extra, &need)) return OVERFLOW("rent + deposit of the new account");
+  u64 have = *a->target->lamports, shortfall = have < need ? need - have : 0;
+  if (*a->payer->lamports < shortfall) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: the payer cannot cover rent and deposit of the new account");
   a->seeds[a->nseeds].addr = &a->bump;
   a->seeds[a->nseeds].len = 1;
   SignerSeeds signer = {a->seeds, a->nseeds + 1};
-  return sol_invoke_signed_c(&ix, p->ka, (int)p->ka_num, &signer, 1);
+  AccountMeta both[2] = {{a->payer->key, true, true}, {a->target->key, true, true}};
+  AccountMeta self[1] = {{a->target->key, true, true}};
+  u8 data[52];
+  if (have == 0) {
+    wr32(data, 0); // SystemInstruction::CreateAccount
+    wr64(data + 4, need);
+    wr64(data + 12, a->space);
+    copy(data + 20, p->program_id, 32);
+    return system_cpi(p, a->system, both, 2, data, 52, &signer);
+  }
+  if (shortfall) {
+    AccountMeta to[2] = {{a->payer->key, true, true}, {a->target->key, true, false}};
+    wr32(data, 2); // Transfer
+    wr64(data + 4, shortfall);
+    TRY(system_cpi(p, a->system, to, 2, data, 12, NULL));
+  }
+  wr32(data, 8); // Allocate
+  wr64(data + 4, a->space);
+  TRY(system_cpi(p, a->system, self, 1, data, 12, &signer));
+  wr32(data, 1); // Assign
+  copy(data + 4, p->program_id, 32);
+  TRY(system_cpi(p, a->system, self, 1, data, 36, &signer));
+  if (have > need) { *a->target->lamports -= have - need; *a->payer->lamports += have - need; } // ours now: the excess to the payer
+  return 0;
 }
 
-static void move_lamports(AccountInfo *from, AccountInfo *to, u64 amount) {
+static u64 move_lamports(AccountInfo *from, AccountInfo *to, u64 amount) {
+  if (*from->lamports < amount) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: a lamport move exceeds the balance it is taken from");
+  if (*to->lamports > U64_MAX - amount) return OVERFLOW("lamport move: the destination balance");
   *from->lamports -= amount;
   *to->lamports += amount;
+  return 0;
+}
+
+// Closes a program account: every lamport to `to`, the data zeroed (the runtime drops the empty account).
+static u64 close_account(AccountInfo *acct, AccountInfo *to) {
+  TRY(move_lamports(acct, to, *acct->lamports));
+  zero(acct->data, acct->data_len);
+  return 0;
 }
 
 // ---------------------------------------------------------------- committee
@@ -95,7 +159,7 @@ static u8 quorum_for(u8 n) {
   return (u8)(((u32)n + f + 2u) / 2u); // ceil((n + f + 1) / 2)
 }
 
-static u64 init_committee(Params *p) {
+static NOINLINE u64 init_committee(Params *p) {
   const u8 *d = p->data;
   if (p->ka_num < 3 || p->data_len < 56) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: initCommittee needs 3 accounts and 56+ bytes");
   u8 n = d[1], q = d[2], suite = d[3];
@@ -121,15 +185,24 @@ static u64 init_committee(Params *p) {
     at = put(buf, at, " ppm", 4);
     return fail_(E_ECONOMICS_BOUND, buf, at);
   }
+  // every amount the committee's parameters produce must fit: the largest required stake plus a node's rent
+  u64 max_stake;
+  if (!mul_ok(stake_per_gb, 4096, &max_stake) || !add_ok(max_stake, stake_base, &max_stake) || !add_ok(max_stake, rent_exempt(sizeof(Node)), &max_stake))
+    return OVERFLOW("required stake base + perGb x 4096 GB + rent");
   const Pubkey *keys = (const Pubkey *)(d + 56);
   for (u8 i = 0; i < n; i++)
     for (u8 j = 0; j < i; j++)
       if (key_eq(&keys[i], &keys[j])) return FAIL(E_DUPLICATE_ORACLE, "DuplicateOracle: oracle keys must be distinct");
 
-  Bytes seeds[2];
+  // The committee's address is derived from its authority's key: one committee per authority, so
+  // nobody can create (front-run) another operator's committee, and every other account is scoped to
+  // its committee (the committee's address is in their seeds).
+  Bytes seeds[3];
   seeds[0].addr = (const u8 *)"committee"; // assigned, not initialised: a constant initialiser would
   seeds[0].len = 9;                         // put a pointer table in .rodata
-  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 1, sizeof(Committee), 0, 0};
+  seeds[1].addr = p->ka[0].key->x;
+  seeds[1].len = 32;
+  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 2, sizeof(Committee), 0, 0};
   TRY(create_pda(p, &pda));
   u8 bump = pda.bump;
   Committee *c = (Committee *)p->ka[1].data;
@@ -146,21 +219,30 @@ static const Committee *committee_at(const Params *p, u64 i) {
   return (const Committee *)load(p, &p->ka[i], TAG_COMMITTEE, sizeof(Committee));
 }
 
-static u64 required_stake(const Committee *c, u32 vram_gb) { return c->stake_base + c->stake_per_gb * vram_gb; }
-static u64 task_fee(const Committee *c, u64 cu) { return cu * c->price_per_kcu / 1000; }
+// Fits by initCommittee's check (vram_gb <= 4096).
+static u64 required_stake(const Committee *c, u32 vram_gb) { return sat_add(c->stake_base, c->stake_per_gb * vram_gb); }
+// C = computeUnits x pricePerKcu / 1000; false when the product overflows.
+static bool task_fee(const Committee *c, u64 cu, u64 *fee) { if (!mul_ok(cu, c->price_per_kcu, fee)) return false; *fee /= 1000; return true; }
+// amount x ppm / 1e6; false when the product overflows.
+static bool ppm_of(u64 amount, u64 ppm, u64 *out) { if (!mul_ok(amount, ppm, out)) return false; *out /= PPM; return true; }
+
+// An account of this program that belongs to the committee at `committee`.
+static bool in_committee(const Pubkey *owner_committee, const AccountInfo *committee) { return key_eq(owner_committee, committee->key); }
+#define WRONG_COMMITTEE(what) FAIL(E_WRONG_COMMITTEE, "WrongCommittee: the " what " belongs to another committee")
 
 // ---------------------------------------------------------------- nodes
 
-static u64 register_node(Params *p) {
+static NOINLINE u64 register_node(Params *p) {
   if (p->ka_num < 4 || p->data_len != 5) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: registerNode");
   const Committee *c = committee_at(p, 1);
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   u32 vram = rd32(p->data + 1);
   if (vram == 0 || vram > 4096) return FAIL(E_BAD_PARAMETER, "BadParameter: vramGb must be 1..4096");
-  u64 stake = required_stake(c, vram);
-  if (*p->ka[0].lamports < stake + rent_exempt(sizeof(Node))) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: the node wallet cannot cover stake (base + per-GB VRAM) and rent");
-  Bytes seeds[3] = {{(const u8 *)"node", 4}, {p->ka[0].key->x, 32}};
-  NewPda pda = {&p->ka[0], &p->ka[2], &p->ka[3], seeds, 2, sizeof(Node), stake, 0};
+  u64 stake = required_stake(c, vram), total;
+  if (!add_ok(stake, rent_exempt(sizeof(Node)), &total)) return OVERFLOW("stake + rent of a node");
+  if (*p->ka[0].lamports < total) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: the node wallet cannot cover stake (base + per-GB VRAM) and rent");
+  Bytes seeds[4] = {{(const u8 *)"node", 4}, {p->ka[1].key->x, 32}, {p->ka[0].key->x, 32}};
+  NewPda pda = {&p->ka[0], &p->ka[2], &p->ka[3], seeds, 3, sizeof(Node), stake, 0};
   TRY(create_pda(p, &pda));
   u8 bump = pda.bump;
   Node *nd = (Node *)p->ka[2].data;
@@ -169,6 +251,7 @@ static u64 register_node(Params *p) {
   nd->status = NODE_ACTIVE;
   nd->vram_gb = vram;
   nd->stake = stake;
+  copy(&nd->committee, p->ka[1].key, 32);
   return 0;
 }
 
@@ -180,7 +263,7 @@ static Node *node_of(const Params *p, u64 i, const Pubkey *expect_key) {
 
 static const Task *task_at(const Params *p, u64 i) { return (const Task *)load(p, &p->ka[i], TAG_TASK, sizeof(Task)); }
 
-static u64 specialize(Params *p) {
+static NOINLINE u64 specialize(Params *p) {
   if (p->ka_num < 2 || p->data_len < 2) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: specialize");
   u8 count = p->data[1];
   if (count > MAX_SPECS) return FAIL(E_TOO_MANY_SPECIALIZATIONS, "TooManySpecializations: at most 16 tasks");
@@ -194,6 +277,7 @@ static u64 specialize(Params *p) {
     u32 id = rd32(p->data + 2 + 4 * i);
     const Task *t = task_at(p, 2 + i);
     if (!t || t->task_id != id) return FAIL(E_UNKNOWN_TASK, "UnknownTask: specialization names an unregistered task");
+    if (!key_eq(&t->committee, &nd->committee)) return WRONG_COMMITTEE("task");
     for (u8 j = 0; j < i; j++)
       if (rd32(p->data + 2 + 4 * j) == id) return FAIL(E_BAD_PARAMETER, "BadParameter: duplicate task id");
   }
@@ -203,7 +287,7 @@ static u64 specialize(Params *p) {
   return 0;
 }
 
-static u64 exit_node(Params *p) {
+static NOINLINE u64 exit_node(Params *p) {
   if (p->ka_num < 2 || p->data_len != 1) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: exitNode");
   TRY(need_signer(&p->ka[0]));
   TRY(need_writable(&p->ka[0]));
@@ -212,10 +296,49 @@ static u64 exit_node(Params *p) {
   if (!nd) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the signer");
   if (nd->status == NODE_EXITED) return FAIL(E_NODE_INACTIVE, "NodeInactive: node already exited");
   if (nd->active_jobs) return FAIL(E_NODE_BUSY, "NodeBusy: node has assigned or unsettled tasks");
-  move_lamports(&p->ka[1], &p->ka[0], nd->stake + nd->earned);
+  u64 out;
+  if (!add_ok(nd->stake, nd->earned, &out)) return OVERFLOW("stake + earnings of an exiting node");
+  TRY(move_lamports(&p->ka[1], &p->ka[0], out));
   nd->stake = 0;
   nd->earned = 0;
   nd->status = NODE_EXITED;
+  return 0;
+}
+
+// closeNode: accounts [node (signer, w), node account (w)]. An exited node with nothing locked closes:
+// its account's lamports (the rent) go to the node key, which can then register again.
+static NOINLINE u64 close_node(Params *p) {
+  if (p->ka_num < 2 || p->data_len != 1) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: closeNode");
+  TRY(need_signer(&p->ka[0]));
+  TRY(need_writable(&p->ka[0]));
+  TRY(need_writable(&p->ka[1]));
+  Node *nd = node_of(p, 1, p->ka[0].key);
+  if (!nd) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the signer");
+  if (nd->status != NODE_EXITED) return FAIL(E_NOT_FINISHED, "NotFinished: only an exited node closes (exitNode first)");
+  if (nd->active_jobs || nd->locked) return FAIL(E_NODE_BUSY, "NodeBusy: node has assigned or unsettled tasks");
+  if (key_eq(p->ka[0].key, p->ka[1].key)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node key and node account are one account");
+  return close_account(&p->ka[1], &p->ka[0]);
+}
+
+// withdrawTreasury: accounts [authority (signer), committee (w), destination (w)]; data: amount u64.
+// The committee's authority takes up to the treasury (lapse penalties and slash remainders); the
+// committee account never goes below its rent-exempt minimum.
+static NOINLINE u64 withdraw_treasury(Params *p) {
+  if (p->ka_num < 3 || p->data_len != 9) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: withdrawTreasury");
+  TRY(need_signer(&p->ka[0]));
+  TRY(need_writable(&p->ka[1]));
+  TRY(need_writable(&p->ka[2]));
+  Committee *c = (Committee *)load(p, &p->ka[1], TAG_COMMITTEE, sizeof(Committee));
+  if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
+  if (!key_eq(&c->authority, p->ka[0].key)) return FAIL(E_NOT_AUTHORITY, "NotAuthority: only the committee's authority withdraws");
+  // not into an account of this program: its lamports would be outside its books (stake, escrow, treasury)
+  if (key_eq(p->ka[2].owner, p->program_id)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: the destination is an account of this program");
+  u64 amount = rd64(p->data + 1);
+  if (amount > c->treasury) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: amount exceeds the treasury");
+  if (*p->ka[1].lamports < amount || *p->ka[1].lamports - amount < rent_exempt(sizeof(Committee)))
+    return FAIL(E_BELOW_RENT_EXEMPT, "BelowRentExempt: the committee account keeps its rent-exempt minimum");
+  TRY(move_lamports(&p->ka[1], &p->ka[2], amount));
+  c->treasury -= amount;
   return 0;
 }
 
@@ -235,9 +358,9 @@ static bool spec_valid(const Spec *s) {
   return true;
 }
 
-static u64 register_task(Params *p) {
+static NOINLINE u64 register_task(Params *p) {
   const u8 *d = p->data;
-  if (p->ka_num < 3 || p->data_len < 15) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: registerTask");
+  if (p->ka_num < 4 || p->data_len < 15) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: registerTask");
   u32 id = rd32(d + 1);
   u64 cu = rd64(d + 5);
   u8 n_in = d[13], n_out = d[14];
@@ -250,9 +373,16 @@ static u64 register_task(Params *p) {
     copy(&tmp, &specs[i], sizeof(Spec));
     if (!spec_valid(&tmp)) return FAIL(E_BAD_TENSOR_SPEC, "BadTensorSpec: dtype 1..6, rank 1..4, dims > 0 below rank and 0 above");
   }
-  Bytes seeds[3] = {{(const u8 *)"task", 4}, {d + 1, 4}};
-  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 2, sizeof(Task), 0, 0};
+  // Ids are assigned in order by the committee (the next is task_count + 1), so nobody can take an id
+  // another author wants: a race for the next id only makes the later request name the one after.
+  TRY(need_writable(&p->ka[3]));
+  Committee *c = (Committee *)load(p, &p->ka[3], TAG_COMMITTEE, sizeof(Committee));
+  if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
+  if (c->task_count == 0xffffffffu || id != c->task_count + 1) return FAIL(E_ID_NOT_NEXT, "IdNotNext: a new task's id must be the committee's task count + 1");
+  Bytes seeds[4] = {{(const u8 *)"task", 4}, {p->ka[3].key->x, 32}, {d + 1, 4}};
+  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 3, sizeof(Task), 0, 0};
   TRY(create_pda(p, &pda));
+  c->task_count = id;
   u8 bump = pda.bump;
   Task *t = (Task *)p->ka[1].data;
   t->tag = TAG_TASK; t->version = VERSION; t->bump = bump;
@@ -260,6 +390,7 @@ static u64 register_task(Params *p) {
   copy(&t->author, p->ka[0].key, 32);
   copy(t->in, specs, 20 * (u64)n_in);
   copy(t->out, specs + n_in, 20 * (u64)n_out);
+  copy(&t->committee, p->ka[3].key, 32);
   return 0;
 }
 
@@ -331,23 +462,29 @@ static u64 validate_dag(Model *m, const Task *const *tasks) {
   return 0;
 }
 
-static u64 register_model(Params *p) {
+static NOINLINE u64 register_model(Params *p) {
   const u8 *d = p->data;
-  if (p->ka_num < 4 || p->data_len < 8) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: registerModel");
+  if (p->ka_num < 5 || p->data_len < 8) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: registerModel");
   u8 n = d[5], n_in = d[6], n_out = d[7];
   if (n < 1 || n > MAX_MODEL_TASKS || n_in < 1 || n_in > MAX_TENSORS || n_out < 1 || n_out > MAX_TENSORS)
     return FAIL(E_BAD_PARAMETER, "BadParameter: 1..8 tasks, 1..4 model inputs and outputs");
-  if (p->data_len != 8 + 20 * (u64)n_in + 12 * (u64)n + 2 * (u64)n_out || p->ka_num != 3 + (u64)n)
+  if (p->data_len != 8 + 20 * (u64)n_in + 12 * (u64)n + 2 * (u64)n_out || p->ka_num != 4 + (u64)n)
     return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: model layout length or one task account per node");
   const Task *tasks[MAX_MODEL_TASKS];
   const u8 *nodes = d + 8 + 20 * n_in;
   for (u8 i = 0; i < n; i++) {
-    tasks[i] = task_at(p, 3 + i);
+    tasks[i] = task_at(p, 4 + i);
     if (!tasks[i] || tasks[i]->task_id != rd32(nodes + 12 * i)) return FAIL(E_DAG_UNKNOWN_TASK, "DagUnknownTask: a model node names an unregistered task");
+    if (!in_committee(&tasks[i]->committee, &p->ka[3])) return WRONG_COMMITTEE("task");
   }
-  Bytes seeds[3] = {{(const u8 *)"model", 5}, {d + 1, 4}};
-  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 2, sizeof(Model), 0, 0};
+  TRY(need_writable(&p->ka[3]));
+  Committee *c = (Committee *)load(p, &p->ka[3], TAG_COMMITTEE, sizeof(Committee));
+  if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
+  if (c->model_count == 0xffffffffu || rd32(d + 1) != c->model_count + 1) return FAIL(E_ID_NOT_NEXT, "IdNotNext: a new model's id must be the committee's model count + 1");
+  Bytes seeds[4] = {{(const u8 *)"model", 5}, {p->ka[3].key->x, 32}, {d + 1, 4}};
+  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 3, sizeof(Model), 0, 0};
   TRY(create_pda(p, &pda));
+  c->model_count = rd32(d + 1);
   u8 bump = pda.bump;
   Model *m = (Model *)p->ka[1].data;
   m->model_id = rd32(d + 1); m->n_nodes = n; m->n_in = n_in; m->n_out = n_out;
@@ -358,6 +495,7 @@ static u64 register_model(Params *p) {
   TRY(validate_dag(m, tasks));
   for (u8 i = 0; i < n; i++) { m->cu[i] = tasks[i]->compute_units; m->n_task_in[i] = tasks[i]->n_in; }
   copy(&m->author, p->ka[0].key, 32);
+  copy(&m->committee, p->ka[3].key, 32);
   m->tag = TAG_MODEL; m->version = VERSION; m->bump = bump;
   return 0;
 }
@@ -374,7 +512,9 @@ static u64 latest_slot_hash(const AccountInfo *sh, u8 *hash, u64 *slot) {
 }
 
 static u32 initial_timeout(const Committee *c, u64 cu) {
-  u64 t = cu * c->slots_per_kcu / 1000;
+  u64 t;
+  if (!mul_ok(cu, c->slots_per_kcu, &t)) t = U64_MAX; // beyond the cap below either way
+  t /= 1000;
   if (t < c->min_timeout_slots) t = c->min_timeout_slots;
   if (t > 0x40000000ULL) t = 0x40000000ULL;
   return (u32)t;
@@ -410,10 +550,10 @@ static void release_ready(Execution *e, const Model *m, const u8 *seed, u64 seed
   }
 }
 
-static u64 request_execution(Params *p) {
+static NOINLINE u64 request_execution(Params *p) {
   const u8 *d = p->data;
   if (p->ka_num < 6 || p->data_len < 19) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: requestModelExecution");
-  u64 exec_id = rd64(d + 1), max_fee = rd64(d + 9);
+  u64 max_fee = rd64(d + 9);
   u16 uri_len = rd16(d + 17);
   if (uri_len > MAX_URI) return FAIL(E_URI_TOO_LONG, "UriTooLong: input URI is at most 96 bytes");
   if (p->data_len != 19 + (u64)uri_len) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: URI length");
@@ -421,15 +561,31 @@ static u64 request_execution(Params *p) {
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   const Model *m = (const Model *)load(p, &p->ka[2], TAG_MODEL, sizeof(Model));
   if (!m) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: model");
+  if (!in_committee(&m->committee, &p->ka[1])) return WRONG_COMMITTEE("model");
   // Worst case: every task is computed and verified (C + R each; arbiters are paid from the liar's slash).
-  u64 need = 0;
-  for (u8 i = 0; i < m->n_nodes; i++) { u64 fee = task_fee(c, m->cu[i]); need += fee + fee * c->reward_ppm / PPM; }
+  // Every amount the execution will ever compute for a task (C, R, R + S) is checked here, once.
+  u64 need = 0, fees[MAX_MODEL_TASKS];
+  for (u8 i = 0; i < m->n_nodes && i < MAX_MODEL_TASKS; i++) {
+    u64 fee, reward, penalty;
+    if (!task_fee(c, m->cu[i], &fee)) return OVERFLOW("task fee C = computeUnits x pricePerKcu");
+    if (!ppm_of(fee, c->reward_ppm, &reward)) return OVERFLOW("verification reward R = C x reward");
+    if (!ppm_of(fee, (u64)c->reward_ppm + c->slash_ppm, &penalty)) return OVERFLOW("penalty R + S = C x (reward + slash)");
+    if (!add_ok(need, fee, &need) || !add_ok(need, reward, &need)) return OVERFLOW("escrow needed = sum of C + R over the tasks");
+    fees[i] = fee;
+  }
   if (max_fee < need) return FAIL(E_FEE_TOO_LOW, "FeeTooLow: maxFee must cover every task's fee plus its verification reward");
+  // The execution id is the requester's: H(domain | committee | requester | nonce), so no other
+  // requester can take (squat) it; the address is derived from the id.
+  u8 idh[32];
+  u8 dom[] = "splitup/exec/v1";
+  Bytes idparts[4] = {{dom, 15}, {p->ka[1].key->x, 32}, {p->ka[0].key->x, 32}, {d + 1, 8}};
+  sol_sha256(idparts, 4, idh);
+  u64 exec_id = rd64(idh);
   u8 hash[32];
   u64 hslot;
   TRY(latest_slot_hash(&p->ka[5], hash, &hslot));
-  Bytes seeds[3] = {{(const u8 *)"exec", 4}, {d + 1, 8}};
-  NewPda pda = {&p->ka[0], &p->ka[3], &p->ka[4], seeds, 2, sizeof(Execution), max_fee, 0};
+  Bytes seeds[4] = {{(const u8 *)"exec", 4}, {p->ka[1].key->x, 32}, {idh, 8}};
+  NewPda pda = {&p->ka[0], &p->ka[3], &p->ka[4], seeds, 3, sizeof(Execution), max_fee, 0};
   TRY(create_pda(p, &pda));
   u8 bump = pda.bump;
   Execution *e = (Execution *)p->ka[3].data;
@@ -437,12 +593,14 @@ static u64 request_execution(Params *p) {
   e->exec_id = exec_id; e->model_id = m->model_id; e->n_tasks = m->n_nodes; e->status = EXEC_RUNNING;
   copy(&e->requester, p->ka[0].key, 32);
   e->escrow = max_fee;
+  copy(&e->committee, p->ka[1].key, 32);
+  e->nonce = rd64(d + 1);
   e->request_slot = now_slot();
   e->uri_len = uri_len;
   copy(e->uri, d + 19, uri_len);
   for (u8 i = 0; i < m->n_nodes; i++) {
     e->task_ids[i] = m->nodes[i].task_id;
-    e->fee[i] = task_fee(c, m->cu[i]);
+    e->fee[i] = fees[i];
     e->base_timeout[i] = e->tasks[i].timeout_slots = initial_timeout(c, m->cu[i]);
   }
   release_ready(e, m, hash, hslot);
@@ -483,10 +641,13 @@ static void exclude_add(TaskState *ts, const Pubkey *k) {
 
 static void exclude_reset(TaskState *ts) { zero(ts->exclude, sizeof(ts->exclude)); ts->n_exclude = 0; }
 
-// The full penalty of a task, R + S: what one caught lie costs, and what each assignment locks.
-static u64 task_penalty(const Committee *c, u64 fee) { return fee * ((u64)c->reward_ppm + c->slash_ppm) / PPM; }
+// The full penalty of a task, R + S: what one caught lie costs, and what each assignment locks (fits:
+// requestModelExecution checked it for every task of the execution; saturates otherwise).
+static u64 task_penalty(const Committee *c, u64 fee) { u64 v; return ppm_of(fee, (u64)c->reward_ppm + c->slash_ppm, &v) ? v : U64_MAX; }
+// The verification reward R of a task (fits, as above).
+static u64 task_reward(const Committee *c, u64 fee) { u64 v; return ppm_of(fee, c->reward_ppm, &v) ? v : U64_MAX; }
 static u64 free_stake(const Node *nd) { return nd->stake > nd->locked ? nd->stake - nd->locked : 0; }
-static void lock_stake(Node *nd, u64 amount) { nd->locked += amount; nd->active_jobs++; }
+static void lock_stake(Node *nd, u64 amount) { nd->locked = sat_add(nd->locked, amount); inc32(&nd->active_jobs); }
 static void unlock_stake(Node *nd, u64 amount) {
   nd->locked = nd->locked > amount ? nd->locked - amount : 0;
   if (nd->active_jobs) nd->active_jobs--;
@@ -527,6 +688,7 @@ static u64 assign_task(Params *p) {
   u8 ti;
   Execution *e = exec_at(p, 2, &ti);
   if (!e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
+  if (!in_committee(&e->committee, &p->ka[1])) return WRONG_COMMITTEE("execution");
   TaskState *ts = &e->tasks[ti];
   u32 attempt = rd32(p->data + 10);
   const Pubkey *cand = (const Pubkey *)(p->data + 14);
@@ -536,6 +698,7 @@ static u64 assign_task(Params *p) {
   if (ts->vote_mask & (1u << oracle)) return FAIL(E_DOUBLE_VOTE, "DoubleVote: this oracle already voted for this (execution, task, attempt)");
   Node *nd = node_of(p, 3, cand);
   if (!nd) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the voted node");
+  if (!in_committee(&nd->committee, &p->ka[1])) return WRONG_COMMITTEE("node");
   if (nd->status != NODE_ACTIVE) return FAIL(E_NODE_INACTIVE, "NodeInactive: voted node is not active");
   if (!specialized(nd, e->task_ids[ti])) return FAIL(E_NODE_NOT_SPECIALIZED, "NodeNotSpecialized: voted node is not specialized in this task");
   if (excluded(ts, cand)) return FAIL(E_NODE_EXCLUDED, "NodeExcluded: voted node is excluded from this task instance");
@@ -599,6 +762,7 @@ static u64 commit(Params *p) {
   u8 ti;
   Execution *e = exec_at(p, 2, &ti);
   if (!e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
+  if (!in_committee(&e->committee, &p->ka[1])) return WRONG_COMMITTEE("execution");
   TaskState *ts = &e->tasks[ti];
   if (!running_phase(ts->phase)) return FAIL(E_TASK_NOT_READY, "TaskNotReady: task has no running assignment");
   if (!key_eq(&ts->assigned, p->ka[0].key)) return FAIL(E_NOT_ASSIGNEE, "NotAssignee: only the assigned node commits");
@@ -643,7 +807,7 @@ static u64 commit(Params *p) {
 
 static const Model *model_of(const Params *p, u64 i, const Execution *e) {
   const Model *m = (const Model *)load(p, &p->ka[i], TAG_MODEL, sizeof(Model));
-  return m && m->model_id == e->model_id ? m : NULL;
+  return m && m->model_id == e->model_id && key_eq(&m->committee, &e->committee) ? m : NULL;
 }
 
 // The accounts of an instruction that may pay, slash or finish: committee, execution, requester and
@@ -657,7 +821,7 @@ typedef struct {
 static Node *party(Ctx *x, const Pubkey *key, AccountInfo **acct) {
   for (u64 i = x->nodes; i < x->p->ka_num; i++) {
     Node *nd = node_of(x->p, i, key);
-    if (nd && x->p->ka[i].is_writable) { *acct = &x->p->ka[i]; return nd; }
+    if (nd && x->p->ka[i].is_writable && key_eq(&nd->committee, &x->e->committee)) { *acct = &x->p->ka[i]; return nd; }
   }
   return NULL;
 }
@@ -665,11 +829,12 @@ static Node *party(Ctx *x, const Pubkey *key, AccountInfo **acct) {
   AccountInfo *acct; Node *var = party(x, key, &acct); \
   if (!var) return FAIL(E_NOT_A_PARTY, "NotAParty: missing the writable node account of the " what);
 
-static void pay(Ctx *x, Node *nd, AccountInfo *acct, u64 amount) {
+static u64 pay(Ctx *x, Node *nd, AccountInfo *acct, u64 amount) {
   if (amount > x->e->escrow) amount = x->e->escrow;
   x->e->escrow -= amount;
-  move_lamports(x->exec_acct, acct, amount);
-  nd->earned += amount;
+  TRY(move_lamports(x->exec_acct, acct, amount));
+  if (!add_ok(nd->earned, amount, &nd->earned)) return OVERFLOW("a node's earnings");
+  return 0;
 }
 
 // Takes up to `amount` from a node's stake (the caller released its lock first) into the node's
@@ -680,9 +845,10 @@ static u64 take_stake(Node *nd, u64 amount) {
   return amount;
 }
 
-static void to_treasury(Ctx *x, AccountInfo *from, u64 amount) {
-  move_lamports(from, x->committee_acct, amount);
-  x->c->treasury += amount;
+static u64 to_treasury(Ctx *x, AccountInfo *from, u64 amount) {
+  TRY(move_lamports(from, x->committee_acct, amount));
+  if (!add_ok(x->c->treasury, amount, &x->c->treasury)) return OVERFLOW("the treasury");
+  return 0;
 }
 
 // A caught lie: R + S taken from the liar's stake (its lock released first).
@@ -690,8 +856,8 @@ static u64 slash(Ctx *x, Node *nd) {
   u64 fee = x->e->fee[x->ti];
   unlock_stake(nd, task_penalty(x->c, fee));
   u64 taken = take_stake(nd, task_penalty(x->c, fee));
-  nd->slashed += taken;
-  nd->slashes++;
+  nd->slashed = sat_add(nd->slashed, taken);
+  inc32(&nd->slashes);
   // below its required stake a slashed node is no longer assignable (a lapse only lowers the stake:
   // assignments still need free stake >= R + S)
   if (nd->status == NODE_ACTIVE && nd->stake < required_stake(x->c, nd->vram_gb)) nd->status = NODE_SLASHED;
@@ -700,21 +866,23 @@ static u64 slash(Ctx *x, Node *nd) {
 
 // A lapse (a deadline missed: no commitment, no reveal): the node's lock is released and C is taken
 // from its stake into the treasury; the node is excluded from this task instance.
-static void lapse(Ctx *x, Node *nd, AccountInfo *acct, const Pubkey *key) {
+static u64 lapse(Ctx *x, Node *nd, AccountInfo *acct, const Pubkey *key) {
   u64 fee = x->e->fee[x->ti];
   unlock_stake(nd, task_penalty(x->c, fee));
   u64 taken = take_stake(nd, fee);
-  nd->penalized += taken;
-  nd->lapses++;
-  to_treasury(x, acct, taken);
+  nd->penalized = sat_add(nd->penalized, taken);
+  inc32(&nd->lapses);
+  TRY(to_treasury(x, acct, taken));
   exclude_add(x->ts, key);
+  return 0;
 }
 
-static void reward_from(AccountInfo *from, Node *nd, AccountInfo *acct, u64 *pool, u64 amount) {
+static u64 reward_from(AccountInfo *from, Node *nd, AccountInfo *acct, u64 *pool, u64 amount) {
   if (amount > *pool) amount = *pool;
   *pool -= amount;
-  move_lamports(from, acct, amount);
-  nd->earned += amount;
+  TRY(move_lamports(from, acct, amount));
+  if (!add_ok(nd->earned, amount, &nd->earned)) return OVERFLOW("a node's earnings");
+  return 0;
 }
 
 // Marks the task done; when every task is done the execution completes and the unspent escrow
@@ -726,7 +894,7 @@ static u64 finish_task(Ctx *x) {
   if (e->done_count < e->n_tasks) return 0;
   if (!key_eq(x->requester->key, &e->requester)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: requester");
   TRY(need_writable(x->requester));
-  move_lamports(x->exec_acct, x->requester, e->escrow);
+  TRY(move_lamports(x->exec_acct, x->requester, e->escrow));
   e->escrow = 0;
   e->status = EXEC_DONE;
   return 0;
@@ -816,7 +984,7 @@ static u64 arb_retry(Ctx *x) {
 // slashed. Without a majority nobody is slashed or paid for the task and the execution fails.
 static u64 resolve_dispute(Ctx *x) {
   TaskState *ts = x->ts;
-  u64 fee = x->e->fee[x->ti], reward = fee * x->c->reward_ppm / PPM, penalty = task_penalty(x->c, fee);
+  u64 fee = x->e->fee[x->ti], reward = task_reward(x->c, fee), penalty = task_penalty(x->c, fee);
   PARTY(a, a_acct, &ts->asserter, "asserter")
   PARTY(v, v_acct, &ts->validator, "validator")
   u8 na = 0, nv = 0;
@@ -832,14 +1000,14 @@ static u64 resolve_dispute(Ctx *x) {
     ts->result = RESULT_MISMATCH;
     pool = slash(x, a); pool_acct = a_acct;
     unlock_stake(v, penalty);
-    v->verified++;
-    reward_from(a_acct, v, v_acct, &pool, reward);
+    inc32(&v->verified);
+    TRY(reward_from(a_acct, v, v_acct, &pool, reward));
   } else if (win == 1) {
     ts->result = RESULT_FRAMED;
     pool = slash(x, v); pool_acct = v_acct;
     unlock_stake(a, penalty);
-    a->completed++; a->verified++;
-    pay(x, a, a_acct, fee);
+    inc32(&a->completed); inc32(&a->verified);
+    TRY(pay(x, a, a_acct, fee));
   } else {
     ts->result = RESULT_UNDECIDED;
     unlock_stake(a, penalty);
@@ -848,16 +1016,16 @@ static u64 resolve_dispute(Ctx *x) {
   const u8 *win_fp = win == 2 ? ts->fp_v : ts->fp_a;
   for (u8 k = 0; k < ts->n_arb; k++) {
     PARTY(arb, arb_acct, &ts->arbiters[k], "arbiter")
-    if (!(ts->revealed & (4u << k))) { lapse(x, arb, arb_acct, &ts->arbiters[k]); continue; }
+    if (!(ts->revealed & (4u << k))) { TRY(lapse(x, arb, arb_acct, &ts->arbiters[k])); continue; }
     bool agrees = win && bytes_eq(ts->arb_fp[k], win_fp, 32);
     bool backs_loser = win && bytes_eq(ts->arb_fp[k], win == 2 ? ts->fp_a : ts->fp_v, 32);
-    if (backs_loser) { u64 t = slash(x, arb); to_treasury(x, arb_acct, t); continue; }
+    if (backs_loser) { u64 t = slash(x, arb); TRY(to_treasury(x, arb_acct, t)); continue; }
     unlock_stake(arb, penalty);
-    if (agrees) { arb->verified++; reward_from(pool_acct, arb, arb_acct, &pool, reward); }
+    if (agrees) { inc32(&arb->verified); TRY(reward_from(pool_acct, arb, arb_acct, &pool, reward)); }
   }
-  if (pool) to_treasury(x, pool_acct, pool);
+  if (pool) TRY(to_treasury(x, pool_acct, pool));
   if (!win) return fail_execution(x);
-  x->e->disputes++;
+  inc8(&x->e->disputes);
   return accept_output(x, win == 2 ? ts->out_v : ts->out_a);
 }
 
@@ -874,6 +1042,7 @@ static u64 settle(Params *p) {
   u8 ti;
   Execution *e = exec_at(p, 1, &ti);
   if (!e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
+  if (!in_committee(&e->committee, &p->ka[0])) return WRONG_COMMITTEE("execution");
   TaskState *ts = &e->tasks[ti];
   if (ts->phase != PH_COMMITTED) return FAIL(E_NOT_SETTLEABLE, "NotSettleable: task is not committed and unsettled");
   const AccountInfo *sh = &p->ka[2];
@@ -927,6 +1096,7 @@ static u64 ctx_for(Params *p, Ctx *x, u64 b) {
   if (!x->c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   x->e = exec_at(p, exec, &x->ti);
   if (!x->e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
+  if (!in_committee(&x->e->committee, &p->ka[committee])) return WRONG_COMMITTEE("execution");
   x->ts = &x->e->tasks[x->ti];
   x->m = model_of(p, model, x->e);
   if (!x->m) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: model of the execution");
@@ -966,8 +1136,8 @@ static u64 reveal(Params *p) {
       if (kind != 0) return FAIL(E_OUTPUT_REQUIRED, "OutputRequired: the asserter reveals its output");
       copy(ts->fp_a, fp, 32);
       unlock_stake(a, penalty);
-      a->completed++;
-      pay(x, a, a_acct, fee);
+      inc32(&a->completed);
+      TRY(pay(x, a, a_acct, fee));
       return accept_output(x, value);
     }
     if (!(ts->revealed & 2)) return FAIL(E_REVEAL_ORDER, "RevealOrder: the validator reveals first");
@@ -977,9 +1147,9 @@ static u64 reveal(Params *p) {
       copy(ts->fp_a, fp, 32);
       ts->result = RESULT_MATCH;
       unlock_stake(a, penalty); unlock_stake(v, penalty);
-      a->completed++; a->verified++; v->verified++;
-      pay(x, a, a_acct, fee);
-      pay(x, v, v_acct, fee * x->c->reward_ppm / PPM);
+      inc32(&a->completed); inc32(&a->verified); inc32(&v->verified);
+      TRY(pay(x, a, a_acct, fee));
+      TRY(pay(x, v, v_acct, task_reward(x->c, fee)));
       return accept_output(x, value);
     }
     // the fingerprints differ: a dispute, decided by arbiters the committee selects (parties excluded)
@@ -1043,7 +1213,7 @@ static u64 timeout(Params *p) {
   u64 fee = x->e->fee[x->ti], penalty = task_penalty(x->c, fee);
   if (running_phase(ph)) {
     PARTY(nd, acct, &ts->assigned, "assigned node")
-    lapse(x, nd, acct, &ts->assigned);
+    TRY(lapse(x, nd, acct, &ts->assigned));
     if (ph == PH_ASSIGNED) { ts->timeout_slots = doubled(ts->timeout_slots); open_selection(ts, PH_READY, ts->attempt + 1, x->seed, x->seed_slot); return 0; }
     if (ph == PH_VERIFYING) { verify_retry(x); return 0; }
     return arb_retry(x);
@@ -1053,28 +1223,42 @@ static u64 timeout(Params *p) {
   if (ph == PH_ARB_READY) return arb_retry(x);
   if (ph == PH_REVEAL) {
     PARTY(a, a_acct, &ts->asserter, "asserter")
-    lapse(x, a, a_acct, &ts->asserter);
+    TRY(lapse(x, a, a_acct, &ts->asserter));
     ts->result = RESULT_NONE;
     reopen_compute(x);
     return 0;
   }
   if (ph == PH_VERIFY_REVEAL) {
     PARTY(v, v_acct, &ts->validator, "validator")
-    if (!(ts->revealed & 2)) { lapse(x, v, v_acct, &ts->validator); verify_retry(x); return 0; }
+    if (!(ts->revealed & 2)) { TRY(lapse(x, v, v_acct, &ts->validator)); verify_retry(x); return 0; }
     // the validator revealed; the asserter did not: it is treated as caught (R + S, R to the validator)
     PARTY(a, a_acct, &ts->asserter, "asserter")
     u64 pool = slash(x, a);
     unlock_stake(v, penalty);
-    v->verified++;
-    reward_from(a_acct, v, v_acct, &pool, fee * x->c->reward_ppm / PPM);
-    if (pool) to_treasury(x, a_acct, pool);
+    inc32(&v->verified);
+    TRY(reward_from(a_acct, v, v_acct, &pool, task_reward(x->c, fee)));
+    if (pool) TRY(to_treasury(x, a_acct, pool));
     exclude_add(ts, &ts->asserter);
-    x->e->disputes++;
+    inc8(&x->e->disputes);
     reopen_compute(x);
     ts->result = RESULT_UNREVEALED;
     return 0;
   }
   return resolve_dispute(x); // PH_ARB_REVEAL
+}
+
+// closeExecution: accounts [requester (signer, w), execution (w)]; data: exec_id u64. A finished
+// execution closes: its rent (and any escrow left) goes to its requester, who alone can close it.
+static NOINLINE u64 close_execution(Params *p) {
+  if (p->ka_num < 2 || p->data_len != 9) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: closeExecution");
+  TRY(need_signer(&p->ka[0]));
+  TRY(need_writable(&p->ka[0]));
+  TRY(need_writable(&p->ka[1]));
+  Execution *e = (Execution *)load(p, &p->ka[1], TAG_EXEC, sizeof(Execution));
+  if (!e || e->exec_id != rd64(p->data + 1)) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account or id");
+  if (!key_eq(&e->requester, p->ka[0].key)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: only the requester closes its execution");
+  if (e->status != EXEC_DONE) return FAIL(E_NOT_FINISHED, "NotFinished: the execution is still running");
+  return close_account(&p->ka[1], &p->ka[0]);
 }
 
 // Params live at the start of the runtime's 32 KiB heap region (too large for a 512-byte BPF frame).
@@ -1093,6 +1277,9 @@ u64 entrypoint(u8 *input) {
     case IX_REGISTER_TASK: return register_task(&p);
     case IX_REGISTER_MODEL: return register_model(&p);
     case IX_REQUEST_EXECUTION: return request_execution(&p);
+    case IX_CLOSE_EXECUTION: return close_execution(&p);
+    case IX_CLOSE_NODE: return close_node(&p);
+    case IX_WITHDRAW_TREASURY: return withdraw_treasury(&p);
     case IX_ASSIGN_TASK:
     case IX_COMMIT:
     case IX_SETTLE:

@@ -50,6 +50,7 @@ typedef struct {
   u32 slash_ppm; u32 slots_per_kcu;
   u64 stake_base; u64 stake_per_gb; u64 price_per_kcu; u64 min_timeout_slots; u64 treasury;
   Pubkey oracles[MAX_ORACLES];
+  u32 task_count; u32 model_count; /* ids are assigned in order: the next task is task_count + 1 */
 } Committee;
 
 enum { NODE_ACTIVE = 1, NODE_EXITED = 2, NODE_SLASHED = 3 };
@@ -66,6 +67,7 @@ typedef struct {
   u64 locked;    /* stake locked by the node's unsettled assignments: the full penalty R + S of each */
   u64 penalized; /* lapse penalties paid (C of the task per lapse) */
   u32 lapses; u32 pad2;
+  Pubkey committee; /* every account belongs to one committee (its address is in the seeds) */
 } Node;
 
 typedef struct {
@@ -75,6 +77,7 @@ typedef struct {
   Pubkey author;
   Spec in[MAX_TENSORS];
   Spec out[MAX_TENSORS];
+  Pubkey committee;
 } Task;
 
 typedef struct { u32 task_id; u8 src[MAX_TENSORS][2]; } ModelNode; // src = (node index | 0xff for a model input, slot)
@@ -88,6 +91,7 @@ typedef struct {
   Spec in[MAX_TENSORS];
   u64 cu[MAX_MODEL_TASKS];
   u8 n_task_in[MAX_MODEL_TASKS];
+  Pubkey committee;
 } Model;
 
 enum {
@@ -141,22 +145,25 @@ typedef struct {
   u32 base_timeout[MAX_MODEL_TASKS];
   u64 fee[MAX_MODEL_TASKS];
   TaskState tasks[MAX_MODEL_TASKS];
+  Pubkey committee;
+  u64 nonce; /* the requester's nonce: exec_id = first 8 bytes of H("splitup/exec/v1" | committee | requester | nonce) */
 } Execution;
 
 _Static_assert(sizeof(Spec) == 20, "Spec");
 _Static_assert(sizeof(SelectionRecord) == 104, "SelectionRecord");
-_Static_assert(sizeof(Committee) == 424, "Committee");
-_Static_assert(sizeof(Node) == 176, "Node");
-_Static_assert(sizeof(Task) == 216, "Task");
-_Static_assert(sizeof(Model) == 312, "Model");
+_Static_assert(sizeof(Committee) == 432, "Committee");
+_Static_assert(sizeof(Node) == 208, "Node");
+_Static_assert(sizeof(Task) == 248, "Task");
+_Static_assert(sizeof(Model) == 344, "Model");
 _Static_assert(sizeof(TaskState) == 1200, "TaskState");
-_Static_assert(sizeof(Execution) == 304 + 8 * 1200, "Execution");
+_Static_assert(sizeof(Execution) == 304 + 8 * 1200 + 40, "Execution");
 _Static_assert(sizeof(Execution) <= 10240, "Execution fits one CreateAccount CPI");
 
 enum {
   IX_INIT_COMMITTEE = 0, IX_REGISTER_NODE = 1, IX_SPECIALIZE = 2, IX_EXIT_NODE = 3,
   IX_REGISTER_TASK = 4, IX_REGISTER_MODEL = 5, IX_REQUEST_EXECUTION = 6, IX_ASSIGN_TASK = 7,
   IX_COMMIT = 8, IX_SETTLE = 9, IX_TIMEOUT = 10, IX_REVEAL = 11,
+  IX_CLOSE_EXECUTION = 12, IX_CLOSE_NODE = 13, IX_WITHDRAW_TREASURY = 14,
 };
 
 // Program error codes (Custom(n) in the runtime's InstructionError). Keep in step with src/chain/errors.ts.
@@ -171,5 +178,6 @@ enum {
   E_DAG_SPEC_MISMATCH = 29, E_DAG_REDUNDANT_TASK = 30, E_DAG_CYCLE = 31, E_DAG_ORPHAN_OUTPUT = 32,
   E_DAG_BAD_MODEL_OUTPUT = 33, E_URI_TOO_LONG = 34, E_TOO_MANY_SPECIALIZATIONS = 35,
   E_UNKNOWN_TASK = 36, E_EXECUTION_MISMATCH = 37, E_INSUFFICIENT_FUNDS = 38, E_BAD_REVEAL = 39, E_REVEAL_ORDER = 40,
-  E_OUTPUT_REQUIRED = 41, E_NOT_A_PARTY = 42,
+  E_OUTPUT_REQUIRED = 41, E_NOT_A_PARTY = 42, E_ARITHMETIC_OVERFLOW = 43, E_ID_NOT_NEXT = 44,
+  E_WRONG_COMMITTEE = 45, E_NOT_AUTHORITY = 46, E_NOT_FINISHED = 47, E_BELOW_RENT_EXEMPT = 48,
 };
