@@ -4,7 +4,7 @@ import { until } from './helpers/heartbeat.js';
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction } from '@solana/web3.js';
 import { LocalValidator } from '../src/validator/server.js';
 import { ChainClient } from '../src/chain/client.js';
-import { airdrop, bootstrapChain } from '../src/chain/bootstrap.js';
+import { airdrop, bootstrapChain, registerNode } from '../src/chain/bootstrap.js';
 import { loadProgramBinary } from '../src/chain/program.js';
 import { MODEL_ID } from '../src/chain/local-chain.js';
 import { ExecStatus, NodeStatus, Phase } from '../src/chain/layout.js';
@@ -98,4 +98,42 @@ t.test('a validator restart loses no state', async (t) => {
   // and it keeps going
   await v.produceSlot();
   t.equal(await chain.slot(), before.slot + 1n);
+});
+
+t.test('RPC reads come from the account cache: the bank is read again only after a write', async (t) => {
+  // LiteSVM leaks the native copy of every account it returns, so a validator that read the bank
+  // for each getAccountInfo / getProgramAccounts grew by gigabytes an hour under polling
+  const { dir, cleanup } = tempDir('splitup-validator-');
+  const v = await LocalValidator.start({ dataDir: dir, programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 50 });
+  t.teardown(async () => { await v.close(); cleanup(); });
+  const authority = Keypair.generate();
+  const chain = new ChainClient(v.url, programId, authority.publicKey);
+  await bootstrapChain(chain, { authority, oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  const svm = (v.ledger as unknown as { svm: { getAccount: (k: string) => unknown; getProgramAccounts: (k: string) => unknown[] } }).svm;
+  let reads = 0, scans = 0;
+  const getAccount = svm.getAccount.bind(svm), getProgramAccounts = svm.getProgramAccounts.bind(svm);
+  svm.getAccount = (k) => { reads++; return getAccount(k); };
+  svm.getProgramAccounts = (k) => { scans++; return getProgramAccounts(k); };
+  const conn = new Connection(v.url, 'confirmed');
+  const committee = chain.program.committeeAddress();
+  const before = await conn.getAccountInfo(committee);
+  t.ok(before, 'the committee account');
+  await chain.nodes();
+  const r0 = reads, s0 = scans;
+  for (let i = 0; i < 20; i++) { await conn.getAccountInfo(committee); await chain.nodes(); }
+  t.equal(reads, r0, '20 more reads of an unchanged account: no bank read');
+  t.equal(scans, s0, '20 more program-account scans: no bank scan');
+  // a write (an airdrop to the authority) makes exactly what it touched be read again, once
+  await airdrop(chain, authority.publicKey, 5_000_000_000n);
+  const bal = await conn.getBalance(authority.publicKey);
+  t.ok(bal >= 5_000_000_000, 'the new balance is seen');
+  const r1 = reads;
+  for (let i = 0; i < 10; i++) await conn.getBalance(authority.publicKey);
+  t.equal(reads, r1, 'and then served from the cache');
+  // a created account shows up in the program's scan without a bank scan
+  const node = Keypair.generate();
+  await airdrop(chain, node.publicKey, 10_000_000_000_000n);
+  await registerNode(chain, node, 8, [1]);
+  t.ok((await chain.nodes()).some((n) => n.key.equals(node.publicKey)), 'a node registered after the first scan is listed');
+  t.equal(scans, s0, 'still no bank scan');
 });

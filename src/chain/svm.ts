@@ -3,7 +3,7 @@
 // (wire bytes decoded with @solana/kit's transaction decoder, which LiteSVM takes).
 import { LiteSVM, TransactionMetadata, type SlotHash } from 'litesvm';
 import { address, getTransactionDecoder, lamports as toLamports } from '@solana/kit';
-import { Transaction, type Keypair, type PublicKey, type TransactionInstruction } from '@solana/web3.js';
+import { PublicKey, Transaction, type Keypair, type TransactionInstruction } from '@solana/web3.js';
 
 export interface TxResult {
   ok: boolean;
@@ -49,11 +49,14 @@ export class SlotHashRing {
 
 export class Svm {
   readonly svm = new LiteSVM();
+  /** reads through here: LiteSVM leaks the native copy of every account it returns (AccountCache) */
+  readonly accounts = new AccountCache(this.svm);
   private readonly slotHashes = new SlotHashRing(this.svm);
 
   addProgram(programId: PublicKey, so: Uint8Array): void { this.svm.addProgram(address(programId.toBase58()), so); }
 
   airdrop(to: PublicKey, lamports: bigint): void {
+    this.accounts.changed([to.toBase58()]);
     const r = this.svm.airdrop(address(to.toBase58()), toLamports(lamports));
     if (!(r instanceof TransactionMetadata)) throw new Error(`airdrop failed: ${r?.toString()}`);
   }
@@ -94,13 +97,87 @@ export class Svm {
     // check in serialize (ed25519 in JS, the simulator's largest cost) would only repeat it.
     const kitTx = decoder.decode(tx.serialize({ requireAllSignatures: true, verifySignatures: false })) as Parameters<LiteSVM['sendTransaction']>[0];
     const r = this.svm.sendTransaction(kitTx);
+    // what it may have written (a failed transaction still charges its fee payer)
+    const written = tx.instructions.flatMap((ix) => ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey.toBase58()));
+    this.accounts.changed(tx.feePayer ? [tx.feePayer.toBase58(), ...written] : written);
     if (r instanceof TransactionMetadata) return { ok: true, signature: tx.signature ? Buffer.from(tx.signature).toString('hex') : null, logs: r.logs(), computeUnits: r.computeUnitsConsumed(), error: null };
     const meta = r.meta();
     return { ok: false, signature: null, logs: meta.logs(), computeUnits: meta.computeUnitsConsumed(), error: r.toString() };
   }
 
   account(pk: PublicKey): { lamports: bigint; owner: string; data: Uint8Array } | null {
-    const a = this.svm.getAccount(address(pk.toBase58()));
-    return a.exists ? { lamports: a.lamports, owner: a.programAddress, data: new Uint8Array(a.data) } : null;
+    const a = this.accounts.get(pk.toBase58());
+    return a ? { lamports: a.lamports, owner: a.owner.toBase58(), data: a.data } : null;
+  }
+}
+
+/** An account as the cache holds it (callers must not modify it). */
+export interface CachedAccount { lamports: bigint; owner: PublicKey; data: Uint8Array; executable: boolean }
+
+const SYSVAR_OWNER = 'Sysvar1111111111111111111111111111111111111';
+
+/**
+ * JS-side copies of a LiteSVM bank's accounts (the local validator's and the in-process chain's). LiteSVM's getAccount and getProgramAccounts leak the
+ * native copy of every account they return (measured: ~21 KB per read of a 10 KB account, ~320 KB
+ * per getProgramAccounts of ten, with forced GC), so a validator that served each RPC read from the
+ * bank grew by gigabytes an hour under the oracles' and agents' polling. Reads come from here; the
+ * bank is read again only for an account a transaction could have written (its writable keys), an
+ * airdrop or genesis changed, once per change and only when someone asks. Sysvars change every
+ * slot without a transaction and are always read from the bank.
+ */
+export class AccountCache {
+  private readonly byKey = new Map<string, CachedAccount | null>();
+  private readonly ownerOf = new Map<string, string>();
+  private readonly byOwner = new Map<string, Set<string>>();
+  /** changed since last read: re-read before the owner index is trusted */
+  private readonly stale = new Set<string>();
+  private readonly seeded = new Set<string>();
+
+  constructor(private readonly svm: LiteSVM) {}
+
+  changed(keys: string[]): void { for (const k of keys) { this.byKey.delete(k); this.stale.add(k); } }
+
+  private read(k: string): CachedAccount | null {
+    const a = this.svm.getAccount(address(k));
+    const v = a.exists ? { lamports: a.lamports, owner: new PublicKey(a.programAddress), data: new Uint8Array(a.data), executable: a.executable } : null;
+    this.stale.delete(k);
+    if (v?.owner.toBase58() === SYSVAR_OWNER) return v;
+    this.byKey.set(k, v);
+    this.index(k, v?.owner.toBase58() ?? null);
+    return v;
+  }
+
+  private index(k: string, owner: string | null): void {
+    const old = this.ownerOf.get(k);
+    if (old === owner) return;
+    if (old !== undefined) this.byOwner.get(old)?.delete(k);
+    if (owner === null) { this.ownerOf.delete(k); return; }
+    this.ownerOf.set(k, owner);
+    let set = this.byOwner.get(owner);
+    if (!set) this.byOwner.set(owner, set = new Set());
+    set.add(k);
+  }
+
+  get(k: string): CachedAccount | null {
+    const v = this.byKey.get(k);
+    return v !== undefined ? v : this.read(k);
+  }
+
+  ofOwner(owner: string): Array<[string, CachedAccount]> {
+    if (!this.seeded.has(owner)) {
+      // the first query for an owner reads its accounts from the bank once (after a restart the
+      // cache knows nothing); from then on every change reaches the index through `changed`
+      for (const a of this.svm.getProgramAccounts(address(owner))) {
+        if (this.byKey.has(a.address) || this.stale.has(a.address)) continue;
+        const v = { lamports: a.lamports, owner: new PublicKey(a.programAddress), data: new Uint8Array(a.data), executable: a.executable };
+        this.byKey.set(a.address, v);
+        this.index(a.address, owner);
+      }
+      this.seeded.add(owner);
+    }
+    for (const k of [...this.stale]) this.read(k);
+    const out: Array<[string, CachedAccount]> = [];
+    for (const k of this.byOwner.get(owner) ?? []) { const v = this.byKey.get(k); if (v) out.push([k, v]); }
+    return out;
   }
 }

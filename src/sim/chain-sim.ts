@@ -39,9 +39,9 @@ class SvmChainPort implements ChainPort {
   private accounts(size: number, tag: number): Uint8Array[] {
     // LiteSVM keeps accounts in a hash map whose order differs from process to process: sorted
     // by address, every oracle and agent walks them in one order and a run repeats from its seed
-    this.snapshot ??= this.chain.svm.svm.getProgramAccounts(this.chain.programId.toBase58() as never)
-      .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
-      .map((a) => new Uint8Array(a.data));
+    this.snapshot ??= this.chain.svm.accounts.ofOwner(this.chain.programId.toBase58())
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, a]) => a.data);
     return this.snapshot.filter((d) => d.length === size && new DataView(d.buffer, d.byteOffset).getUint32(0, true) === tag);
   }
   async runningExecutions(keep: (data: Uint8Array) => boolean = () => true): Promise<ExecutionAccount[]> {

@@ -18,7 +18,7 @@ import { Keypair, PublicKey, SystemProgram, Transaction, TransactionInstruction 
 import bs58 from 'bs58';
 import { openDb, type Db } from '../store/db.js';
 import { analyze, computeBudget, rpcError, TxDecodeError, type AnalyzedTx } from './txinfo.js';
-import { SlotHashRing } from '../chain/svm.js';
+import { AccountCache, SlotHashRing } from '../chain/svm.js';
 
 export interface LedgerProgram { id: PublicKey; so: Uint8Array }
 export interface AccountView { lamports: bigint; owner: PublicKey; data: Uint8Array; executable: boolean }
@@ -96,6 +96,7 @@ const dec = <T>(b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as T;
 export class Ledger {
   private svm!: LiteSVM;
   private slotHashes!: SlotHashRing;
+  private accounts!: AccountCache;
   private secret!: Buffer;
   private faucet!: Keypair;
   private blockhash = '';
@@ -131,6 +132,7 @@ export class Ledger {
     this.svm = (snapshot ? LiteSVM.fromBytes(snapshot) : new LiteSVM()).withBlockhashCheck(false).withSigverify(true).withTransactionHistory(0n);
     for (const p of this.programs) this.svm.addProgram(address(p.id.toBase58()), p.so);
     this.slotHashes = new SlotHashRing(this.svm, SLOT_HASHES_MAX);
+    this.accounts = new AccountCache(this.svm);
   }
 
   private derive(label: string, ...parts: Array<Uint8Array | string>): Buffer {
@@ -187,6 +189,7 @@ export class Ledger {
   private genesis(nowMs: number): void {
     this.fresh();
     this.svm.setAccount({ address: address(this.faucet.publicKey.toBase58()), lamports: toLamports(FAUCET_LAMPORTS), programAddress: address(SystemProgram.programId.toBase58()), data: new Uint8Array(), executable: false, space: 0n } as never);
+    this.accounts.changed([this.faucet.publicKey.toBase58()]);
     this.blockhash = bs58.encode(this.derive(BLOCKHASH_DOMAIN, 'genesis'));
     this.recent.set(this.blockhash, this.slot);
     this.setClock(this.slot, BigInt(Math.floor(nowMs / 1000)));
@@ -227,7 +230,7 @@ export class Ledger {
   private apply(e: Entry): void {
     if (e.t === 'slot') this.applySlot(BigInt(e.slot), BigInt(e.unixTs), e.blockhash);
     else if (e.t === 'tx') this.execute(this.decode(Buffer.from(e.b64, 'base64')));
-    else this.svm.airdrop(address(e.to), toLamports(BigInt(e.lamports)));
+    else { this.svm.airdrop(address(e.to), toLamports(BigInt(e.lamports))); this.accounts.changed([e.to, this.faucet.publicKey.toBase58()]); }
   }
 
   get slot(): bigint { return this.svm.getClock().slot; }
@@ -288,8 +291,8 @@ export class Ledger {
   }
 
   private readTable = (k: PublicKey): Uint8Array | null => {
-    const a = this.svm.getAccount(address(k.toBase58()));
-    return a.exists && a.programAddress === 'AddressLookupTab1e1111111111111111111111111' ? new Uint8Array(a.data) : null;
+    const a = this.accounts.get(k.toBase58());
+    return a && a.owner.toBase58() === 'AddressLookupTab1e1111111111111111111111111' ? a.data : null;
   };
 
   /** Decodes wire bytes; `requireSigned` refuses a transaction whose first signature is empty. */
@@ -313,14 +316,14 @@ export class Ledger {
     // token balances change only through a token program, which is then among the keys (CPI included)
     if (!keys.some((k) => TOKEN_PROGRAMS.has(k))) return out;
     keys.forEach((k, i) => {
-      const a = this.svm.getAccount(address(k));
-      if (!a.exists || !TOKEN_PROGRAMS.has(a.programAddress) || a.data.length < 165) return;
+      const a = this.accounts.get(k);
+      if (!a || !TOKEN_PROGRAMS.has(a.owner.toBase58()) || a.data.length < 165) return;
       const d = Buffer.from(a.data);
       const mint = bs58.encode(d.subarray(0, 32));
-      const m = this.svm.getAccount(address(mint));
-      const decimals = m.exists && m.data.length >= 45 ? m.data[44]! : 0;
+      const m = this.accounts.get(mint);
+      const decimals = m && m.data.length >= 45 ? m.data[44]! : 0;
       const amount = d.readBigUInt64LE(64);
-      out.push({ accountIndex: i, mint, owner: bs58.encode(d.subarray(32, 64)), programId: a.programAddress, uiTokenAmount: uiAmount(amount, decimals) });
+      out.push({ accountIndex: i, mint, owner: bs58.encode(d.subarray(32, 64)), programId: a.owner.toBase58(), uiTokenAmount: uiAmount(amount, decimals) });
     });
     return out;
   }
@@ -336,6 +339,8 @@ export class Ledger {
     const landed = !meta.signature().every((b) => b === 0);
     const out: TxOutcome = { signature: tx.signature, slot, err, logs: meta.logs(), unitsConsumed: meta.computeUnitsConsumed(), committed: landed };
     if (!landed) return { out, record: null };
+    // only writable accounts change (a failed transaction still charges its fee payer)
+    this.accounts.changed(tx.keys.filter((_, i) => tx.writable[i]));
     const feeText = /fee: (\d+)/.exec(meta.toString());
     const record: TxRecord = {
       signature: tx.signature, slot: Number(slot), seq: this.txCount, blockTime: this.blockTimes.has(slot) ? Number(this.blockTimes.get(slot)) : null,
@@ -503,16 +508,11 @@ export class Ledger {
     return out;
   }
 
-  account(pk: PublicKey | string): AccountView | null {
-    const a = this.svm.getAccount(address(typeof pk === 'string' ? pk : pk.toBase58()));
-    if (!a.exists) return null;
-    return { lamports: a.lamports, owner: new PublicKey(a.programAddress), data: new Uint8Array(a.data), executable: a.executable };
-  }
+  /** An account's current state (callers must not modify the returned view). */
+  account(pk: PublicKey | string): AccountView | null { return this.accounts.get(typeof pk === 'string' ? pk : pk.toBase58()); }
 
   programAccounts(program: PublicKey): Array<{ pubkey: PublicKey; account: AccountView }> {
-    return this.svm.getProgramAccounts(address(program.toBase58())).map((a) => ({
-      pubkey: new PublicKey(a.address), account: { lamports: a.lamports, owner: new PublicKey(a.programAddress), data: new Uint8Array(a.data), executable: a.executable },
-    }));
+    return this.accounts.ofOwner(program.toBase58()).map(([k, account]) => ({ pubkey: new PublicKey(k), account }));
   }
 
   minimumBalanceForRentExemption(len: number): bigint { return this.svm.minimumBalanceForRentExemption(BigInt(len)); }
