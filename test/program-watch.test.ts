@@ -3,14 +3,14 @@
 // listener (so a process that stopped its loops can exit; tap would time the file out otherwise).
 import { Keypair, PublicKey } from '@solana/web3.js';
 import t from 'tap';
-import { airdrop, bootstrapChain, registerNode } from '../src/chain/bootstrap.js';
+import { airdrop, registerNode } from '../src/chain/bootstrap.js';
 import { ChainRegistry } from '../src/registry/chain-registry.js';
-import { ChainClient } from '../src/chain/client.js';
 import { loadProgramBinary } from '../src/chain/program.js';
 import { ProgramWatch, pubsubUrlFor } from '../src/chain/program-watch.js';
 import { LocalValidator } from '../src/validator/server.js';
 import { until } from './helpers/heartbeat.js';
 import { tempDir } from './helpers/oracle.js';
+import { start, withCommittee } from './helpers/validator.js';
 
 const PROGRAM_ID = new PublicKey('SpLitUp111111111111111111111111111111111111');
 
@@ -23,13 +23,11 @@ t.test('notifications for program changes, reconnect after a restart, closed wit
   const { dir, cleanup } = tempDir('splitup-watch-');
   let v = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 50 });
   t.teardown(async () => { await v.close(); cleanup(); });
-  const authority = Keypair.generate();
-  const chain = new ChainClient(v.url, PROGRAM_ID, authority.publicKey);
   const watch = new ProgramWatch(pubsubUrlFor(v.url), PROGRAM_ID.toBase58());
   let woken = 0;
   const unsubscribe = watch.subscribe(() => { woken++; });
   await until('connected', () => watch.stats.connects === 1, 20_000, 20);
-  await bootstrapChain(chain, { authority, oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  await withCommittee(v.url, PROGRAM_ID);
   await until('a program notification', () => watch.stats.notifications > 0 && woken > 0, 20_000, 20);
 
   // the endpoint goes away and comes back on the same ports: the watch reconnects by itself
@@ -44,13 +42,10 @@ t.test('notifications for program changes, reconnect after a restart, closed wit
 });
 
 t.test('the chain registry follows node accounts by subscription, without re-reading them all', async (t) => {
-  const { dir, cleanup } = tempDir('splitup-registry-');
-  const v = await LocalValidator.start({ dataDir: dir, programs: [{ id: PROGRAM_ID, so: loadProgramBinary() }], slotMs: 50 });
-  const authority = Keypair.generate();
-  const chain = new ChainClient(v.url, PROGRAM_ID, authority.publicKey);
-  await bootstrapChain(chain, { authority, oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  const v = await start(t, 50);
+  const { chain } = await withCommittee(v.url, PROGRAM_ID);
   const registry = new ChainRegistry(chain);
-  t.teardown(async () => { registry.close(); await v.close(); cleanup(); });
+  t.teardown(() => registry.close());
   await registry.watch(100, { subscribe: true, fullEveryMs: 600_000 });
   // the start's read, and one more once the subscription is live (nothing between the two is missed)
   await until('subscription live', () => registry.stats.fullReads >= 2, 20_000, 20);

@@ -10,6 +10,7 @@ import { MODEL_ID } from '../src/chain/local-chain.js';
 import { ExecStatus, NodeStatus, Phase } from '../src/chain/layout.js';
 import { ProgramError } from '../src/chain/errors.js';
 import { tempDir } from './helpers/oracle.js';
+import { start, withCommittee } from './helpers/validator.js';
 
 const programId = new PublicKey('SpLitUp111111111111111111111111111111111111');
 
@@ -103,12 +104,8 @@ t.test('a validator restart loses no state', async (t) => {
 t.test('RPC reads come from the account cache: the bank is read again only after a write', async (t) => {
   // LiteSVM leaks the native copy of every account it returns, so a validator that read the bank
   // for each getAccountInfo / getProgramAccounts grew by gigabytes an hour under polling
-  const { dir, cleanup } = tempDir('splitup-validator-');
-  const v = await LocalValidator.start({ dataDir: dir, programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 50 });
-  t.teardown(async () => { await v.close(); cleanup(); });
-  const authority = Keypair.generate();
-  const chain = new ChainClient(v.url, programId, authority.publicKey);
-  await bootstrapChain(chain, { authority, oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  const v = await start(t, 50);
+  const { chain, authority } = await withCommittee(v.url, programId);
   const svm = (v.ledger as unknown as { svm: { getAccount: (k: string) => unknown; getProgramAccounts: (k: string) => unknown[] } }).svm;
   let reads = 0, scans = 0;
   const getAccount = svm.getAccount.bind(svm), getProgramAccounts = svm.getProgramAccounts.bind(svm);

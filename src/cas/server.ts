@@ -42,6 +42,7 @@ export interface CasServer {
 }
 
 const NAME = /^[0-9a-f]{64}$/;
+const BAD_NAME = { code: 'BAD_NAME', message: 'a blob is named by 64 lowercase hex digits (its SHA-256)' };
 
 export async function createCasServer(o: CasServerOptions): Promise<CasServer> {
   const store = new CasStore(o.dir);
@@ -62,7 +63,7 @@ export async function createCasServer(o: CasServerOptions): Promise<CasServer> {
 
   app.get<{ Params: { hex: string } }>('/cas/:hex', async (req, reply) => {
     const { hex } = req.params;
-    if (!NAME.test(hex)) return reply.code(400).send({ code: 'BAD_NAME', message: 'a blob is named by 64 lowercase hex digits (its SHA-256)' });
+    if (!NAME.test(hex)) return reply.code(400).send(BAD_NAME);
     if (!store.has(hex)) return reply.code(404).send({ code: 'NOT_FOUND', message: `no blob ${hex}` });
     let bytes: Uint8Array;
     try { bytes = store.get(hex); } catch (e) { return reply.code(404).send({ code: 'NOT_FOUND', message: (e as CasError).message }); }
@@ -76,19 +77,20 @@ export async function createCasServer(o: CasServerOptions): Promise<CasServer> {
       if (given.length !== token.length || !timingSafeEqual(given, token)) return reply.code(401).send({ code: 'UNAUTHORIZED', message: 'PUT needs the server\'s bearer token' });
     }
     const { hex } = req.params;
-    if (!NAME.test(hex)) return reply.code(400).send({ code: 'BAD_NAME', message: 'a blob is named by 64 lowercase hex digits (its SHA-256)' });
+    if (!NAME.test(hex)) return reply.code(400).send(BAD_NAME);
     if (!Buffer.isBuffer(req.body)) return reply.code(415).send({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'PUT blobs as application/octet-stream' });
     const got = sha256hex(req.body);
     if (got !== hex) return reply.code(422).send({ code: 'HASH_MISMATCH', message: `the body hashes to ${got}, not to the name it was PUT under` });
     const existed = store.has(hex);
     store.put(req.body);
+    if (!existed) { totals.blobs++; totals.bytes += req.body.length; }
     touch(hex);
     return reply.code(existed ? 200 : 201).send({ name: `cas://${hex}`, bytes: req.body.length });
   });
 
   const scan = () => {
     let blobs = 0, bytes = 0;
-    const old: string[] = [], torn: string[] = [];
+    const old: Array<{ path: string; size: number }> = [], torn: string[] = [];
     const cutoff = now() - ttlMs;
     for (const fan of readdirSync(store.dir)) {
       if (!/^[0-9a-f]{2}$/.test(fan)) continue;
@@ -97,19 +99,23 @@ export async function createCasServer(o: CasServerOptions): Promise<CasServer> {
         let st; try { st = statSync(p); } catch { continue; }
         if (!NAME.test(f)) { if (f.endsWith('.tmp') && st.mtimeMs < now() - 3600_000) torn.push(p); continue; } // a torn write's leftovers
         blobs++; bytes += st.size;
-        if (ttlMs > 0 && st.mtimeMs < cutoff) old.push(p);
+        if (ttlMs > 0 && st.mtimeMs < cutoff) old.push({ path: p, size: st.size });
       }
     }
     return { blobs, bytes, old, torn };
   };
-  app.get('/healthz', async () => { const s = scan(); return { blobs: s.blobs, bytes: s.bytes }; });
+  // what the store holds: counted once at start and by every collector pass, kept up to date by
+  // writes in between, so a health probe costs no directory walk
+  let totals = (({ blobs, bytes }) => ({ blobs, bytes }))(scan());
+  app.get('/healthz', async () => ({ ...totals }));
 
   const collect = () => {
     const s = scan();
-    let deleted = 0;
-    for (const p of s.old) { try { unlinkSync(p); deleted++; } catch { /* gone already */ } }
+    let deleted = 0, freed = 0;
+    for (const b of s.old) { try { unlinkSync(b.path); deleted++; freed += b.size; } catch { /* gone already */ } }
     for (const p of s.torn) { try { unlinkSync(p); } catch { /* gone already */ } }
-    return { deleted, kept: s.blobs - deleted };
+    totals = { blobs: s.blobs - deleted, bytes: s.bytes - freed };
+    return { deleted, kept: totals.blobs };
   };
   const gc = ttlMs > 0 ? setInterval(collect, o.gcIntervalMs ?? Math.min(ttlMs, 3600_000)) : null;
   gc?.unref();

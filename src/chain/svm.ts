@@ -114,6 +114,11 @@ export class Svm {
 /** An account as the cache holds it (callers must not modify it). */
 export interface CachedAccount { lamports: bigint; owner: PublicKey; data: Uint8Array; executable: boolean }
 
+/** A JS-side copy of an account LiteSVM returned (its data copied out of native memory). */
+export function accountView(a: { lamports: bigint; programAddress: string; data: ArrayLike<number>; executable: boolean }): CachedAccount {
+  return { lamports: a.lamports, owner: new PublicKey(a.programAddress), data: new Uint8Array(a.data), executable: a.executable };
+}
+
 const SYSVAR_OWNER = 'Sysvar1111111111111111111111111111111111111';
 
 /**
@@ -139,7 +144,7 @@ export class AccountCache {
 
   private read(k: string): CachedAccount | null {
     const a = this.svm.getAccount(address(k));
-    const v = a.exists ? { lamports: a.lamports, owner: new PublicKey(a.programAddress), data: new Uint8Array(a.data), executable: a.executable } : null;
+    const v = a.exists ? accountView(a) : null;
     this.stale.delete(k);
     if (v?.owner.toBase58() === SYSVAR_OWNER) return v;
     this.byKey.set(k, v);
@@ -169,8 +174,7 @@ export class AccountCache {
       // cache knows nothing); from then on every change reaches the index through `changed`
       for (const a of this.svm.getProgramAccounts(address(owner))) {
         if (this.byKey.has(a.address) || this.stale.has(a.address)) continue;
-        const v = { lamports: a.lamports, owner: new PublicKey(a.programAddress), data: new Uint8Array(a.data), executable: a.executable };
-        this.byKey.set(a.address, v);
+        this.byKey.set(a.address, accountView(a));
         this.index(a.address, owner);
       }
       this.seeded.add(owner);

@@ -125,8 +125,7 @@ const { programIdFor } = await import('../chain/program-id.js');
 const { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } = await import('../chain/program.js');
 const { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult } = await import('../chain/layout.js');
 const { auditExecution } = await import('../chain/audit.js');
-const { CasStore } = await import('../cas/store.js');
-const { HttpBlobs, localBlobs } = await import('../cas/blobs.js');
+const { blobStore } = await import('../cas/blobs.js');
 const { encodeBundle } = await import('../model/tensor.js');
 const { exampleInput } = await import('../model/example.js');
 if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
@@ -249,7 +248,7 @@ nodeKeys.forEach((k, i) => {
 await waitUntil('every node registered on chain', async () => (await chain.nodes()).length >= nNodes, 60_000);
 
 // ---- the requester: a stream of executions of the example model (model input in the CAS)
-const cas = values['cas-http'] ? new HttpBlobs(new CasStore(join(dir, 'requester-cas')), { url: casUrl, token: readFileSync(casTokenFile, 'utf8').trim() }) : localBlobs(new CasStore(casDir));
+const cas = values['cas-http'] ? blobStore(join(dir, 'requester-cas'), casUrl, readFileSync(casTokenFile, 'utf8').trim()) : blobStore(casDir);
 const requester = Keypair.generate();
 await airdrop(chain, requester.publicKey, 1000n * BigInt(LAMPORTS_PER_SOL));
 step(`requesting ${nRequests} executions, one every ${(requestEvery / 1000).toFixed(1)} s; the live view follows`);

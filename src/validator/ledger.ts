@@ -18,10 +18,10 @@ import { Keypair, PublicKey, SystemProgram, Transaction, TransactionInstruction 
 import bs58 from 'bs58';
 import { openDb, type Db } from '../store/db.js';
 import { analyze, computeBudget, rpcError, TxDecodeError, type AnalyzedTx } from './txinfo.js';
-import { AccountCache, SlotHashRing } from '../chain/svm.js';
+import { AccountCache, accountView, SlotHashRing, type CachedAccount } from '../chain/svm.js';
 
 export interface LedgerProgram { id: PublicKey; so: Uint8Array }
-export interface AccountView { lamports: bigint; owner: PublicKey; data: Uint8Array; executable: boolean }
+export type AccountView = CachedAccount;
 export type Commitment = 'processed' | 'confirmed' | 'finalized';
 
 export interface TokenBalance { accountIndex: number; mint: string; owner: string; programId: string; uiTokenAmount: { amount: string; decimals: number; uiAmount: number | null; uiAmountString: string } }
@@ -393,7 +393,7 @@ export class Ledger {
       const after = r instanceof FailedTransactionMetadata ? [] : r.postAccounts();
       for (const k of accounts) {
         const p = after.find((a) => a.address === k);
-        if (p) post.set(k, p.lamports === 0n && p.data.length === 0 ? null : { lamports: p.lamports, owner: new PublicKey(p.programAddress), data: new Uint8Array(p.data), executable: p.executable });
+        if (p) post.set(k, p.lamports === 0n && p.data.length === 0 ? null : accountView(p));
         else post.set(k, this.account(new PublicKey(k)));
       }
       out.postAccounts = post;

@@ -1,6 +1,8 @@
-// Shared by the validator's client tests: an in-process validator on ephemeral ports, a raw
-// JSON-RPC call, and a wait for web3.js to drop its PubSub socket.
-import { PublicKey } from '@solana/web3.js';
+// Shared by the validator's client tests: an in-process validator on ephemeral ports, a committee
+// set up on it, a raw JSON-RPC call, and a wait for web3.js to drop its PubSub socket.
+import { Keypair, PublicKey } from '@solana/web3.js';
+import { bootstrapChain } from '../../src/chain/bootstrap.js';
+import { ChainClient } from '../../src/chain/client.js';
 import { LocalValidator } from '../../src/validator/server.js';
 import { loadProgramBinary } from '../../src/chain/program.js';
 import { until } from './heartbeat.js';
@@ -13,6 +15,14 @@ export async function start(t: { teardown: (fn: () => unknown) => void }, slotMs
   const v = await LocalValidator.start({ dataDir: dir, programs: [{ id: programId, so: loadProgramBinary() }], slotMs });
   t.teardown(async () => { await v.close(); cleanup(); });
   return v;
+}
+
+/** A committee of three fresh oracle keys (no nodes) bootstrapped on the validator at `url`. */
+export async function withCommittee(url: string, program = programId): Promise<{ chain: ChainClient; authority: Keypair }> {
+  const authority = Keypair.generate();
+  const chain = new ChainClient(url, program, authority.publicKey);
+  await bootstrapChain(chain, { authority, oracles: [Keypair.generate().publicKey, Keypair.generate().publicKey, Keypair.generate().publicKey], nodes: [] });
+  return { chain, authority };
 }
 
 export async function rpc(url: string, method: string, params: unknown[] = []): Promise<{ result?: any; error?: { code: number; message: string; data?: any } }> {
