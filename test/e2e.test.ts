@@ -1,28 +1,52 @@
-// The whole flow with real processes on 127.0.0.1: `bin/local.js` starts the local validator,
-// 4 oracles, 5 compute-node agents (one cheating, one killed while it holds a task) and a
-// stream of requests, then audits the chain and writes a summary.
+// The whole flow with real processes on 127.0.0.1, as `npm start` runs it: `bin/local.js` starts
+// the local validator, 4 oracles, 5 compute-node agents (one cheating, one killed while it holds a
+// task), a CAS server the nodes share tensors through, and a stream of requests. Once every request
+// is done the test presses Ctrl-C (SIGINT to the whole process group, as a terminal sends it): the
+// launcher still audits the chain, writes the summary and shuts every process down.
+// One run checks both the protocol (audit, sampling, slashing, reassignment) and the launcher
+// (live view, start-up steps, Ctrl-C): a second committee run would double the suite's longest file.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freeBasePort, tempDir } from './helpers/oracle.js';
+import { until } from './helpers/heartbeat.js';
 
-t.setTimeout(240_000); // processes, not a unit: bounded by the SIGINT below and this
-t.test('end to end: requests complete, every selection audited, cheater slashed, crashed node\'s task reassigned', { timeout: 225_000 }, async (t) => {
+t.setTimeout(240_000); // processes, not a unit: bounded by the kill timer below and this
+t.test('end to end: requests complete through the CAS server, every selection audited, cheater slashed, crashed node\'s task reassigned; Ctrl-C yields the summary', { timeout: 225_000 }, async (t) => {
   const { dir, cleanup } = tempDir('splitup-e2e-');
   t.teardown(cleanup);
   const summaryFile = join(dir, 'summary.json');
+  const local = join(dir, 'local');
   const basePort = await freeBasePort(20000, 30000);
-  const requests = 10, p = 0.8;
+  const requests = 10, p = 0.8, oracles = 4, nodes = 5;
   const child = spawn(process.execPath, [new URL('../bin/local.js', import.meta.url).pathname,
-    '--dir', join(dir, 'local'), '--base-port', String(basePort), '--interval-ms', '1000', '--slot-ms', '200',
-    '--requests', String(requests), '--request-every-ms', '800', '--p', String(p), '--exit-when-done', '--summary', summaryFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
+    '--dir', local, '--base-port', String(basePort), '--oracles', String(oracles), '--nodes', String(nodes), '--interval-ms', '1000', '--slot-ms', '200',
+    '--requests', String(requests), '--request-every-ms', '800', '--p', String(p), '--cas-http', '--summary', summaryFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '', stderr = '';
+  child.stdout.on('data', (b) => { out += b; });
   child.stderr.on('data', (b) => { stderr += b; });
-  const killer = setTimeout(() => child.kill('SIGINT'), 175_000); // bounded: the run writes its summary and stops on SIGINT (104 s at load 8, 150 s at load 20 with the ledger audit)
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  // whatever fails below, the launcher stops its processes (they run in their own process groups)
+  t.teardown(async () => { if (child.exitCode === null && !child.signalCode) { child.kill('SIGTERM'); await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]); } });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 215_000);
+
+  // every request done, and in the same frame every honest node online on every oracle
+  // (bounded for a loaded CI machine: 84 s idle, 104 s at load 8)
+  const lastFrame = () => out.split('SplitUp local committee').at(-2) ?? ''; // the newest complete frame
+  const rowsOf = (frame: string) => frame.split('\n').filter((l) => /^\S{10}…  /.test(l));
+  await until(`all ${requests} executions done and every honest node online on all ${oracles} oracles`, async () => {
+    const f = lastFrame();
+    if (!new RegExp(`executions \\[#+\\] ${requests}/${requests}`).test(f)) return false;
+    const rows = rowsOf(f);
+    return rows.length === nodes && rows.filter((r) => / honest /.test(r)).every((r) => (r.match(/online/g) ?? []).length === oracles);
+  }, 190_000, 200);
+  process.kill(-child.pid!, 'SIGINT');
+  const code = await exited;
   clearTimeout(killer);
   t.equal(code, 0, `local committee exited cleanly\n${stderr.slice(-2000)}`);
+
+  // ---- the protocol, from the summary the launcher read from the chain after Ctrl-C
   const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
   t.equal(s.requests, requests);
   t.equal(s.done, requests, 'every request completed');
@@ -49,4 +73,40 @@ t.test('end to end: requests complete, every selection audited, cheater slashed,
   t.equal(s.slashed[0].status, 'Slashed');
   t.ok(s.crashed, 'a compute node was killed while holding a task');
   t.ok(s.reassignedAfterCrash, 'and its task was reassigned after the timeout and completed by another node');
+
+  // ---- the launcher: start-up steps, the live view, Ctrl-C
+  const before = out.split('SplitUp local committee')[0]!;
+  t.match(before, new RegExp(`state: .* \\(new: generating oracle identities[\\s\\S]*starting the local validator[\\s\\S]*setting up the chain[\\s\\S]*starting ${oracles} oracles[\\s\\S]*starting ${nodes} compute nodes[\\s\\S]*requesting ${requests} executions`), 'what is starting is said before the first screen');
+  const frames = out.split('SplitUp local committee').slice(1);
+  t.match(frames[0], /— t=0 s \(Ctrl-C to stop\)/, 'the clock starts at 0 with the first screen');
+  const last = lastFrame();
+  const rows = rowsOf(last);
+  t.equal(rows.length, nodes, 'one row per node');
+  const role = (r: string) => /^\S+…\s+(\w+)/.exec(r)![1];
+  t.same(rows.map(role).sort(), ['cheater', 'crashed', 'honest', 'honest', 'honest'], 'roles: one cheater, one crashed, three honest');
+  for (const r of rows) {
+    // the killed node sends no heartbeat; a slashed node is no longer active in the chain registry,
+    // so the oracles refuse its heartbeats
+    if (role(r) === 'honest') t.equal((r.match(/online/g) ?? []).length, oracles, `an honest node is online on all ${oracles} oracles`);
+    else if (role(r) === 'crashed') t.notMatch(r, /online/, 'the crashed node is online on no oracle');
+    t.match(r, role(r) === 'cheater' ? / slashed / : / active /, `the ${role(r)} node's stake on chain: ${role(r) === 'cheater' ? 'slashed' : 'active'}`);
+  }
+  t.match(out, new RegExp(`summary: ${requests}/${requests} executions done`), 'the summary is read from the chain after Ctrl-C');
+  t.match(out, /audit of every selection on the ledger \((\d+) of \1 quorums, covering (\d+)\/\2 tasks: \d+ compute, \d+ reassignments, \d+ verification, \d+ arbiter\): \1\/\1 with q matching votes, \1\/\1 re-derived/);
+  t.match(out, new RegExp(`stopped: validator, ${oracles} oracles and ${nodes} compute nodes and the CAS server shut down`));
+  // the final frame: every oracle has committed rounds, and the same table for the same round
+  const rounds = [...last.matchAll(/oracle-\d+ {2}round (\d+) {2}table ([0-9a-f]{16})/g)].map((m) => [m[1], m[2]]);
+  t.equal(rounds.length, oracles, 'every oracle reports a committed round');
+  const byRound = new Map<string, Set<string>>();
+  for (const [r, h] of rounds) byRound.set(r!, (byRound.get(r!) ?? new Set()).add(h!));
+  for (const [r, hs] of byRound) t.equal(hs.size, 1, `round ${r}: one table`);
+
+  // ---- --cas-http: no shared directory; every tensor a node read that it did not write came through the server
+  t.notOk(existsSync(join(local, 'cas')), 'no directory shared by the processes');
+  const blobs = (d: string) => existsSync(d) ? readdirSync(d).filter((f) => /^[0-9a-f]{2}$/.test(f)).flatMap((f) => readdirSync(join(d, f))).filter((f) => /^[0-9a-f]{64}$/.test(f)) : [];
+  const served = new Set(blobs(join(local, 'cas-server')));
+  t.ok(served.size >= requests + requests * 4, `the server holds every model input and the accepted outputs (${served.size} blobs)`);
+  const perNode = Array.from({ length: nodes }, (_, i) => blobs(join(local, 'nodes', `cas-${i + 1}`)));
+  t.ok(perNode.every((b) => b.every((h) => served.has(h))), 'every blob a node holds is on the server (written through or fetched from it)');
+  t.ok(perNode.filter((b) => b.length > 0).length >= 3, `nodes keep their own copies (${perNode.map((b) => b.length).join(', ')} blobs)`);
 });

@@ -319,7 +319,7 @@ async function render() {
   lines.push(`tasks: ${tasks.filter((s) => s.phase >= Phase.Assigned).length} assigned, ${tasks.filter((s) => s.asserter).length} completed, ${tasks.filter((s) => s.sampled === Sampled.Yes).length} sampled for verification, ${tasks.filter((s) => s.result === VerifyResult.Match).length} verified equal, ${tasks.filter((s) => s.result === VerifyResult.Mismatch).length} mismatches (slashed), ${tasks.filter((s) => s.attempt > 0 && s.attempt < 0x8000_0000).length} reassigned after a timeout`);
   if (crashed) lines.push(`crash: ${crashed.name} killed while assigned task ${crashed.task} of execution …${crashed.exec.slice(-4)}; reassigned: ${isReassigned() ? 'yes' : 'waiting for the timeout'}`);
   if (tty) process.stdout.write('\x1b[2J\x1b[H' + lines.join('\n') + '\n');
-  else if (!values.summary) console.log(lines.join('\n') + '\n');
+  else console.log(lines.join('\n') + '\n');
   if (values['exit-when-done'] && requested.length >= nRequests && done >= nRequests) void stop(0);
 }
 function isReassigned(): boolean {

@@ -12,13 +12,9 @@ import { NODE_STATUSES, type NodeStatus } from '../liveness/heartbeat-codec.js';
 import { FileSeq, HeartbeatClient } from '../node/heartbeat-client.js';
 import { readNodeKey, writeNodeKey } from '../node/keys.js';
 import { parse, runMain, usageFallback, UsageError } from './args.js';
-import { Keypair, PublicKey } from '@solana/web3.js';
-import { ChainClient } from '../chain/client.js';
-import { airdrop, registerNode } from '../chain/bootstrap.js';
 import { readFileSync } from 'node:fs';
-import { blobStore } from '../cas/blobs.js';
-import { createCasServer } from '../cas/server.js';
-import { ComputeAgent } from '../node/agent.js';
+// The compute agent (@solana/web3.js, the chain client) and the CAS server (fastify) are imported
+// by `agent` and `cas-serve`: loading them costs ~1.3 s that keygen, id, heartbeat and --help need not pay.
 
 const USAGE = `usage: splitup-node <command> [options]
   keygen --out FILE                 create a node identity (mode 0600) and print its node id
@@ -102,6 +98,8 @@ async function main(): Promise<number | void> {
       if (tasks.some((x) => !Number.isInteger(x) || x < 0)) throw new UsageError('--tasks must be a comma-separated list of task ids');
       const vram = Number(values.vram ?? 24);
       const key = readNodeKey(values.key);
+      const [{ Keypair, PublicKey }, { ChainClient }, { airdrop, registerNode }, { blobStore }, { ComputeAgent }] = await Promise.all([
+        import('@solana/web3.js'), import('../chain/client.js'), import('../chain/bootstrap.js'), import('../cas/blobs.js'), import('../node/agent.js')]);
       const keypair = Keypair.fromSeed(key.secretKey);
       const chain = new ChainClient(values.rpc, new PublicKey(values['program-id']), new PublicKey(values.authority));
       const log = (o: object, msg: string) => console.log(JSON.stringify({ t: new Date().toISOString(), nodeId: key.nodeId, msg, ...o }, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
@@ -130,6 +128,7 @@ async function main(): Promise<number | void> {
       };
       const port = num('port', values.port, 8898);
       const token = values['token-file'] ? readFileSync(values['token-file'], 'utf8').trim() : undefined;
+      const { createCasServer } = await import('../cas/server.js');
       const server = await createCasServer({ dir: resolve(values.dir), ...(token ? { token } : {}), maxBytes: num('max-bytes', values['max-bytes'], 64 * 1024 * 1024), ttlMs: num('ttl-ms', values['ttl-ms'], 24 * 3600_000), logger: { level: 'warn' } });
       const address = await server.app.listen({ port, host: values.host ?? '127.0.0.1' });
       console.log(JSON.stringify({ t: new Date().toISOString(), msg: 'cas server listening', address, dir: resolve(values.dir), writes: token ? 'token' : 'open' }));

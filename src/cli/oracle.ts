@@ -5,14 +5,14 @@
 //   status --url URL                  health, readiness and node counts of a running oracle
 import { readFileSync, writeFileSync } from 'node:fs';
 import { COMMITTEE_VERSION, parseCommittee } from '../consensus/committee.js';
-import { peerIdFromSeed } from '../p2p/libp2p.js';
 import { memberEntry } from '../oracle/member.js';
 import { readOracleKeys } from '../oracle/keys.js';
 import { resolve } from 'node:path';
 import { toBase58 } from '../common/bytes.js';
 import { loadConfig, resolveConfig, CONFIG_VERSION } from '../oracle/config.js';
 import { generateOracleKeys, writeOracleKeys } from '../oracle/keys.js';
-import { Oracle } from '../oracle/oracle.js';
+// The oracle itself (libp2p, fastify, the chain client, level) is imported by `start` alone,
+// libp2p by member-info: loading them costs ~1.5 s that keygen, committee-init and --help need not pay.
 import { parse, runMain, usageFallback, UsageError } from './args.js';
 
 const USAGE = `usage: splitup-oracle <command> [options]
@@ -61,6 +61,7 @@ async function main(): Promise<number | void> {
       if (!values.config || !values['p2p-addr']?.length || !values['http-url']) throw new UsageError('member-info needs --config FILE, --p2p-addr MULTIADDR (repeatable) and --http-url URL');
       const cfg = loadConfig(values.config);
       const keys = readOracleKeys(cfg.keyFile);
+      const { peerIdFromSeed } = await import('../p2p/libp2p.js');
       console.log(JSON.stringify(memberEntry(keys, values.name ?? `oracle-${toBase58(keys.signingPublicKey).slice(0, 6)}`, values['p2p-addr'], values['http-url'], await peerIdFromSeed(keys.libp2pSeed)), null, 2));
       return;
     }
@@ -79,6 +80,7 @@ async function main(): Promise<number | void> {
     case 'start': {
       const { values } = parse(rest, { config: { type: 'string' } });
       if (!values.config) throw new UsageError('start needs --config FILE');
+      const { Oracle } = await import('../oracle/oracle.js');
       const oracle = await Oracle.start(loadConfig(values.config));
       const stop = (sig: string) => {
         oracle.app.log.info({ signal: sig }, 'shutting down');

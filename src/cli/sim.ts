@@ -31,10 +31,12 @@ import { adversarySweep, type SweepSummary } from '../sim/adversary-sweep.js';
 import { DEFAULT_SCENARIO, minimize, parseScenario, runScenario, ScenarioError, type Scenario } from '../sim/scenario.js';
 import { economics, SEED_ECONOMICS } from '../sim/economics.js';
 import { lineChart } from '../sim/svg.js';
-import { ChaosLab, checkChaosScenario, runChaos } from '../sim/chaos.js';
-import { runChainSim, sweepEconomics, type ChainSimReport } from '../sim/chain-sim.js';
-import { STRATEGIES, type Strategy } from '../sim/compute-agents.js';
 import { strategyFormulas } from '../sim/economics.js';
+// The chain simulator (LiteSVM, the program, the chain loops) and the chaos lab (real processes)
+// are imported by the commands that use them: loading them costs ~1.8 s, which every other
+// command (run, sweep, economics, --help) would otherwise pay at start-up.
+import type { ChainSimReport } from '../sim/chain-sim.js';
+import type { Strategy } from '../sim/compute-agents.js';
 
 const USAGE = `usage: sim <run|sweep|minimize|report|chain|chaos|adversaries|economics> [options]
   scenario: --scenario FILE | --n N --duration-ms MS --epoch-ms MS --nodes M --drop P --dup P --delay-ms MIN..MAX
@@ -97,7 +99,7 @@ function scenarioOf(v: Record<string, unknown>): Scenario {
 }
 
 /** Compute agents for `sim chain`: --agents, --cheaters I,J (implies agents), --p, --compute-ms MIN..MAX. */
-function agentOptions(v: Record<string, unknown>, nodes: number): { agents?: { cheaters: number[]; strategies?: Record<number, Strategy>; computeMs?: [number, number] }; pPpm?: number } {
+function agentOptions(v: Record<string, unknown>, nodes: number, STRATEGIES: readonly Strategy[]): { agents?: { cheaters: number[]; strategies?: Record<number, Strategy>; computeMs?: [number, number] }; pPpm?: number } {
   const out: ReturnType<typeof agentOptions> = {};
   const given = (v.strategy as string[] | undefined) ?? [];
   if (v.agents || v.cheaters !== undefined || given.length) {
@@ -151,6 +153,7 @@ async function report(out: string, seeds: number, n: number): Promise<object> {
     return { drop, unsafe: rs.filter((r) => !r.safe).length, commitLatencyMs: { p50: p50[Math.floor(seeds / 2)]!, p99: p99[Math.floor(seeds / 2)]! } };
   });
   // selection and assignment: the real chain loops and program, 80 requests
+  const { runChainSim } = await import('../sim/chain-sim.js');
   const cs = await runChainSim({ n, seed: 1, computeNodes: 5, requests: 80, requestEveryMs: 100 }, 14_000);
   const selection = { requests: cs.requests, assigned: cs.assigned, unsafe: cs.safe ? 0 : 1, assignmentLatencyMs: cs.assignmentLatencyMs, selections: Object.values(cs.selections), chiSquare: cs.chiSquare };
   mkdirSync(out, { recursive: true });
@@ -240,13 +243,14 @@ async function main(): Promise<number> {
     }
     case 'chain': {
       const sc = scenarioOf(values);
+      const [{ runChainSim, sweepEconomics }, { STRATEGIES }] = await Promise.all([import('../sim/chain-sim.js'), import('../sim/compute-agents.js')]);
       const byzantine = Object.fromEntries(Object.entries(sc.byzantine).map(([i, b]) => [Number(i), b]));
       const chainOptions = (seed: number) => ({
         n: sc.n, seed, computeNodes: sc.nodes, byzantine, ...(sc.flapping ? { flapping: sc.flapping } : {}),
         params: { epochMs: sc.epochMs, liveness: { intervalMs: sc.epochMs, missedForOffline: 3, graceMs: Math.floor(sc.epochMs / 5) } },
         network: { dropRate: sc.drop, dupRate: sc.dup, minDelayMs: sc.delayMs[0], maxDelayMs: sc.delayMs[1] },
         requests: Number(values.requests ?? 20), requestEveryMs: Number(values['request-every-ms'] ?? 400), crashes: sc.crashes, partitions: sc.partitions,
-        voteOther: (values['vote-other'] ?? []).map(Number), ...agentOptions(values, sc.nodes),
+        voteOther: (values['vote-other'] ?? []).map(Number), ...agentOptions(values, sc.nodes, STRATEGIES),
       });
       const first = Number(values.seed ?? 1);
       if (values.seeds !== undefined && Number(values.seeds) > 1) {
@@ -281,6 +285,7 @@ async function main(): Promise<number> {
     case 'chaos': {
       if (!values.scenario) throw new UsageError('chaos needs --scenario FILE (partitions and crashes to apply to real processes)');
       const sc = scenarioOf(values);
+      const { ChaosLab, checkChaosScenario, runChaos } = await import('../sim/chaos.js');
       try { checkChaosScenario(sc); } catch (e) { throw new UsageError((e as Error).message); }
       const why = ChaosLab.probe();
       if (why) throw new UsageError(`sim chaos: ${why}`);
