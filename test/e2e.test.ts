@@ -105,7 +105,9 @@ t.test('end to end: requests complete through the CAS server, every selection au
   t.notOk(existsSync(join(local, 'cas')), 'no directory shared by the processes');
   const blobs = (d: string) => existsSync(d) ? readdirSync(d).filter((f) => /^[0-9a-f]{2}$/.test(f)).flatMap((f) => readdirSync(join(d, f))).filter((f) => /^[0-9a-f]{64}$/.test(f)) : [];
   const served = new Set(blobs(join(local, 'cas-server')));
-  t.ok(served.size >= requests + requests * 4, `the server holds every model input and the accepted outputs (${served.size} blobs)`);
+  t.equal(s.blobs.inputs.length, requests, 'one input bundle per execution');
+  t.ok(s.blobs.outputs.length >= 1, `${s.blobs.outputs.length} distinct accepted outputs on chain`);
+  t.same([...s.blobs.inputs, ...s.blobs.outputs].filter((h: string) => !served.has(h)), [], `the server holds every model input and accepted output the chain names (${served.size} blobs)`);
   const perNode = Array.from({ length: nodes }, (_, i) => blobs(join(local, 'nodes', `cas-${i + 1}`)));
   t.ok(perNode.every((b) => b.every((h) => served.has(h))), 'every blob a node holds is on the server (written through or fetched from it)');
   t.ok(perNode.filter((b) => b.length > 0).length >= 3, `nodes keep their own copies (${perNode.map((b) => b.length).join(', ')} blobs)`);

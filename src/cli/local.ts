@@ -386,6 +386,8 @@ async function stop(code = 0): Promise<never> {
         quorumOk: results.filter((r) => r.quorum).length, proofOk: results.filter((r) => r.proof).length,
         failures: results.filter((r) => !r.quorum || !r.proof).map((r) => ({ ...r, execId: r.execId.toString() })), gaps: a.gaps },
       payments: nodes.map((n) => ({ node: n.key.toBase58(), earned: n.earned.toString() })),
+      // the content hashes the chain holds: each execution's input bundle and every accepted output
+      blobs: { inputs: [...new Set(lastExecs.map((e) => e.uri.replace(/^cas:\/\//, '')))], outputs: [...new Set(tasks.filter((s) => s.asserter).map((s) => Buffer.from(s.output).toString('hex')))] },
     };
   } catch (e) { summary = { error: String(e) }; console.error(`summary unavailable: ${String(e)}`); }
   if (running && values.summary) writeFileSync(values.summary, JSON.stringify(summary, null, 2) + '\n');
