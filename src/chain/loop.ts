@@ -74,10 +74,11 @@ export type LoopEvent =
   | { kind: 'proved'; key: string; selected: string | null }
   | { kind: 'voted'; key: string; node: string; signature: string }
   | { kind: 'no-eligible'; key: string }
+  | { kind: 'joined'; key: string; node: string }
   | { kind: 'rejected-proof'; key: string; reason: string }
   | { kind: 'timeout' | 'settle'; key: string; signature: string };
 
-interface Pending { firstSeen: number; proved: Map<number, { msg: SelectionProofMessage; beta: Uint8Array; at: number }>; reportedEmpty?: boolean }
+interface Pending { firstSeen: number; proved: Map<number, { msg: SelectionProofMessage; beta: Uint8Array; at: number }>; reportedEmpty?: boolean; echoedAt?: number }
 interface ReceivedProof { m: SelectionProofMessage; verdict?: { ok: true; beta: Uint8Array } | { ok: false } }
 
 /** Round bound to a request: the last round complete before the block time (ms). */
@@ -107,7 +108,11 @@ export class ChainLoop {
   /** The proof each of this oracle's votes followed, by request key (bounded), for auditors. */
   readonly decided = new Map<string, Uint8Array>();
 
+  /** When this loop started: requests whose block is older were opened while it was not running. */
+  private readonly startedAt: number;
+
   constructor(readonly o: ChainLoopOptions) {
+    this.startedAt = o.clock.now();
     const chain = o.chain;
     this.poll = new PollLoop({
       tick: () => this.tick(), everyMs: o.pollMs ?? 250, onError: (e) => o.log?.warn({ err: String(e) }, 'chain loop tick failed'),
@@ -221,8 +226,35 @@ export class ChainLoop {
     const req: SelectionRequest = { executionId: e.execId, taskId: e.taskIds[i]!, attempt: ts.attempt, seed: ts.seed, exclude: ts.excluded.map((k) => k.toBytes()).sort(compareBytes) };
     const candidates = nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active, specializations: n.specializations }));
     const eligible = eligibleSet(candidates, table.entries, req.taskId, req.exclude);
-    const p: Pending = this.pending.get(key) ?? { firstSeen: now, proved: new Map() };
+    // The fallback schedule counts from when this oracle first saw the request; for a request opened
+    // before this loop started (a restart) from the request's block, as the running oracles count it.
+    const p: Pending = this.pending.get(key) ?? { firstSeen: blockTime < this.startedAt ? Math.min(blockTime, now) : now, proved: new Map() };
     this.pending.set(key, p);
+    // Opened before this loop started: first listen for the proofs the others re-publish (every
+    // third of a proof timeout), then prove or vote knowing them.
+    if (blockTime < this.startedAt && now - this.startedAt < timeoutMs / 2) return;
+    // While the request is open, a voter re-publishes the proof its vote followed: each proof is
+    // gossiped by its prover, who may crash, so an oracle that missed it could otherwise not join.
+    const followed = this.decided.get(key);
+    if (followed && ts.voteMask & (1 << this.o.me) && now - (p.echoedAt ?? -Infinity) >= timeoutMs / 3) {
+      p.echoedAt = now;
+      await this.o.publishProof(followed);
+    }
+
+    // A late oracle (restarted, cut off, behind its RPC) joins the selection the others voted for.
+    // Its fallback clock starts when it first sees the request, so it would otherwise prove at an
+    // earlier rank, or wait for its own window, and vote for another node than the votes on chain:
+    // the attempt then splits and waits for its expiry. It joins a node only when f + 1 other
+    // oracles voted for it (so at least one honest oracle followed the rules) and a valid proof it
+    // holds selects that node within the fallback window counted from the request's block time.
+    if (!(ts.voteMask & (1 << this.o.me)) && !(await this.o.votes.get(key))) {
+      const joined = this.joinable(e, i, req, round, table, eligible, Math.floor((now - blockTime) / timeoutMs), key);
+      if (joined) {
+        await this.o.votes.put(key, joined);
+        this.o.onEvent?.({ kind: 'joined', key, node: toBase58(joined) });
+        return this.sendVote(e, i, key, joined);
+      }
+    }
 
     // Prover duties (independent of this oracle's own vote): prove as prover k — k = 0, or the
     // k-th fallback after k proof timeouts with no earlier valid proof known — and re-publish
@@ -247,6 +279,13 @@ export class ChainLoop {
         break;
       }
       if (best && best.rank < k) break; // an earlier prover's valid proof is known: no fallback
+      // Late for this rank (behind its RPC, or restarted): the others have moved on to later
+      // fallbacks. A proof of this rank now would only split their votes: follow a valid one known.
+      if (k < maxK && best) break;
+      // Restarted after the request opened: the others' schedule has run without this oracle, so for
+      // one proof timeout it only follows (votes a proof it hears, or joins the votes on chain); it
+      // proves after that only if it still knows no valid proof.
+      if (blockTime < this.startedAt && now - this.startedAt < timeoutMs) break;
       const { proof, beta, outcome } = proveSelection(c.params.suite, this.o.vrfSecret, req, table.hash, eligible);
       const msg: SelectionProofMessage = { suite: c.params.suite, request: req, roundId: round, tableHash: table.hash, proverIndex: this.o.me, proof, selected: outcome.kind === 'selected' ? outcome.node : null };
       const bytes = encodeSelectionProof(msg);
@@ -278,6 +317,15 @@ export class ChainLoop {
    * oracle's view of the eligible set (pi verified once per proof; the selection re-derived each time).
    */
   private bestProof(req: SelectionRequest, round: bigint, table: CommittedTable, eligible: Uint8Array[], rank: Map<number, number>, key: string): { rank: number; node: Uint8Array | null } | null {
+    for (const x of this.validProofs(req, round, table, eligible, rank, key)) {
+      if (!this.decided.has(key)) this.decide(key, x.m);
+      return { rank: x.rank, node: x.node };
+    }
+    return null;
+  }
+
+  /** The valid proofs of the provers in `rank`, earliest rank first, with the node each selects (pi verified once per proof). */
+  private *validProofs(req: SelectionRequest, round: bigint, table: CommittedTable, eligible: Uint8Array[], rank: Map<number, number>, key: string): Generator<{ m: SelectionProofMessage; rank: number; node: Uint8Array | null }> {
     const c = this.o.committee;
     const list = (this.proofs.get(`${req.executionId}/${req.taskId}/${req.attempt}`) ?? [])
       .filter((x) => rank.has(x.m.proverIndex))
@@ -291,14 +339,38 @@ export class ChainLoop {
       }
       if (x.verdict.ok) {
         const outcome = pickFromBeta(x.verdict.beta, eligible);
-        if (!this.decided.has(key)) {
-          this.decided.set(key, encodeSelectionProof(x.m));
-          if (this.decided.size > 50_000) this.decided.delete(this.decided.keys().next().value!);
-        }
-        return { rank: rank.get(x.m.proverIndex)!, node: outcome.kind === 'selected' ? outcome.node : null };
+        yield { m: x.m, rank: rank.get(x.m.proverIndex)!, node: outcome.kind === 'selected' ? outcome.node : null };
       }
     }
-    return null;
+  }
+
+  /** Records the proof this oracle's vote follows, for auditors (bounded). */
+  private decide(key: string, m: SelectionProofMessage): void {
+    this.decided.set(key, encodeSelectionProof(m));
+    if (this.decided.size > 50_000) this.decided.delete(this.decided.keys().next().value!);
+  }
+
+  /**
+   * The node to join: named by the on-chain votes of at least f + 1 other oracles and selected by a
+   * valid proof of a prover whose fallback rank is open `chainK` proof timeouts after the request's
+   * block (the next rank one period early, as for the oracle's own window). Most votes first, then
+   * the earliest rank.
+   */
+  private joinable(e: ExecutionAccount, i: number, req: SelectionRequest, round: bigint, table: CommittedTable, eligible: Uint8Array[], chainK: number, key: string): Uint8Array | null {
+    const c = this.o.committee;
+    const counts = new Map<string, number>();
+    e.tasks[i]!.votes.forEach((v, j) => { if (v && j !== this.o.me) counts.set(v.toBase58(), (counts.get(v.toBase58()) ?? 0) + 1); });
+    if (![...counts.values()].some((x) => x >= c.f + 1)) return null;
+    const rank = new Map<number, number>();
+    for (let k = 0; k <= Math.min(Math.max(chainK, 0) + 1, c.n - 1); k++) if (!rank.has(proverIndex(req, c.n, k))) rank.set(proverIndex(req, c.n, k), k);
+    let best: { m: SelectionProofMessage; node: Uint8Array; votes: number } | null = null;
+    for (const x of this.validProofs(req, round, table, eligible, rank, key)) {
+      const votes = x.node ? counts.get(toBase58(x.node)) ?? 0 : 0;
+      if (x.node && votes >= c.f + 1 && (!best || votes > best.votes)) best = { m: x.m, node: x.node, votes };
+    }
+    if (!best) return null;
+    this.decide(key, best.m);
+    return best.node;
   }
 
   private checkBinding(m: SelectionProofMessage, req: SelectionRequest, round: bigint, table: CommittedTable): string | undefined {

@@ -255,8 +255,13 @@ step(`requesting ${nRequests} executions, one every ${(requestEvery / 1000).toFi
 started = Date.now();
 running = true;
 const runId = BigInt(Date.now()) * 1000n;
+let requesting = false; // one request at a time: a send slower than the interval must not reuse its nonce
 async function requestNext(): Promise<void> {
-  if (requested.length >= nRequests || stopping) return;
+  if (requested.length >= nRequests || stopping || requesting) return;
+  requesting = true;
+  try { await requestOne(); } finally { requesting = false; }
+}
+async function requestOne(): Promise<void> {
   const k = requested.length + 1;
   const nonce = runId + BigInt(k);
   const id = chain.program.executionId(requester.publicKey, nonce);
