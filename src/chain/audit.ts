@@ -59,10 +59,10 @@ export interface ExecutionAudit {
  */
 export async function auditExecution(o: { chain: ChainClient; committee: Committee; oracleUrls: string[]; nodes: NodeAccount[]; exec: ExecutionAccount; q: number }): Promise<ExecutionAudit> {
   const programId = o.chain.program.programId.toBase58();
-  // vote bits follow the chain's committee account (its oracle order); votes count only from its keys
-  const onChain = await o.chain.committee();
-  if (!onChain) throw new Error('no committee account on chain');
-  const members = onChain.oracles.map((k) => k.toBase58());
+  // a record's vote bits index the member set of its epoch (the chain's committee account and, for
+  // epochs before the previous one, the rotation records on the ledger); votes count only from that set
+  const sets = await o.chain.memberSets();
+  const everyMember = new Set([...sets.values()].flatMap((s) => s.oracles.map((k) => k.toBase58())));
   const txs = await o.chain.history(o.chain.program.executionAddress(o.exec.execId));
   // votes on the ledger: (task, attempt) → node → oracles
   const votes = new Map<string, Map<string, Set<string>>>();
@@ -72,7 +72,7 @@ export async function auditExecution(o: { chain: ChainClient; committee: Committ
     for (const ix of tx.instructions) {
       if (ix.data[0] !== Ix.AssignTask || ix.data.length !== 46 || ix.data.readBigUInt64LE(1) !== o.exec.execId) continue;
       const oracle = ix.accounts[0]!;
-      if (!tx.signers.some((k) => k.equals(oracle)) || !members.includes(oracle.toBase58())) continue;
+      if (!tx.signers.some((k) => k.equals(oracle)) || !everyMember.has(oracle.toBase58())) continue;
       const key = `${ix.data[9]}/${ix.data.readUInt32LE(10)}`, node = new PublicKey(ix.data.subarray(14, 46)).toBase58();
       const byNode = votes.get(key) ?? new Map<string, Set<string>>();
       votes.set(key, byNode);
@@ -82,12 +82,14 @@ export async function auditExecution(o: { chain: ChainClient; committee: Committ
   }
   const results: AuditResult[] = [];
   for (const r of records) {
-    const voters = votes.get(`${r.task}/${r.attempt}`)?.get(r.node.toBase58()) ?? new Set<string>();
+    const set = sets.get(r.epoch);
+    const members = (set?.oracles ?? []).map((k) => k.toBase58());
+    const voters = new Set([...(votes.get(`${r.task}/${r.attempt}`)?.get(r.node.toBase58()) ?? [])].filter((v) => members.includes(v)));
     const programVoters = members.filter((_, i) => r.voteMask & (1 << i));
-    const sameVoters = programVoters.length === voters.size && programVoters.every((m) => voters.has(m));
+    const sameVoters = !!set && programVoters.length === voters.size && programVoters.every((m) => voters.has(m));
     const res = await auditSelection({ ...o, selection: { execId: r.execId, task: r.task, taskId: r.taskId, attempt: r.attempt, seed: r.seed, readySlot: r.readySlot, excluded: r.excluded, node: r.node }, matchingVotes: voters.size });
     const outcome = r.outcome === SelectionOutcome.ExcludedForStake ? 'excluded-for-stake' : 'assigned';
-    results.push(sameVoters ? { ...res, outcome } : { ...res, outcome, proof: false, reason: `the program counted the votes of ${programVoters.length} oracles, the ledger holds ${voters.size} signed votes for the node` });
+    results.push(sameVoters ? { ...res, outcome } : { ...res, outcome, proof: false, reason: set ? `the program counted the votes of ${programVoters.length} oracles, the ledger holds ${voters.size} signed votes for the node` : `no member set of epoch ${r.epoch} on the chain or its ledger` });
   }
   const gaps: string[] = [];
   const recorded = new Set(records.map((r) => `${r.task}/${r.attempt}`));
