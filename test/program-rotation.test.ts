@@ -58,8 +58,11 @@ t.test('proposeRotation: only the authority, only the next epoch, sets checked l
   // creation tolerates a pre-funded address (the excess back to the authority)
   const griefer = funded(c);
   c.ok([griefer], SystemProgram.transfer({ fromPubkey: griefer.publicKey, toPubkey: c.program.rotationAddress(1), lamports: 890_880n }));
-  c.ok([a], P({}));
+  const created = c.ok([a], P({}));
   t.equal(c.lamports(c.program.rotationAddress(1)), rentOf(ACCOUNT_SIZE.rotation), 'a pre-funded proposal address: created, holding exactly its rent');
+  c.svm.advanceSlots(1);
+  const replacedCu = c.ok([a], P({})).computeUnits;
+  t.comment(`CU (n = 4): proposeRotation pre-funded (transfer + allocate + assign) ${created.computeUnits}, replacing a pending one ${replacedCu}`);
   const r = decodeRotation(c.svm.account(c.program.rotationAddress(1))!.data);
   t.same({ epoch: r.epoch, n: r.n, q: r.q, approvals: r.approvals }, { epoch: 1, n: 4, q: 3, approvals: 0 });
   t.same(b58(r.oracles), b58(proposal.oracles));
@@ -69,7 +72,7 @@ t.test('proposeRotation: only the authority, only the next epoch, sets checked l
 t.test('approveRotation: members only, once each, of the content they name; q approvals switch the committee', async (t) => {
   const { c, proposal, digest, newcomer } = setup();
   const a = c.authority;
-  c.ok([a], c.program.proposeRotation(a.publicKey, proposal));
+  const created = c.ok([a], c.program.proposeRotation(a.publicKey, proposal));
   const [o0, o1, o2, o3] = c.oracles as [Keypair, Keypair, Keypair, Keypair];
   t.equal(c.err([newcomer], c.program.approveRotation(newcomer.publicKey, 1, digest)).errorName, 'NotCommitteeMember', 'a member of the proposed set is not yet a member');
   t.equal(c.err([a], c.program.approveRotation(a.publicKey, 1, digest)).errorName, 'NotCommitteeMember', 'nor is the authority');
@@ -103,12 +106,14 @@ t.test('approveRotation: members only, once each, of the content they name; q ap
 
   const before = c.committee();
   c.svm.advanceSlots(1);
-  c.ok([o0], c.program.approveRotation(o0.publicKey, 1, digest));
+  const first = c.ok([o0], c.program.approveRotation(o0.publicKey, 1, digest));
   c.ok([o1], c.program.approveRotation(o1.publicKey, 1, digest));
   t.equal(c.committee().epoch, 0, 'two approvals of q = 3: no switch yet');
   const proposalLamports = c.lamports(c.program.rotationAddress(1));
   const res = c.ok([o3], c.program.approveRotation(o3.publicKey, 1, digest)); // the leaving oracle may approve its own removal
   const after = c.committee();
+  t.comment(`CU (n = 4): proposeRotation ${created.computeUnits}, approveRotation ${first.computeUnits}, approveRotation applying the rotation ${res.computeUnits}`);
+  t.ok(res.computeUnits < 20_000n && created.computeUnits < 20_000n, 'far below the 200 000 CU budget');
   t.equal(after.epoch, 1, 'the q-th approval switches to epoch 1');
   t.same(b58(after.oracles), b58(proposal.oracles), 'the new member set');
   t.equal(after.q, 3);
@@ -149,6 +154,7 @@ t.test('votes: a selection is voted by the set in force at its seed slot; the re
   c.ok([o3], c.program.assignTask(o3.publicKey, early, 0, 0, nodes[0]!.publicKey));
   c.ok([o0], c.program.assignTask(o0.publicKey, early, 0, 0, nodes[0]!.publicKey));
   const r = c.ok([o1], c.program.assignTask(o1.publicKey, early, 0, 0, nodes[0]!.publicKey));
+  t.comment(`CU (n = 4): assignTask quorum vote counted against the previous epoch's set ${r.computeUnits}`);
   t.equal(c.execution(early).tasks[0]!.phase, Phase.Assigned, "q votes of epoch 0's set assign it");
   const rec = selectionRecordsInLogs(r.logs, c.programId.toBase58())[0]!;
   t.equal(rec.epoch, 0, 'its selection record names epoch 0');
@@ -165,6 +171,7 @@ t.test('votes: a selection is voted by the set in force at its seed slot; the re
   c.ok([o0], c.program.assignTask(o0.publicKey, late, 0, 0, nodes[1]!.publicKey));
   t.equal(c.execution(late).tasks[0]!.phase, Phase.Ready, 'two votes of q = 3: open');
   const r2 = c.ok([o1], c.program.assignTask(o1.publicKey, late, 0, 0, nodes[1]!.publicKey));
+  t.comment(`CU (n = 4): assignTask quorum vote of the current epoch's set ${r2.computeUnits}`);
   t.equal(c.execution(late).tasks[0]!.phase, Phase.Assigned, "the newcomer's vote counted in the quorum");
   const rec2 = selectionRecordsInLogs(r2.logs, c.programId.toBase58())[0]!;
   t.same({ epoch: rec2.epoch, mask: rec2.voteMask }, { epoch: 1, mask: 0b1011 }, "epoch 1, the newcomer at index 3");

@@ -20,6 +20,9 @@ export interface SendOptions {
 /** A confirmed transaction as the audit reads it: who signed, this program's instructions, its logs. */
 export interface ChainTx { signature: string; slot: number; ok: boolean; logs: string[]; signers: PublicKey[]; instructions: Array<{ accounts: PublicKey[]; data: Buffer }> }
 
+/** A rotation that cannot go ahead as asked (no committee, no pending proposal, another content than expected). */
+export class RotationError extends Error { override name = 'RotationError'; }
+
 const tagBytes = (tag: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(tag); return b; };
 
 export class ChainClient {
@@ -65,7 +68,7 @@ export class ChainClient {
    */
   async proposeRotation(authority: Keypair, oracles: PublicKey[], q: number, activateSlot = 0n): Promise<{ proposal: RotationProposal; digest: Uint8Array }> {
     const cm = await this.committee();
-    if (!cm) throw new Error(`no committee of authority ${authority.publicKey.toBase58()} on this chain`);
+    if (!cm) throw new RotationError(`no committee of authority ${authority.publicKey.toBase58()} on this chain`);
     const proposal = { epoch: cm.epoch + 1, oracles, q, activateSlot };
     await this.send([authority], [this.program.proposeRotation(authority.publicKey, proposal)]);
     return { proposal, digest: rotationDigest(this.program.committeeAddress(), proposal) };
@@ -78,12 +81,12 @@ export class ChainClient {
    */
   async approveRotation(oracle: Keypair, expect?: Uint8Array): Promise<{ epoch: number; applied: boolean }> {
     const cm = await this.committee();
-    if (!cm) throw new Error('no committee on this chain');
+    if (!cm) throw new RotationError('no committee on this chain');
     const epoch = cm.epoch + 1;
     const r = await this.rotation(epoch);
-    if (!r) throw new Error(`no pending rotation proposal for epoch ${epoch}`);
+    if (!r) throw new RotationError(`no pending rotation proposal for epoch ${epoch}`);
     const digest = rotationDigest(this.program.committeeAddress(), { epoch, oracles: r.oracles, q: r.q, activateSlot: r.activateSlot });
-    if (expect && !Buffer.from(expect).equals(Buffer.from(digest))) throw new Error(`the proposal on chain (digest ${Buffer.from(digest).toString('hex')}) is not the one to approve (${Buffer.from(expect).toString('hex')})`);
+    if (expect && !Buffer.from(expect).equals(Buffer.from(digest))) throw new RotationError(`the proposal on chain (digest ${Buffer.from(digest).toString('hex')}) is not the one to approve (${Buffer.from(expect).toString('hex')})`);
     await this.send([oracle], [this.program.approveRotation(oracle.publicKey, epoch, digest)]);
     return { epoch, applied: ((await this.committee())?.epoch ?? 0) >= epoch };
   }
