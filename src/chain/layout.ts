@@ -140,6 +140,13 @@ export function decodeRotation(data: Uint8Array): RotationAccount {
   };
 }
 
+/** The member set (epoch, keys, q) that votes on a selection seeded at `readySlot`, or null when it predates the previous epoch (stale: it expires and reopens). */
+export function memberSetAt(cm: Committee, readySlot: bigint): { epoch: number; oracles: PublicKey[]; q: number } | null {
+  if (readySlot >= cm.epochStartSlot) return { epoch: cm.epoch, oracles: cm.oracles, q: cm.q };
+  if (cm.previous && readySlot >= cm.previous.startSlot) return cm.previous;
+  return null;
+}
+
 /** The numbers of the set bits of a mask below n (approvals, vote masks). */
 export const maskMembers = (mask: number, n: number): number[] => Array.from({ length: n }, (_, i) => i).filter((i) => mask & (1 << i));
 

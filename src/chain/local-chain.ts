@@ -5,7 +5,7 @@ import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js
 import { Svm, type TxResult } from './svm.js';
 import { commitment, DEFAULT_PARAMS, fingerprint, loadProgramBinary, partiesOf, quorumFor, rotationDigest, SplitUpProgram, type CommitteeParams, type TaskCtx } from './program.js';
 import { randomBytes } from 'node:crypto';
-import { decodeCommittee, decodeExecution, decodeModel, decodeNode, DType, type Committee, type ModelAccount, type TensorSpec } from './layout.js';
+import { decodeCommittee, decodeExecution, decodeModel, decodeNode, DType, memberSetAt, type ModelAccount, type TensorSpec } from './layout.js';
 import { programError, type ProgramError } from './errors.js';
 
 export const f32 = (...shape: number[]): TensorSpec => ({ dtype: DType.F32, shape });
@@ -108,18 +108,11 @@ export class LocalChain {
     return kp;
   }
 
-  /** The member set (keys, q, epoch) that votes on a selection seeded at `readySlot`, or null when it is stale. */
-  static setAt(cm: Committee, readySlot: bigint): { epoch: number; oracles: PublicKey[]; q: number } | null {
-    if (readySlot >= cm.epochStartSlot) return { epoch: cm.epoch, oracles: cm.oracles, q: cm.q };
-    if (cm.previous && readySlot >= cm.previous.startSlot) return cm.previous;
-    return null;
-  }
-
   /** q oracles of the selection's epoch vote `node` for the task's current attempt. */
   assign(execId: bigint, taskIndex: number, node: PublicKey, voters?: Keypair[]): void {
     const ts = this.execution(execId).tasks[taskIndex]!;
     if (!voters) {
-      const set = LocalChain.setAt(this.committee(), ts.readySlot);
+      const set = memberSetAt(this.committee(), ts.readySlot);
       if (!set) throw new Error(`execution ${execId} task ${taskIndex}: the selection predates the previous epoch`);
       voters = set.oracles.slice(0, set.q).map((k) => this.keypair(k));
     }
