@@ -46,7 +46,8 @@ t.test('committee file: CLI member-info + committee-init, validation, quorum', a
   t.equal(rn.status, 0, rn.stderr);
   t.match(JSON.parse(rn.stdout), { epoch: 1, n: 3, q: 2 });
   const nextDoc = JSON.parse(readFileSync(next, 'utf8'));
-  t.same({ version: nextDoc.version, epoch: nextDoc.epoch, params: nextDoc.params }, { version: COMMITTEE_VERSION_V2, epoch: 1, params: cur.params }, 'the current parameters, the next epoch');
+  t.same({ version: nextDoc.version, epoch: nextDoc.epoch, params: { ...nextDoc.params, genesisMs: 0 } }, { version: COMMITTEE_VERSION_V2, epoch: 1, params: { ...cur.params, genesisMs: 0 } }, 'the current parameters, the next epoch');
+  t.ok(nextDoc.params.genesisMs >= cur.params.genesisMs && nextDoc.params.genesisMs % cur.params.epochMs === 0, 'its rounds count from its creation');
   const sameMembersNextEpoch = parseCommittee({ ...cur, version: COMMITTEE_VERSION_V2, epoch: 1 });
   t.notSame(Buffer.from(sameMembersNextEpoch.id), Buffer.from(parseCommittee(cur).id), 'the same members in another epoch: another committee id');
   t.throws(() => parseCommittee({ ...cur, epoch: 1 }), /epoch needs version/, 'an epoch in a v1 file is refused');

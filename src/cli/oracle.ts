@@ -74,10 +74,13 @@ async function main(): Promise<number | void> {
       const epochMs = Number(values['epoch-ms'] ?? 30_000);
       let doc: object;
       if (values['next-of']) {
-        // a rotation: the same parameters (rounds keep their numbering and times), the next epoch
+        // a rotation: the current parameters and the next epoch; its consensus is new (another
+        // committee id), so its rounds count from now (a genesis in the past would make it run
+        // every round since then before reaching the present)
         if (values['epoch-ms']) throw new UsageError('--next-of keeps the current parameters: no --epoch-ms');
         const current = JSON.parse(readFileSync(values['next-of'], 'utf8')) as { params?: object };
-        doc = { version: COMMITTEE_VERSION_V2, epoch: parseCommittee(current, values['next-of']).epoch + 1, params: current.params ?? {}, members };
+        const cur = parseCommittee(current, values['next-of']);
+        doc = { version: COMMITTEE_VERSION_V2, epoch: cur.epoch + 1, params: { ...(current.params ?? {}), genesisMs: Date.now() - (Date.now() % cur.params.epochMs) }, members };
       } else {
         // rounds are numbered from the committee's creation: round 0 ends one epoch from now
         doc = { version: COMMITTEE_VERSION, params: { epochMs, genesisMs: Date.now() - (Date.now() % epochMs) }, members };

@@ -1,0 +1,89 @@
+// Committee rotation end to end (issue 17): a committee of four oracles (real libp2p consensus,
+// selection proofs over gossip, chain loops voting over JSON-RPC on the local validator) keeps
+// assigning requests while the authority rotates oracle 3 out and a newcomer in. The committee of
+// epoch 1 (oracles 0–2 and the newcomer, its own consensus and committee file) runs alongside; the
+// program switches at q = 3 approvals of the current members. Selections seeded before the switch are
+// epoch 0's, after it epoch 1's: the removed oracle's vote is refused, the newcomer's counted.
+import t from 'tap';
+import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
+import { ChainCommittee } from './helpers/chain-committee.js';
+import { until } from './helpers/heartbeat.js';
+import { airdrop } from '../src/chain/bootstrap.js';
+import { asProgramError } from '../src/chain/client.js';
+import { memberSetAt, selectionRecordsInLogs, type SelectionRecord } from '../src/chain/layout.js';
+import { MODEL_ID } from '../src/chain/local-chain.js';
+
+t.test('rotate one oracle out and one in while requests keep being assigned', async (t) => {
+  // 1 s rounds: two committees (eight consensus members) share the busy machine
+  const a = new ChainCommittee(4, 5, { epochMs: 1000 });
+  let b: ChainCommittee | null = null;
+  t.teardown(async () => { await b?.close(); await a.close(); });
+  await a.start();
+  await a.caughtUp(5, 180_000);
+  for (let i = 0; i < 4; i++) a.startLoop(i);
+  const chain = a.chain, programId = chain.program.programId.toBase58();
+  const requester = Keypair.generate();
+  await airdrop(chain, requester.publicKey, 50n * BigInt(LAMPORTS_PER_SOL));
+  let nonce = 0n;
+  const request = async () => {
+    const n = ++nonce;
+    await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, n, `cas://rotation-${n}`, 2_000_000_000n)]);
+    return chain.program.executionId(requester.publicKey, n);
+  };
+  // every quorum of an execution, from its ledger history (no compute node works here: an assignment
+  // lapses and its task is selected again, so the task account alone would miss quorums)
+  const records = async (id: bigint): Promise<SelectionRecord[]> =>
+    (await chain.history(chain.program.executionAddress(id))).flatMap((tx) => (tx.ok ? selectionRecordsInLogs(tx.logs, programId) : []));
+  const firstQuorum = (id: bigint, what: string) => until(what, async () => (await records(id))[0] ?? null, 180_000, 500);
+
+  // epoch 0 assigns
+  const before = await request();
+  const r0 = await firstQuorum(before, 'a quorum of epoch 0');
+  t.equal(r0.epoch, 0, 'epoch 0 selects before the rotation');
+
+  // the next epoch's committee (oracles 0, 1, 2 and a newcomer) starts its own consensus; its loops
+  // leave epoch 0's selections alone. Oracle 2's loop stays off, so every epoch-1 quorum of 3
+  // needs the newcomer's vote.
+  b = new ChainCommittee(4, 5, { follows: { cc: a, epoch: 1, keep: [0, 1, 2] } });
+  await b.start();
+  await b.caughtUp(5, 180_000);
+  for (const i of [0, 1, 3]) b.startLoop(i);
+  const newcomer = b.oracleKeypair(3), removed = a.oracleKeypair(3);
+  t.equal(b.tc.committee.epoch, 1);
+
+  const { proposal, digest } = await chain.proposeRotation(a.authority, b.tc.committee.members.map((m) => new PublicKey(m.signingKey)), 3);
+  t.equal(proposal.epoch, 1);
+  const during = await request(); // requested while the proposal waits for approvals
+  for (const i of [0, 1]) t.same(await chain.approveRotation(a.oracleKeypair(i), digest), { epoch: 1, applied: false });
+  t.same(await chain.approveRotation(a.oracleKeypair(2), digest), { epoch: 1, applied: true }, 'the third approval switches');
+  const cm = (await chain.committee())!;
+  t.equal(cm.epoch, 1);
+  await until('a block after the switch', async () => (await chain.slot()) > cm.epochStartSlot, 30_000, 50);
+
+  // requests keep coming after the switch; epoch 1 assigns them, with the newcomer's vote
+  const after = [await request(), await request()];
+  for (const id of after) {
+    const e = (await chain.execution(id))!;
+    t.equal(memberSetAt(cm, e.tasks[0]!.readySlot)!.epoch, 1, `execution ${id}: seeded after the switch`);
+    const r = await firstQuorum(id, `a quorum of epoch 1 for execution ${id}`);
+    t.equal(r.epoch, 1, 'its selection record names epoch 1');
+    t.ok(r.voteMask & (1 << 3), "the newcomer's vote is in the quorum (index 3 of epoch 1's set)");
+    t.notOk(r.voteMask & (1 << 2), 'oracle 2 (loop off) did not vote');
+    // the removed oracle's loop left it alone, and its vote is refused by the program
+    t.ok(a.events.some((ev) => ev.oracle === 3 && ev.kind === 'other-epoch' && ev.key.startsWith(`${id}/0/`)), 'the removed oracle\'s loop reported the selection as another epoch\'s');
+    const refused = await chain.send([removed], [chain.program.assignTask(removed.publicKey, id, 0, (await chain.execution(id))!.tasks[0]!.attempt, r.node)]).then(() => null, (err) => asProgramError(err));
+    t.equal(refused?.errorName, 'NotCommitteeMember', "the removed oracle's vote is refused after the switch");
+  }
+  t.ok(b.events.some((ev) => ev.oracle === 3 && ev.kind === 'voted'), 'the newcomer voted (its votes landed)');
+
+  // every quorum of every execution (the one requested during the proposal included, whichever
+  // epoch its selections fell in) names the epoch whose set was in force at its seed slot, and its
+  // vote mask stays within that set
+  await firstQuorum(during, 'a quorum for the execution requested during the proposal');
+  const all = (await Promise.all([before, during, ...after].map(records))).flat();
+  for (const r of all) {
+    t.equal(r.epoch, memberSetAt(cm, r.readySlot)?.epoch, `execution ${r.execId} task ${r.task} attempt ${r.attempt}: epoch ${r.epoch}, the set in force at its seed slot`);
+    t.equal(r.voteMask & ~0b1111, 0);
+  }
+  t.ok(all.some((r) => r.epoch === 0) && all.some((r) => r.epoch === 1), 'quorums of both epochs');
+});
