@@ -3,7 +3,8 @@
 // assigning requests while the authority rotates oracle 3 out and a newcomer in. The committee of
 // epoch 1 (oracles 0–2 and the newcomer, its own consensus and committee file) runs alongside; the
 // program switches at q = 3 approvals of the current members. Selections seeded before the switch are
-// epoch 0's, after it epoch 1's: the removed oracle's vote is refused, the newcomer's counted.
+// epoch 0's, after it epoch 1's: the removed oracle's vote is refused, the newcomer's counted, and
+// every selection stays verifiable against its own epoch's committee (certificate and ECVRF proof).
 import t from 'tap';
 import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
 import { ChainCommittee } from './helpers/chain-committee.js';
@@ -12,6 +13,10 @@ import { airdrop } from '../src/chain/bootstrap.js';
 import { asProgramError } from '../src/chain/client.js';
 import { memberSetAt, selectionRecordsInLogs, type SelectionRecord } from '../src/chain/layout.js';
 import { MODEL_ID } from '../src/chain/local-chain.js';
+import { roundForBlockTime } from '../src/chain/loop.js';
+import { checkSelection } from '../src/chain/audit.js';
+import { CommitteeKeys, verifyCertificate } from '../src/consensus/messages.js';
+import { decodeSelectionProof } from '../src/vrf/proof-message.js';
 
 t.test('rotate one oracle out and one in while requests keep being assigned', async (t) => {
   // 1 s rounds: two committees (eight consensus members) share the busy machine
@@ -86,4 +91,22 @@ t.test('rotate one oracle out and one in while requests keep being assigned', as
     t.equal(r.voteMask & ~0b1111, 0);
   }
   t.ok(all.some((r) => r.epoch === 0) && all.some((r) => r.epoch === 1), 'quorums of both epochs');
+
+  // every selection stays verifiable against its epoch's committee: the table's certificate under
+  // that committee's keys (and not the other's: the id binds the epoch), and the ECVRF proof under
+  // its members' VRF keys re-derives the node
+  const nodes = await chain.nodes();
+  for (const r of all) {
+    const [own, other] = r.epoch === 0 ? [a, b] : [b, a];
+    const round = roundForBlockTime(own.tc.committee, (await chain.blockTime(r.readySlot))! * 1000)!;
+    const c = await until(`round ${round} of epoch ${r.epoch}`, async () => (await own.tc.oracles[0]!.service?.getCommitted(round)) ?? null, 30_000, 200);
+    const d = c.decision as unknown as { round: bigint; view: number; tableHash: Uint8Array; sigs: never };
+    const cert = { round: d.round, view: d.view, tableHash: d.tableHash, sigs: d.sigs };
+    t.same(verifyCertificate(cert, new CommitteeKeys(own.tc.committee)), { ok: true }, `execution ${r.execId} attempt ${r.attempt}: round ${round} certified by epoch ${r.epoch}'s committee`);
+    t.equal(verifyCertificate(cert, new CommitteeKeys(other.tc.committee)).ok, false, "and not by the other epoch's");
+    const proofs = own.proofsSeen.filter((x) => { const m = decodeSelectionProof(x); return m.request.executionId === r.execId && m.request.taskId === r.taskId && m.request.attempt === r.attempt; });
+    const selection = { execId: r.execId, task: r.task, taskId: r.taskId, attempt: r.attempt, seed: r.seed, readySlot: r.readySlot, excluded: r.excluded, node: r.node };
+    const verdicts = proofs.map((proof) => checkSelection({ committee: own.tc.committee, nodes, selection, proof, round, table: { hash: c.committed.hash, entries: c.committed.entries } }));
+    t.ok(verdicts.includes(null), `a proof of epoch ${r.epoch}'s committee selects the node (${verdicts.length} proofs seen)`);
+  }
 });
