@@ -186,7 +186,7 @@ export class Oracle {
         }
         parts = { committee, me, service: svc, p2p, chainLoop };
       }
-      app.log.info({ oracle: toBase58(keys.signingPublicKey), url: Oracle.urlOf(app), nodes: registry.list().length, committee: committee ? { member: me, n: committee.n, q: committee.q, peerId } : null }, 'oracle started');
+      app.log.info({ oracle: toBase58(keys.signingPublicKey), url: Oracle.urlOf(app), nodes: registry.list().length, committee: committee ? { member: me, epoch: committee.epoch, n: committee.n, q: committee.q, peerId } : null }, 'oracle started');
       return new Oracle(config, keys, db, registry, tracker, metrics, app, pool, parts);
     } catch (e) {
       await service?.stop().catch(() => {});
