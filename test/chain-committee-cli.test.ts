@@ -36,7 +36,7 @@ t.test('committee propose, approve (refusals named), status: the committee switc
   writeFileSync(authorityFile, JSON.stringify(Array.from(authority.secretKey)), { mode: 0o600 });
   const chain = new ChainClient(v.url, programId, authority.publicKey);
   await bootstrapChain(chain, { authority, oracles: [0, 1, 2, 3].map(pub), nodes: [] });
-  for (const i of [0, 1, 3, 4]) await airdrop(chain, pub(i), 1_000_000_000n);
+  for (const i of [0, 1, 2, 3, 4]) await airdrop(chain, pub(i), 1_000_000_000n);
   // the next epoch's committee file: oracle 3 leaves, oracle 4 joins
   const nextFile = join(dir, 'committee-next.json');
   writeFileSync(nextFile, JSON.stringify({
@@ -87,4 +87,21 @@ t.test('committee propose, approve (refusals named), status: the committee switc
   t.equal(s2.pending, null);
   const sets = await chain.memberSets();
   t.same([...sets.keys()].sort(), [0, 1]);
+
+  // two more rotations (through the client): epochs 0 and 1 are then only on the ledger, and
+  // memberSets reads them back (initCommittee's keys, the rotation record of epoch 1)
+  const approveBy = async (ids: number[], digest: Uint8Array) => { for (const i of ids) await chain.approveRotation(Keypair.fromSeed(keys[i]!.signingSeed), digest); };
+  const r2 = await chain.proposeRotation(authority, [0, 1, 2, 3].map(pub), 3);
+  await approveBy([0, 1, 4], r2.digest);
+  const r3 = await chain.proposeRotation(authority, [0, 1, 3, 4].map(pub), 3);
+  await approveBy([0, 1, 2], r3.digest);
+  t.equal((await chain.committee())!.epoch, 3);
+  const all = await chain.memberSets();
+  t.same([...all.keys()].sort(), [0, 1, 2, 3], 'every epoch\'s set');
+  const b = (ks: PublicKey[]) => ks.map((k) => k.toBase58());
+  t.same(b(all.get(0)!.oracles), b([0, 1, 2, 3].map(pub)), 'epoch 0 from initCommittee on the ledger');
+  t.same(b(all.get(1)!.oracles), b([0, 1, 2, 4].map(pub)), 'epoch 1 from its rotation record');
+  t.same(b(all.get(2)!.oracles), b([0, 1, 2, 3].map(pub)));
+  t.same(b(all.get(3)!.oracles), b([0, 1, 3, 4].map(pub)));
+  t.equal(all.get(1)!.startSlot, BigInt(applied.startSlot));
 });
