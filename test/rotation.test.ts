@@ -14,13 +14,13 @@ import { asProgramError } from '../src/chain/client.js';
 import { memberSetAt, selectionRecordsInLogs, type SelectionRecord } from '../src/chain/layout.js';
 import { MODEL_ID } from '../src/chain/local-chain.js';
 import { roundForBlockTime } from '../src/chain/loop.js';
-import { checkSelection } from '../src/chain/audit.js';
+import { auditExecution, checkSelection } from '../src/chain/audit.js';
 import { CommitteeKeys, verifyCertificate } from '../src/consensus/messages.js';
 import { decodeSelectionProof } from '../src/vrf/proof-message.js';
 
 t.test('rotate one oracle out and one in while requests keep being assigned', async (t) => {
-  // 1 s rounds: two committees (eight consensus members) share the busy machine
-  const a = new ChainCommittee(4, 5, { epochMs: 1000 });
+  // 2 s rounds: two committees (eight consensus members) share the busy machine
+  const a = new ChainCommittee(4, 5, { epochMs: 2000 });
   let b: ChainCommittee | null = null;
   t.teardown(async () => { await b?.close(); await a.close(); });
   await a.start();
@@ -109,4 +109,20 @@ t.test('rotate one oracle out and one in while requests keep being assigned', as
     const verdicts = proofs.map((proof) => checkSelection({ committee: own.tc.committee, nodes, selection, proof, round, table: { hash: c.committed.hash, entries: c.committed.entries } }));
     t.ok(verdicts.includes(null), `a proof of epoch ${r.epoch}'s committee selects the node (${verdicts.length} proofs seen)`);
   }
+
+  // the auditor (what npm start runs) given each epoch's committee file and oracles: every selection
+  // of every execution passes against its own epoch; given only epoch 0's, epoch 1's are not passed
+  const urls = (cc: ChainCommittee) => cc.tc.oracles.flatMap((o) => (o.url ? [o.url] : []));
+  const epochs = new Map([[0, { committee: a.tc.committee, oracleUrls: urls(a) }], [1, { committee: b.tc.committee, oracleUrls: urls(b) }]]);
+  for (const id of [before, during, ...after]) {
+    const exec = (await chain.execution(id))!;
+    const audit = await auditExecution({ chain, committee: a.tc.committee, oracleUrls: urls(a), nodes, exec, q: 3, epochs });
+    t.ok(audit.results.length >= 1 && audit.results.every((r) => r.proof && r.quorum), `execution ${id}: ${audit.results.length} selections audited against their epochs ${JSON.stringify(audit.results.filter((r) => !r.proof).map((r) => r.reason))}`);
+    t.same(audit.gaps, []);
+  }
+  const exec = (await chain.execution(after[0]!))!;
+  const onlyEpoch0 = await auditExecution({ chain, committee: a.tc.committee, oracleUrls: urls(a), nodes, exec, q: 3 });
+  const ofEpoch1 = (await records(after[0]!)).filter((r) => r.epoch === 1).length;
+  t.ok(ofEpoch1 >= 1);
+  t.equal(onlyEpoch0.results.filter((r) => !r.proof && /no committee file of epoch 1/.test(r.reason ?? '')).length, ofEpoch1, `without epoch 1's committee its ${ofEpoch1} selections are not passed`);
 });

@@ -9,6 +9,7 @@ import { LocalValidator } from '../../src/validator/server.js';
 import { airdrop, bootstrapChain } from '../../src/chain/bootstrap.js';
 import { loadProgramBinary, type CommitteeParams } from '../../src/chain/program.js';
 import { TestCommittee } from './committee.js';
+import { selectionRoutes } from '../../src/oracle/oracle.js';
 import { tempDir } from './oracle.js';
 import { until } from './heartbeat.js';
 
@@ -44,6 +45,7 @@ export class ChainCommittee {
     this.loops = Array.from({ length: n }, () => null);
     this.nodeKeys = this.tc.feed.nodes.map((x) => Keypair.fromSeed(x.seed));
     this.proofTopic = selectionProofTopic(this.tc.committee.id);
+    this.tc.extraRoutes = (i) => selectionRoutes(() => this.loops[i] ?? null);
     this.tc.extraTopics = (i) => [{
       topic: this.proofTopic,
       validate: checkProofMessage,

@@ -1,6 +1,6 @@
 // An in-process committee over real libp2p (TCP on 127.0.0.1) with level
 // stores in temp dirs and the HTTP liveness routes, for consensus tests.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Ed25519Signer } from '../../src/common/ed25519.js';
 import { SystemClock } from '../../src/common/clock.js';
@@ -43,6 +43,8 @@ export class TestCommittee {
   readonly vrfSecrets: Uint8Array[];
   /** Further gossip topics per oracle (e.g. selection proofs), set before start. */
   extraTopics: (i: number) => TopicHandler[] = () => [];
+  /** Further HTTP routes per oracle (e.g. the chain's selection proofs), set before start. */
+  extraRoutes: (i: number) => FastifyPluginAsync | null = () => null;
   /** Further libp2p options for every oracle (e.g. a benchmark's directPeers), set before start. */
   p2pOptions: Partial<P2POptions> = {};
   /**
@@ -85,6 +87,8 @@ export class TestCommittee {
     o.service = service;
     o.http = Fastify();
     await o.http.register(livenessRoutes(service));
+    const extra = this.extraRoutes(i);
+    if (extra) await o.http.register(extra);
     o.url = await o.http.listen({ host: '127.0.0.1', port: 0 });
     o.p2p = new P2PNetwork({
       seed: o.p2pSeed, listen: ['/ip4/127.0.0.1/tcp/0'], topic: `splitup/consensus/v1/${Buffer.from(this.committee.id).toString('hex')}`, peers: [],
