@@ -6,7 +6,9 @@
 // program's, or one of the runtime's transaction-level refusals below); after every step:
 //  - lamports are conserved over every account the transaction touched (less the fee);
 //  - each program account's lamports equal its books: committee = rent + treasury, node = rent +
-//    stake + earned, execution = rent + escrow;
+//    stake + earned, execution = rent + escrow, rotation proposal = rent;
+//  - a committee's member sets are valid (3..10 distinct keys, q in range, the previous set kept from
+//    epoch 1 on, started no later than the current one), a proposal is for its committee's next epoch;
 //  - no account is in an impossible state (statuses and phases in range, done count = tasks done,
 //    a finished execution holds no escrow, an exited node no stake, no lock without an active job,
 //    a running task has its node, a selecting task no deadline).
@@ -17,8 +19,8 @@ import { Keypair, PublicKey, SystemProgram, SYSVAR_CLOCK_PUBKEY, SYSVAR_SLOT_HAS
 import { createHash } from 'node:crypto';
 import { Rng } from '../src/common/rng.js';
 import { LocalChain, MODEL_ID, TASKS, f32 } from '../src/chain/local-chain.js';
-import { commitment, DEFAULT_PARAMS, fingerprint, partiesOf, SplitUpProgram } from '../src/chain/program.js';
-import { ACCOUNT_SIZE, decodeCommittee, decodeExecution, decodeNode, ExecStatus, NodeStatus, Phase, REVEALING, RUNNING, SELECTING, TAGS, type ExecutionAccount } from '../src/chain/layout.js';
+import { commitment, DEFAULT_PARAMS, fingerprint, partiesOf, rotationDigest, SplitUpProgram } from '../src/chain/program.js';
+import { ACCOUNT_SIZE, decodeCommittee, decodeExecution, decodeNode, decodeRotation, ExecStatus, NodeStatus, Phase, REVEALING, RUNNING, SELECTING, TAGS, type ExecutionAccount } from '../src/chain/layout.js';
 import { address } from '@solana/kit';
 import { programError } from '../src/chain/errors.js';
 
@@ -49,11 +51,13 @@ class Fuzz {
   readonly sent = new Map<number, number>();
   readonly succeeded = new Map<number, number>();
   readonly programId58: string;
+  readonly oraclePool: Keypair[];
 
   constructor(seed: number) {
     this.rng = new Rng(seed);
     const key = () => Keypair.fromSeed(this.rng.bytes(32));
     const oracles = Array.from({ length: 4 }, key);
+    this.oraclePool = [...oracles, key()]; // rotations move the committee among these five
     this.c = new LocalChain(4, new PublicKey('SpLitUp111111111111111111111111111111111111'), oracles, key());
     const c = this.c;
     // LiteSVM keeps every transaction for duplicate detection: the last 1 000 are enough here (100 000
@@ -82,12 +86,14 @@ class Fuzz {
     for (let i = 0; i < 4; i++) this.request(this.requesters[i % 3]!, BigInt(i + 1), 10n ** 9n);
     const stranger = key();
     c.svm.airdrop(stranger.publicKey, 10n ** 12n);
-    this.wallets.push(c.authority, ...oracles, ...this.nodes, ...this.requesters, hk, stranger);
+    c.svm.airdrop(this.oraclePool[4]!.publicKey, 10n ** 12n);
+    this.wallets.push(c.authority, ...this.oraclePool, ...this.nodes, ...this.requesters, hk, stranger);
     const p = c.program;
     this.pool.push(p.committeeAddress(), h.committeeAddress(), SystemProgram.programId, SYSVAR_SLOT_HASHES_PUBKEY, SYSVAR_CLOCK_PUBKEY, c.programId,
       ...this.wallets.map((w) => w.publicKey), key().publicKey,
       ...this.nodes.flatMap((n) => [p.nodeAddress(n.publicKey), h.nodeAddress(n.publicKey)]),
-      ...[1, 2, 3, 4, 5, 6].map((i) => p.taskAddress(i)), h.taskAddress(1), p.modelAddress(1), p.modelAddress(2), h.modelAddress(1));
+      ...[1, 2, 3, 4, 5, 6].map((i) => p.taskAddress(i)), h.taskAddress(1), p.modelAddress(1), p.modelAddress(2), h.modelAddress(1),
+      ...[1, 2, 3].flatMap((e) => [p.rotationAddress(e), h.rotationAddress(e)]));
   }
 
   private request(requester: Keypair, nonce: bigint, maxFee: bigint, program: SplitUpProgram = this.c.program) {
@@ -151,6 +157,15 @@ class Fuzz {
     if (tag === TAGS.committee) {
       const cm = decodeCommittee(d);
       if (a.lamports !== rent(ACCOUNT_SIZE.committee) + cm.treasury) fail(`committee holds ${a.lamports}, books say rent + treasury ${cm.treasury}`);
+      const valid = (n: number, q: number, ks: PublicKey[]) => n >= 3 && n <= 10 && q >= Math.ceil((n + Math.floor((n - 1) / 3) + 1) / 2) && q <= n && new Set(ks.map((k) => k.toBase58())).size === n;
+      if (!valid(cm.n, cm.q, cm.oracles)) fail(`committee member set n ${cm.n} q ${cm.q} invalid`);
+      if ((cm.epoch > 0) !== !!cm.previous) fail(`epoch ${cm.epoch} with${cm.previous ? '' : 'out'} a previous set`);
+      if (cm.previous && (!valid(cm.previous.n, cm.previous.q, cm.previous.oracles) || cm.previous.startSlot > cm.epochStartSlot)) fail('invalid previous set or start slots out of order');
+    } else if (tag === TAGS.rotation) {
+      const r = decodeRotation(d);
+      if (a.lamports !== rent(ACCOUNT_SIZE.rotation)) fail(`rotation proposal holds ${a.lamports}, books say rent`);
+      const cm = decodeCommittee(this.c.svm.account(r.committee)!.data);
+      if (r.epoch !== cm.epoch + 1 || r.n < 3 || r.n > 10 || r.approvals >>> cm.n) fail(`proposal of epoch ${r.epoch} (committee at ${cm.epoch}), n ${r.n}, approvals ${r.approvals}`);
     } else if (tag === TAGS.node) {
       const n = decodeNode(d);
       if (a.lamports !== rent(ACCOUNT_SIZE.node) + n.stake + n.earned) fail(`node holds ${a.lamports}, books say rent + stake ${n.stake} + earned ${n.earned}`);
@@ -194,7 +209,7 @@ class Fuzz {
     if ((RUNNING.has(ts.phase) || REVEALING.has(ts.phase)) && slot > ts.deadlineSlot && rng.chance(0.5)) { this.send([p.timeout(x.id, i, ctx)], [anyone]); return; }
     if (SELECTING.has(ts.phase) && slot > ts.readySlot + BigInt(ts.timeoutSlots) && rng.chance(0.5)) { this.send([p.timeout(x.id, i, ctx)], [anyone]); return; }
     if (SELECTING.has(ts.phase)) {
-      const oracle = rng.pick(this.c.oracles);
+      const oracle = rng.pick(this.oraclePool);
       const node = rng.pick(this.nodes.filter((n) => !ts.excluded.some((k) => k.equals(n.publicKey)))) ?? rng.pick(this.nodes);
       // votes concentrate on a few nodes so quorums form
       const favourite = this.nodes[(Number(x.id % 5n) + ts.attempt) % this.nodes.length]!;
@@ -233,7 +248,7 @@ class Fuzz {
   lifecycleMove(): void {
     const rng = this.rng, c = this.c, p = rng.chance(0.85) ? c.program : this.hostile;
     const node = rng.pick(this.nodes), w = rng.pick(this.wallets);
-    switch (rng.int(9)) {
+    switch (rng.int(11)) {
       case 0: { const r = rng.pick(this.requesters); this.request(r, rng.nextU64() % 64n, rng.pick([0n, 1000n, 10n ** 8n, 10n ** 9n, (1n << 64n) - 1n]), p); break; }
       case 1: { const x = rng.pick(this.execs); this.send([x.program.closeExecution(rng.chance(0.7) ? x.requester.publicKey : w.publicKey, x.id)], [rng.chance(0.7) ? x.requester : w]); break; }
       case 2: this.send([p.exitNode(node.publicKey)], [node]); break;
@@ -243,6 +258,24 @@ class Fuzz {
       case 6: {
         const auth = rng.chance(0.7) ? (p === c.program ? c.authority : this.hostileKey) : w;
         this.send([p.withdrawTreasury(auth.publicKey, rng.pick(this.pool), rng.pick([0n, 1n, 1000n, 10n ** 6n, 10n ** 12n]))], [auth]);
+        break;
+      }
+      case 9: { // a rotation among the five oracle keys (or a stranger's, or another epoch's)
+        const cm = this.readCommittee(p);
+        const members = this.oraclePool.filter(() => rng.chance(0.8)).map((o) => o.publicKey);
+        const proposal = { epoch: (cm?.epoch ?? 0) + (rng.chance(0.9) ? 1 : rng.int(3)), oracles: members, q: rng.chance(0.8) ? Math.ceil((members.length + Math.floor((members.length - 1) / 3) + 1) / 2) : rng.int(6), activateSlot: rng.chance(0.7) ? 0n : this.c.svm.slot() + BigInt(rng.int(20)) };
+        const auth = rng.chance(0.8) ? (p === c.program ? c.authority : this.hostileKey) : w;
+        this.send([p.proposeRotation(auth.publicKey, proposal)], [auth]);
+        break;
+      }
+      case 10: { // an approval of the pending proposal by a random oracle, usually naming its content
+        const cm = this.readCommittee(p);
+        const epoch = (cm?.epoch ?? 0) + 1;
+        const acct = this.c.svm.account(p.rotationAddress(epoch));
+        const r = acct && acct.data.length >= ACCOUNT_SIZE.rotation && acct.data.some((b) => b !== 0) ? decodeRotation(acct.data) : null;
+        const digest = r && rng.chance(0.9) ? rotationDigest(p.committeeAddress(), { epoch, oracles: r.oracles, q: r.q, activateSlot: r.activateSlot }) : rng.bytes(32);
+        const o = rng.pick(this.oraclePool);
+        this.send([p.approveRotation(o.publicKey, epoch, digest)], [o]);
         break;
       }
       case 7: {
@@ -270,7 +303,7 @@ class Fuzz {
     const rng = this.rng, p = rng.chance(0.8) ? this.c.program : this.hostile;
     const x = rng.pick(this.execs), node = rng.pick(this.nodes), w = rng.pick(this.wallets);
     const ti = rng.int(5), ctx = { requester: x.requester.publicKey, modelId: rng.int(3), parties: this.nodes.slice(0, rng.int(5)).map((n) => n.publicKey) };
-    switch (rng.int(15)) {
+    switch (rng.int(17)) {
       case 0: return p.initCommittee(w.publicKey, this.c.oracles.map((o) => o.publicKey), 3);
       case 1: return p.registerNode(node.publicKey, 24);
       case 2: return p.specialize(node.publicKey, [1, 2]);
@@ -285,6 +318,8 @@ class Fuzz {
       case 11: return p.reveal(node.publicKey, x.id, ti, rng.chance(0.5) ? 'output' : 'fingerprint', rng.bytes(32), rng.bytes(32), ctx);
       case 12: return p.closeExecution(x.requester.publicKey, x.id);
       case 13: return p.closeNode(node.publicKey);
+      case 15: return p.proposeRotation(w.publicKey, { epoch: 1 + rng.int(2), oracles: this.oraclePool.slice(rng.int(2)).map((o) => o.publicKey), q: 3 + rng.int(2), activateSlot: 0n });
+      case 16: return p.approveRotation(rng.pick(this.oraclePool).publicKey, 1 + rng.int(2), rng.bytes(32));
       default: return p.withdrawTreasury(w.publicKey, rng.pick(this.pool), rng.nextU64() % 10n ** 7n);
     }
   }
@@ -298,7 +333,7 @@ class Fuzz {
     for (let n = 1 + rng.int(3); n > 0; n--) {
       switch (rng.int(8)) {
         case 0: if (data.length) data[rng.int(data.length)] = rng.int(256); break;
-        case 1: if (data.length) data[0] = rng.int(16); break;
+        case 1: if (data.length) data[0] = rng.int(18); break;
         case 2: data = data.subarray(0, rng.int(data.length + 1)); break;
         case 3: data = Buffer.concat([data, Buffer.from(rng.bytes(1 + rng.int(40)))]); break;
         case 4: if (keys.length) keys[rng.int(keys.length)]!.pubkey = rng.pick(this.pool); break;
@@ -314,7 +349,7 @@ class Fuzz {
   random(): void {
     const rng = this.rng;
     const data = Buffer.from(rng.bytes(rng.int(4) === 0 ? rng.int(300) : rng.int(80)));
-    if (data.length) data[0] = rng.int(18);
+    if (data.length) data[0] = rng.int(20);
     const keys = Array.from({ length: rng.int(9) }, () => ({ pubkey: rng.pick(this.pool), isSigner: rng.chance(0.3), isWritable: rng.chance(0.6) }));
     this.sendSigned(new TransactionInstruction({ programId: this.c.programId, keys, data }));
   }
@@ -347,8 +382,11 @@ t.test(`fuzz: ${COUNT} random and mutated instructions (seed ${SEED}): each succ
   for (const x of f.execs) { const e = f['readExec'](x.program, x.id); e?.tasks.forEach((ts) => phases.add(Phase[ts.phase]!)); }
   t.comment(`${f.steps} instructions in ${(ms / 1000).toFixed(1)} s (${Math.round(f.steps / (ms / 1000))}/s): ${f.ok} succeeded; refusals ${JSON.stringify(Object.fromEntries([...f.errors].sort((a, b) => b[1] - a[1])))}`);
   t.comment(`succeeded per tag: ${JSON.stringify(Object.fromEntries([...f.succeeded].sort((a, b) => a[0] - b[0])))}`);
-  for (let tag = 0; tag <= 14; tag++) t.ok((f.sent.get(tag) ?? 0) > 0, `tag ${tag} sent ${f.sent.get(tag) ?? 0} times, ${f.succeeded.get(tag) ?? 0} succeeded`);
-  t.ok((f.sent.get(15) ?? 0) + (f.sent.get(16) ?? 0) > 0, 'unknown tags sent');
+  for (let tag = 0; tag <= 16; tag++) t.ok((f.sent.get(tag) ?? 0) > 0, `tag ${tag} sent ${f.sent.get(tag) ?? 0} times, ${f.succeeded.get(tag) ?? 0} succeeded`);
+  t.ok((f.sent.get(17) ?? 0) + (f.sent.get(18) ?? 0) + (f.sent.get(19) ?? 0) > 0, 'unknown tags sent');
+  t.ok((f.succeeded.get(16) ?? 0) > 0, `${f.succeeded.get(16) ?? 0} rotation approvals succeeded`);
+  const epochs = [f.c.program, f.hostile].map((p) => decodeCommittee(f.c.svm.account(p.committeeAddress())!.data).epoch);
+  t.comment(`committee epochs at the end: ${epochs.join(', ')}`);
   t.ok(f.ok > COUNT / 20, `${f.ok} succeeded: the protocol moves kept executions going`);
   t.ok(f.errors.size >= 25, `${f.errors.size} distinct refusals exercised`);
   const done = f.execs.filter((x) => (f['readExec'](x.program, x.id)?.status ?? ExecStatus.Done) === ExecStatus.Done).length;

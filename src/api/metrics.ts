@@ -16,7 +16,7 @@ export class OracleMetrics {
   readonly nodesByStatus = new Gauge({ name: 'splitup_nodes', help: 'Registered nodes by liveness status', labelNames: ['status'], registers: [this.registry] });
 
   readonly roundsCommitted = new Counter({ name: 'splitup_consensus_commits_total', help: 'Liveness rounds committed by this oracle', registers: [this.registry] });
-  readonly chainActions = new Counter({ name: 'splitup_chain_actions_total', help: 'Chain loop actions: selection proofs published, assignTask votes sent, timeouts and settlements called, proofs rejected, requests with no eligible node', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly chainActions = new Counter({ name: 'splitup_chain_actions_total', help: 'Chain loop actions: selection proofs published, assignTask votes sent, timeouts and settlements called, proofs rejected, requests with no eligible node, requests of another committee epoch left alone', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly committedRound = new Gauge({ name: 'splitup_consensus_committed_round', help: 'Latest committed liveness round', registers: [this.registry] });
   readonly commitLatency = new Histogram({
     name: 'splitup_consensus_commit_latency_seconds',

@@ -1,6 +1,7 @@
 // Anyone's audit of the committee's selections on chain: each had q matching signed votes for the node,
 // and that node is the one the published ECVRF proof selects from the committed liveness table
-// (certificate checked against the committee's keys) of the round bound to the seed's block.
+// (certificate checked against the committee's keys) of the round bound to the seed's block. After
+// rotations each selection is checked against the member set and committee of its own epoch.
 import { PublicKey } from '@solana/web3.js';
 import { bytesEqual, fromBase58, fromHex } from '../common/bytes.js';
 import type { Committee } from '../consensus/committee.js';
@@ -57,12 +58,20 @@ export interface ExecutionAudit {
  * the certified table of the round bound to the seed's block. Completeness: every quorum on the
  * ledger has its record, and each task's current selection is one of them.
  */
-export async function auditExecution(o: { chain: ChainClient; committee: Committee; oracleUrls: string[]; nodes: NodeAccount[]; exec: ExecutionAccount; q: number }): Promise<ExecutionAudit> {
+export async function auditExecution(o: {
+  chain: ChainClient; committee: Committee; oracleUrls: string[]; nodes: NodeAccount[]; exec: ExecutionAccount; q: number;
+  /**
+   * After rotations: the committee file and oracle URLs of each epoch, so every selection is checked
+   * against its own epoch's committee (certificates, VRF keys, prover order); `committee` and
+   * `oracleUrls` serve the epoch of `committee`.
+   */
+  epochs?: Map<number, { committee: Committee; oracleUrls: string[] }>;
+}): Promise<ExecutionAudit> {
   const programId = o.chain.program.programId.toBase58();
-  // vote bits follow the chain's committee account (its oracle order); votes count only from its keys
-  const onChain = await o.chain.committee();
-  if (!onChain) throw new Error('no committee account on chain');
-  const members = onChain.oracles.map((k) => k.toBase58());
+  // a record's vote bits index the member set of its epoch (the chain's committee account and, for
+  // epochs before the previous one, the rotation records on the ledger); votes count only from that set
+  const sets = await o.chain.memberSets();
+  const everyMember = new Set([...sets.values()].flatMap((s) => s.oracles.map((k) => k.toBase58())));
   const txs = await o.chain.history(o.chain.program.executionAddress(o.exec.execId));
   // votes on the ledger: (task, attempt) → node → oracles
   const votes = new Map<string, Map<string, Set<string>>>();
@@ -72,7 +81,7 @@ export async function auditExecution(o: { chain: ChainClient; committee: Committ
     for (const ix of tx.instructions) {
       if (ix.data[0] !== Ix.AssignTask || ix.data.length !== 46 || ix.data.readBigUInt64LE(1) !== o.exec.execId) continue;
       const oracle = ix.accounts[0]!;
-      if (!tx.signers.some((k) => k.equals(oracle)) || !members.includes(oracle.toBase58())) continue;
+      if (!tx.signers.some((k) => k.equals(oracle)) || !everyMember.has(oracle.toBase58())) continue;
       const key = `${ix.data[9]}/${ix.data.readUInt32LE(10)}`, node = new PublicKey(ix.data.subarray(14, 46)).toBase58();
       const byNode = votes.get(key) ?? new Map<string, Set<string>>();
       votes.set(key, byNode);
@@ -82,12 +91,19 @@ export async function auditExecution(o: { chain: ChainClient; committee: Committ
   }
   const results: AuditResult[] = [];
   for (const r of records) {
-    const voters = votes.get(`${r.task}/${r.attempt}`)?.get(r.node.toBase58()) ?? new Set<string>();
+    const set = sets.get(r.epoch);
+    const members = (set?.oracles ?? []).map((k) => k.toBase58());
+    const voters = new Set([...(votes.get(`${r.task}/${r.attempt}`)?.get(r.node.toBase58()) ?? [])].filter((v) => members.includes(v)));
     const programVoters = members.filter((_, i) => r.voteMask & (1 << i));
-    const sameVoters = programVoters.length === voters.size && programVoters.every((m) => voters.has(m));
-    const res = await auditSelection({ ...o, selection: { execId: r.execId, task: r.task, taskId: r.taskId, attempt: r.attempt, seed: r.seed, readySlot: r.readySlot, excluded: r.excluded, node: r.node }, matchingVotes: voters.size });
+    const sameVoters = !!set && programVoters.length === voters.size && programVoters.every((m) => voters.has(m));
     const outcome = r.outcome === SelectionOutcome.ExcludedForStake ? 'excluded-for-stake' : 'assigned';
-    results.push(sameVoters ? { ...res, outcome } : { ...res, outcome, proof: false, reason: `the program counted the votes of ${programVoters.length} oracles, the ledger holds ${voters.size} signed votes for the node` });
+    const ep = o.epochs?.get(r.epoch) ?? (r.epoch === o.committee.epoch ? { committee: o.committee, oracleUrls: o.oracleUrls } : null);
+    if (!ep) {
+      results.push({ execId: r.execId, task: r.task, attempt: r.attempt, kind: selectionKind(r.attempt), node: r.node.toBase58(), outcome, matchingVotes: voters.size, quorum: voters.size >= (set?.q ?? o.q), proof: false, reason: `no committee file of epoch ${r.epoch} given to the audit` });
+      continue;
+    }
+    const res = await auditSelection({ ...o, ...ep, q: set?.q ?? o.q, selection: { execId: r.execId, task: r.task, taskId: r.taskId, attempt: r.attempt, seed: r.seed, readySlot: r.readySlot, excluded: r.excluded, node: r.node }, matchingVotes: voters.size });
+    results.push(sameVoters ? { ...res, outcome } : { ...res, outcome, proof: false, reason: set ? `the program counted the votes of ${programVoters.length} oracles, the ledger holds ${voters.size} signed votes for the node` : `no member set of epoch ${r.epoch} on the chain or its ledger` });
   }
   const gaps: string[] = [];
   const recorded = new Set(records.map((r) => `${r.task}/${r.attempt}`));

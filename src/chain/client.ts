@@ -3,10 +3,10 @@
 // retrying on expired block hashes. One RPC URL switches between the local validator and a
 // real cluster.
 import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, type TransactionInstruction } from '@solana/web3.js';
-import { ACCOUNT_SIZE, COMMITTEE_OFFSET, decodeCommittee, decodeExecution, decodeNode, ExecStatus, TAGS, type Committee, type ExecutionAccount, type NodeAccount } from './layout.js';
+import { ACCOUNT_SIZE, COMMITTEE_OFFSET, decodeCommittee, decodeExecution, decodeNode, decodeRotation, ExecStatus, rotationRecordsInLogs, TAGS, type Committee, type ExecutionAccount, type NodeAccount, type RotationAccount } from './layout.js';
 import { programError, ProgramError } from './errors.js';
 import { ProgramWatch, pubsubUrlFor, type ChangeListener } from './program-watch.js';
-import { SplitUpProgram } from './program.js';
+import { Ix, rotationDigest, SplitUpProgram, type RotationProposal } from './program.js';
 import { toBase58 as bs58 } from '../common/bytes.js';
 
 export interface SendOptions {
@@ -19,6 +19,9 @@ export interface SendOptions {
 
 /** A confirmed transaction as the audit reads it: who signed, this program's instructions, its logs. */
 export interface ChainTx { signature: string; slot: number; ok: boolean; logs: string[]; signers: PublicKey[]; instructions: Array<{ accounts: PublicKey[]; data: Buffer }> }
+
+/** A rotation that cannot go ahead as asked (no committee, no pending proposal, another content than expected). */
+export class RotationError extends Error { override name = 'RotationError'; }
 
 const tagBytes = (tag: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(tag); return b; };
 
@@ -50,6 +53,67 @@ export class ChainClient {
   async committee(): Promise<Committee | null> {
     const a = await this.connection.getAccountInfo(this.program.committeeAddress());
     return a ? decodeCommittee(a.data) : null;
+  }
+
+  /** The pending rotation proposal of `epoch` (null when none, or once applied: the account closes). */
+  async rotation(epoch: number): Promise<RotationAccount | null> {
+    const a = await this.connection.getAccountInfo(this.program.rotationAddress(epoch));
+    return a && a.data.length >= ACCOUNT_SIZE.rotation && a.data.some((b) => b !== 0) ? decodeRotation(a.data) : null;
+  }
+
+  /**
+   * The authority proposes `oracles` (quorum q) as the committee's next epoch, voting on selections
+   * seeded from max(activateSlot, the slot of the q-th approval) on. Returns the proposal and the
+   * digest members approve.
+   */
+  async proposeRotation(authority: Keypair, oracles: PublicKey[], q: number, activateSlot = 0n): Promise<{ proposal: RotationProposal; digest: Uint8Array }> {
+    const cm = await this.committee();
+    if (!cm) throw new RotationError(`no committee of authority ${authority.publicKey.toBase58()} on this chain`);
+    const proposal = { epoch: cm.epoch + 1, oracles, q, activateSlot };
+    await this.send([authority], [this.program.proposeRotation(authority.publicKey, proposal)]);
+    return { proposal, digest: rotationDigest(this.program.committeeAddress(), proposal) };
+  }
+
+  /**
+   * A member of the current set approves the pending proposal of the next epoch. `expect` (the digest
+   * the operator was given) must match what is on chain; the program checks it again. Returns whether
+   * this approval applied the rotation.
+   */
+  async approveRotation(oracle: Keypair, expect?: Uint8Array): Promise<{ epoch: number; applied: boolean }> {
+    const cm = await this.committee();
+    if (!cm) throw new RotationError('no committee on this chain');
+    const epoch = cm.epoch + 1;
+    const r = await this.rotation(epoch);
+    if (!r) throw new RotationError(`no pending rotation proposal for epoch ${epoch}`);
+    const digest = rotationDigest(this.program.committeeAddress(), { epoch, oracles: r.oracles, q: r.q, activateSlot: r.activateSlot });
+    if (expect && !Buffer.from(expect).equals(Buffer.from(digest))) throw new RotationError(`the proposal on chain (digest ${Buffer.from(digest).toString('hex')}) is not the one to approve (${Buffer.from(expect).toString('hex')})`);
+    await this.send([oracle], [this.program.approveRotation(oracle.publicKey, epoch, digest)]);
+    return { epoch, applied: ((await this.committee())?.epoch ?? 0) >= epoch };
+  }
+
+  /**
+   * The member set of every epoch up to the current one. The committee account holds the current
+   * and the previous set; older ones are read from the committee's ledger history (the rotation
+   * records applied rotations log, and initCommittee's keys for epoch 0).
+   */
+  async memberSets(): Promise<Map<number, { oracles: PublicKey[]; q: number; startSlot: bigint }>> {
+    const cm = await this.committee();
+    if (!cm) throw new Error('no committee on this chain');
+    const sets = new Map<number, { oracles: PublicKey[]; q: number; startSlot: bigint }>();
+    sets.set(cm.epoch, { oracles: cm.oracles, q: cm.q, startSlot: cm.epochStartSlot });
+    if (cm.previous) sets.set(cm.previous.epoch, { oracles: cm.previous.oracles, q: cm.previous.q, startSlot: cm.previous.startSlot });
+    if (cm.epoch < 2) return sets;
+    const address = this.program.committeeAddress();
+    for (const tx of await this.history(address)) {
+      if (!tx.ok) continue;
+      for (const r of rotationRecordsInLogs(tx.logs, this.program.programId.toBase58())) if (!sets.has(r.epoch)) sets.set(r.epoch, { oracles: r.oracles, q: r.q, startSlot: r.startSlot });
+      for (const ix of tx.instructions) {
+        if (ix.data[0] !== Ix.InitCommittee || !ix.accounts[1]?.equals(address) || sets.has(0)) continue;
+        const n = ix.data[1]!;
+        sets.set(0, { oracles: Array.from({ length: n }, (_, i) => new PublicKey(ix.data.subarray(56 + 32 * i, 88 + 32 * i))), q: ix.data[2]!, startSlot: 0n });
+      }
+    }
+    return sets;
   }
 
   async node(key: PublicKey): Promise<NodeAccount | null> {

@@ -48,6 +48,10 @@ export const PROGRAM_ERRORS = {
   46: ['NotAuthority', "only the committee's authority may do this"],
   47: ['NotFinished', 'the execution is still running, or the node has not exited'],
   48: ['BelowRentExempt', 'the committee account keeps its rent-exempt minimum'],
+  49: ['StaleEpoch', "the rotation is not for the committee's next epoch, or the selection predates the previous epoch"],
+  50: ['RotationPending', 'the current epoch has not started yet: no new rotation before it does'],
+  51: ['ProposalMismatch', "the approval names another content than the proposal's (its digest)"],
+  52: ['AlreadyApproved', 'this member already approved the proposal'],
 } as const satisfies Record<number, readonly [string, string]>;
 
 /** The System program's errors (SystemError), surfaced through the program's CPIs or a transfer. */

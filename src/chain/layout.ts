@@ -3,10 +3,10 @@ import { PublicKey } from '@solana/web3.js';
 
 export const TASK_STATE_SIZE = 1200;
 export const EXEC_HEADER_SIZE = 304;
-export const ACCOUNT_SIZE = { committee: 432, node: 208, task: 248, model: 344, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE + 40 } as const;
+export const ACCOUNT_SIZE = { committee: 776, node: 208, task: 248, model: 344, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE + 40, rotation: 408 } as const;
 /** Offset of the committee address every node, task, model and execution account carries (memcmp filters). */
-export const COMMITTEE_OFFSET = { node: 176, task: 216, model: 312, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE } as const;
-export const TAGS = { committee: 0x4d435553, node: 0x444e5553, task: 0x4b545553, model: 0x444d5553, execution: 0x58455553 } as const;
+export const COMMITTEE_OFFSET = { node: 176, task: 216, model: 312, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE, rotation: 376 } as const;
+export const TAGS = { committee: 0x4d435553, node: 0x444e5553, task: 0x4b545553, model: 0x444d5553, execution: 0x58455553, rotation: 0x54525553 } as const;
 export const VERIFY_ATTEMPT = 0x8000_0000;
 /** Attempts of a dispute's arbiter selections. */
 export const ARB_ATTEMPT = 0xC000_0000;
@@ -47,6 +47,17 @@ export interface Committee {
   oracles: PublicKey[];
   /** ids are assigned in order: the next task is taskCount + 1, the next model modelCount + 1 */
   taskCount: number; modelCount: number;
+  /**
+   * Rotation: `oracles` (n, q) is epoch `epoch`'s member set and votes on every selection whose seed
+   * slot (readySlot) is ≥ epochStartSlot; `previous` (epoch − 1, absent at epoch 0) votes on those
+   * with prevStartSlot ≤ readySlot < epochStartSlot; older selections are stale (they expire and reopen).
+   */
+  epoch: number; epochStartSlot: bigint;
+  previous: { epoch: number; n: number; q: number; oracles: PublicKey[]; startSlot: bigint } | null;
+}
+/** A pending rotation proposal: the member set of epoch `epoch`, approved by members of the current set (bit i: oracle i). */
+export interface RotationAccount {
+  epoch: number; n: number; q: number; approvals: number; activateSlot: bigint; digest: Uint8Array; oracles: PublicKey[]; committee: PublicKey;
 }
 export interface NodeAccount {
   key: PublicKey; status: NodeStatus; vramGb: number; stake: bigint; activeJobs: number; completed: number;
@@ -112,8 +123,32 @@ export function decodeCommittee(data: Uint8Array): Committee {
     slashPpm: r.u32(56), slotsPerKcu: r.u32(60), stakeBase: r.u64(64), stakePerGb: r.u64(72), pricePerKcu: r.u64(80),
     minTimeoutSlots: r.u64(88), treasury: r.u64(96), oracles: Array.from({ length: n }, (_, i) => r.key(104 + 32 * i)),
     taskCount: r.u32(424), modelCount: r.u32(428),
+    epoch: r.u32(432), epochStartSlot: r.u64(440),
+    previous: r.u32(432) === 0 ? null : {
+      epoch: r.u32(432) - 1, n: r.u8(436), q: r.u8(437), startSlot: r.u64(448),
+      oracles: Array.from({ length: Math.min(r.u8(436), 10) }, (_, i) => r.key(456 + 32 * i)),
+    },
   };
 }
+
+export function decodeRotation(data: Uint8Array): RotationAccount {
+  const r = reader(data, 'rotation');
+  const n = Math.min(r.u8(6), 10);
+  return {
+    n, q: r.u8(7), epoch: r.u32(8), approvals: r.u16(12), activateSlot: r.u64(16), digest: r.bytes(24, 32),
+    oracles: Array.from({ length: n }, (_, i) => r.key(56 + 32 * i)), committee: r.key(COMMITTEE_OFFSET.rotation),
+  };
+}
+
+/** The member set (epoch, keys, q) that votes on a selection seeded at `readySlot`, or null when it predates the previous epoch (stale: it expires and reopens). */
+export function memberSetAt(cm: Committee, readySlot: bigint): { epoch: number; oracles: PublicKey[]; q: number } | null {
+  if (readySlot >= cm.epochStartSlot) return { epoch: cm.epoch, oracles: cm.oracles, q: cm.q };
+  if (cm.previous && readySlot >= cm.previous.startSlot) return cm.previous;
+  return null;
+}
+
+/** The numbers of the set bits of a mask below n (approvals, vote masks). */
+export const maskMembers = (mask: number, n: number): number[] => Array.from({ length: n }, (_, i) => i).filter((i) => mask & (1 << i));
 
 export function decodeNode(data: Uint8Array): NodeAccount {
   const r = reader(data, 'node');
@@ -202,8 +237,10 @@ export enum SelectionOutcome { Assigned = 1, ExcludedForStake = 2 }
 export interface SelectionRecord {
   outcome: SelectionOutcome; task: number; execId: bigint; taskId: number; attempt: number; readySlot: bigint;
   seed: Uint8Array; node: PublicKey;
-  /** the oracles (committee indices) whose matching votes made the quorum */
+  /** the oracles (indices in the member set of `epoch`) whose matching votes made the quorum */
   voteMask: number;
+  /** the committee epoch whose member set voted (the set in force at readySlot) */
+  epoch: number;
   /** the exclusion list the selection was made under */
   excluded: PublicKey[];
 }
@@ -216,9 +253,21 @@ export function decodeSelectionRecord(data: Uint8Array): SelectionRecord {
   if (data.length !== SELECTION_RECORD_SIZE + 32 * nExclude) throw new LayoutError(`selection record: ${data.length} bytes for ${nExclude} exclusions`);
   return {
     outcome: r.u8(5), task: r.u8(6), execId: r.u64(8), taskId: r.u32(16), attempt: r.u32(20), readySlot: r.u64(24),
-    seed: r.bytes(32, 32), node: r.key(64), voteMask: r.u16(96),
+    seed: r.bytes(32, 32), node: r.key(64), voteMask: r.u16(96), epoch: r.u32(100),
     excluded: Array.from({ length: nExclude }, (_, i) => r.key(SELECTION_RECORD_SIZE + 32 * i)),
   };
+}
+
+/** The record an applied rotation logs: the member set of `epoch`, in force for selections seeded at or after startSlot. */
+export const ROTATION_RECORD_TAG = 0x4f525553; // "SURO"
+export interface RotationRecord { epoch: number; n: number; q: number; startSlot: bigint; oracles: PublicKey[] }
+
+export function decodeRotationRecord(data: Uint8Array): RotationRecord {
+  const r = new Reader(data);
+  if (data.length < 24 || r.u32(0) !== ROTATION_RECORD_TAG) throw new LayoutError('not a rotation record');
+  const n = r.u8(5);
+  if (n > 10 || data.length !== 24 + 32 * n) throw new LayoutError(`rotation record: ${data.length} bytes for ${n} oracles`);
+  return { n, q: r.u8(6), epoch: r.u32(8), startSlot: r.u64(16), oracles: Array.from({ length: n }, (_, i) => r.key(24 + 32 * i)) };
 }
 
 /**
@@ -227,15 +276,23 @@ export function decodeSelectionRecord(data: Uint8Array): SelectionRecord {
  * `programId` is the innermost program invoked are read, so no other program can forge one.
  */
 export function selectionRecordsInLogs(logs: readonly string[], programId: string): SelectionRecord[] {
-  const out: SelectionRecord[] = [];
+  return programDataInLogs(logs, programId).filter((b) => b.length >= 4 && b.readUInt32LE(0) === SELECTION_TAG).map(decodeSelectionRecord);
+}
+
+/** The rotation records (applied rotations) in a transaction's log messages, read like selectionRecordsInLogs. */
+export function rotationRecordsInLogs(logs: readonly string[], programId: string): RotationRecord[] {
+  return programDataInLogs(logs, programId).filter((b) => b.length >= 4 && b.readUInt32LE(0) === ROTATION_RECORD_TAG).map(decodeRotationRecord);
+}
+
+function programDataInLogs(logs: readonly string[], programId: string): Buffer[] {
+  const out: Buffer[] = [];
   const stack: string[] = [];
   for (const line of logs) {
     const invoke = /^Program (\S+) invoke \[\d+\]$/.exec(line);
     if (invoke) { stack.push(invoke[1]!); continue; }
     if (/^Program \S+ (success|failed)/.test(line)) { stack.pop(); continue; }
     if (!line.startsWith('Program data: ') || stack.at(-1) !== programId) continue;
-    const bytes = Buffer.concat(line.slice('Program data: '.length).split(' ').filter(Boolean).map((p) => Buffer.from(p, 'base64')));
-    if (bytes.length >= 4 && bytes.readUInt32LE(0) === SELECTION_TAG) out.push(decodeSelectionRecord(bytes));
+    out.push(Buffer.concat(line.slice('Program data: '.length).split(' ').filter(Boolean).map((p) => Buffer.from(p, 'base64'))));
   }
   return out;
 }

@@ -3,9 +3,9 @@
 // program's tests, the compute-unit benchmark and the simulator.
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
 import { Svm, type TxResult } from './svm.js';
-import { commitment, DEFAULT_PARAMS, fingerprint, loadProgramBinary, partiesOf, quorumFor, SplitUpProgram, type CommitteeParams, type TaskCtx } from './program.js';
+import { commitment, DEFAULT_PARAMS, fingerprint, loadProgramBinary, partiesOf, quorumFor, rotationDigest, SplitUpProgram, type CommitteeParams, type TaskCtx } from './program.js';
 import { randomBytes } from 'node:crypto';
-import { decodeCommittee, decodeExecution, decodeModel, decodeNode, DType, type ModelAccount, type TensorSpec } from './layout.js';
+import { decodeCommittee, decodeExecution, decodeModel, decodeNode, DType, memberSetAt, type ModelAccount, type TensorSpec } from './layout.js';
 import { programError, type ProgramError } from './errors.js';
 
 export const f32 = (...shape: number[]): TensorSpec => ({ dtype: DType.F32, shape });
@@ -100,10 +100,41 @@ export class LocalChain {
     return a.data;
   }
 
-  /** q oracles vote `node` for the task's current attempt. */
-  assign(execId: bigint, taskIndex: number, node: PublicKey, voters = this.oracles.slice(0, this.committee().q)): void {
-    const attempt = this.execution(execId).tasks[taskIndex]!.attempt;
-    for (const o of voters) this.ok([o], this.program.assignTask(o.publicKey, execId, taskIndex, attempt, node));
+  /** Oracle keys this chain can sign with: the first committee's and those added by rotate(). */
+  readonly oracleKeys: Keypair[] = [];
+  private keypair(k: PublicKey): Keypair {
+    const kp = [...this.oracles, ...this.oracleKeys].find((o) => o.publicKey.equals(k));
+    if (!kp) throw new Error(`no key for oracle ${k.toBase58()}`);
+    return kp;
+  }
+
+  /** q oracles of the selection's epoch vote `node` for the task's current attempt. */
+  assign(execId: bigint, taskIndex: number, node: PublicKey, voters?: Keypair[]): void {
+    const ts = this.execution(execId).tasks[taskIndex]!;
+    if (!voters) {
+      const set = memberSetAt(this.committee(), ts.readySlot);
+      if (!set) throw new Error(`execution ${execId} task ${taskIndex}: the selection predates the previous epoch`);
+      voters = set.oracles.slice(0, set.q).map((k) => this.keypair(k));
+    }
+    for (const o of voters) this.ok([o], this.program.assignTask(o.publicKey, execId, taskIndex, ts.attempt, node));
+  }
+
+  /**
+   * Rotates the committee to `oracles` (funded here): the authority proposes the next epoch and q
+   * members of the current set approve; the new set votes on selections seeded from the switch (or
+   * `activateSlot`, when later) on. Returns the new epoch.
+   */
+  rotate(oracles: Keypair[], q = quorumFor(oracles.length), activateSlot = 0n): number {
+    for (const o of oracles) if (!this.oracleKeys.some((k) => k.publicKey.equals(o.publicKey)) && !this.oracles.includes(o)) {
+      this.oracleKeys.push(o);
+      this.svm.airdrop(o.publicKey, 10_000_000_000n);
+    }
+    const cm = this.committee();
+    const proposal = { epoch: cm.epoch + 1, oracles: oracles.map((o) => o.publicKey), q, activateSlot };
+    this.ok([this.authority], this.program.proposeRotation(this.authority.publicKey, proposal));
+    const digest = rotationDigest(this.program.committeeAddress(), proposal);
+    for (const k of cm.oracles.slice(0, cm.q)) this.ok([this.keypair(k)], this.program.approveRotation(k, proposal.epoch, digest));
+    return proposal.epoch;
   }
 
   /** What reveal and timeout of task i need: requester, model and every party's node account. */

@@ -20,7 +20,7 @@ import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage 
 import { eligibleSet, pickFromBeta, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
 import { PollLoop } from '../common/poll-loop.js';
 import { asProgramError, type ChainClient } from './client.js';
-import { Phase, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
+import { memberSetAt, Phase, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type Committee as ChainCommittee, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
 import { partiesOf } from './program.js';
 
 export interface CommittedTable { round: bigint; hash: Uint8Array; entries: TableEntry[] }
@@ -40,6 +40,8 @@ export interface ChainPort {
   runningExecutions(keep?: (data: Uint8Array) => boolean): Promise<ExecutionAccount[]>;
   nodes(): Promise<NodeAccount[]>;
   send(signers: Keypair[], ixs: TransactionInstruction[]): Promise<string>;
+  /** The on-chain committee (its epochs' member sets); without it the loop assumes one epoch, its committee file's. */
+  committee?(): Promise<ChainCommittee | null>;
   /** Calls `cb` when any account of the program changes; returns the unsubscribe (optional: polling covers its absence). */
   onProgramChange?(cb: () => void): () => Promise<void>;
 }
@@ -76,7 +78,8 @@ export type LoopEvent =
   | { kind: 'no-eligible'; key: string }
   | { kind: 'joined'; key: string; node: string }
   | { kind: 'rejected-proof'; key: string; reason: string }
-  | { kind: 'timeout' | 'settle'; key: string; signature: string };
+  | { kind: 'timeout' | 'settle'; key: string; signature: string }
+  | { kind: 'other-epoch'; key: string; reason: string };
 
 interface Pending { firstSeen: number; proved: Map<number, { msg: SelectionProofMessage; beta: Uint8Array; at: number }>; reportedEmpty?: boolean; echoedAt?: number }
 interface ReceivedProof { m: SelectionProofMessage; verdict?: { ok: true; beta: Uint8Array } | { ok: false } }
@@ -85,6 +88,27 @@ interface ReceivedProof { m: SelectionProofMessage; verdict?: { ok: true; beta: 
 export function roundForBlockTime(c: ConsensusCommittee, blockTimeMs: number): bigint | null {
   const r = Math.floor((blockTimeMs - c.params.genesisMs) / c.params.epochMs) - 1;
   return r >= 0 ? BigInt(r) : null;
+}
+
+/**
+ * Whether this oracle proves and votes on a selection seeded at `readySlot`, and its vote bit: only
+ * when the selection's epoch (the on-chain member set in force at its seed slot) is the epoch of the
+ * committee file it runs, that set is the file's members in the file's order, and its key is in it.
+ * Anything else — a selection of an epoch this oracle does not run (before or after a rotation), a
+ * committee file that does not match the chain — is left alone: the program would refuse the vote of
+ * a key outside the selection's set, and a proof under another epoch's table and prover order is
+ * not this committee's to make. Without an on-chain committee (a chain port that does not read it)
+ * the file's order is the chain's.
+ */
+export function selectionEpochGate(onChain: ChainCommittee | null, file: ConsensusCommittee, me: PublicKey, readySlot: bigint): { act: true; index: number } | { act: false; reason: string } {
+  if (!onChain) { const i = file.members.findIndex((m) => bytesEqual(m.signingKey, me.toBytes())); return i >= 0 ? { act: true, index: i } : { act: false, reason: 'not a member of the committee file' }; }
+  const set = memberSetAt(onChain, readySlot);
+  if (!set) return { act: false, reason: `seeded before the previous epoch (the chain is at epoch ${onChain.epoch}): it expires and reopens` };
+  if (set.epoch !== file.epoch) return { act: false, reason: `a selection of epoch ${set.epoch}; this oracle runs epoch ${file.epoch}` };
+  if (set.oracles.length !== file.n || set.oracles.some((k, i) => !bytesEqual(k.toBytes(), file.members[i]!.signingKey)))
+    return { act: false, reason: `the on-chain member set of epoch ${set.epoch} is not the committee file's (keys or order)` };
+  const index = set.oracles.findIndex((k) => k.equals(me));
+  return index >= 0 ? { act: true, index } : { act: false, reason: `not a member of epoch ${set.epoch}` };
 }
 
 /** The committee's gossip topic for selection proofs. */
@@ -105,6 +129,8 @@ export class ChainLoop {
   private readonly blockTimes = new Map<bigint, number>();
   private readonly inFlight = new Set<string>();
   private readonly abstained = new Set<string>();
+  /** Requests of another epoch than this oracle's (reported once each, bounded). */
+  private readonly otherEpoch = new Set<string>();
   /** The proof each of this oracle's votes followed, by request key (bounded), for auditors. */
   readonly decided = new Map<string, Uint8Array>();
 
@@ -164,7 +190,7 @@ export class ChainLoop {
       }
       return false;
     };
-    const [executions, nodes] = await Promise.all([this.o.chain.runningExecutions(actionable), this.o.chain.nodes()]);
+    const [executions, nodes, onChain] = await Promise.all([this.o.chain.runningExecutions(actionable), this.o.chain.nodes(), this.o.chain.committee ? this.o.chain.committee() : Promise.resolve(null)]);
     const open = new Set<string>();
     for (const e of executions) {
       for (let i = 0; i < e.tasks.length; i++) {
@@ -178,7 +204,17 @@ export class ChainLoop {
             await this.permissionless('timeout', key, () => this.o.chain.program.timeout(e.execId, i, ctx));
             continue;
           }
-          await this.handleRequest(e, i, nodes, key).catch((err) => this.o.log?.warn({ key, err: String(err) }, 'selection failed; retrying next tick'));
+          const gate = selectionEpochGate(onChain, this.o.committee, this.o.signer.publicKey, ts.readySlot);
+          if (!gate.act) {
+            if (!this.otherEpoch.has(key)) {
+              this.otherEpoch.add(key);
+              if (this.otherEpoch.size > 10_000) this.otherEpoch.delete(this.otherEpoch.values().next().value!);
+              this.o.onEvent?.({ kind: 'other-epoch', key, reason: gate.reason });
+              this.o.log?.info({ key, reason: gate.reason }, 'selection left to its epoch\'s committee');
+            }
+            continue;
+          }
+          await this.handleRequest(e, i, nodes, key, gate.index).catch((err) => this.o.log?.warn({ key, err: String(err) }, 'selection failed; retrying next tick'));
         } else if ((RUNNING.has(ts.phase) || REVEALING.has(ts.phase)) && slot > ts.deadlineSlot + this.grace(e, i)) {
           // a commitment or a reveal not made in time: the program lapses, slashes or resolves
           await this.permissionless('timeout', `${key}/${ts.phase}`, () => this.o.chain.program.timeout(e.execId, i, ctx));
@@ -189,6 +225,7 @@ export class ChainLoop {
     }
     for (const k of this.pending.keys()) if (!open.has(k)) this.pending.delete(k);
     for (const k of this.abstained) if (!open.has(k)) this.abstained.delete(k);
+    for (const k of this.otherEpoch) if (!open.has(k)) this.otherEpoch.delete(k);
   }
 
   /** 0 for the designated oracle ((execId + task) mod n), graceSlots for the others. */
@@ -212,7 +249,8 @@ export class ChainLoop {
     }
   }
 
-  private async handleRequest(e: ExecutionAccount, i: number, nodes: NodeAccount[], key: string): Promise<void> {
+  /** `voteIndex`: this oracle's index in the selection's on-chain member set (its bit in the vote mask). */
+  private async handleRequest(e: ExecutionAccount, i: number, nodes: NodeAccount[], key: string, voteIndex: number): Promise<void> {
     const ts = e.tasks[i]!;
     const c = this.o.committee;
     const now = this.o.clock.now();
@@ -296,7 +334,7 @@ export class ChainLoop {
       return; // voted on the next tick, through the same checks as everyone's proofs
     }
 
-    if (ts.voteMask & (1 << this.o.me)) return; // this oracle's vote is on chain
+    if (ts.voteMask & (1 << voteIndex)) return; // this oracle's vote is on chain
     const persisted = await this.o.votes.get(key);
     if (persisted) return this.sendVote(e, i, key, persisted); // decided before (a restart, a failed send): the same vote, never another
     if (!best) return;

@@ -12,7 +12,18 @@ export const loadProgramBinary = (): Uint8Array => new Uint8Array(readFileSync(P
 
 export enum Ix {
   InitCommittee = 0, RegisterNode = 1, Specialize = 2, ExitNode = 3, RegisterTask = 4, RegisterModel = 5, RequestExecution = 6, AssignTask = 7, Commit = 8, Settle = 9, Timeout = 10, Reveal = 11,
-  CloseExecution = 12, CloseNode = 13, WithdrawTreasury = 14,
+  CloseExecution = 12, CloseNode = 13, WithdrawTreasury = 14, ProposeRotation = 15, ApproveRotation = 16,
+}
+
+/** What a rotation proposes: the member set of the committee's next epoch and the slot from which it votes (at the earliest, when applied). */
+export interface RotationProposal { epoch: number; oracles: PublicKey[]; q: number; activateSlot: bigint }
+
+/** The content members approve: H("splitup/rotation/v1" ‖ committee ‖ epoch u32 ‖ n ‖ q ‖ activateSlot u64 ‖ keys), as the program computes it. */
+export function rotationDigest(committee: PublicKey, p: RotationProposal): Uint8Array {
+  const h = createHash('sha256').update('splitup/rotation/v1').update(committee.toBytes()).update(u32le(p.epoch))
+    .update(Buffer.from([p.oracles.length, p.q])).update(u64le(p.activateSlot));
+  for (const k of p.oracles) h.update(k.toBytes());
+  return h.digest();
 }
 
 /** An execution's id: the first 8 bytes (LE) of H("splitup/exec/v1" ‖ committee ‖ requester ‖ nonce u64), as the program derives it. */
@@ -186,6 +197,24 @@ export class SplitUpProgram {
   /** The committee's authority withdraws `amount` of the treasury to `destination` (the committee account keeps its rent-exempt minimum). */
   withdrawTreasury(authority: PublicKey, destination: PublicKey, amount: bigint): TransactionInstruction {
     return this.ix([r(authority, true), w(this.committeeAddress()), w(destination)], Buffer.concat([Buffer.from([Ix.WithdrawTreasury]), u64le(amount)]));
+  }
+
+  /** The proposal account of epoch `epoch`: "rotation", committee, u32 epoch. */
+  rotationAddress(epoch: number): PublicKey { return this.pda(Buffer.from('rotation'), this.committeeAddress().toBytes(), u32le(epoch)); }
+
+  /** The authority proposes the member set of epoch `p.epoch` (the committee's epoch + 1); a pending proposal of that epoch is replaced. */
+  proposeRotation(authority: PublicKey, p: RotationProposal): TransactionInstruction {
+    const head = Buffer.alloc(16);
+    head[0] = Ix.ProposeRotation; head[1] = p.oracles.length; head[2] = p.q;
+    head.writeUInt32LE(p.epoch, 4); head.writeBigUInt64LE(p.activateSlot, 8);
+    return this.ix([w(authority, true), r(this.committeeAddress()), w(this.rotationAddress(p.epoch)), r(SystemProgram.programId)],
+      Buffer.concat([head, ...p.oracles.map((o) => o.toBuffer())]));
+  }
+
+  /** A current member approves the proposal of `epoch` whose content hashes to `digest` (rotationDigest); the q-th approval applies it. */
+  approveRotation(oracle: PublicKey, epoch: number, digest: Uint8Array): TransactionInstruction {
+    return this.ix([r(oracle, true), w(this.committeeAddress()), w(this.rotationAddress(epoch))],
+      Buffer.concat([Buffer.from([Ix.ApproveRotation]), u32le(epoch), Buffer.from(digest)]));
   }
 
   private taskRef(tag: Ix, execId: bigint, taskIndex: number): Buffer { return Buffer.concat([Buffer.from([tag]), u64le(execId), Buffer.from([taskIndex])]); }

@@ -4,7 +4,7 @@
 //   start --config FILE               run the oracle (SIGINT/SIGTERM: graceful stop)
 //   status --url URL                  health, readiness and node counts of a running oracle
 import { readFileSync, writeFileSync } from 'node:fs';
-import { COMMITTEE_VERSION, parseCommittee } from '../consensus/committee.js';
+import { COMMITTEE_VERSION, COMMITTEE_VERSION_V2, parseCommittee } from '../consensus/committee.js';
 import { memberEntry } from '../oracle/member.js';
 import { readOracleKeys } from '../oracle/keys.js';
 import { resolve } from 'node:path';
@@ -23,6 +23,8 @@ const USAGE = `usage: splitup-oracle <command> [options]
   member-info --config FILE --p2p-addr MULTIADDR --http-url URL [--name NAME]
                                  print this oracle's committee entry (public keys, peer id, addresses)
   committee-init --members A.json,B.json,... [--epoch-ms N] --out FILE
+  committee-init --members A.json,B.json,... --next-of CURRENT.json --out FILE
+      the next epoch's committee file (a rotation): CURRENT's parameters, its epoch + 1
                                  assemble a committee file from member entries
   start --config FILE            run the oracle until SIGINT/SIGTERM
   status --url URL               print health, readiness and node liveness of a running oracle`;
@@ -66,15 +68,26 @@ async function main(): Promise<number | void> {
       return;
     }
     case 'committee-init': {
-      const { values } = parse(rest, { members: { type: 'string' }, 'epoch-ms': { type: 'string' }, out: { type: 'string' } });
+      const { values } = parse(rest, { members: { type: 'string' }, 'epoch-ms': { type: 'string' }, out: { type: 'string' }, 'next-of': { type: 'string' } });
       if (!values.members || !values.out) throw new UsageError('committee-init needs --members A.json,B.json,... and --out FILE');
       const members = values.members.split(',').map((f) => JSON.parse(readFileSync(f.trim(), 'utf8')));
       const epochMs = Number(values['epoch-ms'] ?? 30_000);
-      // rounds are numbered from the committee's creation: round 0 ends one epoch from now
-      const doc = { version: COMMITTEE_VERSION, params: { epochMs, genesisMs: Date.now() - (Date.now() % epochMs) }, members };
+      let doc: object;
+      if (values['next-of']) {
+        // a rotation: the current parameters and the next epoch; its consensus is new (another
+        // committee id), so its rounds count from now (a genesis in the past would make it run
+        // every round since then before reaching the present)
+        if (values['epoch-ms']) throw new UsageError('--next-of keeps the current parameters: no --epoch-ms');
+        const current = JSON.parse(readFileSync(values['next-of'], 'utf8')) as { params?: object };
+        const cur = parseCommittee(current, values['next-of']);
+        doc = { version: COMMITTEE_VERSION_V2, epoch: cur.epoch + 1, params: { ...(current.params ?? {}), genesisMs: Date.now() - (Date.now() % cur.params.epochMs) }, members };
+      } else {
+        // rounds are numbered from the committee's creation: round 0 ends one epoch from now
+        doc = { version: COMMITTEE_VERSION, params: { epochMs, genesisMs: Date.now() - (Date.now() % epochMs) }, members };
+      }
       const committee = parseCommittee(doc, values.out); // validates before writing
       writeFileSync(values.out, JSON.stringify(doc, null, 2) + '\n');
-      console.log(JSON.stringify({ committeeFile: resolve(values.out), n: committee.n, f: committee.f, q: committee.q, committeeId: Buffer.from(committee.id).toString('hex') }));
+      console.log(JSON.stringify({ committeeFile: resolve(values.out), epoch: committee.epoch, n: committee.n, f: committee.f, q: committee.q, committeeId: Buffer.from(committee.id).toString('hex') }));
       return;
     }
     case 'start': {

@@ -1,6 +1,8 @@
 // The committee: members (index = position), the fault model and the
 // consensus parameters, with a committee id that commits to all of them.
-// Config file format `splitup/committee/v1`:
+// Config file format `splitup/committee/v2` = v1 plus "epoch": N, the on-chain committee epoch whose
+// member set the file holds (a v1 file is epoch 0; members appear in the on-chain set's order).
+// Format `splitup/committee/v1`:
 //   { "version": "splitup/committee/v1",
 //     "params": { "epochMs": 30000, "genesisMs": 0, "proposeTimeoutMs": 1000, ... },
 //     "members": [ { "name": "oracle-1", "signingKey": "<base58>", "vrfKey": "<hex>",
@@ -14,6 +16,8 @@ import { DEFAULT_TIMING, type LivenessTiming } from '../liveness/status.js';
 import { SUITES, validatePublicKey, type Suite } from '../vrf/index.js';
 
 export const COMMITTEE_VERSION = 'splitup/committee/v1';
+/** The versioned format with an epoch (a rotation's member set); v1 files load as epoch 0. */
+export const COMMITTEE_VERSION_V2 = 'splitup/committee/v2';
 
 export interface CommitteeMember {
   name: string;
@@ -54,6 +58,8 @@ export const DEFAULT_PARAMS: ConsensusParams = {
 
 export interface Committee {
   id: Uint8Array;
+  /** The on-chain committee epoch of this member set (0: the set the committee was created with). */
+  epoch: number;
   members: CommitteeMember[];
   n: number;
   f: number;
@@ -63,7 +69,7 @@ export interface Committee {
 
 export class CommitteeError extends Error { override name = 'CommitteeError'; }
 
-export function committeeId(members: CommitteeMember[], p: ConsensusParams): Uint8Array {
+export function committeeId(members: CommitteeMember[], p: ConsensusParams, epoch = 0): Uint8Array {
   const h = createHash('sha256').update(utf8(COMMITTEE_VERSION)).update(u32be(members.length));
   for (const m of members) h.update(m.signingKey).update(m.vrfKey);
   // every parameter that decides whether a message or table is valid, or when an oracle times out:
@@ -71,10 +77,14 @@ export function committeeId(members: CommitteeMember[], p: ConsensusParams): Uin
   h.update(utf8(p.suite)).update(u64be(p.epochMs)).update(u64be(p.genesisMs));
   for (const v of [p.proposeTimeoutMs, p.prevoteTimeoutMs, p.precommitTimeoutMs, p.timeoutDeltaMs, p.maxSkewMs,
     p.liveness.intervalMs, p.liveness.missedForOffline, p.liveness.graceMs]) h.update(u64be(v));
+  // epochs after the first are bound too (epoch 0 keeps the v1 id): two epochs' sets never share an
+  // id, so their consensus messages, certificates and gossip topics never mix
+  if (epoch > 0) h.update(utf8('splitup/committee/v2/epoch')).update(u64be(epoch));
   return new Uint8Array(h.digest());
 }
 
-export function makeCommittee(members: CommitteeMember[], params: Partial<ConsensusParams> = {}): Committee {
+export function makeCommittee(members: CommitteeMember[], params: Partial<ConsensusParams> = {}, epoch = 0): Committee {
+  if (!Number.isSafeInteger(epoch) || epoch < 0 || epoch > 0xffffffff) throw new CommitteeError('epoch must be an integer 0..2^32-1');
   const p = { ...DEFAULT_PARAMS, ...params, liveness: { ...DEFAULT_PARAMS.liveness, ...(params.liveness ?? {}) } };
   if (members.length < 1) throw new CommitteeError('a committee needs at least one member');
   const seen = new Set<string>();
@@ -96,14 +106,17 @@ export function makeCommittee(members: CommitteeMember[], params: Partial<Consen
     if (!Number.isSafeInteger(p.liveness[k]) || p.liveness[k] < (k === 'graceMs' ? 0 : 1)) throw new CommitteeError(`params.liveness.${k} must be a ${k === 'graceMs' ? 'non-negative' : 'positive'} integer`);
   }
   const n = members.length;
-  return { id: committeeId(members, p), members, n, f: maxFaulty(n), q: quorum(n), params: p };
+  return { id: committeeId(members, p, epoch), epoch, members, n, f: maxFaulty(n), q: quorum(n), params: p };
 }
 
 export function parseCommittee(doc: unknown, where = '<committee>'): Committee {
   const fail = (m: string): never => { throw new CommitteeError(`${where}: ${m}`); };
   if (typeof doc !== 'object' || doc === null) fail('must be a JSON object');
-  const d = doc as { version?: unknown; params?: Record<string, unknown>; members?: unknown };
-  if (d.version !== COMMITTEE_VERSION) fail(`version must be "${COMMITTEE_VERSION}"`);
+  const d = doc as { version?: unknown; params?: Record<string, unknown>; members?: unknown; epoch?: unknown };
+  if (d.version !== COMMITTEE_VERSION && d.version !== COMMITTEE_VERSION_V2) fail(`version must be "${COMMITTEE_VERSION_V2}" (or "${COMMITTEE_VERSION}", epoch 0)`);
+  if (d.version === COMMITTEE_VERSION && d.epoch !== undefined) fail(`epoch needs version "${COMMITTEE_VERSION_V2}"`);
+  const epoch = d.version === COMMITTEE_VERSION ? 0 : d.epoch;
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0 || epoch > 0xffffffff) fail('epoch must be an integer 0..2^32-1');
   if (!Array.isArray(d.members) || d.members.length < 1) fail('members must be a non-empty array');
   const members = (d.members as Array<Record<string, unknown>>).map((m, i) => {
     const at = `members[${i}]`;
@@ -116,7 +129,7 @@ export function parseCommittee(doc: unknown, where = '<committee>'): Committee {
     if (m.httpUrl !== undefined) { try { new URL(String(m.httpUrl)); } catch { fail(`${at}.httpUrl is not a URL`); } }
     return { name: m.name as string, signingKey, vrfKey, multiaddrs: multiaddrs as string[], ...(m.peerId ? { peerId: String(m.peerId) } : {}), ...(m.httpUrl ? { httpUrl: String(m.httpUrl) } : {}) };
   });
-  try { return makeCommittee(members, (d.params ?? {}) as Partial<ConsensusParams>); } catch (e) { return fail((e as Error).message); }
+  try { return makeCommittee(members, (d.params ?? {}) as Partial<ConsensusParams>, epoch as number); } catch (e) { return fail((e as Error).message); }
 }
 
 export function loadCommittee(file: string): Committee {

@@ -42,7 +42,7 @@ export interface OracleDeps {
 export interface ConsensusParts { committee: Committee; me: number; service: ConsensusService; p2p: P2PNetwork; chainLoop: ChainLoop | null }
 
 /** GET /api/chain/selection?exec=&task=&attempt= — the selection proof this oracle's vote followed. */
-function selectionRoutes(loop: () => ChainLoop | null): FastifyPluginAsync {
+export function selectionRoutes(loop: () => ChainLoop | null): FastifyPluginAsync {
   return async (app) => {
     app.get('/api/chain/selection', {
       schema: { querystring: { type: 'object', required: ['exec', 'task', 'attempt'], properties: { exec: { type: 'string', pattern: '^[0-9]{1,20}$' }, task: { type: 'string', pattern: '^[0-9]{1,3}$' }, attempt: { type: 'string', pattern: '^[0-9]{1,10}$' } } } },
@@ -186,7 +186,7 @@ export class Oracle {
         }
         parts = { committee, me, service: svc, p2p, chainLoop };
       }
-      app.log.info({ oracle: toBase58(keys.signingPublicKey), url: Oracle.urlOf(app), nodes: registry.list().length, committee: committee ? { member: me, n: committee.n, q: committee.q, peerId } : null }, 'oracle started');
+      app.log.info({ oracle: toBase58(keys.signingPublicKey), url: Oracle.urlOf(app), nodes: registry.list().length, committee: committee ? { member: me, epoch: committee.epoch, n: committee.n, q: committee.q, peerId } : null }, 'oracle started');
       return new Oracle(config, keys, db, registry, tracker, metrics, app, pool, parts);
     } catch (e) {
       await service?.stop().catch(() => {});

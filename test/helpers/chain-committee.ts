@@ -9,6 +9,7 @@ import { LocalValidator } from '../../src/validator/server.js';
 import { airdrop, bootstrapChain } from '../../src/chain/bootstrap.js';
 import { loadProgramBinary, type CommitteeParams } from '../../src/chain/program.js';
 import { TestCommittee } from './committee.js';
+import { selectionRoutes } from '../../src/oracle/oracle.js';
 import { tempDir } from './oracle.js';
 import { until } from './heartbeat.js';
 
@@ -30,11 +31,21 @@ export class ChainCommittee {
   private slotTimer: NodeJS.Timeout | null = null;
   private slotInFlight: Promise<unknown> = Promise.resolve();
 
-  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; loopSubscribe?: boolean; params?: CommitteeParams; epochMs?: number } = {}) {
-    this.tc = new TestCommittee(n, opts.epochMs ?? 400, computeNodes);
+  /**
+   * `opts.follows`: this is the committee of the next epoch of `follows` (a rotation): members `keep`
+   * (indices of the current committee, in order) then `newcomers` fresh oracles; it shares the
+   * current committee's validator, chain, parameters and heartbeat feed, and starts no chain of its own.
+   */
+  constructor(n: number, computeNodes = 5, private readonly opts: { loopPollMs?: number; loopSubscribe?: boolean; params?: CommitteeParams; epochMs?: number; follows?: { cc: ChainCommittee; epoch: number; keep: number[] } } = {}) {
+    const f = opts.follows;
+    this.tc = new TestCommittee(n, opts.epochMs ?? 400, computeNodes, f && {
+      epoch: f.epoch, after: f.cc.tc,
+      members: Array.from({ length: n }, (_, i) => (i < f.keep.length ? { signingSeed: f.cc.tc.oracles[f.keep[i]!]!.signingSeed, vrfSecret: f.cc.tc.vrfSecrets[f.keep[i]!]! } : null)),
+    });
     this.loops = Array.from({ length: n }, () => null);
     this.nodeKeys = this.tc.feed.nodes.map((x) => Keypair.fromSeed(x.seed));
     this.proofTopic = selectionProofTopic(this.tc.committee.id);
+    this.tc.extraRoutes = (i) => selectionRoutes(() => this.loops[i] ?? null);
     this.tc.extraTopics = (i) => [{
       topic: this.proofTopic,
       validate: checkProofMessage,
@@ -80,6 +91,14 @@ export class ChainCommittee {
   oracleKeypair(i: number): Keypair { return Keypair.fromSeed(this.tc.oracles[i]!.signingSeed); }
 
   async start(): Promise<void> {
+    const f = this.opts.follows;
+    if (f) {
+      this.validator = f.cc.validator;
+      this.chain = f.cc.chain;
+      for (let i = f.keep.length; i < this.tc.oracles.length; i++) await airdrop(this.chain, this.oracleKeypair(i).publicKey, 10_000_000_000n);
+      await this.tc.startAll();
+      return;
+    }
     const { dir, cleanup } = tempDir('splitup-chain-');
     this.cleanup = cleanup;
     // Blocks come from this helper's own 100 ms timer rather than the validator's, so a test can
@@ -116,6 +135,11 @@ export class ChainCommittee {
   }
 
   async close(): Promise<void> {
+    if (this.opts.follows) { // the chain is the followed committee's: it closes it
+      for (let i = 0; i < this.loops.length; i++) await this.stopLoop(i);
+      await this.tc.close();
+      return;
+    }
     await this.holdSlots().catch(() => undefined);
     for (let i = 0; i < this.loops.length; i++) await this.stopLoop(i);
     await this.tc.close();

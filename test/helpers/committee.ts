@@ -1,6 +1,6 @@
 // An in-process committee over real libp2p (TCP on 127.0.0.1) with level
 // stores in temp dirs and the HTTP liveness routes, for consensus tests.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Ed25519Signer } from '../../src/common/ed25519.js';
 import { SystemClock } from '../../src/common/clock.js';
@@ -43,17 +43,25 @@ export class TestCommittee {
   readonly vrfSecrets: Uint8Array[];
   /** Further gossip topics per oracle (e.g. selection proofs), set before start. */
   extraTopics: (i: number) => TopicHandler[] = () => [];
+  /** Further HTTP routes per oracle (e.g. the chain's selection proofs), set before start. */
+  extraRoutes: (i: number) => FastifyPluginAsync | null = () => null;
   /** Further libp2p options for every oracle (e.g. a benchmark's directPeers), set before start. */
   p2pOptions: Partial<P2POptions> = {};
-  constructor(n: number, epochMs = 400, computeNodes = 5) {
+  /**
+   * `next`: the committee of another epoch (a rotation): given members' signing and VRF keys (a
+   * member without them gets fresh ones), the parameters and heartbeat feed of the committee it
+   * follows, and its epoch. Every oracle has a fresh libp2p identity (both committees may run at once).
+   */
+  constructor(n: number, epochMs = 400, computeNodes = 5, next?: { epoch: number; after: TestCommittee; members: Array<{ signingSeed: Uint8Array; vrfSecret: Uint8Array } | null> }) {
     const now = Date.now();
-    const members = Array.from({ length: n }, (_, i) => { const signingSeed = new Uint8Array(randomBytes(32)); return { i, signingSeed, signer: new Ed25519Signer(signingSeed), p2pSeed: new Uint8Array(randomBytes(32)) }; });
-    this.vrfSecrets = members.map(() => new Uint8Array(randomBytes(32)));
-    this.committee = makeCommittee(members.map((m) => ({ name: `oracle-${m.i}`, signingKey: m.signer.publicKey, vrfKey: publicKeyFromSecret(this.vrfSecrets[m.i]!), multiaddrs: [] })), {
+    const members = Array.from({ length: n }, (_, i) => { const signingSeed = next?.members[i]?.signingSeed ?? new Uint8Array(randomBytes(32)); return { i, signingSeed, signer: new Ed25519Signer(signingSeed), p2pSeed: new Uint8Array(randomBytes(32)) }; });
+    this.vrfSecrets = members.map((_, i) => next?.members[i]?.vrfSecret ?? new Uint8Array(randomBytes(32)));
+    // a next epoch's committee keeps the parameters but starts its rounds now (a new consensus)
+    this.committee = makeCommittee(members.map((m) => ({ name: `oracle-${m.i}`, signingKey: m.signer.publicKey, vrfKey: publicKeyFromSecret(this.vrfSecrets[m.i]!), multiaddrs: [] })), next ? { ...next.after.committee.params, genesisMs: now - (now % next.after.committee.params.epochMs) } : {
       epochMs, genesisMs: now - (now % epochMs), proposeTimeoutMs: 300, prevoteTimeoutMs: 150, precommitTimeoutMs: 150, timeoutDeltaMs: 100, maxSkewMs: 2000,
       liveness: { intervalMs: epochMs, missedForOffline: 3, graceMs: Math.floor(epochMs / 2) },
-    });
-    this.feed = new HeartbeatFeed(computeNodes, epochMs, new Rng(7));
+    }, next?.epoch ?? 0);
+    this.feed = next ? next.after.feed : new HeartbeatFeed(computeNodes, epochMs, new Rng(7));
     this.oracles = members.map((m) => {
       const { dir, cleanup } = tempDir('splitup-consensus-');
       this.cleanups.push(cleanup);
@@ -79,6 +87,8 @@ export class TestCommittee {
     o.service = service;
     o.http = Fastify();
     await o.http.register(livenessRoutes(service));
+    const extra = this.extraRoutes(i);
+    if (extra) await o.http.register(extra);
     o.url = await o.http.listen({ host: '127.0.0.1', port: 0 });
     o.p2p = new P2PNetwork({
       seed: o.p2pSeed, listen: ['/ip4/127.0.0.1/tcp/0'], topic: `splitup/consensus/v1/${Buffer.from(this.committee.id).toString('hex')}`, peers: [],

@@ -342,6 +342,124 @@ static NOINLINE u64 withdraw_treasury(Params *p) {
   return 0;
 }
 
+// ---------------------------------------------------------------- committee rotation
+// The authority proposes the member set of the next epoch (n, q, oracle keys, the slot it activates at);
+// the current members approve it; at q approvals the committee switches. The switch applies to
+// selections, by the slot of their seed: a selection whose ready_slot is >= the new epoch's start slot
+// is voted by the new set, an older one by the set it was opened under (kept as the previous set), so
+// no running selection changes voters mid-way, and a removed oracle's votes are refused on every
+// selection opened after the switch. Economics, suite and timing stay (a running assignment's locked
+// stake was computed from them); a committee with other economics is a new committee.
+
+// H("splitup/rotation/v1" | committee | epoch u32 | n | q | activate_slot u64 | keys): what members
+// approve. `d`: proposeRotation's data (n, q at 1, 2; epoch at 4; activate_slot at 8; keys at 16).
+static void rotation_digest(const Pubkey *committee, const u8 *d, u8 *out) {
+  u8 dom[] = "splitup/rotation/v1";
+  Bytes parts[6] = {{dom, 19}, {committee->x, 32}, {d + 4, 4}, {d + 1, 2}, {d + 8, 8}, {d + 16, 32 * (u64)d[1]}};
+  sol_sha256(parts, 6, out);
+}
+
+// proposeRotation: accounts [authority (signer, w), committee, proposal (w), System]; data: n u8, q u8,
+// pad u8, epoch u32, activate_slot u64, n keys. The committee's authority proposes the member set of
+// epoch = the committee's epoch + 1, checked like initCommittee's (3..10 distinct keys, q >= ceil((n+f+1)/2));
+// the proposal account ("rotation", committee, u32 epoch) is created (pre-funding tolerated) or, while
+// not yet applied, replaced (its approvals reset: members approve a digest of the content).
+static NOINLINE u64 propose_rotation(Params *p) {
+  const u8 *d = p->data;
+  if (p->ka_num < 4 || p->data_len < 16) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: proposeRotation needs 4 accounts and 16+ bytes");
+  TRY(need_signer(&p->ka[0]));
+  const Committee *c = committee_at(p, 1);
+  if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
+  if (!key_eq(&c->authority, p->ka[0].key)) return FAIL(E_NOT_AUTHORITY, "NotAuthority: only the committee's authority proposes a rotation");
+  u8 n = d[1], q = d[2];
+  u32 epoch = rd32(d + 4);
+  u64 activate = rd64(d + 8), now = now_slot();
+  if (n < 3 || n > MAX_ORACLES) return FAIL(E_COMMITTEE_SIZE, "CommitteeSize: n must be 3..10");
+  if (p->data_len != 16 + 32 * (u64)n) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: oracle key list length");
+  if (q < quorum_for(n) || q > n) return FAIL(E_QUORUM, "Quorum: q must be at least ceil((n+f+1)/2) with f = floor((n-1)/3), and at most n");
+  if (c->epoch == 0xffffffffu || epoch != c->epoch + 1) return FAIL(E_STALE_EPOCH, "StaleEpoch: a rotation proposes the committee's epoch + 1");
+  if (now < c->epoch_start_slot) return FAIL(E_ROTATION_PENDING, "RotationPending: the current epoch has not started yet");
+  if (activate > now + MAX_ACTIVATION_DELAY) return FAIL(E_BAD_PARAMETER, "BadParameter: activation slot more than 1000000 slots ahead");
+  const Pubkey *keys = (const Pubkey *)(d + 16);
+  for (u8 i = 0; i < n; i++)
+    for (u8 j = 0; j < i; j++)
+      if (key_eq(&keys[i], &keys[j])) return FAIL(E_DUPLICATE_ORACLE, "DuplicateOracle: oracle keys must be distinct");
+  Rotation *r;
+  AccountInfo *acct = &p->ka[2];
+  if (acct->data_len == 0) {
+    Bytes seeds[4] = {{(const u8 *)"rotation", 8}, {p->ka[1].key->x, 32}, {d + 4, 4}};
+    NewPda pda = {&p->ka[0], acct, &p->ka[3], seeds, 3, sizeof(Rotation), 0, 0};
+    TRY(create_pda(p, &pda));
+    r = (Rotation *)acct->data;
+    r->tag = TAG_ROTATION; r->version = VERSION; r->bump = pda.bump;
+    copy(&r->committee, p->ka[1].key, 32);
+    r->epoch = epoch;
+  } else {
+    TRY(need_writable(acct));
+    r = (Rotation *)load(p, acct, TAG_ROTATION, sizeof(Rotation));
+    if (!r) return FAIL(E_ALREADY_EXISTS, "AlreadyExists: account already exists");
+    if (!in_committee(&r->committee, &p->ka[1])) return WRONG_COMMITTEE("proposal");
+    if (r->epoch != epoch) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: the proposal account of another epoch");
+  }
+  r->n = n; r->q = q; r->approvals = 0; r->activate_slot = activate;
+  zero(r->oracles, sizeof(r->oracles));
+  copy(r->oracles, keys, 32 * (u64)n);
+  rotation_digest(p->ka[1].key, d, r->digest);
+  return 0;
+}
+
+// The record an applied rotation logs: tag "SURO", version, n, q, pad, epoch u32, pad u32, start slot
+// u64, then the n keys: with the committee's history, every epoch's member set stays verifiable.
+static void log_rotation(const Committee *c) {
+  u8 head[24];
+  zero(head, sizeof(head));
+  wr32(head, TAG_ROTATION_RECORD); head[4] = VERSION; head[5] = c->n; head[6] = c->q;
+  wr32(head + 8, c->epoch);
+  wr64(head + 16, c->epoch_start_slot);
+  Bytes parts[2] = {{head, 24}, {c->oracles[0].x, 32 * (u64)c->n}};
+  sol_log_data(parts, 2);
+}
+
+// approveRotation: accounts [oracle (signer), committee (w), proposal (w)]; data: epoch u32, digest [32].
+// A member of the current set approves the proposal whose content it names (the digest); one approval
+// per member. The q-th applies it: the current set becomes the previous one, the proposal's becomes
+// current from slot max(activate_slot, now) (later than every running selection's seed slot), the
+// epoch increments, and the proposal closes (its lamports to the treasury the authority withdraws).
+static NOINLINE u64 approve_rotation(Params *p) {
+  if (p->ka_num < 3 || p->data_len != 37) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: approveRotation");
+  TRY(need_signer(&p->ka[0]));
+  TRY(need_writable(&p->ka[1]));
+  TRY(need_writable(&p->ka[2]));
+  Committee *c = (Committee *)committee_at(p, 1);
+  if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
+  Rotation *r = (Rotation *)load(p, &p->ka[2], TAG_ROTATION, sizeof(Rotation));
+  if (!r) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: rotation proposal");
+  if (!in_committee(&r->committee, &p->ka[1])) return WRONG_COMMITTEE("proposal");
+  if (r->epoch != rd32(p->data + 1) || c->epoch == 0xffffffffu || r->epoch != c->epoch + 1) return FAIL(E_STALE_EPOCH, "StaleEpoch: the proposal is not for the committee's next epoch");
+  if (!bytes_eq(r->digest, p->data + 5, 32)) return FAIL(E_PROPOSAL_MISMATCH, "ProposalMismatch: the proposal's content is not the one approved");
+  u8 me = 0xff;
+  for (u8 i = 0; i < c->n && i < MAX_ORACLES; i++) if (key_eq(&c->oracles[i], p->ka[0].key)) me = i;
+  if (me == 0xff) return FAIL(E_NOT_COMMITTEE_MEMBER, "NotCommitteeMember: only members of the current set approve");
+  if (r->approvals & (1u << me)) return FAIL(E_ALREADY_APPROVED, "AlreadyApproved: this member already approved the proposal");
+  r->approvals |= (u16)(1u << me);
+  u8 count = 0;
+  for (u8 i = 0; i < c->n; i++) if (r->approvals & (1u << i)) count++;
+  if (count < c->q) return 0;
+  u64 now = now_slot(), treasury;
+  if (!add_ok(c->treasury, *p->ka[2].lamports, &treasury)) return OVERFLOW("treasury + the closed proposal's lamports");
+  c->prev_n = c->n; c->prev_q = c->q;
+  copy(c->prev_oracles, c->oracles, sizeof(c->oracles));
+  c->prev_start_slot = c->epoch_start_slot;
+  c->n = r->n; c->q = r->q;
+  zero(c->oracles, sizeof(c->oracles));
+  copy(c->oracles, r->oracles, 32 * (u64)r->n);
+  c->epoch = r->epoch;
+  c->epoch_start_slot = r->activate_slot > now ? r->activate_slot : now;
+  c->treasury = treasury;
+  log_rotation(c);
+  return close_account(&p->ka[2], &p->ka[1]);
+}
+
 static bool specialized(const Node *nd, u32 task_id) {
   for (u8 i = 0; i < nd->n_spec && i < MAX_SPECS; i++) if (nd->specs[i] == task_id) return true;
   return false;
@@ -660,7 +778,7 @@ static u8 running_of(u8 selecting) { return selecting == PH_READY ? PH_ASSIGNED 
 // The selection record of a quorum (state.h), with the exclusion list it was made under, as one
 // "Program data:" log entry: auditors re-derive every selection from it, including those the task
 // account no longer holds (the next attempt, the verification or a dispute's arbiters replace them).
-static void log_selection(const Execution *e, u8 ti, const Pubkey *node, u16 matching, u8 outcome) {
+static __attribute__((always_inline)) void log_selection(const Execution *e, u8 ti, const Pubkey *node, u16 matching, u32 epoch, u8 outcome) {
   const TaskState *ts = &e->tasks[ti];
   SelectionRecord r;
   sol_memset_(&r, 0, sizeof(r));
@@ -669,6 +787,7 @@ static void log_selection(const Execution *e, u8 ti, const Pubkey *node, u16 mat
   copy(r.seed, ts->seed, 32);
   copy(&r.node, node, 32);
   r.vote_mask = matching;
+  r.epoch = epoch;
   Bytes parts[2] = {{(const u8 *)&r, sizeof(r)}, {(const u8 *)ts->exclude, (u64)ts->n_exclude * 32}};
   sol_log_data(parts, ts->n_exclude ? 2 : 1);
 }
@@ -682,14 +801,23 @@ static u64 assign_task(Params *p) {
   TRY(need_writable(&p->ka[3]));
   const Committee *c = committee_at(p, 1);
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
-  u8 oracle = 0xff;
-  for (u8 i = 0; i < c->n; i++) if (key_eq(&c->oracles[i], p->ka[0].key)) oracle = i;
-  if (oracle == 0xff) return FAIL(E_NOT_COMMITTEE_MEMBER, "NotCommitteeMember: only committee oracles vote");
   u8 ti;
   Execution *e = exec_at(p, 2, &ti);
   if (!e) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account, id or task index");
   if (!in_committee(&e->committee, &p->ka[1])) return WRONG_COMMITTEE("execution");
   TaskState *ts = &e->tasks[ti];
+  // The member set of the selection's epoch: the one in force at its seed slot.
+  const Pubkey *set = c->oracles;
+  u8 n = c->n, q = c->q;
+  u32 epoch = c->epoch;
+  if (ts->ready_slot < c->epoch_start_slot) {
+    if (c->epoch == 0 || ts->ready_slot < c->prev_start_slot)
+      return FAIL(E_STALE_EPOCH, "StaleEpoch: the selection predates the previous epoch; it expires and reopens under the current set");
+    set = c->prev_oracles; n = c->prev_n; q = c->prev_q; epoch = c->epoch - 1;
+  }
+  u8 oracle = 0xff;
+  for (u8 i = 0; i < n && i < MAX_ORACLES; i++) if (key_eq(&set[i], p->ka[0].key)) oracle = i;
+  if (oracle == 0xff) return FAIL(E_NOT_COMMITTEE_MEMBER, "NotCommitteeMember: only oracles of the selection's epoch vote");
   u32 attempt = rd32(p->data + 10);
   const Pubkey *cand = (const Pubkey *)(p->data + 14);
   if (running_phase(ts->phase) && attempt == ts->attempt) return FAIL(E_ALREADY_ASSIGNED, "AlreadyAssigned: this attempt already has its quorum");
@@ -706,15 +834,15 @@ static u64 assign_task(Params *p) {
   ts->vote_mask |= (u16)(1u << oracle);
   u8 same = 0;
   u16 matching = 0;
-  for (u8 i = 0; i < c->n; i++)
+  for (u8 i = 0; i < n; i++)
     if ((ts->vote_mask & (1u << i)) && key_eq(&ts->votes[i], cand)) { same++; matching |= (u16)(1u << i); }
-  if (same < c->q) return 0;
+  if (same < q) return 0;
   // Quorum of matching votes. Every assignment locks the full penalty R + S of the task from the
   // node's stake, so each lie the node can be caught in is paid in full: a node whose free stake does
   // not cover it is excluded from this instance and the selection reopens (same seed, attempt + 1,
   // same expiry).
   u64 penalty = task_penalty(c, e->fee[ti]);
-  log_selection(e, ti, cand, matching, free_stake(nd) < penalty ? SEL_EXCLUDED_STAKE : SEL_ASSIGNED);
+  log_selection(e, ti, cand, matching, epoch, free_stake(nd) < penalty ? SEL_EXCLUDED_STAKE : SEL_ASSIGNED);
   if (free_stake(nd) < penalty) {
     sol_log_("splitup: free stake below R + S, node excluded, selection reopens", 65);
     exclude_add(ts, cand);
@@ -1280,6 +1408,8 @@ u64 entrypoint(u8 *input) {
     case IX_CLOSE_EXECUTION: return close_execution(&p);
     case IX_CLOSE_NODE: return close_node(&p);
     case IX_WITHDRAW_TREASURY: return withdraw_treasury(&p);
+    case IX_PROPOSE_ROTATION: return propose_rotation(&p);
+    case IX_APPROVE_ROTATION: return approve_rotation(&p);
     case IX_ASSIGN_TASK:
     case IX_COMMIT:
     case IX_SETTLE:

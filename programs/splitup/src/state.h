@@ -10,6 +10,9 @@
 #define TAG_TASK 0x4b545553u      /* "SUTK" */
 #define TAG_MODEL 0x444d5553u     /* "SUMD" */
 #define TAG_EXEC 0x58455553u      /* "SUEX" */
+#define TAG_ROTATION 0x54525553u  /* "SURT": a proposed member set for the committee's next epoch */
+#define TAG_ROTATION_RECORD 0x4f525553u /* "SURO": the member set an applied rotation installs (sol_log_data) */
+#define MAX_ACTIVATION_DELAY 1000000ULL /* a rotation activates at most this many slots after its proposal */
 
 #define MAX_ORACLES 10
 #define MAX_SPECS 16
@@ -37,7 +40,8 @@ typedef struct {
   u64 ready_slot;
   u8 seed[32];
   Pubkey node;
-  u16 vote_mask; u8 pad[6];
+  u16 vote_mask; u16 pad;
+  u32 epoch; /* the committee epoch whose member set the vote mask indexes */
 } SelectionRecord;
 
 typedef struct { u8 dtype; u8 rank; u16 pad; u32 dims[4]; } Spec; // 20 bytes
@@ -51,7 +55,27 @@ typedef struct {
   u64 stake_base; u64 stake_per_gb; u64 price_per_kcu; u64 min_timeout_slots; u64 treasury;
   Pubkey oracles[MAX_ORACLES];
   u32 task_count; u32 model_count; /* ids are assigned in order: the next task is task_count + 1 */
+  /* Rotation. The member set above (n, q, oracles) is the epoch `epoch`'s; it governs every selection
+     whose seed slot (ready_slot) is >= epoch_start_slot. The previous epoch's set governs selections
+     with prev_start_slot <= ready_slot < epoch_start_slot; an older selection is stale (it expires and
+     reopens under the current set). */
+  u32 epoch; u8 prev_n; u8 prev_q; u16 pad2;
+  u64 epoch_start_slot;
+  u64 prev_start_slot;
+  Pubkey prev_oracles[MAX_ORACLES];
 } Committee;
+
+/* A rotation proposal: the authority's member set for epoch `epoch` (the committee's epoch + 1), at
+   "rotation", committee, u32 epoch. Current members approve it by its digest; at q approvals it is
+   applied and the account closes (its lamports to the treasury). */
+typedef struct {
+  u32 tag; u8 version; u8 bump; u8 n; u8 q;
+  u32 epoch; u16 approvals; u16 pad;
+  u64 activate_slot;
+  u8 digest[32]; /* H("splitup/rotation/v1" | committee | epoch u32 | n | q | activate_slot u64 | keys) */
+  Pubkey oracles[MAX_ORACLES];
+  Pubkey committee;
+} Rotation;
 
 enum { NODE_ACTIVE = 1, NODE_EXITED = 2, NODE_SLASHED = 3 };
 typedef struct {
@@ -151,7 +175,8 @@ typedef struct {
 
 _Static_assert(sizeof(Spec) == 20, "Spec");
 _Static_assert(sizeof(SelectionRecord) == 104, "SelectionRecord");
-_Static_assert(sizeof(Committee) == 432, "Committee");
+_Static_assert(sizeof(Committee) == 776, "Committee");
+_Static_assert(sizeof(Rotation) == 408, "Rotation");
 _Static_assert(sizeof(Node) == 208, "Node");
 _Static_assert(sizeof(Task) == 248, "Task");
 _Static_assert(sizeof(Model) == 344, "Model");
@@ -164,6 +189,7 @@ enum {
   IX_REGISTER_TASK = 4, IX_REGISTER_MODEL = 5, IX_REQUEST_EXECUTION = 6, IX_ASSIGN_TASK = 7,
   IX_COMMIT = 8, IX_SETTLE = 9, IX_TIMEOUT = 10, IX_REVEAL = 11,
   IX_CLOSE_EXECUTION = 12, IX_CLOSE_NODE = 13, IX_WITHDRAW_TREASURY = 14,
+  IX_PROPOSE_ROTATION = 15, IX_APPROVE_ROTATION = 16,
 };
 
 // Program error codes (Custom(n) in the runtime's InstructionError). Keep in step with src/chain/errors.ts.
@@ -180,4 +206,5 @@ enum {
   E_UNKNOWN_TASK = 36, E_EXECUTION_MISMATCH = 37, E_INSUFFICIENT_FUNDS = 38, E_BAD_REVEAL = 39, E_REVEAL_ORDER = 40,
   E_OUTPUT_REQUIRED = 41, E_NOT_A_PARTY = 42, E_ARITHMETIC_OVERFLOW = 43, E_ID_NOT_NEXT = 44,
   E_WRONG_COMMITTEE = 45, E_NOT_AUTHORITY = 46, E_NOT_FINISHED = 47, E_BELOW_RENT_EXEMPT = 48,
+  E_STALE_EPOCH = 49, E_ROTATION_PENDING = 50, E_PROPOSAL_MISMATCH = 51, E_ALREADY_APPROVED = 52,
 };
