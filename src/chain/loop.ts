@@ -274,7 +274,7 @@ export class ChainLoop {
     // While the request is open, a voter re-publishes the proof its vote followed: each proof is
     // gossiped by its prover, who may crash, so an oracle that missed it could otherwise not join.
     const followed = this.decided.get(key);
-    if (followed && ts.voteMask & (1 << this.o.me) && now - (p.echoedAt ?? -Infinity) >= timeoutMs / 3) {
+    if (followed && ts.voteMask & (1 << voteIndex) && now - (p.echoedAt ?? -Infinity) >= timeoutMs / 3) {
       p.echoedAt = now;
       await this.o.publishProof(followed);
     }
@@ -285,8 +285,8 @@ export class ChainLoop {
     // the attempt then splits and waits for its expiry. It joins a node only when f + 1 other
     // oracles voted for it (so at least one honest oracle followed the rules) and a valid proof it
     // holds selects that node within the fallback window counted from the request's block time.
-    if (!(ts.voteMask & (1 << this.o.me)) && !(await this.o.votes.get(key))) {
-      const joined = this.joinable(e, i, req, round, table, eligible, Math.floor((now - blockTime) / timeoutMs), key);
+    if (!(ts.voteMask & (1 << voteIndex)) && !(await this.o.votes.get(key))) {
+      const joined = this.joinable(e, i, req, round, table, eligible, Math.floor((now - blockTime) / timeoutMs), key, voteIndex);
       if (joined) {
         await this.o.votes.put(key, joined);
         this.o.onEvent?.({ kind: 'joined', key, node: toBase58(joined) });
@@ -394,10 +394,10 @@ export class ChainLoop {
    * block (the next rank one period early, as for the oracle's own window). Most votes first, then
    * the earliest rank.
    */
-  private joinable(e: ExecutionAccount, i: number, req: SelectionRequest, round: bigint, table: CommittedTable, eligible: Uint8Array[], chainK: number, key: string): Uint8Array | null {
+  private joinable(e: ExecutionAccount, i: number, req: SelectionRequest, round: bigint, table: CommittedTable, eligible: Uint8Array[], chainK: number, key: string, voteIndex: number): Uint8Array | null {
     const c = this.o.committee;
     const counts = new Map<string, number>();
-    e.tasks[i]!.votes.forEach((v, j) => { if (v && j !== this.o.me) counts.set(v.toBase58(), (counts.get(v.toBase58()) ?? 0) + 1); });
+    e.tasks[i]!.votes.forEach((v, j) => { if (v && j !== voteIndex) counts.set(v.toBase58(), (counts.get(v.toBase58()) ?? 0) + 1); });
     if (![...counts.values()].some((x) => x >= c.f + 1)) return null;
     const rank = new Map<number, number>();
     for (let k = 0; k <= Math.min(Math.max(chainK, 0) + 1, c.n - 1); k++) if (!rank.has(proverIndex(req, c.n, k))) rank.set(proverIndex(req, c.n, k), k);
