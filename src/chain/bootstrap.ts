@@ -4,7 +4,7 @@
 // instructions are sent by their owners.
 import { Keypair, LAMPORTS_PER_SOL, type PublicKey } from '@solana/web3.js';
 import type { ChainClient } from './client.js';
-import { DIAMOND, MODEL_ID, TASKS } from './local-chain.js';
+import { DIAMOND, MODEL_ID, TASKS } from './example-model.js';
 import { DEFAULT_PARAMS, quorumFor, type CommitteeParams } from './program.js';
 
 export async function airdrop(chain: ChainClient, to: PublicKey, lamports: bigint): Promise<void> {

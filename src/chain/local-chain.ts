@@ -5,32 +5,12 @@ import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js
 import { Svm, type TxResult } from './svm.js';
 import { commitment, DEFAULT_PARAMS, fingerprint, loadProgramBinary, partiesOf, quorumFor, rotationDigest, SplitUpProgram, type CommitteeParams, type TaskCtx } from './program.js';
 import { randomBytes } from 'node:crypto';
-import { decodeCommittee, decodeExecution, decodeModel, decodeNode, DType, memberSetAt, type ModelAccount, type TensorSpec } from './layout.js';
+import { decodeCommittee, decodeExecution, decodeModel, decodeNode, memberSetAt } from './layout.js';
 import { programError, type ProgramError } from './errors.js';
 
-export const f32 = (...shape: number[]): TensorSpec => ({ dtype: DType.F32, shape });
-
-/** Tasks of the diamond model: embed → (left, right) → join. */
-export const TASKS = {
-  embed: { id: 1, cu: 10_000n, inputs: [f32(1, 8)], outputs: [f32(1, 8)] },
-  left: { id: 2, cu: 20_000n, inputs: [f32(1, 8)], outputs: [f32(1, 4)] },
-  right: { id: 3, cu: 20_000n, inputs: [f32(1, 8)], outputs: [f32(1, 4)] },
-  join: { id: 4, cu: 5_000n, inputs: [f32(1, 4), f32(1, 4)], outputs: [f32(1, 4)] },
-} as const;
-
-export const DIAMOND: Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'> = {
-  inputs: [f32(1, 8)],
-  nodes: [
-    { taskId: 1, sources: [{ node: 'input', slot: 0 }] },
-    { taskId: 2, sources: [{ node: 0, slot: 0 }] },
-    { taskId: 3, sources: [{ node: 0, slot: 0 }] },
-    { taskId: 4, sources: [{ node: 1, slot: 0 }, { node: 2, slot: 0 }] },
-  ],
-  outputs: [{ node: 3, slot: 0 }],
-};
-
-/** The diamond model's id: the committee's first model (ids are assigned in order). */
-export const MODEL_ID = 1;
+// The example model's definition lives in example-model.ts (no LiteSVM), re-exported here.
+export { DIAMOND, f32, MODEL_ID, TASKS } from './example-model.js';
+import { DIAMOND, MODEL_ID, TASKS } from './example-model.js';
 
 export class LocalChain {
   readonly svm = new Svm();

@@ -11,8 +11,8 @@ import { resolve } from 'node:path';
 import { toBase58 } from '../common/bytes.js';
 import { loadConfig, resolveConfig, CONFIG_VERSION } from '../oracle/config.js';
 import { generateOracleKeys, writeOracleKeys } from '../oracle/keys.js';
-// The oracle itself (libp2p, fastify, the chain client, level) is imported by `start` alone,
-// libp2p by member-info: loading them costs ~1.5 s that keygen, committee-init and --help need not pay.
+// The oracle itself (libp2p, fastify, the chain client, level) is imported by `start` alone:
+// loading it costs ~1.5 s that keygen, member-info, committee-init and --help need not pay.
 import { parse, runMain, usageFallback, UsageError } from './args.js';
 
 const USAGE = `usage: splitup-oracle <command> [options]
@@ -63,7 +63,7 @@ async function main(): Promise<number | void> {
       if (!values.config || !values['p2p-addr']?.length || !values['http-url']) throw new UsageError('member-info needs --config FILE, --p2p-addr MULTIADDR (repeatable) and --http-url URL');
       const cfg = loadConfig(values.config);
       const keys = readOracleKeys(cfg.keyFile);
-      const { peerIdFromSeed } = await import('../p2p/libp2p.js');
+      const { peerIdFromSeed } = await import('../p2p/peer-id.js');
       console.log(JSON.stringify(memberEntry(keys, values.name ?? `oracle-${toBase58(keys.signingPublicKey).slice(0, 6)}`, values['p2p-addr'], values['http-url'], await peerIdFromSeed(keys.libp2pSeed)), null, 2));
       return;
     }

@@ -5,7 +5,7 @@
 //   join  [1,4],[1,4] → a ⊙ b      [1,4]     (task 4)
 // Weights are fixed functions of their indices; every operation is rounded to f32, so the
 // outputs are bit-identical on every honest node (what Proof of Sampling compares).
-import { TASKS } from '../chain/local-chain.js';
+import { TASKS } from '../chain/example-model.js';
 import { matchesSpec, TensorError, type Tensor } from './tensor.js';
 
 const f = Math.fround;

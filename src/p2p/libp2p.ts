@@ -18,8 +18,8 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
 import { gossipsub } from '@chainsafe/libp2p-gossipsub';
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { keyFromSeed } from './peer-id.js';
 import { multiaddr } from '@multiformats/multiaddr';
 import { TopicValidatorResult, type PeerId } from '@libp2p/interface';
 
@@ -62,14 +62,7 @@ export interface TopicHandler {
   onMessage: (data: Uint8Array) => void;
 }
 
-// @libp2p/crypto and @libp2p/peer-id resolve two copies of @libp2p/interface's typings here;
-// the key objects are the same at run time.
-type Key = Parameters<typeof peerIdFromPrivateKey>[0];
-const keyFromSeed = async (seed: Uint8Array): Promise<Key> => (await generateKeyPairFromSeed('Ed25519', seed)) as unknown as Key;
-
-export async function peerIdFromSeed(seed: Uint8Array): Promise<string> {
-  return peerIdFromPrivateKey(await keyFromSeed(seed)).toString();
-}
+export { peerIdFromSeed } from './peer-id.js';
 
 export class P2PNetwork {
   private node: Libp2p | null = null;

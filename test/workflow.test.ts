@@ -5,6 +5,8 @@
 // launcher still audits the chain, writes the summary and shuts every process down.
 // One run checks both the protocol (audit, sampling, slashing, reassignment) and the launcher
 // (live view, start-up steps, Ctrl-C): a second committee run would double the suite's longest file.
+// The file's name sorts last, so tap (two files at a time) runs it beside the CPU-bound VRF files
+// at the end of the suite rather than beside the timing-sensitive in-process consensus tests.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
