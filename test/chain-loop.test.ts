@@ -71,7 +71,10 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   t.equal(check.ok && check.outcome.kind === 'selected' ? new PublicKey(check.outcome.node).toBase58() : null, ts.assigned!.toBase58(), 'the node on chain is the one the proof selects');
 
   // Restart: the third oracle crashes right after recording its vote for the next request and
-  // before sending it; after the restart it sends exactly the recorded vote.
+  // before sending it; after the restart it sends exactly the recorded vote. The prover's loop stops
+  // before the request opens, so the third oracle's vote is the one that matters (a prover still
+  // running could prove and vote with the second oracle first, assigning without the third).
+  await cc.stopLoop(prover);
   await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, 2n, 'cas://input-2', 2_000_000_000n)]);
   const key = requestKey(id2, 0, 0);
   let recorded: Uint8Array | null = null;
@@ -90,7 +93,6 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
       throw new Error('simulated crash after the vote was recorded');
     },
   };
-  await cc.stopLoop(prover); // leave the third oracle's vote as the one that matters
   cc.startLoop(third, crashing);
   await until('the third oracle recorded its vote', () => recorded);
   await cc.stopLoop(third);
