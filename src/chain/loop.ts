@@ -266,11 +266,12 @@ export class ChainLoop {
     const eligible = eligibleSet(candidates, table.entries, req.taskId, req.exclude);
     // The fallback schedule counts from when this oracle first saw the request; for a request opened
     // before this loop started (a restart) from the request's block, as the running oracles count it.
-    const p: Pending = this.pending.get(key) ?? { firstSeen: blockTime < this.startedAt ? Math.min(blockTime, now) : now, proved: new Map() };
+    const openedBeforeStart = blockTime < this.startedAt;
+    const p: Pending = this.pending.get(key) ?? { firstSeen: openedBeforeStart ? Math.min(blockTime, now) : now, proved: new Map() };
     this.pending.set(key, p);
     // Opened before this loop started: first listen for the proofs the others re-publish (every
     // third of a proof timeout), then prove or vote knowing them.
-    if (blockTime < this.startedAt && now - this.startedAt < timeoutMs / 2) return;
+    if (openedBeforeStart && now - this.startedAt < timeoutMs / 2) return;
     // While the request is open, a voter re-publishes the proof its vote followed: each proof is
     // gossiped by its prover, who may crash, so an oracle that missed it could otherwise not join.
     const followed = this.decided.get(key);
@@ -299,8 +300,7 @@ export class ChainLoop {
     // while the request is open (gossip does not replay; oracles may join late), with the
     // selection re-derived from the same pi when this oracle's view of the nodes changed.
     const maxK = Math.min(c.n - 1, Math.floor((now - p.firstSeen) / timeoutMs));
-    const rank = new Map<number, number>(); // prover index → fallback rank; the next fallback is accepted one period early
-    for (let k = 0; k <= Math.min(maxK + 1, c.n - 1); k++) if (!rank.has(proverIndex(req, c.n, k))) rank.set(proverIndex(req, c.n, k), k);
+    const rank = this.ranks(req, maxK + 1); // the next fallback is accepted one period early
     const best = this.bestProof(req, round, table, eligible, rank, key);
     for (let k = 0; k <= maxK; k++) {
       if (proverIndex(req, c.n, k) !== this.o.me) continue;
@@ -323,7 +323,7 @@ export class ChainLoop {
       // Restarted after the request opened: the others' schedule has run without this oracle, so for
       // one proof timeout it only follows (votes a proof it hears, or joins the votes on chain); it
       // proves after that only if it still knows no valid proof.
-      if (blockTime < this.startedAt && now - this.startedAt < timeoutMs) break;
+      if (openedBeforeStart && now - this.startedAt < timeoutMs) break;
       const { proof, beta, outcome } = proveSelection(c.params.suite, this.o.vrfSecret, req, table.hash, eligible);
       const msg: SelectionProofMessage = { suite: c.params.suite, request: req, roundId: round, tableHash: table.hash, proverIndex: this.o.me, proof, selected: outcome.kind === 'selected' ? outcome.node : null };
       const bytes = encodeSelectionProof(msg);
@@ -382,6 +382,13 @@ export class ChainLoop {
     }
   }
 
+  /** Prover index → fallback rank, for ranks 0..upTo (at most n − 1). */
+  private ranks(req: SelectionRequest, upTo: number): Map<number, number> {
+    const n = this.o.committee.n, rank = new Map<number, number>();
+    for (let k = 0; k <= Math.min(upTo, n - 1); k++) if (!rank.has(proverIndex(req, n, k))) rank.set(proverIndex(req, n, k), k);
+    return rank;
+  }
+
   /** Records the proof this oracle's vote follows, for auditors (bounded). */
   private decide(key: string, m: SelectionProofMessage): void {
     this.decided.set(key, encodeSelectionProof(m));
@@ -399,8 +406,7 @@ export class ChainLoop {
     const counts = new Map<string, number>();
     e.tasks[i]!.votes.forEach((v, j) => { if (v && j !== voteIndex) counts.set(v.toBase58(), (counts.get(v.toBase58()) ?? 0) + 1); });
     if (![...counts.values()].some((x) => x >= c.f + 1)) return null;
-    const rank = new Map<number, number>();
-    for (let k = 0; k <= Math.min(Math.max(chainK, 0) + 1, c.n - 1); k++) if (!rank.has(proverIndex(req, c.n, k))) rank.set(proverIndex(req, c.n, k), k);
+    const rank = this.ranks(req, Math.max(chainK, 0) + 1);
     let best: { m: SelectionProofMessage; node: Uint8Array; votes: number } | null = null;
     for (const x of this.validProofs(req, round, table, eligible, rank, key)) {
       const votes = x.node ? counts.get(toBase58(x.node)) ?? 0 : 0;
