@@ -3,11 +3,12 @@
 import t from 'tap';
 import { ConsensusSim } from '../src/sim/consensus-sim.js';
 import { ConsensusCore } from '../src/consensus/core.js';
-import { buildTable, genesis, validateTable } from '../src/consensus/validity.js';
+import { buildRound, genesis, signAttestation, tableFor, validateRound } from '../src/consensus/validity.js';
+import { bitmapBytes, decodeBitmap, encodeBitmap } from '../src/liveness/attestation.js';
+import { tableHash } from '../src/liveness/table.js';
+import { Rng } from '../src/common/rng.js';
 import { CommitteeKeys, decodeMessage, signMessage, verifyCertificate, signingBytes } from '../src/consensus/messages.js';
 import { epochEnd } from '../src/consensus/committee.js';
-import { heartbeatSigningBytes } from '../src/liveness/heartbeat-codec.js';
-import { toBase58 } from '../src/common/bytes.js';
 
 const ALL4 = [0, 1, 2, 3];
 
@@ -73,7 +74,7 @@ t.test('restart inside a view re-sends the stored vote and refuses a conflicting
   const own = n1.disk.own.filter((m) => m.round === 0n);
   t.ok(own.length > 0, 'oracle 1 has signed something in round 0');
   // a fresh core restored from disk, at the same time: whatever it emits for round 0 equals what it signed
-  const core = new ConsensusCore({ committee: sim.committee, me: 1, signer: n1.signer, committed: genesis(sim.committee), ownMessages: own, source: { candidates: () => [], isRegistered: () => true } });
+  const core = new ConsensusCore({ committee: sim.committee, me: 1, signer: n1.signer, committed: genesis(sim.committee), ownMessages: own, source: { attest: (r) => new Uint8Array((r.length + 7) >> 3), newcomers: () => [], isRegistered: () => true } });
   const fx = core.start(now);
   for (const e of fx) if (e.type === 'persist' || e.type === 'send') {
     const prior = own.find((m) => m.round === e.msg.round && m.view === e.msg.view && m.kind === e.msg.kind);
@@ -100,37 +101,70 @@ t.test('n = 7 with f = 2 Byzantine (one equivocating, one silent) and message lo
   t.ok(sim.committedBy(honest) >= 5n, `committed through ${sim.committedBy(honest)}`);
 });
 
-t.test('validity: a proposer cannot resurrect a dead node, forge evidence or pick statuses', async (t) => {
-  const sim = new ConsensusSim({ n: 4, seed: 31, computeNodes: 3 });
+t.test('validity: statuses follow from q attestations; a proposer picks none of them', async (t) => {
+  const sim = new ConsensusSim({ n: 4, seed: 31, computeNodes: 5, dormantNodes: 1 });
+  sim.runUntil(2_500);
   const c = sim.committee;
-  const prev = genesis(c);
-  const asOf = epochEnd(c, 0n) + 10;
-  const src = { candidates: () => sim.feed.latest(asOf), isRegistered: sim.feed.isRegistered };
-  const built = buildTable(c, prev, asOf, src);
-  const base = { round: 0n, asOf, prevHash: prev.hash, tableHash: built.hash, updates: built.updates };
-  t.match(validateTable(c, prev, base, built.evidence, asOf, sim.feed.isRegistered), { ok: true });
-  // forged evidence: heartbeat bytes re-signed by someone else
-  const forged = built.evidence.map((e, i) => (i === 0 ? { bytes: e.bytes, sig: sim.nodes[0]!.signer.sign(e.bytes) } : e));
-  t.match(validateTable(c, prev, base, forged, asOf, sim.feed.isRegistered), { ok: false, reason: /bad signature/ });
-  // resurrect: claim a fresh heartbeat for a node without evidence
-  t.match(validateTable(c, prev, base, built.evidence.slice(1), asOf, sim.feed.isRegistered), { ok: false, reason: /no heartbeat evidence/ });
-  // fabricated freshness: lastSeen moved forward beyond the signed heartbeat
-  const moved = built.updates.map((u, i) => (i === 0 ? { ...u, lastSeen: u.lastSeen + 1 } : u));
-  t.match(validateTable(c, prev, { ...base, updates: moved }, built.evidence, asOf, sim.feed.isRegistered), { ok: false, reason: /evidence does not match/ });
-  // chosen status: mark an online node offline
-  const flipped = built.updates.map((u, i) => (i === 0 ? { ...u, status: 'offline' as const } : u));
-  t.match(validateTable(c, prev, { ...base, updates: flipped }, built.evidence, asOf, sim.feed.isRegistered), { ok: false, reason: /does not follow/ });
-  // a heartbeat that the node did sign, but for an unregistered node
-  t.match(validateTable(c, prev, base, built.evidence, asOf, () => false), { ok: false, reason: /not registered/ });
-  // timing: before the epoch ends, or too far in the future
-  t.match(validateTable(c, prev, { ...base, asOf: epochEnd(c, 0n) - 1 }, built.evidence, asOf, sim.feed.isRegistered), { ok: false, reason: /before the end/ });
-  t.match(validateTable(c, prev, base, built.evidence, asOf - 10_000, sim.feed.isRegistered), { ok: false, reason: /future/ });
-  t.match(validateTable(c, prev, { ...base, tableHash: new Uint8Array(32) }, built.evidence, asOf, sim.feed.isRegistered), { ok: false, reason: /tableHash/ });
-  // a node whose last heartbeat is 3+ intervals old must be offline at asOf
-  const later = epochEnd(c, 5n);
-  const stale = buildTable(c, prev, later, { candidates: () => sim.feed.latest(asOf), isRegistered: sim.feed.isRegistered });
-  t.ok(stale.entries.every((e) => e.status === 'offline'), 'old heartbeats give offline entries');
-  void heartbeatSigningBytes; void toBase58;
+  const prev = sim.nodes[0]!.disk.commits.get(0n)!.committed;
+  t.equal(prev.entries.length, 5, 'round 0 put the 5 heartbeating nodes on the roster (not the dormant one)');
+  const at = epochEnd(c, 1n) + 5;
+  const src = sim.feed.source(() => at);
+  const atts = sim.nodes.map((n) => signAttestation(c, n.index, n.signer, prev, src));
+  const reg = sim.feed.isRegistered;
+  const keys = sim.keys;
+  const built = buildRound(c, prev, atts.slice(0, 3), src);
+  const base = { round: 1n, asOf: built.asOf, prevHash: prev.hash, tableHash: built.tableHash, added: built.added, attestations: built.attestations };
+  t.match(validateRound(c, prev, base, keys, reg), { ok: true });
+  t.equal(built.entries.filter((e) => e.status === 'online').length, 5, 'every heard node online');
+  // the proposer's choice of q attestations does not change the table when every honest oracle heard the same
+  t.same(buildRound(c, prev, atts.slice(1, 4), src).tableHash, built.tableHash, 'another q attestations: the same table');
+  // chosen status: a table whose hash is not what the attestations give
+  const flipped = built.entries.map((e, i) => (i === 0 ? { ...e, status: 'offline' as const } : e));
+  t.match(validateRound(c, prev, { ...base, tableHash: tableHash({ roundId: 1n, asOf: base.asOf, prevHash: prev.hash, entries: flipped }) }, keys, reg), { ok: false, reason: /tableHash/ });
+  // fewer than q attestations, one member twice, a forged signature
+  t.match(validateRound(c, prev, { ...base, attestations: atts.slice(0, 2) }, keys, reg), { ok: false, reason: /quorum is 3/ });
+  t.match(validateRound(c, prev, { ...base, attestations: [atts[0]!, atts[0]!, atts[1]!] }, keys, reg), { ok: false, reason: /two attestations of member 0/ });
+  const forged = decodeMessage(signMessage({ ...atts[2]!, sender: 2 }, sim.nodes[0]!.signer).bytes);
+  t.match(validateRound(c, prev, { ...base, attestations: [atts[0]!, atts[1]!, forged as typeof atts[0]] }, keys, reg), { ok: false, reason: /member 2 has a bad signature/ });
+  // an attestation of another round, over another table, or another roster size
+  const other = signMessage({ ...atts[2]!, round: 2n }, sim.nodes[2]!.signer) as typeof atts[0];
+  t.match(validateRound(c, prev, { ...base, attestations: [atts[0]!, atts[1]!, other] }, keys, reg), { ok: false, reason: /attestation for round 2/ });
+  const stale = signMessage({ ...atts[2]!, prevHash: new Uint8Array(32) }, sim.nodes[2]!.signer) as typeof atts[0];
+  t.match(validateRound(c, prev, { ...base, attestations: [atts[0]!, atts[1]!, stale] }, keys, reg), { ok: false, reason: /another previous table/ });
+  const size = signMessage({ ...atts[2]!, rosterSize: 4, bitmap: encodeBitmap(new Uint8Array(1), 4) }, sim.nodes[2]!.signer) as typeof atts[0];
+  t.match(validateRound(c, prev, { ...base, attestations: [atts[0]!, atts[1]!, size] }, keys, reg), { ok: false, reason: /roster of 4/ });
+  const padded = signMessage({ ...atts[2]!, bitmap: Uint8Array.of(0, 0, 0, 0, 1, 0xff) }, sim.nodes[2]!.signer) as typeof atts[0];
+  t.match(validateRound(c, prev, { ...base, attestations: [atts[0]!, atts[1]!, padded] }, keys, reg), { ok: false, reason: /padding bits/ });
+  // roster additions: registered, not yet on the roster, sorted
+  const dormant = sim.feed.nodes[5]!.nodeId;
+  t.match(validateRound(c, prev, { ...base, added: [dormant], tableHash: tableFor(c, prev, [dormant], base.attestations).tableHash }, keys, reg), { ok: true }, 'a registered node may be added');
+  t.equal(tableFor(c, prev, [dormant], base.attestations).entries.find((e) => Buffer.compare(e.nodeId, dormant) === 0)!.status, 'offline', 'and enters offline');
+  t.match(validateRound(c, prev, { ...base, added: [new Uint8Array(32).fill(7)] }, keys, reg), { ok: false, reason: /not registered/ });
+  t.match(validateRound(c, prev, { ...base, added: [prev.entries[0]!.nodeId] }, keys, reg), { ok: false, reason: /already in the roster/ });
+  t.match(validateRound(c, prev, { ...base, added: [dormant, dormant] }, keys, reg), { ok: false, reason: /sorted and unique/ });
+  // asOf is the round's, not the proposer's
+  t.match(validateRound(c, prev, { ...base, asOf: base.asOf + 1 }, keys, reg), { ok: false, reason: /not the end of round 1/ });
+  // certified: the table is recomputed from what the decision carries, signatures not re-checked
+  t.match(validateRound(c, prev, { ...base, attestations: atts.slice(0, 2) }, null, () => false), { ok: true }, 'a certified round with 2 attestations that give the same table');
+});
+
+t.test('bitmaps: raw and run-length encodings round-trip; malformed ones are refused', async (t) => {
+  const rng = new Rng(5);
+  for (const n of [0, 1, 7, 8, 9, 100, 1000]) {
+    for (const density of [0, 0.02, 0.5, 0.98, 1]) {
+      const bits = new Uint8Array(bitmapBytes(n));
+      for (let i = 0; i < n; i++) if (rng.float() < density) bits[i >> 3]! |= 0x80 >> (i & 7);
+      const enc = encodeBitmap(bits, n);
+      t.same(decodeBitmap(enc, n), bits, `n ${n} density ${density}: mode ${enc[0]}, ${enc.length} bytes`);
+      if (n >= 100 && (density === 0 || density === 1)) t.ok(enc.length < 10, 'uniform bitmaps are a few bytes');
+    }
+  }
+  t.throws(() => decodeBitmap(Uint8Array.of(1, 0, 0, 0, 2, 3, 0), 10), /empty run/);
+  t.throws(() => decodeBitmap(Uint8Array.of(1, 0, 0, 0, 2, 3, 3), 10), /cover 6 of 10/);
+  t.throws(() => decodeBitmap(Uint8Array.of(1, 0, 0, 0, 1, 11), 10), /exceed/);
+  t.throws(() => decodeBitmap(Uint8Array.of(2, 0, 0, 0, 0), 0), /unknown bitmap mode/);
+  t.throws(() => decodeBitmap(Uint8Array.of(0, 0, 0, 0, 1, 0), 10), /raw bitmap of 1 bytes/);
+  t.throws(() => decodeBitmap(Uint8Array.of(0, 0, 0, 0, 5, 0), 10), /length field/);
 });
 
 t.test('messages: encode/decode round trip, signatures, certificates', async (t) => {

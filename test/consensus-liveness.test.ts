@@ -6,7 +6,9 @@ import { ConsensusSim } from '../src/sim/consensus-sim.js';
 import { makeCommittee, epochEnd } from '../src/consensus/committee.js';
 import { signMessage, type Message } from '../src/consensus/messages.js';
 import { ConsensusCore } from '../src/consensus/core.js';
-import { genesis } from '../src/consensus/validity.js';
+import { genesis, signAttestation } from '../src/consensus/validity.js';
+import { heartbeatSigningBytes } from '../src/liveness/heartbeat-codec.js';
+import { toBase58 } from '../src/common/bytes.js';
 import { Ed25519Signer } from '../src/common/ed25519.js';
 import { publicKeyFromSecret } from '../src/vrf/index.js';
 
@@ -26,7 +28,7 @@ t.test('1. signed decisions with junk certificates from one member do not stop t
     sim.at(400 + k * 1000, () => {
       const head = sim.committedBy(HONEST3);
       for (let r = head + 1n; r <= head + 3n; r++) {
-        const junk = signMessage({ kind: 'decision', committeeId: sim.committee.id, round: r, view: 0, sender: 3, asOf: epochEnd(sim.committee, r), prevHash: new Uint8Array(32), tableHash: new Uint8Array(32).fill(7), updates: [], sigs: [] }, byz.signer);
+        const junk = signMessage({ kind: 'decision', committeeId: sim.committee.id, round: r, view: 0, sender: 3, asOf: epochEnd(sim.committee, r), prevHash: new Uint8Array(32), tableHash: new Uint8Array(32).fill(7), added: [], attestations: [], sigs: [] }, byz.signer);
         for (const to of HONEST3) sim.inject(to, junk);
       }
     });
@@ -81,12 +83,12 @@ t.test('6a. a proposer\'s junk body with the hash of its valid proposal does not
   const real = own(3).find((m) => m.kind === 'proposal');
   t.ok(real && real.kind === 'proposal', 'oracle 3 proposed in round 3, view 0');
   if (!real || real.kind !== 'proposal') return;
-  const junk = signMessage({ ...real, evidence: [] }, sim.nodes[3]!.signer); // same table hash, evidence stripped
+  const junk = signMessage({ ...real, attestations: real.attestations.slice(0, 1) }, sim.nodes[3]!.signer); // same table hash, attestations stripped
   const precommits = [1, 2, 3].map((i) => own(i).find((m) => m.kind === 'precommit')!);
   t.ok(precommits.every((m) => m && m.kind === 'precommit' && m.value), 'three precommits for the table');
   // a fresh oracle 0 at round 3 hears the junk body first, then the real one, then the precommits
   const prev = sim.nodes[0]!.disk.commits.get(r - 1n)!;
-  const core = new ConsensusCore({ committee: sim.committee, me: 0, signer: sim.nodes[0]!.signer, committed: prev.committed, source: { candidates: () => sim.feed.latest(epochEnd(sim.committee, r)), isRegistered: sim.feed.isRegistered } });
+  const core = new ConsensusCore({ committee: sim.committee, me: 0, signer: sim.nodes[0]!.signer, committed: prev.committed, source: sim.feed.source(() => epochEnd(sim.committee, r)) });
   const now = epochEnd(sim.committee, r) + 5;
   const fx = [...core.start(now), ...core.onMessage(junk, now), ...core.onMessage(real, now + 1)];
   for (const m of precommits) fx.push(...core.onMessage(m, now + 2));
@@ -125,12 +127,14 @@ t.test('a restarted oracle stands by the vote it signed before the crash: re-sen
   const prev = sim.nodes[1]!.disk.commits.get(r - 1n)!;
   // oracle 1 prevoted nil in view 0 (e.g. on its propose timeout), persisted it, and crashed before sending it
   const nilVote = signMessage({ kind: 'prevote', committeeId: sim.committee.id, round: r, view: 0, sender: 1, value: null }, sim.nodes[1]!.signer);
-  const src = { candidates: () => sim.feed.latest(now), isRegistered: sim.feed.isRegistered };
+  const src = sim.feed.source(() => now);
   const core = new ConsensusCore({ committee: sim.committee, me: 1, signer: sim.nodes[1]!.signer, committed: prev.committed, ownMessages: [nilVote], source: src });
   const fx = core.start(now);
-  // the view-0 proposal (proposer 2) arrives: the oracle would prevote it, but it already voted nil
+  // the view-0 proposal (proposer 2, once it holds q attestations) arrives: the oracle would prevote it, but it already voted nil
   const proposer = new ConsensusCore({ committee: sim.committee, me: 2, signer: sim.nodes[2]!.signer, committed: prev.committed, source: src });
-  const proposal = proposer.start(now).find((e) => e.type === 'send' && e.msg.kind === 'proposal');
+  const pfx = proposer.start(now);
+  for (const i of [0, 3]) pfx.push(...proposer.onMessage(signAttestation(sim.committee, i, sim.nodes[i]!.signer, prev.committed, src), now));
+  const proposal = pfx.find((e) => e.type === 'send' && e.msg.kind === 'proposal');
   t.ok(proposal, 'the proposer proposes');
   if (proposal?.type === 'send') fx.push(...core.onMessage(proposal.msg, now + 1));
   const sentVotes = fx.filter((e) => e.type === 'send' && e.msg.kind === 'prevote' && e.msg.round === r && e.msg.view === 0);
@@ -145,9 +149,9 @@ t.test('heartbeat evidence under a small-order node key is refused (it would ver
   const identity = new Uint8Array(32); identity[0] = 1;
   const sig = new Uint8Array(64); sig[0] = 1; // R = identity, s = 0
   t.notOk(verifyNodeSignature(identity, new Uint8Array(74).fill(3), sig), 'identity key, identity R, s = 0: refused');
-  const sim = new ConsensusSim({ n: 4, seed: 109, computeNodes: 2 });
-  const ev = sim.feed.latest(1500)[0]!.evidence!;
-  t.ok(verifyNodeSignature(sim.feed.nodes[0]!.nodeId, ev.bytes, ev.sig), 'a real heartbeat signature still verifies');
+  const node = new Ed25519Signer(new Uint8Array(32).fill(9));
+  const bytes = heartbeatSigningBytes({ nodeId: toBase58(node.publicKey), timestamp: 1500, seq: 1n, nodeStatus: 'idle', hasCapacity: true, vramFreeMb: 1024 }, node.publicKey);
+  t.ok(verifyNodeSignature(node.publicKey, bytes, node.sign(bytes)), 'a real heartbeat signature still verifies');
 });
 
 // The core of member 2 of four, driven by hand: round 0 starts at its epoch end; the proposers of
@@ -156,7 +160,7 @@ function handCore() {
   const signers = [1, 2, 3, 4].map((k) => new Ed25519Signer(new Uint8Array(32).fill(k)));
   const committee = makeCommittee(signers.map((s, i) => ({ name: `o${i}`, signingKey: s.publicKey, vrfKey: publicKeyFromSecret(new Uint8Array(32).fill(40 + i)), multiaddrs: [] })),
     { epochMs: 1000, proposeTimeoutMs: 80, prevoteTimeoutMs: 40, precommitTimeoutMs: 40, timeoutDeltaMs: 40, maxSkewMs: 200 });
-  const core = new ConsensusCore({ committee, me: 2, signer: signers[2]!, committed: genesis(committee), source: { candidates: () => [], isRegistered: () => true } });
+  const core = new ConsensusCore({ committee, me: 2, signer: signers[2]!, committed: genesis(committee), source: { attest: (r) => new Uint8Array((r.length + 7) >> 3), newcomers: () => [], isRegistered: () => true } });
   const vote = (from: number, kind: 'prevote' | 'precommit', view: number) => signMessage({ kind, committeeId: committee.id, round: 0n, view, sender: from, value: null }, signers[from]!);
   /** runs the core's timers up to `until`; returns what it sent, with the time */
   const runTo = (until: number) => {

@@ -26,6 +26,13 @@ t.test('4 oracles commit identical tables for consecutive rounds', async (t) => 
   t.equal(r.tableHash, await c.committedHash(0, BigInt(upTo)));
   t.ok(r.certificate.signatures.length >= 3);
   t.equal((await fetch(`${c.oracles[1]!.url}/api/liveness/rounds/99999999`)).status, 404);
+  t.same(r.entries.map((e: { status: string }) => e.status).filter((x: string) => x === 'online').length, 5, 'the full view lists the entries');
+  // the summary view: counts instead of entries, no table bytes (cheap at 100,000 nodes); the catch-up view: decision and table only
+  const s = await (await fetch(`${c.oracles[1]!.url}/api/liveness/rounds/${upTo}?view=summary`)).json() as any;
+  t.same({ tableHash: s.tableHash, online: s.counts.online, entries: s.entries, table: s.table }, { tableHash: r.tableHash, online: 5, entries: undefined, table: undefined });
+  const cu = await (await fetch(`${c.oracles[1]!.url}/api/liveness/latest?view=catchup`)).json() as any;
+  t.ok(typeof cu.decision === 'string' && typeof cu.table === 'string' && cu.entries === undefined && cu.certificate === undefined, 'catch-up view: the signed decision and the table bytes');
+  t.equal((await fetch(`${c.oracles[1]!.url}/api/liveness/latest?view=nope`)).status, 400, 'an unknown view is refused');
   for (const i of [0, 1, 2, 3]) t.equal(c.doubleSigned(i), 0, `oracle ${i} signed no conflicting votes`);
 });
 

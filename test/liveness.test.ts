@@ -110,9 +110,6 @@ t.test('liveness transitions online → suspect → offline under a fake clock',
   t.equal(at(3101), 'offline', 'three missed');
   await tracker.submit(a.heartbeat(T0 + 3101));
   t.equal(tracker.status(a.nodeId), 'online', 'back online on a fresh heartbeat');
-  const snap = tracker.snapshot();
-  t.equal(snap.length, 2);
-  t.same(snap.map((e) => e.status).sort(), ['offline', 'online']);
   t.equal(statusAt(0, T0), 'offline');
   t.same(tracker.countByStatus(), { online: 1, suspect: 0, offline: 1 });
 });

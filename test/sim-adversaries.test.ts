@@ -16,6 +16,25 @@ for (const adversary of ADVERSARY_NAMES) {
   });
 }
 
+t.test('f Byzantine oracles that lie in their attestations and pick the proposal\'s attestations cannot make a live node non-online or a dead node online', async (t) => {
+  // bias: every Byzantine member attests the opposite of what it heard; as proposer it carries every
+  // Byzantine attestation plus the honest ones that heard the fewest nodes. Each seed adds a
+  // flapping node (dead for a while) and a node one honest oracle never hears; the forged- and
+  // censored-liveness checkers compare every committed status with what the honest oracles heard.
+  let runs = 0;
+  for (const n of [4, 7]) {
+    for (let seed = 1; seed <= (n === 4 ? 12 : 6); seed++) {
+      const r = sweepRun({ adversary: 'bias', n, seeds: 1 }, seed);
+      if (!r.safe || !r.live) t.fail(`n ${n}, seed ${seed}: ${JSON.stringify(r.violations)}`);
+      runs++;
+    }
+  }
+  t.equal(runs, 18, '18 runs (n = 4 and 7, f liars each): every status as the honest oracles heard it');
+  // beyond the fault model the liars decide: 2 of 4 (f = 1) turn dead nodes online and live ones offline
+  const beyond = [1, 2, 3].map((seed) => sweepRun({ adversary: 'bias', n: 4, seeds: 1, byzantine: 2 }, seed));
+  t.ok(beyond.every((r) => r.violations.some((v) => v.kind === 'forged-liveness' || v.kind === 'censored-liveness')), `the liveness checkers fire: ${beyond.map((r) => r.violations[0]?.kind).join(', ')}`);
+});
+
 t.test('an honest oracle down for 100+ rounds (data dir wiped or kept) rejoins within the bound', async (t) => {
   const r = sweepRun({ adversary: 'none', n: 4, seeds: 1 }, 32);
   t.ok(r.longOutage, 'seed 32 has the long outage');

@@ -25,11 +25,17 @@ t.test('a flapping node goes offline in the committed tables and comes back', as
   t.same(sim.violations, []);
 });
 
-t.test('the forged-liveness checker fires on a committed entry without a real heartbeat', async (t) => {
-  const sim = new ConsensusSim({ n: 4, seed: 5, computeNodes: 3 });
+t.test('the liveness checkers fire: a node online that no honest oracle heard, a heard node left offline', async (t) => {
+  const sim = new ConsensusSim({ n: 4, seed: 5, computeNodes: 3, dormantNodes: 1 });
   sim.runUntil(4000);
   const c = [...sim.nodes[0]!.disk.commits.values()].at(-1)!;
-  const forged = { ...c.committed, round: c.committed.round + 100n, entries: [{ nodeId: sim.feed.nodes[0]!.nodeId, status: 'online' as const, lastSeen: 3_999, lastSeq: 1n << 62n }] };
-  (sim as unknown as { recordCommit(n: unknown, c: unknown, d: unknown): void }).recordCommit(sim.nodes[0], { ...forged, cert: null }, c.decision);
-  t.ok(sim.violations.some((v) => v.kind === 'forged-liveness'), 'a node online at a time it never sent a heartbeat is a violation');
+  const record = (entries: unknown[], round: bigint) => (sim as unknown as { recordCommit(n: unknown, c: unknown, d: unknown): void })
+    .recordCommit(sim.nodes[0], { ...c.committed, round, asOf: c.committed.asOf + Number(round - c.committed.round) * 1000, entries, cert: null }, c.decision);
+  // the dormant node never sent a heartbeat
+  record([{ nodeId: sim.feed.nodes[3]!.nodeId, status: 'online', missed: 0, since: 0 }], c.committed.round + 1n);
+  t.ok(sim.violations.some((v) => v.kind === 'forged-liveness'), 'a node online in a round no honest oracle could have heard it is a violation');
+  // node 0 heartbeats all along: offline in a round in which every honest oracle heard it
+  const asOfBefore = c.committed.asOf - 1000;
+  (sim as unknown as { recordCommit(n: unknown, c: unknown, d: unknown): void }).recordCommit(sim.nodes[1], { ...c.committed, round: c.committed.round - 1n, asOf: asOfBefore, hash: new Uint8Array(32).fill(1), entries: [{ nodeId: sim.feed.nodes[0]!.nodeId, status: 'offline', missed: 0xffffffff, since: 0 }], cert: null }, c.decision);
+  t.ok(sim.violations.some((v) => v.kind === 'censored-liveness'), 'a heard node not online is a violation');
 });

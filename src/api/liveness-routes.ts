@@ -9,23 +9,33 @@
 import type { FastifyPluginAsync } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { toBase58, toHex } from '../common/bytes.js';
-import { encodeTable } from '../liveness/table.js';
+import { encodeTable, NEVER_ONLINE } from '../liveness/table.js';
 import type { CatchUpSource, ConsensusService, FetchedRound } from '../consensus/service.js';
 import type { CommittedRound } from '../consensus/validity.js';
 import type { Message } from '../consensus/messages.js';
 
-export function roundView(c: CommittedRound, decision: Message | null, signers: Uint8Array[]) {
+/** What a round view holds: `full` (default) everything; `summary` no entries and no table bytes (counts per status); `catchup` the signed decision and the table bytes, no entries JSON. */
+export type RoundViewKind = 'full' | 'summary' | 'catchup';
+
+export function roundView(c: CommittedRound, decision: Message | null, signers: Uint8Array[], kind: RoundViewKind = 'full') {
+  const counts = { online: 0, suspect: 0, offline: 0 };
+  if (kind === 'summary') for (const e of c.entries) counts[e.status]++;
   return {
     round: c.round.toString(),
     asOf: c.asOf,
     prevHash: toHex(c.prevHash),
     tableHash: toHex(c.hash),
-    entries: c.entries.map((e) => ({ nodeId: toBase58(e.nodeId), status: e.status, lastSeen: e.lastSeen, lastSeq: e.lastSeq.toString() })),
-    certificate: c.cert ? { view: c.cert.view, signatures: c.cert.sigs.map((s) => ({ index: s.index, signer: toBase58(signers[s.index]!), signature: toHex(s.sig) })) } : null,
-    decision: decision ? Buffer.from(decision.bytes).toString('base64') : null,
-    table: Buffer.from(encodeTable({ roundId: c.round, asOf: c.asOf, prevHash: c.prevHash, entries: c.entries })).toString('base64'),
+    ...(kind === 'full' ? { entries: c.entries.map((e) => ({ nodeId: toBase58(e.nodeId), status: e.status, missed: e.missed === NEVER_ONLINE ? null : e.missed, since: e.since })) } : {}),
+    ...(kind === 'summary' ? { counts } : {}),
+    ...(kind !== 'catchup' ? { certificate: c.cert ? { view: c.cert.view, signatures: c.cert.sigs.map((s) => ({ index: s.index, signer: toBase58(signers[s.index]!), signature: toHex(s.sig) })) } : null } : {}),
+    ...(kind !== 'summary' ? {
+      decision: decision ? Buffer.from(decision.bytes).toString('base64') : null,
+      table: Buffer.from(encodeTable({ roundId: c.round, asOf: c.asOf, prevHash: c.prevHash, entries: c.entries })).toString('base64'),
+    } : {}),
   };
 }
+
+const viewQuery = { type: 'object', additionalProperties: false, properties: { view: { type: 'string', enum: ['full', 'summary', 'catchup'], default: 'full' } } };
 
 const evidenceView = (e: { a: Message; b: Message }) => ({
   sender: e.a.sender, round: e.a.round.toString(), view: e.a.view, kind: e.a.kind,
@@ -44,18 +54,18 @@ export function livenessRoutes(service: ConsensusService, opts: LivenessRouteOpt
     const perMinute = opts.catchUpPerMinute ?? 1200;
     if (!app.hasDecorator('rateLimit')) await app.register(rateLimit, { global: false });
     const throttle = { config: { rateLimit: { max: perMinute, timeWindow: 60_000 } } };
-    app.get('/api/liveness/latest', { ...throttle, schema: { summary: 'Newest committed liveness round' } }, async (_req, reply) => {
+    app.get<{ Querystring: { view?: RoundViewKind } }>('/api/liveness/latest', { ...throttle, schema: { summary: 'Newest committed liveness round', querystring: viewQuery } }, async (req, reply) => {
       const h = service.latest;
       if (h.committed.round < 0n) return reply.code(404).send({ success: false, code: 'NO_COMMITTED_ROUND', message: 'no round committed yet' });
-      return roundView(h.committed, h.decision, signers);
+      return roundView(h.committed, h.decision, signers, req.query.view);
     });
-    app.get<{ Params: { id: string } }>('/api/liveness/rounds/:id', {
+    app.get<{ Params: { id: string }; Querystring: { view?: RoundViewKind } }>('/api/liveness/rounds/:id', {
       ...throttle,
-      schema: { summary: 'A committed liveness round with its certificate', params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,20}$' } } } },
+      schema: { summary: 'A committed liveness round with its certificate', params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,20}$' } } }, querystring: viewQuery },
     }, async (req, reply) => {
       const c = await service.getCommitted(BigInt(req.params.id));
       if (!c) return reply.code(404).send({ success: false, code: 'ROUND_NOT_COMMITTED', message: `round ${req.params.id} is not committed here` });
-      return roundView(c.committed, c.decision, signers);
+      return roundView(c.committed, c.decision, signers, req.query.view);
     });
     app.get<{ Querystring: { limit?: number } }>('/api/liveness/evidence', {
       schema: { summary: 'Equivocation evidence: two different signed messages of one member for one (round, view, kind), newest first', querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } } },
@@ -85,7 +95,7 @@ export function httpCatchUp(peerUrls: string[] | (() => string[]), timeoutMs = 2
   };
   return {
     get peers() { return typeof peerUrls === 'function' ? peerUrls() : peerUrls; },
-    round: (peer, round) => get(new URL(`/api/liveness/rounds/${round}`, peer)),
-    latest: (peer) => get(new URL('/api/liveness/latest', peer)),
+    round: (peer, round) => get(new URL(`/api/liveness/rounds/${round}?view=catchup`, peer)),
+    latest: (peer) => get(new URL('/api/liveness/latest?view=catchup', peer)),
   };
 }

@@ -6,7 +6,7 @@ import { PublicKey } from '@solana/web3.js';
 import { bytesEqual, fromBase58, fromHex } from '../common/bytes.js';
 import type { Committee } from '../consensus/committee.js';
 import { CommitteeKeys, decodeMessage, verifyCertificate } from '../consensus/messages.js';
-import { tableHash, type TableEntry } from '../liveness/table.js';
+import { decodeTable, tableHash, type TableEntry } from '../liveness/table.js';
 import { decodeSelectionProof } from '../vrf/proof-message.js';
 import { eligibleSet, pickFromBeta, proverIndex, verifySelection } from '../vrf/selection.js';
 import type { ChainClient } from './client.js';
@@ -14,7 +14,7 @@ import { attemptKind, NodeStatus, SelectionOutcome, selectionRecordsInLogs, type
 import { Ix } from './program.js';
 import { roundForBlockTime } from './loop.js';
 
-interface RoundView { round: string; asOf: number; prevHash: string; tableHash: string; entries: Array<{ nodeId: string; status: TableEntry['status']; lastSeen: number; lastSeq: string }>; decision: string | null }
+interface RoundView { round: string; asOf: number; prevHash: string; tableHash: string; table: string; decision: string | null }
 
 /** One selection the committee made: the request as the program saw it at the quorum, and the node. */
 export interface Selection { execId: bigint; task: number; taskId: number; attempt: number; seed: Uint8Array; readySlot: bigint; excluded: PublicKey[]; node: PublicKey }
@@ -143,11 +143,15 @@ export async function auditSelection(o: {
   // the committed table of that round, checked against its certificate
   let view: RoundView | null = null;
   for (const u of o.oracleUrls) {
-    try { const r = await fetch(`${u}/api/liveness/rounds/${round}`); if (r.ok) { view = (await r.json()) as RoundView; break; } } catch { /* next */ }
+    try { const r = await fetch(`${u}/api/liveness/rounds/${round}?view=catchup`); if (r.ok) { view = (await r.json()) as RoundView; break; } } catch { /* next */ }
   }
   if (!view?.decision) return fail(`round ${round} not served by any oracle`);
-  const entries: TableEntry[] = view.entries.map((e) => ({ nodeId: fromBase58(e.nodeId, 32), status: e.status, lastSeen: e.lastSeen, lastSeq: BigInt(e.lastSeq) }));
-  const hash = tableHash({ roundId: round!, asOf: view.asOf, prevHash: fromHex(view.prevHash), entries });
+  // the table's canonical bytes, decoded and hashed here: what the certificate signs
+  let table;
+  try { table = decodeTable(new Uint8Array(Buffer.from(view.table, 'base64'))); } catch (e) { return fail(`round ${round}: ${(e as Error).message}`); }
+  if (table.roundId !== round) return fail(`round ${round}: the served table is round ${table.roundId}`);
+  const entries: TableEntry[] = table.entries;
+  const hash = tableHash(table);
   const d = decodeMessage(new Uint8Array(Buffer.from(view.decision, 'base64')));
   if (d.kind !== 'decision' || !bytesEqual(d.tableHash, hash)) return fail('decision does not commit to the table');
   const cert = verifyCertificate({ round: d.round, view: d.view, tableHash: d.tableHash, sigs: d.sigs }, new CommitteeKeys(o.committee));

@@ -13,8 +13,10 @@
 //          and nextDeadline(), the time at which onTick must be called.
 //
 // Rules (n members, quorum q = ⌈(n+f+1)/2⌉; proposer of (r, v) = committee[(r + v) mod n]):
-//   propose   the proposer sends its valid value (a value that gathered q prevotes, if any) or a
-//             fresh table built from its liveness tracker, evaluated at asOf ≥ the epoch's end.
+//   attest    at the round's start every member signs (once) and sends its attestation: which nodes
+//             of the previous table's roster it heard from (src/liveness/attestation.ts).
+//   propose   the proposer sends its valid value (a value that gathered q prevotes, if any) or, once
+//             it holds q attestations, a fresh table that follows from them (asOf = the epoch's end).
 //   prevote   for the proposal if it is valid and (not locked, or locked on it, or it carries a
 //             proof-of-lock from a view ≥ our lock); otherwise nil; nil on propose timeout.
 //   precommit on q prevotes for a valid proposal in this view: lock on it and precommit it;
@@ -33,10 +35,11 @@
 // certBudgetMs. Tallies are incremental, so a message costs the same however many views exist.
 import { bytesEqual } from '../common/bytes.js';
 import type { Ed25519Signer } from '../common/ed25519.js';
+import { decodeBitmap } from '../liveness/attestation.js';
 import { decodeTable, tableHash } from '../liveness/table.js';
 import { epochEnd, proposerOf, type Committee } from './committee.js';
-import { checkSignature, CommitteeKeys, MAX_MESSAGE_BYTES, signMessage, verifyCertificate, type Body, type Certificate, type CertSig, type Message, type Proposal } from './messages.js';
-import { buildTable, validateTable, type CandidateSource, type CommittedRound } from './validity.js';
+import { checkSignature, CommitteeKeys, MAX_MESSAGE_BYTES, signMessage, verifyCertificate, type AttestationMessage, type Body, type Certificate, type CertSig, type Message, type Proposal } from './messages.js';
+import { attestationFits, buildRound, pickAttestations, attestationBody, validateRound, type CommittedRound, type LivenessSource } from './validity.js';
 
 export type Effect =
   | { type: 'persist'; msg: Message }
@@ -49,7 +52,7 @@ export interface CoreOptions {
   committee: Committee;
   me: number;
   signer: Ed25519Signer;
-  source: CandidateSource;
+  source: LivenessSource;
   /** Last committed round (or genesis). */
   committed: CommittedRound;
   /** Own signed messages restored from disk (any rounds; older ones are ignored). */
@@ -113,6 +116,10 @@ export class ConsensusCore {
   private quorumPrecommit = new Map<string, number>();
   private pendingCommit: { hash: string; view: number } | null = null;
   private own = new Map<string, Message>(); // `${round}/${view}/${kind}`
+  /** this round's attestations, one per member (the first that fits; an honest member signs one) */
+  private attestations = new Map<number, AttestationMessage>();
+  /** we are the current view's proposer and wait for q attestations to propose */
+  private proposePending = false;
   private once = new Set<string>();
   private timers: Array<{ at: number; kind: 'start' | 'propose' | 'prevote' | 'precommit' | 'rebroadcast'; view: number }> = [];
   /** member → its buffered messages for this round (not started yet) or the next one */
@@ -191,6 +198,10 @@ export class ConsensusCore {
     const end = epochEnd(this.committee, this.round);
     this.timers = [];
     if (now < end) { this.timers.push({ at: end, kind: 'start', view: 0 }); return; }
+    // our attestation for this round: signed once (a restored one is re-sent, never re-signed)
+    const att = this.own.get(`${this.round}/0/attestation`);
+    if (att) fx.push({ type: 'send', msg: att });
+    else this.signOwn(attestationBody(this.committee, this.o.me, this.committed, this.o.source), fx);
     // resume: restored own messages tell the view we were in, and our lock
     let view = 0;
     for (const m of this.own.values()) {
@@ -240,22 +251,26 @@ export class ConsensusCore {
       this.ahead.delete(sender);
       for (const m of ms) this.accept(m, fx);
     }
-    if (proposerOf(this.committee, this.round, view) === this.o.me) this.propose(now, fx);
+    this.proposePending = proposerOf(this.committee, this.round, view) === this.o.me;
+    if (this.proposePending) this.propose(fx);
   }
 
-  private propose(now: number, fx: Effect[]): void {
+  /** Proposes for the current view: our valid value, or a fresh table once q attestations are in. */
+  private propose(fx: Effect[]): void {
     const key = `${this.round}/${this.view}/proposal`;
     let msg = this.own.get(key);
     if (!msg) {
       let body: Proposal;
       const valid = this.validHash ? this.byHash.get(this.validHash) : undefined;
+      const base = { kind: 'proposal' as const, committeeId: this.committee.id, round: this.round, view: this.view, sender: this.o.me };
       if (valid) {
         const v = valid.msg;
-        body = { kind: 'proposal', committeeId: this.committee.id, round: this.round, view: this.view, sender: this.o.me, validView: this.validView, asOf: v.asOf, prevHash: v.prevHash, tableHash: v.tableHash, updates: v.updates, evidence: v.evidence };
+        body = { ...base, validView: this.validView, asOf: v.asOf, prevHash: v.prevHash, tableHash: v.tableHash, added: v.added, attestations: v.attestations };
       } else {
-        const asOf = Math.max(now, epochEnd(this.committee, this.round), this.committed.asOf + 1);
-        const t = buildTable(this.committee, this.committed, asOf, this.o.source);
-        body = { kind: 'proposal', committeeId: this.committee.id, round: this.round, view: this.view, sender: this.o.me, validView: -1, asOf, prevHash: this.committed.hash, tableHash: t.hash, updates: t.updates, evidence: t.evidence };
+        const picked = pickAttestations(this.committee, this.o.me, this.attestations);
+        if (!picked) return; // proposePending stays set: evaluate() proposes when the q-th attestation arrives
+        const t = buildRound(this.committee, this.committed, picked, this.o.source);
+        body = { ...base, validView: -1, asOf: t.asOf, prevHash: t.prevHash, tableHash: t.tableHash, added: t.added, attestations: t.attestations };
       }
       const signed = this.signOwn(body, fx);
       if (!signed) return;
@@ -263,6 +278,7 @@ export class ConsensusCore {
     } else {
       fx.push({ type: 'send', msg });
     }
+    this.proposePending = false;
     this.relayProofOfLock(fx);
     this.accept(msg, fx);
   }
@@ -402,10 +418,10 @@ export class ConsensusCore {
   /** Applies the certified decision of our current round if its updates give the certified table. */
   private applyDecision(m: Message, now: number, fx: Effect[]): boolean {
     if (m.kind !== 'decision' || m.round !== this.round) return false;
-    const v = validateTable(this.committee, this.committed, m, null, null, () => true);
+    const v = validateRound(this.committee, this.committed, m, null, () => true);
     if (!v.ok) { this.stats.rejected++; return false; }
     const cert = { round: m.round, view: m.view, tableHash: m.tableHash, sigs: m.sigs };
-    this.applyCommit({ round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: v.entries, updates: m.updates, cert }, m, now, fx);
+    this.applyCommit({ round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: v.entries, cert }, m, now, fx);
     return true;
   }
 
@@ -428,7 +444,7 @@ export class ConsensusCore {
     try { t = decodeTable(table); } catch { this.stats.rejected++; return { applied: false, effects: fx }; }
     if (t.roundId !== m.round || t.asOf !== m.asOf || !bytesEqual(t.prevHash, m.prevHash) || !bytesEqual(tableHash(t), m.tableHash)) { this.stats.rejected++; return { applied: false, effects: fx }; }
     this.stats.snapshots++;
-    this.applyCommit({ round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: t.entries, updates: m.updates, cert }, m, now, fx);
+    this.applyCommit({ round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: t.entries, cert }, m, now, fx);
     return { applied: true, effects: fx };
   }
 
@@ -452,6 +468,13 @@ export class ConsensusCore {
       else if (held[0]!.view === m.view && held.length < 6 && !held.some((x) => bytesEqual(x.bytes, m.bytes))) held.push(m);
       return;
     }
+    if (m.kind === 'attestation') {
+      // one per member, the first that fits this round (bounded: n per round); its bitmap must decode
+      if (this.attestations.has(m.sender) || attestationFits(this.committee, this.committed, m)) return;
+      try { decodeBitmap(m.bitmap, this.committed.entries.length); } catch { this.stats.rejected++; return; }
+      this.attestations.set(m.sender, m);
+      return;
+    }
     const vs = this.viewState(m.view);
     if (m.kind === 'proposal') {
       if (m.sender !== proposerOf(this.committee, m.round, m.view)) { this.stats.rejected++; return; }
@@ -462,7 +485,7 @@ export class ConsensusCore {
       if (other) this.evidence(other.msg, m, fx);
       if (prior?.valid) return; // same table, another body: the valid one stays
       if (!prior && vs.proposals.size >= PROPOSALS_PER_VIEW) return;
-      const v = validateTable(this.committee, this.committed, m, m.evidence, null, (id) => this.o.source.isRegistered(id), this.keys.verifyHeartbeat);
+      const v = validateRound(this.committee, this.committed, m, this.keys, (id) => this.o.source.isRegistered(id));
       const info: ProposalInfo = v.ok ? { msg: m, valid: true, entries: v.entries } : { msg: m, valid: false, reason: v.reason };
       if (prior && !info.valid) return;
       vs.proposals.set(hash, info);
@@ -550,6 +573,7 @@ export class ConsensusCore {
         continue;
       }
       const r = this.round, v = this.view;
+      if (this.proposePending && this.step === 'propose' && this.attestations.size >= q) this.propose(fx);
       const vs = this.viewState(v);
       const prop = vs.first ? vs.proposals.get(vs.first) : undefined;
       if (this.step === 'propose' && prop) {
@@ -607,8 +631,8 @@ export class ConsensusCore {
 
   private decide(prop: ProposalInfo, view: number, sigs: CertSig[], now: number, fx: Effect[]): void {
     const m = prop.msg;
-    const committed: CommittedRound = { round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: prop.entries!, updates: m.updates, cert: { round: m.round, view, tableHash: m.tableHash, sigs } };
-    const decision = signMessage({ kind: 'decision', committeeId: this.committee.id, round: m.round, view, sender: this.o.me, asOf: m.asOf, prevHash: m.prevHash, tableHash: m.tableHash, updates: m.updates, sigs }, this.o.signer);
+    const committed: CommittedRound = { round: m.round, asOf: m.asOf, prevHash: m.prevHash, hash: m.tableHash, entries: prop.entries!, cert: { round: m.round, view, tableHash: m.tableHash, sigs } };
+    const decision = signMessage({ kind: 'decision', committeeId: this.committee.id, round: m.round, view, sender: this.o.me, asOf: m.asOf, prevHash: m.prevHash, tableHash: m.tableHash, added: m.added, attestations: m.attestations, sigs }, this.o.signer);
     this.applyCommit(committed, decision, now, fx);
     // One decision per round on the wire (from the deciding view's proposer) keeps gossip load
     // flat in n; an oracle that misses it commits from its own precommits, asks a peer (fetch),
@@ -625,6 +649,7 @@ export class ConsensusCore {
     this.view = 0; this.step = 'propose';
     this.lockedView = -1; this.lockedHash = null; this.validView = -1; this.validHash = null;
     this.views.clear(); this.ahead.clear(); this.maxView.clear(); this.byHash.clear(); this.quorumPrecommit.clear();
+    this.attestations.clear(); this.proposePending = false;
     this.pendingCommit = null;
     for (const k of [...this.own.keys()]) if (BigInt(k.split('/')[0]!) < this.round) this.own.delete(k);
     for (const k of [...this.once]) if (!k.includes(`/${this.round}/`)) this.once.delete(k);
@@ -662,7 +687,7 @@ export class ConsensusCore {
           // (while rounds progress, re-sends would only cost every peer a verification per
           // message: n² per interval)
           if (now >= Math.max(this.progressAt, this.lastResendAt) + this.rebroadcastMs) {
-            for (const m of this.own.values()) if (m.round === this.round && m.view >= this.view - 1) fx.push({ type: 'send', msg: m });
+            for (const m of this.own.values()) if (m.round === this.round && (m.view >= this.view - 1 || m.kind === 'attestation')) fx.push({ type: 'send', msg: m });
             for (const ms of this.views.get(this.view - 1)?.precommit.bySender.values() ?? []) for (const m of ms) if (m.sender !== this.o.me) fx.push({ type: 'send', msg: m });
             this.relayProofOfLock(fx);
             this.lastResendAt = now;

@@ -1,60 +1,66 @@
-// splitup/consensus/v1 — signed consensus messages. Every message is
+// splitup/consensus/v2 — signed consensus messages. Every message is
 //   header ‖ body ‖ signature(64)
 // and the Ed25519 signature (by committee member `sender`) covers header ‖ body,
 // so a message stays valid when relayed by anyone.
 //
 // header (67 bytes, integers big-endian):
-//   "splitup/consensus/v1" 20 · kind u8 · committeeId 32 · round u64 · view u32 · sender u16
+//   "splitup/consensus/v2" 20 · kind u8 · committeeId 32 · round u64 · view u32 · sender u16
 // kinds and bodies:
-//   1 proposal   validView+1 u32 (0 = none) · asOf u64 · prevHash 32 · tableHash 32 ·
-//                u32 count · updates (49 bytes each: nodeId 32, status u8, lastSeen u64, lastSeq u64) ·
-//                u32 count · evidence (74-byte splitup/heartbeat/v1 signed bytes ‖ 64-byte node signature)
-//   2 prevote    u8 hasValue · [tableHash 32]
-//   3 precommit  u8 hasValue · [tableHash 32]
-//   4 decision   asOf u64 · prevHash 32 · tableHash 32 · u32 count · updates · u16 count ·
-//                signatures (u16 member index ‖ 64-byte precommit signature) — a commit certificate
-//                with the table it certifies, for catch-up; `view` is the certificate's view.
-//   5 head       tableHash 32 · u16 count · signatures (as in decision) — the sender's newest commit
-//                certificate without the table: lets an oracle any distance behind learn that the
-//                round exists (anyone can verify it) and fetch it; sent every few seconds.
+//   1 proposal    validView+1 u32 (0 = none) · asOf u64 · prevHash 32 · tableHash 32 · roster changes ·
+//                 attestations
+//   2 prevote     u8 hasValue · [tableHash 32]
+//   3 precommit   u8 hasValue · [tableHash 32]
+//   4 decision    asOf u64 · prevHash 32 · tableHash 32 · roster changes · attestations · u16 count ·
+//                 signatures (u16 member index ‖ 64-byte precommit signature) — a commit certificate
+//                 with what it certifies, for catch-up; `view` is the certificate's view.
+//   5 head        tableHash 32 · u16 count · signatures (as in decision) — the sender's newest commit
+//                 certificate without the table: lets an oracle any distance behind learn that the
+//                 round exists (anyone can verify it) and fetch it; sent every few seconds.
+//   6 attestation prevHash 32 · rosterSize u32 · bitmap (src/liveness/attestation.ts: mode u8 ·
+//                 length u32 · data) — which nodes of the previous table's roster the sender heard
+//                 from in this round (view 0).
+// roster changes = u32 count · count × nodeId 32 (sorted, nodes added to the roster)
+// attestations   = u16 count · count × (u32 length ‖ a whole signed attestation message)
 //
 // A certificate for (committeeId, round, view, tableHash) is q precommit signatures from
 // distinct members; each verifies against the precommit bytes of that member. The view is
 // part of what is signed: precommits from different views must not be combinable.
+// v1 (until issue #14) carried per-node entries with node-signed heartbeats as evidence.
 import { bytesEqual, concatBytes, readU32be, readU64be, u32be, u64be, u8, utf8 } from '../common/bytes.js';
 import { Ed25519Signer, publicKeyObject, verify as edVerify } from '../common/ed25519.js';
-import { HEARTBEAT_SIGNED_LENGTH } from '../liveness/heartbeat-codec.js';
-import { verifyNodeSignature } from '../liveness/verify.js';
-import { LIVENESS_STATUSES, type TableEntry } from '../liveness/table.js';
 import type { Committee } from './committee.js';
 import type { KeyObject } from 'node:crypto';
 
-export const CONSENSUS_DOMAIN = utf8('splitup/consensus/v1');
+export const CONSENSUS_DOMAIN = utf8('splitup/consensus/v2');
 const HEADER = CONSENSUS_DOMAIN.length + 1 + 32 + 8 + 4 + 2;
-const ENTRY = 49;
-const EVIDENCE = HEARTBEAT_SIGNED_LENGTH + 64;
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-export type Kind = 'proposal' | 'prevote' | 'precommit' | 'decision' | 'head';
-const KIND_CODE: Record<Kind, number> = { proposal: 1, prevote: 2, precommit: 3, decision: 4, head: 5 };
-const CODE_KIND = ['', 'proposal', 'prevote', 'precommit', 'decision', 'head'] as const;
+export type Kind = 'proposal' | 'prevote' | 'precommit' | 'decision' | 'head' | 'attestation';
+const KIND_CODE: Record<Kind, number> = { proposal: 1, prevote: 2, precommit: 3, decision: 4, head: 5, attestation: 6 };
+const CODE_KIND = ['', 'proposal', 'prevote', 'precommit', 'decision', 'head', 'attestation'] as const;
 
-export interface Evidence { bytes: Uint8Array; sig: Uint8Array }
 export interface CertSig { index: number; sig: Uint8Array }
 
 interface Base { committeeId: Uint8Array; round: bigint; view: number; sender: number }
-export interface Proposal extends Base { kind: 'proposal'; validView: number; asOf: number; prevHash: Uint8Array; tableHash: Uint8Array; updates: TableEntry[]; evidence: Evidence[] }
+/** What a proposal and its decision carry besides the hashes: the roster additions and the attestations the table follows from. */
+export interface RoundContent { asOf: number; prevHash: Uint8Array; tableHash: Uint8Array; added: Uint8Array[]; attestations: AttestationMessage[] }
+export interface Proposal extends Base, RoundContent { kind: 'proposal'; validView: number }
 export interface Vote extends Base { kind: 'prevote' | 'precommit'; value: Uint8Array | null }
-export interface Decision extends Base { kind: 'decision'; asOf: number; prevHash: Uint8Array; tableHash: Uint8Array; updates: TableEntry[]; sigs: CertSig[] }
+export interface Decision extends Base, RoundContent { kind: 'decision'; sigs: CertSig[] }
 /** A commit certificate announcement: (round, view) in the header, the certified table hash and its q signatures. */
 export interface Head extends Base { kind: 'head'; tableHash: Uint8Array; sigs: CertSig[] }
-export type Body = Proposal | Vote | Decision | Head;
+/** Which nodes of the previous table's roster (rosterSize of them) the sender heard from this round; `bitmap` encoded. */
+export interface Attestation extends Base { kind: 'attestation'; prevHash: Uint8Array; rosterSize: number; bitmap: Uint8Array }
+export type Body = Proposal | Vote | Decision | Head | Attestation;
 export type Message = Body & { bytes: Uint8Array; signature: Uint8Array };
+export type AttestationMessage = Attestation & { bytes: Uint8Array; signature: Uint8Array };
 
 export class MessageError extends Error { override name = 'MessageError'; }
 
 const u16 = (n: number) => { if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new RangeError('u16 out of range'); return Uint8Array.of(n >> 8, n & 0xff); };
-const encEntries = (es: TableEntry[]) => concatBytes(u32be(es.length), ...es.map((e) => concatBytes(e.nodeId, u8(LIVENESS_STATUSES.indexOf(e.status)), u64be(e.lastSeen), u64be(e.lastSeq))));
+const encAdded = (ids: Uint8Array[]) => concatBytes(u32be(ids.length), ...ids);
+const encAttestations = (as: AttestationMessage[]) => concatBytes(u16(as.length), ...as.flatMap((a) => [u32be(a.bytes.length), a.bytes]));
+const encContent = (b: RoundContent) => concatBytes(u64be(b.asOf), b.prevHash, b.tableHash, encAdded(b.added), encAttestations(b.attestations));
 
 const encSigs = (sigs: CertSig[]) => concatBytes(u16(sigs.length), ...sigs.flatMap((s) => [u16(s.index), s.sig]));
 
@@ -67,13 +73,15 @@ function header(b: Body): Uint8Array {
 export function signingBytes(b: Body): Uint8Array {
   switch (b.kind) {
     case 'proposal':
-      return concatBytes(header(b), u32be(b.validView + 1), u64be(b.asOf), b.prevHash, b.tableHash, encEntries(b.updates), u32be(b.evidence.length), ...b.evidence.flatMap((e) => [e.bytes, e.sig]));
+      return concatBytes(header(b), u32be(b.validView + 1), encContent(b));
     case 'prevote': case 'precommit':
       return concatBytes(header(b), b.value ? concatBytes(u8(1), b.value) : u8(0));
     case 'decision':
-      return concatBytes(header(b), u64be(b.asOf), b.prevHash, b.tableHash, encEntries(b.updates), encSigs(b.sigs));
+      return concatBytes(header(b), encContent(b), encSigs(b.sigs));
     case 'head':
       return concatBytes(header(b), b.tableHash, encSigs(b.sigs));
+    case 'attestation':
+      return concatBytes(header(b), b.prevHash, u32be(b.rosterSize), b.bitmap);
   }
 }
 
@@ -100,17 +108,26 @@ class Reader {
     for (let i = 0; i < n; i++) out.push({ index: this.u16(), sig: this.bytes(64) });
     return out;
   }
-  entries(): TableEntry[] {
+  added(): Uint8Array[] {
     const n = this.u32();
-    this.need(n * ENTRY);
-    const out: TableEntry[] = [];
+    this.need(n * 32);
+    const out: Uint8Array[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.bytes(32);
+    return out;
+  }
+  attestations(): AttestationMessage[] {
+    const n = this.u16();
+    const out: AttestationMessage[] = [];
     for (let i = 0; i < n; i++) {
-      const nodeId = this.bytes(32);
-      const status = LIVENESS_STATUSES[this.u8()];
-      if (!status) throw new MessageError('invalid status');
-      out.push({ nodeId, status, lastSeen: this.num64(), lastSeq: this.u64() });
+      const len = this.u32();
+      const m = decodeMessage(this.bytes(len));
+      if (m.kind !== 'attestation') throw new MessageError('an attestation slot holds another kind of message');
+      out.push(m);
     }
     return out;
+  }
+  content(): RoundContent {
+    return { asOf: this.num64(), prevHash: this.bytes(32), tableHash: this.bytes(32), added: this.added(), attestations: this.attestations() };
   }
 }
 
@@ -126,15 +143,12 @@ export function decodeMessage(bytes: Uint8Array): Message {
   let body: Body;
   if (kind === 'proposal') {
     const validView = r.u32() - 1;
-    const asOf = r.num64(), prevHash = r.bytes(32), tableHash = r.bytes(32), updates = r.entries();
-    const ne = r.u32();
-    r.need(ne * EVIDENCE);
-    const evidence: Evidence[] = [];
-    for (let i = 0; i < ne; i++) evidence.push({ bytes: r.bytes(HEARTBEAT_SIGNED_LENGTH), sig: r.bytes(64) });
-    body = { kind, ...base, validView, asOf, prevHash, tableHash, updates, evidence };
+    body = { kind, ...base, validView, ...r.content() };
   } else if (kind === 'decision') {
-    const asOf = r.num64(), prevHash = r.bytes(32), tableHash = r.bytes(32), updates = r.entries();
-    body = { kind, ...base, asOf, prevHash, tableHash, updates, sigs: r.sigs() };
+    body = { kind, ...base, ...r.content(), sigs: r.sigs() };
+  } else if (kind === 'attestation') {
+    const prevHash = r.bytes(32), rosterSize = r.u32();
+    body = { kind, ...base, prevHash, rosterSize, bitmap: r.bytes(r.b.length - r.o) };
   } else if (kind === 'head') {
     body = { kind, ...base, tableHash: r.bytes(32), sigs: r.sigs() };
   } else {
@@ -155,21 +169,11 @@ export class CommitteeKeys {
   private readonly keys: KeyObject[];
   private readonly msgMemo: WeakMap<Uint8Array, boolean> | null;
   private readonly certMemo: Map<string, boolean> | null;
-  private readonly evidenceMemo: WeakMap<Uint8Array, { bytes: Uint8Array; ok: boolean }> | null;
   constructor(readonly committee: Committee, opts: { memo?: boolean } = {}) {
     this.keys = committee.members.map((m) => publicKeyObject(m.signingKey));
     this.msgMemo = opts.memo ? new WeakMap() : null;
     this.certMemo = opts.memo ? new Map() : null;
-    this.evidenceMemo = opts.memo ? new WeakMap() : null;
   }
-  /** A compute node's heartbeat signature (proposal evidence); memoised per (signature, bytes) object pair. */
-  verifyHeartbeat = (key: Uint8Array, bytes: Uint8Array, sig: Uint8Array): boolean => {
-    const known = this.evidenceMemo?.get(sig);
-    if (known && known.bytes === bytes) return known.ok;
-    const ok = verifyNodeSignature(key, bytes, sig);
-    this.evidenceMemo?.set(sig, { bytes, ok });
-    return ok;
-  };
   key(i: number): KeyObject | undefined { return this.keys[i]; }
   /** A whole signed message (header ‖ body ‖ signature) by member i. */
   verifyMessage(i: number, bytes: Uint8Array, signature: Uint8Array): boolean {

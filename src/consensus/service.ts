@@ -21,7 +21,7 @@ import type { Committee } from './committee.js';
 import { ConsensusCore, type Effect } from './core.js';
 import { CommitteeKeys, decodeMessage, MessageError, verifyCertificate, type Message } from './messages.js';
 import type { ConsensusStore } from './store.js';
-import { genesis, type CandidateSource, type CommittedRound } from './validity.js';
+import { genesis, type LivenessSource, type CommittedRound } from './validity.js';
 
 export interface Transport {
   publish(data: Uint8Array): Promise<void>;
@@ -42,7 +42,7 @@ export interface ServiceOptions {
   me: number;
   signer: Ed25519Signer;
   store: ConsensusStore;
-  source: CandidateSource;
+  source: LivenessSource;
   clock: Clock;
   catchUp?: CatchUpSource;
   /** Uniform integer in [0, n): the order in which peers are asked (default: node:crypto). */
@@ -140,7 +140,7 @@ export class ConsensusService extends EventEmitter {
     let t;
     try { t = decodeTable(f.table); } catch { return null; }
     if (t.roundId !== round || !bytesEqual(tableHash(t), m.tableHash)) return null;
-    return { decision: m, committed: { round, asOf: t.asOf, prevHash: t.prevHash, hash: m.tableHash, entries: t.entries, updates: m.updates, cert: { round, view: m.view, tableHash: m.tableHash, sigs: m.sigs } } };
+    return { decision: m, committed: { round, asOf: t.asOf, prevHash: t.prevHash, hash: m.tableHash, entries: t.entries, cert: { round, view: m.view, tableHash: m.tableHash, sigs: m.sigs } } };
   }
 
   evidence(limit = 100): Promise<Array<{ a: Message; b: Message }>> { return this.o.store.loadEvidence(limit); }

@@ -86,7 +86,7 @@ export class LevelConsensusStore implements ConsensusStore {
     const t = decodeTable(new Uint8Array(Buffer.from(o.table, 'base64')));
     if (decision.kind !== 'decision') throw new Error('stored commit is not a decision');
     const entries: TableEntry[] = t.entries;
-    return { decision, committed: { round: t.roundId, asOf: t.asOf, prevHash: t.prevHash, hash: decision.tableHash, entries, updates: decision.updates, cert: { round: decision.round, view: decision.view, tableHash: decision.tableHash, sigs: decision.sigs } } };
+    return { decision, committed: { round: t.roundId, asOf: t.asOf, prevHash: t.prevHash, hash: decision.tableHash, entries, cert: { round: decision.round, view: decision.view, tableHash: decision.tableHash, sigs: decision.sigs } } };
   }
 
   async loadCommit(round: bigint): Promise<{ committed: CommittedRound; decision: Message } | null> {

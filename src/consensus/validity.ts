@@ -1,19 +1,19 @@
-// What a round's LivenessTable may contain, and how a proposer builds one.
+// What a round's LivenessTable may contain, and how oracles build one.
 //
-// A table is evaluated at `asOf` (≥ the end of the round's epoch): every entry's
-// status must equal statusAt(lastSeen, asOf), so statuses are not a proposer's
-// choice. A proposer can only choose, per node, which accepted heartbeat to cite;
-// every entry whose (lastSeen, lastSeq) changes must carry that heartbeat, signed
-// by the node, as evidence. So a Byzantine proposer cannot resurrect a dead node
-// (it would need a fresh node-signed heartbeat) nor invent one; what it can do is
-// omit fresh heartbeats (censorship by omission), which proposer rotation limits.
-import { bytesEqual } from '../common/bytes.js';
-import { verifyNodeSignature } from '../liveness/verify.js';
-import { decodeHeartbeatSigningBytes } from '../liveness/heartbeat-codec.js';
-import { statusAt } from '../liveness/status.js';
-import { applyUpdates, diffTables, encodeTable, tableHash, ZERO_HASH, type TableEntry } from '../liveness/table.js';
+// A round's table follows from the previous committed table, the proposal's
+// roster additions and at least q attestations (src/liveness/attestation.ts has
+// the rule and its argument). asOf is fixed by the round (the end of its epoch);
+// a proposer chooses only which q attestations to carry and which registered
+// nodes to add to the roster — new nodes start offline, so neither choice sets a
+// status. Validators check every attestation's signature, round, previous table
+// and roster size, every addition against their node registry, and recompute the
+// table: the bytes per round grow by bits per node, never by signatures.
+import { bytesEqual, compareBytes } from '../common/bytes.js';
+import type { Ed25519Signer } from '../common/ed25519.js';
+import { BitmapError, countBits, decodeBitmap, encodeBitmap, MAX_ADDED_PER_ROUND, MAX_ROSTER, nextEntries, rosterRule } from '../liveness/attestation.js';
+import { tableHash, ZERO_HASH, type TableEntry } from '../liveness/table.js';
 import { epochEnd, type Committee } from './committee.js';
-import type { Certificate, Evidence } from './messages.js';
+import { signMessage, type Attestation, type AttestationMessage, type Certificate, type CommitteeKeys, type RoundContent } from './messages.js';
 
 /** A committed round (or the genesis pseudo-round −1). */
 export interface CommittedRound {
@@ -22,121 +22,129 @@ export interface CommittedRound {
   prevHash: Uint8Array;
   hash: Uint8Array;
   entries: TableEntry[];
-  /** Updates against round − 1 (what a catching-up peer needs). */
-  updates: TableEntry[];
   cert: Certificate | null;
 }
 
 export function genesis(c: Committee): CommittedRound {
-  return { round: -1n, asOf: c.params.genesisMs, prevHash: ZERO_HASH, hash: ZERO_HASH, entries: [], updates: [], cert: null };
+  return { round: -1n, asOf: c.params.genesisMs, prevHash: ZERO_HASH, hash: ZERO_HASH, entries: [], cert: null };
 }
 
-export interface HeartbeatCandidate {
-  nodeId: Uint8Array;
-  lastSeen: number;
-  lastSeq: bigint;
-  evidence: Evidence | null;
-}
-
-/** What the proposer's liveness tracker offers at the epoch boundary. */
-export interface CandidateSource {
-  candidates(): HeartbeatCandidate[];
+/** What an oracle heard: its liveness tracker seen through the roster (injected into the core). */
+export interface LivenessSource {
+  /** Bitmap over `roster` (⌈N/8⌉ bytes): bit i set iff an accepted heartbeat of roster[i] has timestamp ≥ since. */
+  attest(roster: readonly TableEntry[], since: number): Uint8Array;
+  /** Registered nodes outside `roster` with an accepted heartbeat of timestamp ≥ since: sorted by id, at most `max`. */
+  newcomers(roster: readonly TableEntry[], since: number, max: number): Uint8Array[];
   isRegistered(nodeId: Uint8Array): boolean;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** The time round r's attestations speak about, and the oldest heartbeat timestamp that counts. */
+export function attestationWindow(c: Committee, round: bigint): { asOf: number; since: number } {
+  const asOf = epochEnd(c, round);
+  return { asOf, since: asOf - rosterRule(c).windowMs };
+}
 
-export interface BuiltTable { asOf: number; entries: TableEntry[]; updates: TableEntry[]; evidence: Evidence[]; hash: Uint8Array }
-
-export function buildTable(c: Committee, prev: CommittedRound, asOf: number, src: CandidateSource): BuiltTable {
+/** This oracle's attestation for the round after `prev` (unsigned). */
+export function attestationBody(c: Committee, me: number, prev: CommittedRound, source: LivenessSource): Attestation {
   const round = prev.round + 1n;
-  const timing = c.params.liveness;
-  const prevById = new Map(prev.entries.map((e) => [hex(e.nodeId), e]));
-  const chosen = new Map<string, { lastSeen: number; lastSeq: bigint; evidence: Evidence | null }>();
-  for (const e of prev.entries) chosen.set(hex(e.nodeId), { lastSeen: e.lastSeen, lastSeq: e.lastSeq, evidence: null });
-  for (const cand of src.candidates()) {
-    const id = hex(cand.nodeId);
-    const p = prevById.get(id);
-    if (!p && !src.isRegistered(cand.nodeId)) continue;
-    if (cand.lastSeen > asOf + c.params.maxSkewMs) continue;
-    if (p && cand.lastSeq <= p.lastSeq) continue;
-    if (cand.lastSeen > 0 && !cand.evidence) continue;
-    chosen.set(id, { lastSeen: cand.lastSeen, lastSeq: cand.lastSeq, evidence: cand.lastSeen > 0 ? cand.evidence : null });
-  }
-  const entries = [...chosen.entries()]
-    .map(([id, v]) => ({ nodeId: Uint8Array.from(Buffer.from(id, 'hex')), status: statusAt(v.lastSeen, asOf, timing), lastSeen: v.lastSeen, lastSeq: v.lastSeq }))
-    .sort((a, b) => Buffer.compare(a.nodeId, b.nodeId));
-  const updates = diffTables(prev.entries, entries);
-  const evidence: Evidence[] = [];
-  for (const u of updates) {
-    const p = prevById.get(hex(u.nodeId));
-    if (!p || p.lastSeq !== u.lastSeq || p.lastSeen !== u.lastSeen) {
-      const ev = chosen.get(hex(u.nodeId))!.evidence;
-      if (ev) evidence.push(ev);
-    }
-  }
-  const hash = tableHash({ roundId: round, asOf, prevHash: prev.hash, entries });
-  return { asOf, entries, updates, evidence, hash };
+  const bits = source.attest(prev.entries, attestationWindow(c, round).since);
+  return { kind: 'attestation', committeeId: c.id, round, view: 0, sender: me, prevHash: prev.hash, rosterSize: prev.entries.length, bitmap: encodeBitmap(bits, prev.entries.length) };
+}
+
+/** This oracle's signed attestation for the round after `prev`. */
+export function signAttestation(c: Committee, me: number, signer: Ed25519Signer, prev: CommittedRound, source: LivenessSource): AttestationMessage {
+  return signMessage(attestationBody(c, me, prev, source), signer) as AttestationMessage;
+}
+
+/** Whether an attestation is one for the round after `prev` (signature not checked here). */
+export function attestationFits(c: Committee, prev: CommittedRound, a: AttestationMessage): string | null {
+  if (!bytesEqual(a.committeeId, c.id)) return 'attestation for another committee';
+  if (a.round !== prev.round + 1n || a.view !== 0) return `attestation for round ${a.round} view ${a.view}`;
+  if (!bytesEqual(a.prevHash, prev.hash)) return 'attestation over another previous table';
+  if (a.rosterSize !== prev.entries.length) return `attestation over a roster of ${a.rosterSize}, the previous table has ${prev.entries.length}`;
+  return null;
+}
+
+/** Which carried attestations a proposer picks: its own first, then by member index; exactly q. */
+export function pickAttestations(c: Committee, me: number, have: Map<number, AttestationMessage>): AttestationMessage[] | null {
+  if (have.size < c.q) return null;
+  const order = [...have.keys()].sort((a, b) => (a === me ? -1 : b === me ? 1 : a - b));
+  return order.slice(0, c.q).map((i) => have.get(i)!).sort((a, b) => a.sender - b.sender);
+}
+
+export interface BuiltRound extends RoundContent { entries: TableEntry[] }
+
+/** A fresh proposal's content: the given attestations and this oracle's roster additions. */
+export function buildRound(c: Committee, prev: CommittedRound, attestations: AttestationMessage[], source: LivenessSource): BuiltRound {
+  const round = prev.round + 1n;
+  const { asOf, since } = attestationWindow(c, round);
+  const added = source.newcomers(prev.entries, since, MAX_ADDED_PER_ROUND).filter((id) => source.isRegistered(id));
+  return { asOf, prevHash: prev.hash, added, attestations, ...tableFor(c, prev, added, attestations) };
+}
+
+/** The table of the round after `prev` that these additions and (fitting, decodable) attestations give. */
+export function tableFor(c: Committee, prev: CommittedRound, added: Uint8Array[], attestations: AttestationMessage[]): { entries: TableEntry[]; tableHash: Uint8Array } {
+  const round = prev.round + 1n;
+  const bitmaps = attestations.map((a) => decodeBitmap(a.bitmap, prev.entries.length));
+  const entries = nextEntries(prev.entries, countBits(bitmaps, prev.entries.length), added, round, rosterRule(c));
+  return { entries, tableHash: tableHash({ roundId: round, asOf: epochEnd(c, round), prevHash: prev.hash, entries }) };
 }
 
 export type Validation = { ok: true; entries: TableEntry[]; hash: Uint8Array } | { ok: false; reason: string };
 
+function inRoster(roster: readonly TableEntry[], id: Uint8Array): boolean {
+  let lo = 0, hi = roster.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const c = compareBytes(roster[mid]!.nodeId, id);
+    if (c === 0) return true;
+    if (c < 0) lo = mid + 1; else hi = mid;
+  }
+  return false;
+}
+
 /**
- * Checks a proposed (or certified) table against the committed previous round.
- * `evidence` null means the table is certified (q signatures) and heartbeat
- * evidence is not re-checked; `now` null skips the clock check likewise.
+ * Checks a proposed (or certified) round against the committed previous round and computes its
+ * table. `keys` null means the round is certified (q precommit signatures): attestation
+ * signatures, the quorum of attestations and registrations are not re-checked — the table is
+ * recomputed from what the decision carries and must hash to the certified hash.
  */
-export function validateTable(
+export function validateRound(
   c: Committee,
   prev: CommittedRound,
-  t: { round: bigint; asOf: number; prevHash: Uint8Array; tableHash: Uint8Array; updates: TableEntry[] },
-  evidence: Evidence[] | null,
-  now: number | null,
+  t: { round: bigint } & RoundContent,
+  keys: CommitteeKeys | null,
   isRegistered: (nodeId: Uint8Array) => boolean,
-  verifyHeartbeat: (key: Uint8Array, bytes: Uint8Array, sig: Uint8Array) => boolean = verifyNodeSignature,
 ): Validation {
   const fail = (reason: string): Validation => ({ ok: false, reason });
   if (t.round !== prev.round + 1n) return fail(`round ${t.round} does not follow committed round ${prev.round}`);
   if (!bytesEqual(t.prevHash, prev.hash)) return fail('prevHash is not the hash of the committed previous table');
-  if (t.asOf < epochEnd(c, t.round)) return fail(`asOf ${t.asOf} is before the end of round ${t.round}'s epoch`);
-  if (t.asOf <= prev.asOf) return fail('asOf does not advance');
-  if (now !== null && t.asOf > now + c.params.maxSkewMs) return fail('asOf is in the future');
-  const prevById = new Map(prev.entries.map((e) => [hex(e.nodeId), e]));
-  let evById: Map<string, ReturnType<typeof decodeHeartbeatSigningBytes>> | null = null;
-  if (evidence) {
-    if (evidence.length > t.updates.length) return fail('more evidence than updates');
-    evById = new Map();
-    for (const ev of evidence) {
-      let hb;
-      try { hb = decodeHeartbeatSigningBytes(ev.bytes); } catch (e) { return fail(`malformed heartbeat evidence: ${(e as Error).message}`); }
-      if (!verifyHeartbeat(hb.nodeKey, ev.bytes, ev.sig)) return fail(`heartbeat evidence for ${hb.nodeId} has a bad signature`);
-      evById.set(hex(hb.nodeKey), hb);
+  if (t.asOf !== epochEnd(c, t.round)) return fail(`asOf ${t.asOf} is not the end of round ${t.round}'s epoch`);
+  const n = prev.entries.length;
+  if (t.added.length > MAX_ADDED_PER_ROUND) return fail(`${t.added.length} roster additions, at most ${MAX_ADDED_PER_ROUND} per round`);
+  if (n + t.added.length > MAX_ROSTER) return fail(`the roster would exceed ${MAX_ROSTER} nodes`);
+  for (let i = 0; i < t.added.length; i++) {
+    const id = t.added[i]!;
+    if (i > 0 && compareBytes(t.added[i - 1]!, id) >= 0) return fail('roster additions are not sorted and unique');
+    if (inRoster(prev.entries, id)) return fail(`added node ${Buffer.from(id).toString('hex').slice(0, 16)}… is already in the roster`);
+    if (keys && !isRegistered(id)) return fail(`added node ${Buffer.from(id).toString('hex').slice(0, 16)}… is not registered`);
+  }
+  if (keys && t.attestations.length < c.q) return fail(`${t.attestations.length} attestations, quorum is ${c.q}`);
+  const senders = new Set<number>();
+  const bitmaps: Uint8Array[] = [];
+  for (const a of t.attestations) {
+    const bad = attestationFits(c, prev, a);
+    if (bad) return fail(bad);
+    if (senders.has(a.sender)) return fail(`two attestations of member ${a.sender}`);
+    senders.add(a.sender);
+    if (keys && !keys.verifyMessage(a.sender, a.bytes, a.signature)) return fail(`attestation of member ${a.sender} has a bad signature`);
+    try { bitmaps.push(decodeBitmap(a.bitmap, n)); } catch (e) {
+      if (e instanceof BitmapError) return fail(`attestation of member ${a.sender}: ${e.message}`);
+      throw e;
     }
   }
-  for (const u of t.updates) {
-    const id = hex(u.nodeId);
-    const p = prevById.get(id);
-    if (!p && !isRegistered(u.nodeId)) return fail(`node ${id.slice(0, 16)}… is not registered`);
-    const changed = !p || p.lastSeen !== u.lastSeen || p.lastSeq !== u.lastSeq;
-    if (!changed) continue;
-    if (u.lastSeen === 0 && u.lastSeq !== 0n) return fail(`node ${id.slice(0, 16)}…: a never-seen node has no seq`);
-    if (p && u.lastSeq <= p.lastSeq) return fail(`node ${id.slice(0, 16)}…: lastSeq does not advance`);
-    if (u.lastSeen > t.asOf + c.params.maxSkewMs) return fail(`node ${id.slice(0, 16)}…: heartbeat after asOf`);
-    if (evById && u.lastSeen > 0) {
-      const hb = evById.get(id);
-      if (!hb) return fail(`node ${id.slice(0, 16)}…: no heartbeat evidence for its new lastSeen`);
-      if (hb.timestamp !== u.lastSeen || hb.seq !== u.lastSeq) return fail(`node ${id.slice(0, 16)}…: evidence does not match the entry`);
-    }
-  }
-  let entries: TableEntry[];
-  try {
-    entries = applyUpdates(prev.entries, t.updates);
-    encodeTable({ roundId: t.round, asOf: t.asOf, prevHash: t.prevHash, entries }); // sorted, unique, sizes
-  } catch (e) { return fail(`malformed updates: ${(e as Error).message}`); }
-  for (const e of entries) {
-    if (e.status !== statusAt(e.lastSeen, t.asOf, c.params.liveness)) return fail(`node ${hex(e.nodeId).slice(0, 16)}…: status ${e.status} does not follow from lastSeen at asOf`);
-  }
+  const entries = nextEntries(prev.entries, countBits(bitmaps, n), t.added, t.round, rosterRule(c));
   const hash = tableHash({ roundId: t.round, asOf: t.asOf, prevHash: t.prevHash, entries });
-  if (!bytesEqual(hash, t.tableHash)) return fail('tableHash does not match the table');
+  if (!bytesEqual(hash, t.tableHash)) return fail('tableHash does not match the table the attestations give');
   return { ok: true, entries, hash };
 }

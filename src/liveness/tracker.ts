@@ -16,12 +16,11 @@
 //   6. Ed25519 signature                             BAD_SIGNATURE
 //   7. per-node token bucket                         RATE_LIMITED
 import type { KeyObject } from 'node:crypto';
-import { fromBase58 } from '../common/bytes.js';
 import type { Clock } from '../common/clock.js';
 import type { NodeRegistry } from '../registry/registry.js';
 import { heartbeatToJson, type HeartbeatData, type SignedHeartbeatData } from './heartbeat-codec.js';
 import { statusAt, DEFAULT_TIMING, type LivenessTiming } from './status.js';
-import { sortEntries, type LivenessStatus, type TableEntry } from './table.js';
+import type { LivenessStatus } from './table.js';
 import { checkHeartbeatSignatureIntake, parseSignedHeartbeat, type HeartbeatFault } from './verify.js';
 
 export type RejectCode =
@@ -214,14 +213,6 @@ export class LivenessTracker {
   status(nodeId: string, now = this.opts.clock.now()): LivenessStatus {
     const r = this.records.get(nodeId);
     return r ? statusAt(r.lastSeen, now, this.timing) : 'offline';
-  }
-
-  /** Liveness of every registered node at `now`, sorted by public key (a candidate table's entries). */
-  snapshot(now = this.opts.clock.now()): TableEntry[] {
-    return sortEntries(this.opts.registry.list().map((n) => {
-      const r = this.records.get(n.nodeId);
-      return { nodeId: fromBase58(n.nodeId, 32), status: r ? statusAt(r.lastSeen, now, this.timing) : 'offline', lastSeen: r?.lastSeen ?? 0, lastSeq: r?.lastSeq ?? 0n };
-    }));
   }
 
   view(nodeId: string, now = this.opts.clock.now()): NodeView | undefined {

@@ -4,13 +4,14 @@
 //
 // Every strategy here signs with the member's real key (it is a member), so what it sends passes
 // membership and signature checks; only the protocol's rules can refuse it.
-import { bytesEqual } from '../common/bytes.js';
+import { bytesEqual, compareBytes } from '../common/bytes.js';
 import type { Ed25519Signer } from '../common/ed25519.js';
 import type { Rng } from '../common/rng.js';
 import { epochEnd, type Committee } from '../consensus/committee.js';
-import { signMessage, type Body, type Message } from '../consensus/messages.js';
-import { buildTable, genesis, type CandidateSource, type CommittedRound } from '../consensus/validity.js';
-import { applyUpdates, encodeTable, tableHash } from '../liveness/table.js';
+import { signMessage, type AttestationMessage, type Body, type Message } from '../consensus/messages.js';
+import { attestationFits, genesis, tableFor, type CommittedRound, type LivenessSource } from '../consensus/validity.js';
+import { decodeBitmap, encodeBitmap } from '../liveness/attestation.js';
+import { encodeTable, tableHash } from '../liveness/table.js';
 
 export interface AdversaryContext {
   committee: Committee;
@@ -18,8 +19,12 @@ export interface AdversaryContext {
   signer: Ed25519Signer;
   rng: Rng;
   now: number;
-  /** what this member's honest core would use to build tables */
-  source: CandidateSource;
+  /** what this member hears (its honest core's liveness source) */
+  source: LivenessSource;
+  /** attestations of other members delivered to this member for a round */
+  received(round: bigint): AttestationMessage[];
+  /** every registered compute node (public chain data) */
+  registered(): Uint8Array[];
   /** this member's newest commit (on its disk) */
   head(): CommittedRound;
   /** this member's committed rounds (decision + table), as an honest server would answer */
@@ -53,14 +58,62 @@ export function honestAnswer(ctx: AdversaryContext, want: bigint | 'latest'): Ca
   return { decision: c.decision, table: encodeTable({ roundId: c.committed.round, asOf: c.committed.asOf, prevHash: c.committed.prevHash, entries: c.committed.entries }) };
 }
 
-/** A second valid table for the same round: built at a later asOf (so its statuses are consistent and its hash differs). */
-function secondValidTable(ctx: AdversaryContext, m: Message & { kind: 'proposal' }): Message | null {
+/** A second signed attestation of this member for the same round with every bit flipped (a lie either way). */
+function invertedAttestation(ctx: AdversaryContext, a: AttestationMessage): AttestationMessage {
+  const bits = decodeBitmap(a.bitmap, a.rosterSize);
+  for (let i = 0; i < a.rosterSize; i++) bits[i >> 3]! ^= 0x80 >> (i & 7);
+  return sign(ctx, { ...a, bitmap: encodeBitmap(bits, a.rosterSize) }) as AttestationMessage;
+}
+
+/** Registered nodes outside the previous roster and not yet in `added`: what a proposer may still add. */
+function addable(ctx: AdversaryContext, prev: CommittedRound, added: Uint8Array[]): Uint8Array[] {
+  const known = new Set([...prev.entries.map((e) => e.nodeId), ...added].map((id) => Buffer.from(id).toString('hex')));
+  return ctx.registered().filter((id) => !known.has(Buffer.from(id).toString('hex')));
+}
+
+/**
+ * Two valid tables for the same round: `a` (what the proposer sends one half) and `b`. With
+ * statuses fixed by attestations a proposer's only freedom is which registered nodes it adds and
+ * which q attestations it carries. First choice: every colluding member's attestation, honestly and
+ * inverted (each colluder signed both) — beyond f colluders this flips every node; within f it
+ * changes the table only for nodes some honest oracles did not hear. Else an extra registered node
+ * added (or one addition left out), or its own attestation swapped for the inverted one.
+ */
+function twoValidTables(ctx: AdversaryContext, m: Message & { kind: 'proposal' }): { a: Message; b: Message } | null {
   const prev = ctx.head();
-  if (prev.round + 1n !== m.round) return null;
-  const asOf = Math.max(m.asOf + 1, epochEnd(ctx.committee, m.round) + 1);
-  const t = buildTable(ctx.committee, prev, asOf, ctx.source);
-  if (bytesEqual(t.hash, m.tableHash)) return null;
-  return sign(ctx, { ...m, validView: -1, asOf, tableHash: t.hash, updates: t.updates, evidence: t.evidence });
+  if (prev.round + 1n !== m.round || m.validView >= 0) return null;
+  const colluders = [...ctx.shared.entries()].filter(([k]) => k.startsWith(`att/${m.round}/`)).map(([, a]) => a as AttestationMessage).filter((a) => !attestationFits(ctx.committee, prev, a));
+  if (colluders.length >= 2) {
+    const mine = new Set(colluders.map((a) => a.sender));
+    const pick = [...colluders, ...m.attestations.filter((a) => !mine.has(a.sender)), ...ctx.received(m.round).filter((a) => !mine.has(a.sender) && !attestationFits(ctx.committee, prev, a))]
+      .filter((a, i, all) => all.findIndex((x) => x.sender === a.sender) === i).slice(0, ctx.committee.q).sort((x, y) => x.sender - y.sender);
+    if (pick.length === ctx.committee.q) {
+      const twins = pick.map((a) => (mine.has(a.sender) ? (ctx.shared.get(`twin/${m.round}/${a.sender}`) as AttestationMessage) : a));
+      const ta = tableFor(ctx.committee, prev, m.added, pick), tb = tableFor(ctx.committee, prev, m.added, twins);
+      if (!bytesEqual(ta.tableHash, tb.tableHash)) return { a: sign(ctx, { ...m, attestations: pick, tableHash: ta.tableHash }), b: sign(ctx, { ...m, attestations: twins, tableHash: tb.tableHash }) };
+    }
+  }
+  const variants: Array<{ added: Uint8Array[]; attestations: AttestationMessage[] }> = [];
+  const extra = addable(ctx, prev, m.added)[0];
+  if (extra) variants.push({ added: [...m.added, extra].sort(compareBytes), attestations: m.attestations });
+  if (m.added.length) variants.push({ added: m.added.slice(0, -1), attestations: m.attestations });
+  const own = m.attestations.find((a) => a.sender === ctx.me);
+  if (own) variants.push({ added: m.added, attestations: m.attestations.map((a) => (a === own ? invertedAttestation(ctx, own) : a)) });
+  for (const v of variants) {
+    const t = tableFor(ctx.committee, prev, v.added, v.attestations);
+    if (!bytesEqual(t.tableHash, m.tableHash)) return { a: m, b: sign(ctx, { ...m, ...v, tableHash: t.tableHash }) };
+  }
+  return null;
+}
+
+/** The bits a liar attests: set for nodes it did not hear, clear for those it did. */
+function lyingAttestation(ctx: AdversaryContext, a: AttestationMessage): AttestationMessage {
+  const key = `lie/${a.round}/${ctx.me}`;
+  const known = ctx.shared.get(key) as AttestationMessage | undefined;
+  if (known) return known;
+  const lie = invertedAttestation(ctx, a);
+  ctx.shared.set(key, lie);
+  return lie;
 }
 
 const half = (peer: number) => peer % 2 === 0;
@@ -74,21 +127,28 @@ export const ADVERSARIES: Record<string, Adversary> = {
     name: 'equivocate', description: 'a second, conflicting message per step to odd peers (the twin proposal carries an invalid table)',
     send(ctx, m) {
       if (m.kind === 'decision' || m.kind === 'head') return everyone(m);
-      let body: Body;
-      if (m.kind === 'proposal') body = { ...m, asOf: m.asOf + 1 };
-      else body = { ...m, value: m.value ? null : ctx.rng.bytes(32) };
-      return [{ msg: sign(ctx, body), to: (p) => p % 2 === 1 }, { msg: m }];
+      let twin: Message;
+      if (m.kind === 'proposal') twin = sign(ctx, { ...m, asOf: m.asOf + 1 });
+      else if (m.kind === 'attestation') twin = invertedAttestation(ctx, m);
+      else twin = sign(ctx, { ...m, value: m.value ? null : ctx.rng.bytes(32) });
+      return [{ msg: twin, to: (p) => p % 2 === 1 }, { msg: m }];
     },
   },
   'two-tables': {
     name: 'two-tables', description: 'as proposer, two valid tables to two halves; all Byzantine members vote each half its own table (beyond f this splits the committee)',
     send(ctx, m) {
       const key = `${m.round}/${m.view}`;
+      if (m.kind === 'attestation') {
+        // the honest attestation goes out; its inverted twin is kept for a colluding proposer
+        ctx.shared.set(`att/${m.round}/${ctx.me}`, m);
+        ctx.shared.set(`twin/${m.round}/${ctx.me}`, invertedAttestation(ctx, m));
+        return everyone(m);
+      }
       if (m.kind === 'proposal') {
-        const alt = secondValidTable(ctx, m);
-        if (!alt || alt.kind !== 'proposal') return everyone(m);
-        ctx.shared.set(key, { a: m.tableHash, b: alt.tableHash });
-        return [{ msg: m, to: half }, { msg: alt, to: (p) => !half(p) }];
+        const two = twoValidTables(ctx, m);
+        if (!two || two.a.kind !== 'proposal' || two.b.kind !== 'proposal') return everyone(m);
+        ctx.shared.set(key, { a: two.a.tableHash, b: two.b.tableHash });
+        return [{ msg: two.a, to: half }, { msg: two.b, to: (p) => !half(p) }];
       }
       if (m.kind === 'prevote' || m.kind === 'precommit') {
         const split = ctx.shared.get(key) as { a: Uint8Array; b: Uint8Array } | undefined;
@@ -113,17 +173,35 @@ export const ADVERSARIES: Record<string, Adversary> = {
     },
   },
   forge: {
-    name: 'forge', description: 'proposes tables that mark a compute node online without a heartbeat (fresh lastSeen, no evidence)',
+    name: 'forge', description: 'proposes tables that mark every compute node online, whatever the attestations say (a status they do not give)',
     send(ctx, m) {
       if (m.kind !== 'proposal') return everyone(m);
       const prev = ctx.head();
       if (prev.round + 1n !== m.round) return everyone(m);
-      const victim = prev.entries.length ? ctx.rng.pick(prev.entries).nodeId : m.updates[0]?.nodeId;
-      if (!victim) return everyone(m);
-      const entry = { nodeId: victim, status: 'online' as const, lastSeen: m.asOf, lastSeq: 1n << 62n };
-      const updates = [...m.updates.filter((u) => !bytesEqual(u.nodeId, victim)), entry];
-      const entries = applyUpdates(prev.entries, updates);
-      return everyone(sign(ctx, { ...m, updates, tableHash: tableHash({ roundId: m.round, asOf: m.asOf, prevHash: m.prevHash, entries }) }));
+      const t = tableFor(ctx.committee, prev, m.added, m.attestations);
+      const entries = t.entries.map((e) => ({ ...e, status: 'online' as const, missed: 0 }));
+      const forged = tableHash({ roundId: m.round, asOf: m.asOf, prevHash: m.prevHash, entries });
+      if (bytesEqual(forged, m.tableHash)) return everyone(m);
+      return everyone(sign(ctx, { ...m, validView: -1, tableHash: forged }));
+    },
+  },
+  bias: {
+    name: 'bias', description: 'attests the opposite of what it heard (dead nodes alive, live nodes dead; all Byzantine members alike) and, as proposer, carries every Byzantine attestation plus the honest ones that heard the fewest nodes',
+    send(ctx, m) {
+      if (m.kind === 'attestation') return everyone(lyingAttestation(ctx, m));
+      if (m.kind !== 'proposal' || m.validView >= 0) return everyone(m);
+      const prev = ctx.head();
+      if (prev.round + 1n !== m.round) return everyone(m);
+      const q = ctx.committee.q;
+      const lies = [...ctx.shared.entries()].filter(([k]) => k.startsWith(`lie/${m.round}/`)).map(([, a]) => a as AttestationMessage).filter((a) => !attestationFits(ctx.committee, prev, a));
+      const ones = (a: AttestationMessage) => { const b = decodeBitmap(a.bitmap, a.rosterSize); let k = 0; for (const x of b) for (let y = x; y; y &= y - 1) k++; return k; };
+      const liars = new Set(lies.map((a) => a.sender));
+      const honest = ctx.received(m.round).filter((a) => !liars.has(a.sender) && !attestationFits(ctx.committee, prev, a)).sort((a, b) => ones(a) - ones(b));
+      const pick = [...lies, ...honest].slice(0, q);
+      if (pick.length < q) return everyone(m);
+      pick.sort((a, b) => a.sender - b.sender);
+      const t = tableFor(ctx.committee, prev, m.added, pick);
+      return everyone(sign(ctx, { ...m, attestations: pick, tableHash: t.tableHash }));
     },
   },
   spam: {
@@ -150,13 +228,13 @@ export const ADVERSARIES: Record<string, Adversary> = {
       if (m.kind !== 'prevote') return out;
       for (let k = 0n; k < 3n; k++) {
         const r = m.round + k;
-        out.push({ msg: sign(ctx, { kind: 'decision', committeeId: ctx.committee.id, round: r, view: 0, sender: ctx.me, asOf: epochEnd(ctx.committee, r), prevHash: new Uint8Array(32), tableHash: ctx.rng.bytes(32), updates: [], sigs: [] }) });
+        out.push({ msg: sign(ctx, { kind: 'decision', committeeId: ctx.committee.id, round: r, view: 0, sender: ctx.me, asOf: epochEnd(ctx.committee, r), prevHash: new Uint8Array(32), tableHash: ctx.rng.bytes(32), added: [], attestations: [], sigs: [] }) });
       }
       const last = ctx.commit(ctx.head().round);
       if (last) {
-        // a real certificate of the newest round, replayed for the next round's number and with junk updates
+        // a real certificate of the newest round with junk content (no attestations: every node drops out of online)
         const d = last.decision;
-        if (d.kind === 'decision') out.push({ msg: sign(ctx, { ...d, sender: ctx.me, updates: d.updates.slice(1) }) });
+        if (d.kind === 'decision') out.push({ msg: sign(ctx, { ...d, sender: ctx.me, attestations: [] }) });
       }
       return out;
     },
@@ -169,12 +247,12 @@ export const ADVERSARIES: Record<string, Adversary> = {
       const round = want === 'latest' ? ctx.head().round + 1n : want;
       switch (ctx.rng.int(3)) {
         case 0: // a decision signed by this member, no certificate
-          return { decision: sign(ctx, { kind: 'decision', committeeId: ctx.committee.id, round, view: 0, sender: ctx.me, asOf: epochEnd(ctx.committee, round), prevHash: new Uint8Array(32), tableHash: ctx.rng.bytes(32), updates: [], sigs: [] }), table: null };
+          return { decision: sign(ctx, { kind: 'decision', committeeId: ctx.committee.id, round, view: 0, sender: ctx.me, asOf: epochEnd(ctx.committee, round), prevHash: new Uint8Array(32), tableHash: ctx.rng.bytes(32), added: [], attestations: [], sigs: [] }), table: null };
         case 1: // a real decision with a table that does not hash to it
           if (honest) { const t = new Uint8Array(honest.table!); t[t.length - 1]! ^= 1; return { decision: honest.decision, table: t }; }
           return null;
-        default: // a real certificate under tampered updates
-          if (honest?.decision.kind === 'decision') return { decision: sign(ctx, { ...honest.decision, sender: ctx.me, updates: [] }), table: null };
+        default: // a real certificate under tampered content (no attestations)
+          if (honest?.decision.kind === 'decision') return { decision: sign(ctx, { ...honest.decision, sender: ctx.me, attestations: [] }), table: null };
           return null;
       }
     },

@@ -2,7 +2,9 @@
 // draws the faults around them — message loss, duplication and delay; a partition (symmetric or
 // one-way) or none; an honest oracle crashed between two effects and restarted (its data dir kept
 // or wiped); disk-write failures; per-oracle clock skew within maxSkew/4; processing time that
-// competes with the timeouts; every 32nd seed, an honest oracle down for 100+ rounds (its data dir kept or wiped). All faults
+// competes with the timeouts; every 32nd seed, an honest oracle down for 100+ rounds (its data dir kept or wiped). Around the
+// compute nodes: one of them flaps (down for a while during the faults), one is never heard by one
+// honest oracle (the oracles disagree on it), one is registered but never heartbeats. All faults
 // end at healedAt; the safety checker runs throughout, the liveness checker from healedAt on,
 // the resource checker at every timer of every honest oracle.
 import { maxFaulty } from '../common/quorum.js';
@@ -57,8 +59,13 @@ export function sweepRun(o: SweepOptions, seed: number, inspect?: (sim: Consensu
   const bound = o.boundMs ?? DEFAULT_BOUND_MS;
   const endMs = healedAt + bound + (longOutage ? 110 * BACKLOG_MS_PER_ROUND : 0) + 2_000;
   const victim = honest[r.int(honest.length)]!;
+  // the compute nodes' faults come from their own generator (the oracles' faults above keep their draws)
+  const rn = new Rng(seed * 104_729 + n);
+  const flap = { node: rn.int(6), from: faultFrom + rn.int(3000), to: 0 };
+  flap.to = flap.from + 1500 + rn.int(3000);
+  const grey = { oracle: honest[rn.int(honest.length)]!, node: rn.int(6) };
   const sim = new ConsensusSim({
-    n, seed, computeNodes: 6, params: PARAMS,
+    n, seed, computeNodes: 6, params: PARAMS, flapping: [flap], deaf: { [grey.oracle]: [grey.node] }, dormantNodes: 1,
     byzantine: Object.fromEntries(byz.map((i) => [i, o.adversary as Byzantine])),
     network: { dropRate: r.int(4) * 0.03, dupRate: 0.05, minDelayMs: 1, maxDelayMs: 5 + r.int(40) },
     skewMs: r.int(51),
@@ -67,7 +74,7 @@ export function sweepRun(o: SweepOptions, seed: number, inspect?: (sim: Consensu
   });
   // the faults of this seed, all over by healedAt
   const kind = r.int(4);
-  const faults: string[] = [`byzantine ${byz.join(',')}`, `victim ${victim}`, `disk ${JSON.stringify(sim.o.diskFaults)}`];
+  const faults: string[] = [`byzantine ${byz.join(',')}`, `victim ${victim}`, `disk ${JSON.stringify(sim.o.diskFaults)}`, `node ${flap.node} down ${flap.from}–${flap.to}`, `oracle ${grey.oracle} never hears node ${grey.node}`];
   if (kind === 0) {
     const a = order.filter(() => r.chance(0.5));
     const b = order.filter((i) => !a.includes(i));

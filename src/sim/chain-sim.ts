@@ -147,7 +147,8 @@ export interface ChainSimReport {
 }
 
 export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<ChainSimReport> {
-  const sim = new ConsensusSim(o);
+  // every compute node is an agent that registers on chain; no dormant ones unless asked
+  const sim = new ConsensusSim({ dormantNodes: 0, ...o });
   const oracleKeys = sim.signingSeeds.map((s) => Keypair.fromSeed(s));
   // the committee's authority from the seed: execution ids (and so every selection) derive from its committee address
   const authority = Keypair.fromSeed(createHash('sha256').update(`splitup/sim/authority/${o.seed}`).digest());

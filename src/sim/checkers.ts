@@ -1,6 +1,8 @@
 // What the simulator checks, as separate checkers researchers can extend:
 //   safety    — one table per round among honest oracles, certificates valid, no double-signed
-//               honest vote, no honest commit of liveness a node never signed (forged-liveness);
+//               honest vote; no node online in a round in which no honest oracle could have heard
+//               from it (forged-liveness), no node of the roster non-online in a round in which
+//               every honest oracle surely heard from it (censored-liveness);
 //   liveness  — with ≤ f Byzantine members and after the last fault heals, every honest oracle
 //               reaches (commits or adopts a certified snapshot of) every round r by
 //               max(epochEnd(r), healedAt) + boundMs;
@@ -10,8 +12,16 @@ import { epochEnd, type Committee } from '../consensus/committee.js';
 import { verifyCertificate, type CommitteeKeys } from '../consensus/messages.js';
 import type { CommittedRound } from '../consensus/validity.js';
 
-export type ViolationKind = 'divergence' | 'bad-certificate' | 'double-sign' | 'forged-liveness' | 'liveness' | 'resources';
+export type ViolationKind = 'divergence' | 'bad-certificate' | 'double-sign' | 'forged-liveness' | 'censored-liveness' | 'liveness' | 'resources';
 export interface Violation { kind: ViolationKind; round: bigint; detail: string }
+
+/** Ground truth about compute nodes, from the simulation's heartbeat feed. */
+export interface LivenessTruth {
+  /** Some honest oracle could have heard a heartbeat of the node counting for round r (timestamp ≥ asOf − window, sent by `by`). */
+  couldHear(nodeId: Uint8Array, asOf: number, by: number): boolean;
+  /** Every honest oracle surely holds such a heartbeat at the start of round r (sent before asOf minus the clock skew bound, not deaf). */
+  surelyHeard(nodeId: Uint8Array, asOf: number): boolean;
+}
 
 /** Safety: checked at every commit of every oracle. */
 export class SafetyChecker {
@@ -20,19 +30,29 @@ export class SafetyChecker {
   constructor(
     private readonly keys: CommitteeKeys,
     private readonly isByzantine: (i: number) => boolean,
-    private readonly realHeartbeat: (nodeId: Uint8Array, lastSeen: number) => boolean,
+    private readonly truth: LivenessTruth,
     private readonly report: (v: Violation) => void,
+    private readonly now: () => number = () => Infinity,
   ) {}
 
   onCommit(oracle: number, c: CommittedRound): boolean {
-    if (!this.isByzantine(oracle)) {
-      for (const e of c.entries) {
-        if (e.status !== 'offline' && !this.realHeartbeat(e.nodeId, e.lastSeen)) this.report({ kind: 'forged-liveness', round: c.round, detail: `oracle ${oracle} committed node ${Buffer.from(e.nodeId).toString('hex').slice(0, 12)} ${e.status} at lastSeen ${e.lastSeen}, a heartbeat it never sent` });
-      }
-    }
     const h = Buffer.from(c.hash).toString('hex');
     let m = this.commits.get(c.round);
     if (!m) { m = new Map(); this.commits.set(c.round, m); }
+    // statuses: checked once per round's table (an honest oracle's first commit of it)
+    if (!this.isByzantine(oracle) && ![...m].some(([o, x]) => x === h && !this.isByzantine(o))) {
+      const id = (e: { nodeId: Uint8Array }) => Buffer.from(e.nodeId).toString('hex').slice(0, 12);
+      for (const e of c.entries) {
+        if (e.status === 'online' && !this.truth.couldHear(e.nodeId, c.asOf, this.now())) {
+          this.report({ kind: 'forged-liveness', round: c.round, detail: `oracle ${oracle} committed node ${id(e)} online in round ${c.round}; no honest oracle could have heard from it` });
+          break;
+        }
+        if (e.status !== 'online' && e.since < Number(c.round) && this.truth.surelyHeard(e.nodeId, c.asOf)) {
+          this.report({ kind: 'censored-liveness', round: c.round, detail: `oracle ${oracle} committed node ${id(e)} ${e.status} in round ${c.round}; every honest oracle heard from it` });
+          break;
+        }
+      }
+    }
     for (const [other, oh] of m) if (oh !== h && !this.isByzantine(other) && !this.isByzantine(oracle)) this.report({ kind: 'divergence', round: c.round, detail: `oracle ${oracle} committed ${h.slice(0, 12)}, oracle ${other} ${oh.slice(0, 12)}` });
     if (c.cert) {
       const v = verifyCertificate(c.cert, this.keys);

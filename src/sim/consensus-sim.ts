@@ -9,11 +9,12 @@ import { Rng } from '../common/rng.js';
 import { Ed25519Signer } from '../common/ed25519.js';
 import { makeCommittee, type Committee, type ConsensusParams } from '../consensus/committee.js';
 import { ConsensusCore, type Effect } from '../consensus/core.js';
-import { CommitteeKeys, type Message } from '../consensus/messages.js';
-import type { CommittedRound } from '../consensus/validity.js';
+import { CommitteeKeys, type AttestationMessage, type Message } from '../consensus/messages.js';
+import type { CommittedRound, LivenessSource } from '../consensus/validity.js';
+import { rosterRule } from '../liveness/attestation.js';
 import { publicKeyFromSecret } from '../vrf/index.js';
 import { ADVERSARIES, headOf, honestAnswer, type AdversaryContext, type Byzantine } from './adversaries.js';
-import { checkResources, LivenessChecker, SafetyChecker, type Violation } from './checkers.js';
+import { checkResources, LivenessChecker, SafetyChecker, type LivenessTruth, type Violation } from './checkers.js';
 import { HeartbeatFeed } from './heartbeat-feed.js';
 
 export type { Byzantine } from './adversaries.js';
@@ -33,6 +34,12 @@ export interface ConsensusSimOptions {
   plant?: 'quorum-off-by-one';
   /** Compute nodes that stop heartbeating during [from, to) (virtual ms). */
   flapping?: Array<{ node: number; from: number; to: number }>;
+  /** Registered compute nodes that never heartbeat (default 1): a proposer may add them to the roster. */
+  dormantNodes?: number;
+  /** Oracle → compute nodes (indices) whose heartbeats never reach it (default: every oracle hears every node). */
+  deaf?: Record<number, number[]>;
+  /** Random 32-byte node ids instead of Ed25519 keys (large runs; the chain layer needs real keys). */
+  modelledKeys?: boolean;
   /** Each oracle's clock is off by a fixed amount drawn uniformly from [−skewMs, skewMs]. */
   skewMs?: number;
   /** Processing time: every input costs perInputMs plus perSignatureMs per signature it carries. */
@@ -114,6 +121,11 @@ export class ConsensusSim {
   private readonly fetchIntervalMs: number;
   /** what the Byzantine members of this run share */
   private readonly colluding = new Map<string, unknown>();
+  /** per oracle: the compute nodes it never hears, and what it hears (its liveness source) */
+  private readonly deaf: Array<Set<number>>;
+  private readonly sources: LivenessSource[];
+  /** per Byzantine oracle: the attestations delivered to it, by round (its adversary may pick among them) */
+  private readonly receivedAttestations = new Map<number, Map<bigint, AttestationMessage[]>>();
 
   constructor(readonly o: ConsensusSimOptions) {
     this.rng = new Rng(o.seed);
@@ -123,11 +135,13 @@ export class ConsensusSim {
     this.vrfSecrets = signers.map(() => this.rng.bytes(32));
     this.committee = makeCommittee(signers.map((s, i) => ({ name: `oracle-${i}`, signingKey: s.publicKey, vrfKey: publicKeyFromSecret(this.vrfSecrets[i]!), multiaddrs: [] })), params);
     this.keys = new CommitteeKeys(this.committee, { memo: true });
-    this.feed = new HeartbeatFeed(o.computeNodes ?? 6, this.committee.params.liveness.intervalMs, this.rng);
+    this.feed = new HeartbeatFeed(o.computeNodes ?? 6, this.committee.params.liveness.intervalMs, this.rng, { dormant: o.dormantNodes ?? 1, modelledKeys: o.modelledKeys });
     for (const f of o.flapping ?? []) this.feed.nodes[f.node]?.down.push([f.from, f.to]);
+    this.deaf = Array.from({ length: o.n }, (_, i) => new Set(o.deaf?.[i] ?? []));
+    this.sources = this.deaf.map((d) => this.feed.source(() => this.now, (j) => d.has(j)));
     this.net = { minDelayMs: 1, maxDelayMs: 20, dropRate: 0, dupRate: 0, ...(o.network ?? {}) };
     this.fetchIntervalMs = Math.min(1000, this.committee.params.epochMs);
-    this.safety = new SafetyChecker(this.keys, (i) => this.isByzantine(i), (id, t) => this.realHeartbeat(id, t), (v) => this.violations.push(v));
+    this.safety = new SafetyChecker(this.keys, (i) => this.isByzantine(i), this.truth(), (v) => this.violations.push(v), () => this.now);
     this.liveness = new LivenessChecker(this.committee);
     const skew = o.skewMs ?? 0;
     this.nodes = signers.map((signer, index) => ({
@@ -152,7 +166,7 @@ export class ConsensusSim {
     n.core = new ConsensusCore({
       committee: this.o.plant === 'quorum-off-by-one' ? { ...this.committee, q: this.committee.q - 1 } : this.committee, me: n.index, signer: n.signer, committed: head, ownMessages: n.disk.own,
       decision: n.disk.commits.get(head.round)?.decision ?? null,
-      source: { candidates: () => this.feed.latest(this.now), isRegistered: this.feed.isRegistered },
+      source: this.sources[n.index]!,
       keys: this.keys,
     });
     this.liveness.onHead(n.index, this.now, head.round);
@@ -186,7 +200,9 @@ export class ConsensusSim {
   private ctx(n: SimNode): AdversaryContext {
     return {
       committee: this.committee, me: n.index, signer: n.signer, rng: this.rng, now: this.now,
-      source: { candidates: () => this.feed.latest(this.now), isRegistered: this.feed.isRegistered },
+      source: this.sources[n.index]!,
+      received: (r) => this.receivedAttestations.get(n.index)?.get(r) ?? [],
+      registered: () => this.feed.nodes.map((x) => x.nodeId),
       head: () => headOf(n.disk.commits, this.committee),
       commit: (r) => n.disk.commits.get(r),
       shared: this.colluding,
@@ -229,12 +245,24 @@ export class ConsensusSim {
     this.liveness.onHead(n.index, this.now, c.round);
   }
 
-  /** Whether `lastSeen` is a heartbeat node `id` really sent (the feed's ground truth). */
-  private realHeartbeat(id: Uint8Array, lastSeen: number): boolean {
-    const node = this.feed.nodes.find((x) => Buffer.compare(x.nodeId, id) === 0);
-    if (!node) return false;
-    const k = (lastSeen - node.phase) / this.feed.intervalMs;
-    return Number.isInteger(k) && k >= 0 && !node.down.some(([a, b]) => lastSeen >= a && lastSeen < b);
+  /** The feed's ground truth for the liveness checkers. */
+  private truth(): LivenessTruth {
+    const window = rosterRule(this.committee).windowMs;
+    const margin = (this.o.skewMs ?? 0) + 1;
+    // per compute node: whether some honest oracle hears it, whether every honest oracle does (who is Byzantine is fixed per run)
+    const honest = [...Array(this.o.n).keys()].filter((i) => !this.isByzantine(i));
+    const someHear = (j: number) => honest.some((i) => !this.deaf[i]!.has(j));
+    const allHear = (j: number) => honest.every((i) => !this.deaf[i]!.has(j));
+    return {
+      couldHear: (id, asOf, by) => {
+        const j = this.feed.indexOf(id);
+        return j >= 0 && this.feed.lastSeenAt(j, by) >= asOf - window && someHear(j);
+      },
+      surelyHeard: (id, asOf) => {
+        const j = this.feed.indexOf(id);
+        return j >= 0 && this.feed.lastSeenAt(j, asOf - margin) >= asOf - window && allHear(j);
+      },
+    };
   }
 
   /**
@@ -304,7 +332,7 @@ export class ConsensusSim {
     if (!msg || n.seen.has(msg.bytes)) return cpu.perInputMs;
     n.seen.add(msg.bytes);
     let sigs = 1;
-    if (msg.kind === 'proposal') sigs += msg.evidence.length;
+    if (msg.kind === 'proposal') sigs += msg.attestations.length;
     if (msg.kind === 'decision' || msg.kind === 'head') {
       const k = `${msg.round}/${msg.view}/${Buffer.from(msg.tableHash).toString('hex')}`;
       if (!n.certsSeen.has(k)) {
@@ -362,8 +390,18 @@ export class ConsensusSim {
     } else {
       // what the transport does before delivery (gossipsub's topic validator): window, membership, signature
       if (n.core.precheck(msg) !== undefined) return;
+      if (msg.kind === 'attestation' && this.isByzantine(n.index)) this.noteAttestation(n.index, msg);
       this.apply(n, n.core.onMessage(msg, now, true));
     }
+  }
+
+  private noteAttestation(i: number, a: AttestationMessage): void {
+    let byRound = this.receivedAttestations.get(i);
+    if (!byRound) { byRound = new Map(); this.receivedAttestations.set(i, byRound); }
+    for (const r of byRound.keys()) if (r + 2n < a.round) byRound.delete(r);
+    const list = byRound.get(a.round) ?? [];
+    if (list.length < 4 * this.committee.n && !list.some((x) => x.sender === a.sender)) list.push(a);
+    byRound.set(a.round, list);
   }
 
   at(t: number, fn: () => void | Promise<void>): void { this.push({ at: t, type: 'call', fn }); }

@@ -24,6 +24,8 @@ export interface Scenario {
   byzantine: Record<string, Byzantine>;
   /** compute nodes that stop heartbeating during [from, to) */
   flapping?: Array<{ node: number; from: number; to: number }>;
+  /** oracle → compute nodes whose heartbeats never reach it (the oracles disagree on what they heard) */
+  deaf?: Record<string, number[]>;
   plant?: ConsensusSimOptions['plant'];
 }
 
@@ -34,12 +36,13 @@ const schema = {
   properties: {
     version: { const: SCENARIO_VERSION }, name: { type: 'string' },
     n: { type: 'integer', minimum: 1, maximum: 64 }, durationMs: { type: 'integer', minimum: 1 }, epochMs: { type: 'integer', minimum: 10 },
-    nodes: { type: 'integer', minimum: 0, maximum: 10_000 }, drop: { type: 'number', minimum: 0, maximum: 1 }, dup: { type: 'number', minimum: 0, maximum: 1 },
+    nodes: { type: 'integer', minimum: 0, maximum: 1_000_000 }, drop: { type: 'number', minimum: 0, maximum: 1 }, dup: { type: 'number', minimum: 0, maximum: 1 },
     delayMs: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 },
     partitions: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['from', 'to', 'groups'], properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 }, groups: { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0 } } } } } },
     crashes: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['i', 'from', 'to'], properties: { i: { type: 'integer', minimum: 0 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } } } },
     byzantine: { type: 'object', additionalProperties: { enum: ADVERSARY_NAMES } },
     flapping: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['node', 'from', 'to'], properties: { node: { type: 'integer', minimum: 0 }, from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } } } },
+    deaf: { type: 'object', additionalProperties: { type: 'array', items: { type: 'integer', minimum: 0 } } },
     plant: { enum: ['quorum-off-by-one'] },
   },
 };
@@ -57,6 +60,7 @@ export function parseScenario(raw: unknown, where = '<scenario>'): Scenario {
   for (const c of s.crashes) if (c.i >= s.n || c.to < c.from) bad(`crash ${JSON.stringify(c)}: need i < n and from ≤ to`);
   for (const p of s.partitions) if (p.to < p.from || p.groups.flat().some((i) => i >= s.n)) bad(`partition ${JSON.stringify(p)}: need from ≤ to and members < n`);
   for (const f of s.flapping ?? []) if (f.node >= s.nodes || f.to < f.from) bad(`flapping ${JSON.stringify(f)}: need node < nodes and from ≤ to`);
+  for (const [i, js] of Object.entries(s.deaf ?? {})) if (!(Number(i) < s.n) || js.some((j) => j >= s.nodes)) bad(`deaf ${i}: need an oracle < n and nodes < nodes`);
   return s;
 }
 
@@ -75,7 +79,8 @@ export interface RunReport {
 export function runScenario(s: Scenario, seed: number): RunReport {
   const byzantine = Object.fromEntries(Object.entries(s.byzantine).map(([i, b]) => [Number(i), b]));
   const sim = new ConsensusSim({
-    n: s.n, seed, computeNodes: s.nodes, byzantine, ...(s.plant ? { plant: s.plant } : {}), ...(s.flapping ? { flapping: s.flapping } : {}),
+    // node ids are random 32-byte strings here (no key derivation: 100,000-node runs); the chain simulation uses real keys
+    n: s.n, seed, computeNodes: s.nodes, modelledKeys: true, byzantine, ...(s.plant ? { plant: s.plant } : {}), ...(s.flapping ? { flapping: s.flapping } : {}), ...(s.deaf ? { deaf: Object.fromEntries(Object.entries(s.deaf).map(([i, js]) => [Number(i), js])) } : {}),
     params: { epochMs: s.epochMs, liveness: { intervalMs: s.epochMs, missedForOffline: 3, graceMs: Math.floor(s.epochMs / 5) } },
     network: { dropRate: s.drop, dupRate: s.dup, minDelayMs: s.delayMs[0], maxDelayMs: s.delayMs[1] },
   });

@@ -81,7 +81,7 @@ export class TestCommittee {
     o.db = await openDb(`${o.dir}/db`);
     const service = new ConsensusService({
       committee: this.committee, me: i, signer: o.signer, store: new LevelConsensusStore(o.db), clock: SystemClock,
-      source: { candidates: () => this.feed.latest(Date.now()), isRegistered: this.feed.isRegistered },
+      source: this.feed.source(() => Date.now()),
       catchUp: httpCatchUp(() => this.peerUrls(o)),
     });
     o.service = service;

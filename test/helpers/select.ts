@@ -7,6 +7,6 @@ export const h32 = (label: string) => new Uint8Array(createHash('sha256').update
 
 export function fixtureNodes(count: number): { nodes: CandidateNode[]; table: TableEntry[] } {
   const nodes = Array.from({ length: count }, (_, i) => ({ nodeId: h32(`node-${i}`), active: true, specializations: [7] }));
-  const table = nodes.map((n) => ({ nodeId: n.nodeId, status: 'online' as const, lastSeen: 1, lastSeq: 1n }));
+  const table = nodes.map((n) => ({ nodeId: n.nodeId, status: 'online' as const, missed: 0, since: 0 }));
   return { nodes, table };
 }
