@@ -59,11 +59,17 @@ export class ChainCommittee {
    * bound to the round just before its seed block, so requests made while consensus is still
    * catching up wait for that round and their selection windows lapse.
    */
+  /**
+   * Every oracle within `slack` rounds of the wall-clock round, and its newest table with compute
+   * nodes online: a fresh committee's first round puts the nodes on the roster (offline), the next
+   * one attests them, so a request made before that finds no eligible node and waits out its
+   * timeouts (doubling per attempt).
+   */
   async caughtUp(slack = 3, timeoutMs = 120_000): Promise<void> {
     const { genesisMs, epochMs } = this.tc.committee.params;
-    await until('every oracle caught up with the wall-clock round', () => {
+    await until('every oracle caught up with the wall-clock round, compute nodes online', () => {
       const now = BigInt(Math.floor((Date.now() - genesisMs) / epochMs));
-      return this.tc.oracles.every((_, i) => this.tc.head(i) >= now - BigInt(slack));
+      return this.tc.oracles.every((o, i) => !o.service || (this.tc.head(i) >= now - BigInt(slack) && o.service.latest.committed.entries.some((e) => e.status === 'online')));
     }, timeoutMs, 100);
   }
 
