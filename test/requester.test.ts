@@ -9,7 +9,7 @@
 // test/agent.test.ts and test/workflow.test.ts.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Keypair } from '@solana/web3.js';
@@ -145,6 +145,14 @@ t.test('register → request --wait → outputs verified → result, through an 
   t.equal(r2.status, 'done');
   t.equal(r2.outputs[0].sha256, accepted);
   t.equal(r2.outputs[0].verified, true);
+  // a store that holds other bytes under the output's name: refused, never shown as the output
+  const tampered = join(dir, 'tampered');
+  mkdirSync(join(tampered, accepted.slice(0, 2)), { recursive: true });
+  writeFileSync(join(tampered, accepted.slice(0, 2), accepted), encodeBundle([{ shape: [1, 4], data: Float32Array.from([6, 6, 6, 6]) }]));
+  const forged = await run(['result', got.execId, ...base, '--cas', tampered]);
+  t.equal(forged.status, 2, 'bytes that do not hash to the accepted output: exit 2');
+  t.match(forged.stderr, /^error: OutputUnavailable: blob [0-9a-f]{64} is corrupt/);
+  t.notMatch(forged.stdout, /"data"/, 'no output printed');
   const unknown = await run(['result', '12345', ...base]);
   t.equal(unknown.status, 2);
   t.match(unknown.stderr, /UnknownExecution/);

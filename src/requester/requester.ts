@@ -14,7 +14,7 @@ import { bundleHash, tensorsFrom } from '../model/execution-io.js';
 /** A request the requester's own check refuses before anything is sent: named like the program's rules. */
 export class RequestError extends Error {
   override name = 'RequestError';
-  constructor(readonly rule: 'UnknownModel' | 'InputMismatch' | 'FeeTooLow' | 'UnknownExecution' | 'NotDone', detail: string) { super(`${rule}: ${detail}`); }
+  constructor(readonly rule: 'UnknownModel' | 'InputMismatch' | 'FeeTooLow' | 'UnknownExecution' | 'NotDone' | 'OutputUnavailable', detail: string) { super(`${rule}: ${detail}`); }
 }
 
 /**
@@ -94,7 +94,11 @@ export async function finalOutputs(chain: ChainClient, cas: BlobStore, e: Execut
   if (e.failed) throw new RequestError('NotDone', `execution ${e.execId} ended without a result (a task could not be completed)`);
   const m = model ?? await chain.model(e.modelId);
   if (!m) throw new RequestError('UnknownModel', `model ${e.modelId} is not on chain`);
-  const tensors = await tensorsFrom(e, m.outputs, cas);
+  // a store that does not have a bundle, or serves bytes that do not hash to its name
+  const tensors = await tensorsFrom(e, m.outputs, cas).catch((err: Error) => {
+    if (err.name === 'CasError' || err.name === 'ExecutionDataError' || err.name === 'TensorError') throw new RequestError('OutputUnavailable', `${err.message} (${cas.where})`);
+    throw err;
+  });
   return m.outputs.map((o, k) => {
     const hex = bundleHash(e, o);
     return { index: k, node: o.node, slot: o.slot, uri: `${CAS_SCHEME}${hex}`, sha256: hex, shape: tensors[k]!.shape, data: Array.from(tensors[k]!.data) };
