@@ -65,7 +65,8 @@ t.test('each rule is refused locally, named', async (t) => {
   const bad = (edit: (m: ManifestDoc) => void) => { const m = clone(load('diamond')); edit(m); return () => planManifest(parseManifest(m), known); };
   t.throws(bad((m) => { (m as { version: string }).version = 'splitup/model-manifest/v0'; }), { name: 'ManifestError', rule: 'ManifestSchema' });
   t.throws(bad((m) => { (m.tasks[0] as unknown as Record<string, unknown>).extra = 1; }), { name: 'ManifestError', rule: 'ManifestSchema' });
-  t.throws(bad((m) => { m.tasks[0]!.taskId = 1; }), { name: 'ManifestError', rule: 'ManifestSchema' }, 'a task is either registered (taskId) or declared, not both');
+  t.throws(bad((m) => { m.tasks[0]!.taskId = 1; }), { name: 'ManifestError', rule: 'ManifestSchema', message: /either registered \("taskId" alone\) or new/ }, 'a task is either registered (taskId) or declared, not both');
+  t.throws(bad((m) => { delete m.tasks[0]!.outputs; }), { name: 'ManifestError', rule: 'ManifestSchema', message: /either registered/ }, 'a new task declares its outputs');
   t.throws(bad((m) => { m.tasks[1]!.name = 'embed'; }), { name: 'ManifestError', rule: 'ManifestSchema' }, 'task names are unique');
   t.throws(bad((m) => { m.connections[1]!.from = 'nowhere:0'; }), { name: 'ManifestError', rule: 'BadConnection' });
   t.throws(bad((m) => { m.connections.push({ from: 'embed:0', to: 'join:1' }); }), { name: 'ManifestError', rule: 'BadConnection' }, 'an input with two sources');

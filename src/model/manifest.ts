@@ -79,6 +79,9 @@ const validate = new Ajv({ allErrors: false }).compile(schema);
 export function parseManifest(doc: unknown): ManifestDoc {
   if (!validate(doc)) {
     const e = validate.errors?.[0];
+    // the oneOf of a task entry: say what the two forms are instead of ajv's "must NOT be valid"
+    if (e && /^\/tasks\/\d+$/.test(e.instancePath) && ['oneOf', 'not', 'required'].includes(e.keyword) && !(e.params as { missingProperty?: string }).missingProperty?.startsWith('name'))
+      throw new ManifestError('ManifestSchema', `${e.instancePath}: a task is either registered ("taskId" alone) or new ("computeUnits", "inputs" and "outputs", no "taskId")`);
     throw new ManifestError('ManifestSchema', `${e?.instancePath || '(root)'} ${e?.message ?? 'is invalid'}${e?.params && 'additionalProperty' in e.params ? ` ("${e.params.additionalProperty}")` : ''}`);
   }
   return doc as unknown as ManifestDoc;
