@@ -1,11 +1,16 @@
 // `splitup-chain model register|show|list` as a model developer runs them: real CLI processes
 // against an in-process validator over LiteSVM. A manifest the local check refuses exits 2 with
 // one line naming the rule; sent with --no-check, the program refuses it under the same name and
-// nothing is registered.
+// nothing is registered. The least max fee `model show` states is the program's, and `result` shows a
+// running execution.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
+import { airdrop } from '../src/chain/bootstrap.js';
+import { asProgramError } from '../src/chain/client.js';
+import { minimumFee } from '../src/requester/requester.js';
 import { start, withCommittee, programId } from './helpers/validator.js';
 import { tempDir } from './helpers/oracle.js';
 
@@ -49,6 +54,21 @@ t.test('model register, show, list; refusals named locally and by the program', 
   t.equal(m3.connections.length, 11);
   t.same(m3.outputs, ['node7(task 12):0', 'node6(task 11):0']);
   t.equal(m3.computeUnits, String(40000 + 8000 + 30000 + 3 * 25000 + 12000 + 6000));
+  // the least max fee `model show` states is the program's: one lamport less is refused, that much accepted
+  const requester = Keypair.generate();
+  await airdrop(chain, requester.publicKey, 5n * BigInt(LAMPORTS_PER_SOL));
+  const min = BigInt(m3.minimumFee);
+  t.equal(min, minimumFee((await chain.committee())!, (await chain.model(3))!));
+  const short = await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 3, 1n, 'cas://' + '00'.repeat(32), min - 1n)]).then(() => null, (e) => e);
+  t.equal(asProgramError(short)?.errorName, 'FeeTooLow', 'minimumFee - 1: FeeTooLow');
+  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 3, 2n, 'cas://' + '00'.repeat(32), min)]);
+  const pending = await run(['result', String(chain.program.executionId(requester.publicKey, 2n)), ...base]);
+  t.equal(pending.status, 0, pending.stderr);
+  const st = JSON.parse(pending.stdout);
+  t.same([st.status, st.done, st.tasks, st.escrow], ['running', 0, 8, String(min)], 'result: a running execution, its escrow the max fee');
+  t.same(st.taskStates.map((x: { phase: string }) => x.phase), ['Ready', 'Ready', 'Pending', 'Pending', 'Pending', 'Pending', 'Pending', 'Pending'], 'the two tasks fed by model inputs are ready');
+  t.notOk('outputs' in st);
+
   const list = await run(['model', 'list', ...base]);
   t.equal(list.status, 0, list.stderr);
   t.same(JSON.parse(list.stdout).models.map((m: { modelId: number; tasks: number[] }) => [m.modelId, m.tasks]), [[1, [1, 2, 3, 4]], [2, [1, 2, 3, 4]], [3, [5, 6, 7, 8, 9, 10, 11, 12]]]);
