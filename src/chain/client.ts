@@ -3,7 +3,7 @@
 // retrying on expired block hashes. One RPC URL switches between the local validator and a
 // real cluster.
 import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, type TransactionInstruction } from '@solana/web3.js';
-import { ACCOUNT_SIZE, COMMITTEE_OFFSET, decodeCommittee, decodeExecution, decodeNode, decodeRotation, ExecStatus, rotationRecordsInLogs, TAGS, type Committee, type ExecutionAccount, type NodeAccount, type RotationAccount } from './layout.js';
+import { ACCOUNT_SIZE, COMMITTEE_OFFSET, decodeCommittee, decodeExecution, decodeModel, decodeNode, decodeRotation, decodeTask, ExecStatus, rotationRecordsInLogs, TAGS, type Committee, type ExecutionAccount, type ModelAccount, type NodeAccount, type RotationAccount, type TaskAccount } from './layout.js';
 import { programError, ProgramError } from './errors.js';
 import { ProgramWatch, pubsubUrlFor, type ChangeListener } from './program-watch.js';
 import { Ix, rotationDigest, SplitUpProgram, type RotationProposal } from './program.js';
@@ -135,6 +135,19 @@ export class ChainClient {
   }
 
   async nodes(): Promise<NodeAccount[]> { return (await this.ofKind('node')).map((a) => decodeNode(a.account.data)); }
+
+  async task(id: number): Promise<TaskAccount | null> {
+    const a = await this.connection.getAccountInfo(this.program.taskAddress(id));
+    return a ? decodeTask(a.data) : null;
+  }
+
+  async model(id: number): Promise<ModelAccount | null> {
+    const a = await this.connection.getAccountInfo(this.program.modelAddress(id));
+    return a ? decodeModel(a.data) : null;
+  }
+
+  /** This committee's models, by id. */
+  async models(): Promise<ModelAccount[]> { return (await this.ofKind('model')).map((a) => decodeModel(a.account.data)).sort((a, b) => a.modelId - b.modelId); }
 
   /**
    * Executions still running (status byte at offset 21). `keep` sees the raw account data first,

@@ -16,7 +16,7 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
 }
 
 /** Errors that are the caller's input or environment, reported without a stack trace (exit 2). */
-const EXPECTED = ['UsageError', 'ConfigError', 'KeyFileError', 'RegistryFileError', 'CommitteeError', 'VrfError'];
+const EXPECTED = ['UsageError', 'ConfigError', 'KeyFileError', 'RegistryFileError', 'CommitteeError', 'VrfError', 'ManifestError', 'RequestError'];
 
 /**
  * A listening socket's address already taken, as "host:port", from a Node or libp2p error (the

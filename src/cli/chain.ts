@@ -18,13 +18,26 @@
 //       must hash to --digest when given; the q-th approval switches the committee
 //   committee status --rpc URL --program-id ID --authority KEY|KEYFILE
 //       epoch, start slot, current and previous sets, the pending proposal and its approvals, as JSON
+//   model register --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --manifest FILE [--no-check] [--airdrop SOL]
+//       a model developer (--key: its key file, created when absent) registers a manifest's tasks and
+//       model; the manifest is checked against the program's rules first (the failing rule named,
+//       exit 2); --no-check sends it unchecked, so the program's own refusal is what comes back
+//   model show ID | model list   --rpc URL --program-id ID --authority KEY|KEYFILE      as JSON
+//   request --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --model ID --input FILE --max-fee LAMPORTS
+//           --cas DIR [--cas-url URL [--cas-token-file F]] [--wait [--timeout-s S]] [--out FILE] [--nonce N] [--airdrop SOL]
+//       a requester uploads the input (a tensor bundle, or JSON {"tensors": [{"shape", "data"}]}) to the
+//       CAS, requests the execution, and with --wait follows it (progress on stderr) and fetches the
+//       final outputs, each checked against the output hash the program accepted (JSON on stdout)
+//   result EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE [--cas DIR [--cas-url URL]] [--out FILE]
+//       an execution's state; once done, its final outputs fetched and checked
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
 import { loadCommittee } from '../consensus/committee.js';
 import { asProgramError, ChainClient, RotationError } from '../chain/client.js';
 import { airdrop, bootstrapChain } from '../chain/bootstrap.js';
 import { DEFAULT_PARAMS, economicsBoundPpm, rotationDigest } from '../chain/program.js';
-import { maskMembers, NodeStatus } from '../chain/layout.js';
+import { ExecStatus, maskMembers, NodeStatus } from '../chain/layout.js';
+import { randomBytes } from 'node:crypto';
 import { readOracleKeys } from '../oracle/keys.js';
 import { fromHex } from '../common/bytes.js';
 import { parse, runMain, usageFallback, UsageError } from './args.js';
@@ -35,7 +48,13 @@ const USAGE = `usage: splitup-chain authority --key KEYFILE
        splitup-chain withdraw --rpc URL --program-id ID --authority KEYFILE --to ADDRESS [--lamports N]
        splitup-chain committee propose --rpc URL --program-id ID --authority KEYFILE --committee NEWFILE [--q Q] [--activate-slot S]
        splitup-chain committee approve --rpc URL --program-id ID --authority KEY|KEYFILE --oracle-keys FILE [--digest HEX]
-       splitup-chain committee status --rpc URL --program-id ID --authority KEY|KEYFILE`;
+       splitup-chain committee status --rpc URL --program-id ID --authority KEY|KEYFILE
+       splitup-chain model register --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --manifest FILE [--no-check] [--airdrop SOL]
+       splitup-chain model show ID --rpc URL --program-id ID --authority KEY|KEYFILE
+       splitup-chain model list --rpc URL --program-id ID --authority KEY|KEYFILE
+       splitup-chain request --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --model ID --input FILE --max-fee LAMPORTS
+                             --cas DIR [--cas-url URL [--cas-token-file F]] [--wait [--timeout-s S]] [--out FILE] [--nonce N] [--airdrop SOL] [--no-check]
+       splitup-chain result EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE [--cas DIR [--cas-url URL [--cas-token-file F]]] [--out FILE]`;
 
 /** A refusal of a committee command (the program's, or the client's check) as one line, exit 2. */
 const refused = (e: unknown): never => {
@@ -56,12 +75,14 @@ const publicKeyOf = (v: string): PublicKey => (existsSync(v) ? authorityKey(v).p
 async function main(): Promise<number | void> {
   const argv = process.argv.slice(2);
   // `committee <sub>` is one command of its own
-  const [cmd, ...rest] = argv[0] === 'committee' && argv[1] && !argv[1].startsWith('-') ? [`committee ${argv[1]}`, ...argv.slice(2)] : argv;
+  const [cmd, ...rest] = (argv[0] === 'committee' || argv[0] === 'model') && argv[1] && !argv[1].startsWith('-') ? [`${argv[0]} ${argv[1]}`, ...argv.slice(2)] : argv;
   const opts = { rpc: { type: 'string' }, 'program-id': { type: 'string' }, 'program-id-file': { type: 'string' }, committee: { type: 'string' }, authority: { type: 'string' }, key: { type: 'string' },
     p: { type: 'string' }, 'fund-oracles': { type: 'string' }, to: { type: 'string' }, lamports: { type: 'string' },
-    q: { type: 'string' }, 'activate-slot': { type: 'string' }, 'oracle-keys': { type: 'string' }, digest: { type: 'string' } } as const;
-  if (!['bootstrap', 'status', 'authority', 'withdraw', 'committee propose', 'committee approve', 'committee status'].includes(cmd!)) return usageFallback(cmd, USAGE);
-  const { values } = parse(rest, opts);
+    q: { type: 'string' }, 'activate-slot': { type: 'string' }, 'oracle-keys': { type: 'string' }, digest: { type: 'string' },
+    manifest: { type: 'string' }, 'no-check': { type: 'boolean' }, airdrop: { type: 'string' }, model: { type: 'string' }, input: { type: 'string' }, 'max-fee': { type: 'string' },
+    cas: { type: 'string' }, 'cas-url': { type: 'string' }, 'cas-token-file': { type: 'string' }, wait: { type: 'boolean' }, 'timeout-s': { type: 'string' }, out: { type: 'string' }, nonce: { type: 'string' } } as const;
+  if (!['bootstrap', 'status', 'authority', 'withdraw', 'committee propose', 'committee approve', 'committee status', ...USER_COMMANDS].includes(cmd!)) return usageFallback(cmd, USAGE);
+  const { values, positionals } = parse(rest, opts);
   if (cmd === 'authority') {
     if (!values.key) throw new UsageError('authority needs --key KEYFILE');
     console.log(authorityKey(values.key).publicKey.toBase58());
@@ -74,6 +95,7 @@ async function main(): Promise<number | void> {
   const signs = cmd === 'bootstrap' || cmd === 'withdraw' || cmd === 'committee propose';
   const authority = signs ? authorityKey(values.authority) : null;
   const chain = new ChainClient(values.rpc, new PublicKey(programId), authority?.publicKey ?? publicKeyOf(values.authority));
+  if (USER_COMMANDS.includes(cmd!)) return userCommand(cmd!, chain, values, positionals);
   if (cmd === 'committee propose') {
     if (!values.committee) throw new UsageError('committee propose needs --committee NEWFILE (the next epoch\'s committee file)');
     const next = loadCommittee(values.committee);
@@ -143,6 +165,95 @@ async function main(): Promise<number | void> {
   if (values['fund-oracles']) for (const o of oracles) await airdrop(chain, o, BigInt(Math.round(Number(values['fund-oracles']) * LAMPORTS_PER_SOL)));
   const c = await chain.committee();
   console.log(JSON.stringify({ committee: chain.program.committeeAddress().toBase58(), authority: authority!.publicKey.toBase58(), n: c?.n, q: c?.q, p: (c?.pPpm ?? 0) / 1e6, oracles: oracles.map((o) => o.toBase58()) }));
+  return 0;
+}
+
+// ---- model developers and requesters
+
+const USER_COMMANDS = ['model register', 'model show', 'model list', 'request', 'result'];
+
+/** A non-negative integer option (exit 2 otherwise). */
+function integer(v: string | undefined, what: string): bigint {
+  if (v === undefined || !/^[0-9]+$/.test(v)) throw new UsageError(`${what} must be a non-negative integer`);
+  return BigInt(v);
+}
+
+async function userCommand(cmd: string, chain: ChainClient, values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
+  const str = (k: string) => values[k] as string | undefined;
+  const print = (o: unknown) => console.log(JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+  const keyOf = async (): Promise<Keypair> => {
+    if (!str('key')) throw new UsageError(`${cmd} needs --key KEYFILE (your key; created when absent)`);
+    const k = authorityKey(str('key')!);
+    if (str('airdrop')) await airdrop(chain, k.publicKey, BigInt(Math.round(Number(str('airdrop')) * LAMPORTS_PER_SOL)));
+    return k;
+  };
+  const casOf = async (need: boolean) => {
+    if (!str('cas')) { if (need) throw new UsageError(`${cmd} needs --cas DIR (with --cas-url URL when tensors are shared through a CAS server)`); return null; }
+    const { blobStore } = await import('../cas/blobs.js');
+    return blobStore(str('cas')!, str('cas-url'), str('cas-token-file') ? readFileSync(str('cas-token-file')!, 'utf8').trim() : undefined);
+  };
+  if (!(await chain.committee())) throw new UsageError(`no committee of authority ${chain.program.authority.toBase58()} on this chain`);
+
+  if (cmd === 'model register') {
+    if (!str('manifest')) throw new UsageError('model register needs --manifest FILE');
+    const [{ parseManifest, planManifest, ManifestError }, { registeredTasks, registerPlan }] = await Promise.all([import('../model/manifest.js'), import('../chain/models.js')]);
+    let doc: unknown;
+    try { doc = JSON.parse(readFileSync(str('manifest')!, 'utf8')); } catch (e) { throw new ManifestError('ManifestSchema', `${str('manifest')}: ${(e as Error).message}`); }
+    const m = parseManifest(doc);
+    const known = await registeredTasks(chain, m.tasks.flatMap((x) => (x.taskId ? [x.taskId] : [])));
+    const plan = planManifest(m, (id) => known.get(id), { check: !values['no-check'] });
+    const author = await keyOf();
+    const r = await registerPlan(chain, author, plan).catch(refused);
+    print({ model: m.name, modelId: r.modelId, author: author.publicKey.toBase58(), checked: !values['no-check'],
+      tasks: plan.nodes.map((n) => ({ name: n.name, taskId: 'registered' in n.task ? n.task.registered : r.taskIds[n.task.new], new: 'new' in n.task, ...('new' in n.task && plan.newTasks[n.task.new]!.weights.length ? { weights: plan.newTasks[n.task.new]!.weights } : {}) })),
+      transactions: r.signatures });
+    return 0;
+  }
+  if (cmd === 'model show' || cmd === 'model list') {
+    const { describeModel } = await import('../chain/models.js');
+    const models = cmd === 'model list' ? await chain.models() : [await chain.model(Number(integer(positionals[0], 'model show ID')))];
+    if (!models[0] && cmd === 'model show') throw new UsageError(`UnknownModel: model ${positionals[0]} is not registered with this committee`);
+    const tasks = new Map<number, NonNullable<Awaited<ReturnType<ChainClient['task']>>>>();
+    for (const id of new Set(models.flatMap((m) => m!.nodes.map((n) => n.taskId)))) { const t = await chain.task(id); if (t) tasks.set(id, t); }
+    const c = (await chain.committee())!;
+    const { minimumFee } = await import('../requester/requester.js');
+    const shown = models.map((m) => ({ ...describeModel(m!, tasks), minimumFee: minimumFee(c, m!).toString() }));
+    print(cmd === 'model list' ? { models: shown.map((m) => ({ modelId: m.modelId, author: m.author, tasks: m.tasks.map((x) => x.taskId), inputs: m.inputs, outputs: m.outputs.length, computeUnits: m.computeUnits, minimumFee: m.minimumFee })) } : shown[0]);
+    return 0;
+  }
+  const [{ requestExecution, waitForExecution, finalOutputs, progressOf, progressLine }, { decodeBundle, encodeBundle }] = await Promise.all([import('../requester/requester.js'), import('../model/tensor.js')]);
+  const writeOut = (outs: Array<{ shape: number[]; data: number[] }>) => { if (str('out')) writeFileSync(str('out')!, encodeBundle(outs.map((o) => ({ shape: o.shape, data: Float32Array.from(o.data) })))); };
+  if (cmd === 'request') {
+    if (!str('model') || !str('input') || !str('max-fee')) throw new UsageError('request needs --model ID, --input FILE and --max-fee LAMPORTS');
+    const modelId = Number(integer(str('model'), '--model')), maxFee = integer(str('max-fee'), '--max-fee');
+    const nonce = str('nonce') !== undefined ? integer(str('nonce'), '--nonce') : randomBytes(8).readBigUInt64LE(0);
+    const raw = readFileSync(str('input')!);
+    let inputs;
+    try {
+      inputs = raw.subarray(0, 64).toString('utf8').trimStart().startsWith('{')
+        ? (JSON.parse(raw.toString('utf8')) as { tensors: Array<{ shape: number[]; data: number[] }> }).tensors.map((x) => ({ shape: x.shape, data: Float32Array.from(x.data) }))
+        : decodeBundle(new Uint8Array(raw));
+    } catch (e) { throw new UsageError(`--input ${str('input')}: neither a tensor bundle (splitup/tensor/v1) nor JSON {"tensors": [{"shape": [...], "data": [...]}]} (${(e as Error).message})`); }
+    const cas = (await casOf(true))!;
+    const requester = await keyOf();
+    const r = await requestExecution(chain, cas, requester, { modelId, nonce, inputs, maxFee, check: !values['no-check'] }).catch(refused);
+    console.error(`requested execution ${r.execId} of model ${modelId} (input ${r.uri}, max fee ${maxFee} lamports)`);
+    if (!values.wait) { print({ execId: r.execId.toString(), modelId, requester: requester.publicKey.toBase58(), nonce: nonce.toString(), input: r.uri, signature: r.signature }); return 0; }
+    const e = await waitForExecution(chain, r.execId, { timeoutMs: Number(str('timeout-s') ?? 600) * 1000, onChange: (x) => console.error(progressLine(x)) });
+    const outputs = await finalOutputs(chain, cas, e);
+    writeOut(outputs);
+    print({ ...progressOf(e), requester: requester.publicKey.toBase58(), nonce: nonce.toString(), outputs: outputs.map((o) => ({ ...o, verified: true })) });
+    return 0;
+  }
+  // result
+  const execId = integer(positionals[0], 'result EXEC_ID');
+  const e = await chain.execution(execId);
+  if (!e) throw new UsageError(`UnknownExecution: no execution ${execId} on this chain`);
+  const cas = await casOf(false);
+  const done = e.status === ExecStatus.Done && !e.failed;
+  const outputs = done && cas ? await finalOutputs(chain, cas, e) : null;
+  if (outputs) writeOut(outputs);
+  print({ ...progressOf(e), ...(outputs ? { outputs: outputs.map((o) => ({ ...o, verified: true })) } : done ? { outputs: 'give --cas DIR [--cas-url URL] to fetch them' } : {}) });
   return 0;
 }
 

@@ -126,7 +126,7 @@ const { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } = await import('../chain/
 const { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult } = await import('../chain/layout.js');
 const { auditExecution } = await import('../chain/audit.js');
 const { blobStore } = await import('../cas/blobs.js');
-const { encodeBundle } = await import('../model/tensor.js');
+const { requestExecution } = await import('../requester/requester.js');
 const { exampleInput } = await import('../model/example.js');
 if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
 
@@ -263,16 +263,7 @@ async function requestNext(): Promise<void> {
 }
 async function requestOne(): Promise<void> {
   const k = requested.length + 1;
-  const nonce = runId + BigInt(k);
-  const id = chain.program.executionId(requester.publicKey, nonce);
-  const uri = `cas://${await cas.put(encodeBundle([exampleInput(k)]))}`;
-  try {
-    await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, nonce, uri, 2_000_000_000n)]);
-  } catch (err) {
-    // a send whose confirmation timed out may have landed (its retry then fails AlreadyExists)
-    const landed = await chain.execution(id).catch(() => null);
-    if (!landed?.requester.equals(requester.publicKey)) throw err;
-  }
+  const { execId: id } = await requestExecution(chain, cas, requester, { modelId: MODEL_ID, nonce: runId + BigInt(k), inputs: [exampleInput(k)], maxFee: 2_000_000_000n, check: false });
   requested.push(id);
 }
 requestTimer = setInterval(() => { requestNext().catch((e) => console.error(`request failed: ${String(e)}`)); }, requestEvery);

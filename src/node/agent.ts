@@ -16,9 +16,9 @@ import { asProgramError, type ChainClient } from '../chain/client.js';
 import { PollLoop } from '../common/poll-loop.js';
 import { decodeModel, Phase, rawTaskPhase, requestKey, REVEALING, RUNNING, type ExecutionAccount, type ModelAccount, type TaskState } from '../chain/layout.js';
 import { commitment, fingerprint, partiesOf } from '../chain/program.js';
-import { parseCasUri } from '../cas/store.js';
 import type { BlobStore } from '../cas/blobs.js';
-import { decodeBundle, encodeBundle, type Tensor } from '../model/tensor.js';
+import { encodeBundle, type Tensor } from '../model/tensor.js';
+import { tensorsFrom } from '../model/execution-io.js';
 import { runTask } from '../model/example.js';
 
 export interface AgentOptions {
@@ -145,23 +145,7 @@ export class ComputeAgent {
 
   /** Inputs of task i: model inputs from the execution's URI, upstream outputs from their reported hashes. */
   private async inputs(e: ExecutionAccount, i: number): Promise<Tensor[]> {
-    const m = await this.model(e.modelId);
-    let modelInputs: Tensor[] | null = null;
-    const out: Tensor[] = [];
-    for (const s of m.nodes[i]!.sources) {
-      if (s.node === 'input') {
-        modelInputs ??= decodeBundle(await this.o.cas.get(parseCasUri(e.uri)));
-        const t = modelInputs[s.slot];
-        if (!t) throw new Error(`execution ${e.execId}: model input ${s.slot} missing from ${e.uri}`);
-        out.push(t);
-        continue;
-      }
-      const up = e.tasks[s.node]!;
-      const t = decodeBundle(await this.o.cas.get(Buffer.from(up.output).toString('hex')))[s.slot];
-      if (!t) throw new Error(`execution ${e.execId}: output ${s.slot} of task ${s.node} missing`);
-      out.push(t);
-    }
-    return out;
+    return tensorsFrom(e, (await this.model(e.modelId)).nodes[i]!.sources, this.o.cas);
   }
 
   /** Computes task i (a cheat corrupts its own result as asserter). */

@@ -1,0 +1,159 @@
+// The requester's round trip end to end: a model developer registers a manifest (CLI), a requester
+// (CLI: `request --wait`, then `result`) uploads its input to an HTTP CAS server, requests the
+// execution with a max fee and receives the final output, verified against the hash the program
+// accepted. The execution runs on the real program (local validator over LiteSVM), three oracles'
+// chain loops (ECVRF selection proofs exchanged in process, assignTask votes to a quorum of 2,
+// settlements) and three compute agents, each with its own CAS directory, sharing tensors only
+// through the CAS server. To stay within seconds, the oracles' liveness table is one fixed table (every
+// node online) instead of BFT rounds over libp2p — those are exercised by test/chain-loop.test.ts,
+// test/agent.test.ts and test/workflow.test.ts.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Keypair } from '@solana/web3.js';
+import { LocalValidator } from '../src/validator/server.js';
+import { ChainClient } from '../src/chain/client.js';
+import { airdrop, bootstrapChain } from '../src/chain/bootstrap.js';
+import { DEFAULT_PARAMS, loadProgramBinary } from '../src/chain/program.js';
+import { ChainLoop } from '../src/chain/loop.js';
+import { MemoryVoteStore } from '../src/chain/vote-store.js';
+import { ExecStatus } from '../src/chain/layout.js';
+import { makeCommittee } from '../src/consensus/committee.js';
+import { generateOracleKeys } from '../src/oracle/keys.js';
+import { publicKeyFromSecret } from '../src/vrf/index.js';
+import { sortEntries, tableHash, ZERO_HASH } from '../src/liveness/table.js';
+import { SystemClock } from '../src/common/clock.js';
+import { createCasServer } from '../src/cas/server.js';
+import { blobStore } from '../src/cas/blobs.js';
+import { sha256hex } from '../src/cas/store.js';
+import { ComputeAgent } from '../src/node/agent.js';
+import { exampleInput, runTask } from '../src/model/example.js';
+import { encodeBundle, decodeBundle } from '../src/model/tensor.js';
+import { programId } from './helpers/validator.js';
+import { tempDir } from './helpers/oracle.js';
+
+const bin = new URL('../bin/chain.js', import.meta.url).pathname;
+const run = (args: string[], timeoutMs = 150_000) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  child.on('exit', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+});
+
+t.test('register → request --wait → outputs verified → result, through an HTTP CAS server', async (t) => {
+  const { dir, cleanup } = tempDir('splitup-requester-');
+  t.teardown(cleanup);
+  const closers: Array<() => Promise<unknown>> = [];
+  t.teardown(async () => { for (const c of closers.reverse()) await c().catch(() => undefined); });
+
+  // the chain: 100 ms blocks, a 10 s minimum task timeout (a loaded machine must not time tasks out)
+  const v = await LocalValidator.start({ dataDir: join(dir, 'ledger'), programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 100 });
+  closers.push(() => v.close());
+  const authority = Keypair.generate();
+  const chain = new ChainClient(v.url, programId, authority.publicKey);
+  const oracleKeys = [0, 1, 2].map(() => generateOracleKeys());
+  const signers = oracleKeys.map((k) => Keypair.fromSeed(k.signingSeed));
+  const nodes = [0, 1, 2].map(() => Keypair.generate());
+  await bootstrapChain(chain, { authority, oracles: signers.map((s) => s.publicKey), nodes: nodes.map((keypair) => ({ keypair })), params: { ...DEFAULT_PARAMS, minTimeoutSlots: 100n } });
+  for (const s of signers) await airdrop(chain, s.publicKey, 10_000_000_000n);
+
+  // the CAS server every party shares tensors through (token for writes)
+  const token = randomBytes(16).toString('hex');
+  const tokenFile = join(dir, 'cas-token');
+  writeFileSync(tokenFile, token, { mode: 0o600 });
+  const server = await createCasServer({ dir: join(dir, 'cas-server'), token });
+  closers.push(() => server.close());
+  const casUrl = await server.app.listen({ port: 0, host: '127.0.0.1' });
+
+  // three oracles' chain loops over one fixed liveness table (every compute node online)
+  const committee = makeCommittee(oracleKeys.map((k, i) => ({ name: `oracle-${i}`, signingKey: k.signingPublicKey, vrfKey: publicKeyFromSecret(k.vrfSecretKey), multiaddrs: [] })),
+    { epochMs: 1000, genesisMs: Date.now() - 60_000 });
+  const entries = sortEntries(nodes.map((n) => ({ nodeId: n.publicKey.toBytes(), status: 'online' as const, lastSeen: Date.now(), lastSeq: 1n })));
+  const loops: ChainLoop[] = [];
+  oracleKeys.forEach((k, i) => {
+    const loop = new ChainLoop({
+      chain, committee, me: i, signer: signers[i]!, vrfSecret: k.vrfSecretKey, votes: new MemoryVoteStore(), clock: SystemClock, pollMs: 200, proofTimeoutMs: 1500,
+      table: async (round) => ({ round, hash: tableHash({ roundId: round, asOf: committee.params.genesisMs + Number(round + 1n) * 1000, prevHash: ZERO_HASH, entries }), entries }),
+      publishProof: async (d) => { for (const [j, l] of loops.entries()) if (j !== i) l.receiveProof(d); },
+    });
+    loops.push(loop);
+  });
+  loops.forEach((l) => l.start());
+  closers.push(() => Promise.all(loops.map((l) => l.stop())));
+  // three compute agents, each with its own directory in front of the CAS server
+  const agents = nodes.map((keypair, i) => new ComputeAgent({ chain, keypair, cas: blobStore(join(dir, `node-${i}`), casUrl, token), pollMs: 200 }));
+  agents.forEach((a) => a.start());
+  closers.push(() => Promise.all(agents.map((a) => a.stop())));
+
+  const base = ['--rpc', v.url, '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58()];
+  // the model developer registers the diamond over the registered example tasks: model 2
+  const reg = await run(['model', 'register', ...base, '--key', join(dir, 'developer.json'), '--airdrop', '2', '--manifest', new URL('../models/diamond-registered.json', import.meta.url).pathname]);
+  t.equal(reg.status, 0, reg.stderr);
+  const modelId = JSON.parse(reg.stdout).modelId;
+  t.equal(modelId, 2);
+
+  // the requester
+  const input = exampleInput(7);
+  const inputFile = join(dir, 'input.json');
+  writeFileSync(inputFile, JSON.stringify({ tensors: [{ shape: input.shape, data: Array.from(input.data) }] }));
+  const requesterKey = join(dir, 'requester.json');
+  const req = ['request', ...base, '--key', requesterKey, '--model', String(modelId), '--input', inputFile, '--cas', join(dir, 'requester-cas'), '--cas-url', casUrl, '--cas-token-file', tokenFile];
+  const low = await run([...req, '--max-fee', '1', '--airdrop', '20']);
+  t.equal(low.status, 2, 'a fee below the model\'s minimum: refused before sending');
+  t.match(low.stderr, /^error: FeeTooLow: --max-fee 1 is below the \d+ lamports model 2 needs/);
+  const lowOnChain = await run([...req, '--max-fee', '1', '--no-check']);
+  t.equal(lowOnChain.status, 2);
+  t.match(lowOnChain.stderr, /^error: the program refused: FeeTooLow: /, 'and the program refuses it too, by name');
+  const wrong = join(dir, 'wrong.json');
+  writeFileSync(wrong, JSON.stringify({ tensors: [{ shape: [1, 4], data: [1, 2, 3, 4] }] }));
+  const mismatch = await run([...req.map((a) => (a === inputFile ? wrong : a)), '--max-fee', '2000000000']);
+  t.equal(mismatch.status, 2);
+  t.match(mismatch.stderr, /^error: InputMismatch: input 0 is f32\[1,4\], the model takes f32\[1,8\]/);
+
+  const outFile = join(dir, 'out.bundle');
+  const started = Date.now();
+  const res = await run([...req, '--max-fee', '2000000000', '--wait', '--timeout-s', '120', '--out', outFile]);
+  t.equal(res.status, 0, res.stderr);
+  t.comment(`request --wait: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const got = JSON.parse(res.stdout);
+  t.equal(got.status, 'done');
+  t.match(res.stderr, /requested execution \d+ of model 2/);
+  t.match(res.stderr, /4\/4 tasks done/, 'progress shown until every task is done');
+
+  // the reference: the diamond computed here
+  const h = runTask(1, [input])[0]!, l = runTask(2, [h])[0]!, r = runTask(3, [h])[0]!;
+  const y = runTask(4, [l, r]);
+  const e = (await chain.execution(BigInt(got.execId)))!;
+  t.equal(e.status, ExecStatus.Done);
+  const accepted = Buffer.from(e.tasks[3]!.output).toString('hex');
+  t.equal(got.outputs.length, 1);
+  t.equal(got.outputs[0].sha256, accepted, 'the output is the bundle whose hash the program accepted for the last task');
+  t.equal(sha256hex(encodeBundle(y)), accepted, 'and it is the diamond computed from the input');
+  t.same(got.outputs[0].data, Array.from(y[0]!.data));
+  t.same(decodeBundle(new Uint8Array(readFileSync(outFile)))[0]!.data, y[0]!.data, '--out holds the output tensor');
+  t.equal(e.uri, `cas://${sha256hex(encodeBundle([input]))}`, 'the input went to the CAS under its hash');
+  t.ok(server.store.has(accepted) && server.store.has(e.uri.slice(6)), 'input and output are on the CAS server');
+
+  // later, from another directory: result fetches the output through the server and checks it
+  const later = await run(['result', got.execId, ...base, '--cas', join(dir, 'elsewhere'), '--cas-url', casUrl]);
+  t.equal(later.status, 0, later.stderr);
+  const r2 = JSON.parse(later.stdout);
+  t.equal(r2.status, 'done');
+  t.equal(r2.outputs[0].sha256, accepted);
+  t.equal(r2.outputs[0].verified, true);
+  // a store that holds other bytes under the output's name: refused, never shown as the output
+  const tampered = join(dir, 'tampered');
+  mkdirSync(join(tampered, accepted.slice(0, 2)), { recursive: true });
+  writeFileSync(join(tampered, accepted.slice(0, 2), accepted), encodeBundle([{ shape: [1, 4], data: Float32Array.from([6, 6, 6, 6]) }]));
+  const forged = await run(['result', got.execId, ...base, '--cas', tampered]);
+  t.equal(forged.status, 2, 'bytes that do not hash to the accepted output: exit 2');
+  t.match(forged.stderr, /^error: OutputUnavailable: blob [0-9a-f]{64} is corrupt/);
+  t.notMatch(forged.stdout, /"data"/, 'no output printed');
+  const unknown = await run(['result', '12345', ...base]);
+  t.equal(unknown.status, 2);
+  t.match(unknown.stderr, /UnknownExecution/);
+});
