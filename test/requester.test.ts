@@ -72,7 +72,7 @@ t.test('register → request --wait → outputs verified → result, through an 
   // three oracles' chain loops over one fixed liveness table (every compute node online)
   const committee = makeCommittee(oracleKeys.map((k, i) => ({ name: `oracle-${i}`, signingKey: k.signingPublicKey, vrfKey: publicKeyFromSecret(k.vrfSecretKey), multiaddrs: [] })),
     { epochMs: 1000, genesisMs: Date.now() - 60_000 });
-  const entries = sortEntries(nodes.map((n) => ({ nodeId: n.publicKey.toBytes(), status: 'online' as const, lastSeen: Date.now(), lastSeq: 1n })));
+  const entries = sortEntries(nodes.map((n) => ({ nodeId: n.publicKey.toBytes(), status: 'online' as const, missed: 0, since: 0 })));
   const loops: ChainLoop[] = [];
   oracleKeys.forEach((k, i) => {
     const loop = new ChainLoop({
