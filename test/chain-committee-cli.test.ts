@@ -2,7 +2,6 @@
 // in-process validator (JSON-RPC on 127.0.0.1), oracle key files, a new committee file. Refusals are
 // one line with exit 2 (a non-member's approval, an approval of other content than announced).
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keypair, PublicKey } from '@solana/web3.js';
@@ -14,16 +13,10 @@ import { publicKeyFromSecret } from '../src/vrf/index.js';
 import { toBase58, toHex } from '../src/common/bytes.js';
 import { programId, start } from './helpers/validator.js';
 import { tempDir } from './helpers/oracle.js';
+import { runCli } from './helpers/cli.js';
 
 const bin = new URL('../bin/chain.js', import.meta.url).pathname;
-const run = (args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  child.on('exit', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-});
+const run = (args: string[]) => runCli(bin, args);
 
 t.test('committee propose, approve (refusals named), status: the committee switches at q approvals', async (t) => {
   const v = await start(t, 50);

@@ -4,7 +4,6 @@
 // nothing is registered. The least max fee `model show` states is the program's, and `result` shows a
 // running execution.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
@@ -13,17 +12,11 @@ import { asProgramError } from '../src/chain/client.js';
 import { minimumFee } from '../src/requester/requester.js';
 import { start, withCommittee, programId } from './helpers/validator.js';
 import { tempDir } from './helpers/oracle.js';
+import { runCli } from './helpers/cli.js';
 
 const bin = new URL('../bin/chain.js', import.meta.url).pathname;
 const models = new URL('../models/', import.meta.url).pathname;
-const run = (args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  child.on('exit', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-});
+const run = (args: string[]) => runCli(bin, args);
 
 t.test('model register, show, list; refusals named locally and by the program', async (t) => {
   const v = await start(t, 50);
