@@ -142,14 +142,21 @@ const gen = generate();
 // API readers: page through GET /api/nodes of oracle 0 until stopped
 const latBefore: number[] = [], latDuring: number[] = [];
 let readersOn = false, pagesRead = 0;
+let readsRefused = 0;
 async function reader() {
+  let after: string | null = null;
   while (readersOn) {
-    let after: string | null = null;
-    do {
-      const r: any = await getJson(`${urls[0]}/api/nodes?limit=10000${after ? `&after=${after}` : ''}`).catch(() => null);
-      if (!r) break;
-      pagesRead++; after = r.nextCursor;
-    } while (after && readersOn);
+    const r = await fetch(`${urls[0]}/api/nodes?limit=10000${after ? `&after=${after}` : ''}`).catch(() => null);
+    if (!r) { await new Promise((res) => setTimeout(res, 1000)); continue; }
+    if (r.status === 429) { // a well-behaved client: waits as told
+      readsRefused++;
+      await r.arrayBuffer();
+      await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get('retry-after') ?? 1)));
+      continue;
+    }
+    const body: any = await r.json().catch(() => null);
+    if (!body) continue;
+    pagesRead++; after = body.nextCursor;
   }
 }
 const readers: Array<Promise<void>> = [];
@@ -181,7 +188,7 @@ while (Date.now() < deadline) {
 running = false; readersOn = false;
 await gen; await Promise.all(readers);
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]!) : null; };
-const intake = { before: { posts: latBefore.length, p50Ms: pct(latBefore, 0.5), p99Ms: pct(latBefore, 0.99) }, duringReaders: { readers: Number(values.readers), pagesRead, posts: latDuring.length, p50Ms: pct(latDuring, 0.5), p99Ms: pct(latDuring, 0.99) } };
+const intake = { before: { posts: latBefore.length, p50Ms: pct(latBefore, 0.5), p99Ms: pct(latBefore, 0.99) }, duringReaders: { readers: Number(values.readers), pagesRead, readsRefused, posts: latDuring.length, p50Ms: pct(latDuring, 0.5), p99Ms: pct(latDuring, 0.99) } };
 const genCpu = process.cpuUsage(genCpu0);
 // every round committed by every oracle, with one hash: read each round from each oracle
 const rows = [];

@@ -7,7 +7,7 @@ import { makeOracleDir, tempDir } from './helpers/oracle.js';
 import Fastify from 'fastify';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { closeWithin } from '../src/api/server.js';
+import { closeWithin, ReadBudget } from '../src/api/server.js';
 
 const post = (url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
   fetch(`${url}/api/heartbeat`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
@@ -117,6 +117,28 @@ t.test('GET /api/nodes pages through every registered node in id order with a cu
     t.equal(bad.status, 400, `${q}: 400`);
     t.equal(((await bad.json()) as { code: string }).code, 'MALFORMED', `${q}: machine-readable code`);
   }
+});
+
+t.test('GET /api/nodes shares one read budget across clients: beyond it 429 NODES_READ_BUDGET with Retry-After, and heartbeats are still taken', async (t) => {
+  const budget = new ReadBudget(50, 10_000);
+  t.equal(budget.take(10_000, 0), 0, 'a full burst');
+  t.equal(budget.take(1, 0), 20, 'then one view per 20 ms');
+  t.equal(budget.take(50, 1000), 0, 'a second later, 50 more');
+  t.equal(new ReadBudget(0, 0).take(1e9, 0), 0, '0 per second: no limit');
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const nodes = Array.from({ length: 5 }, () => new TestNode());
+  const { config } = makeOracleDir(dir, nodes, { intervalMs: 1000 });
+  const oracle = await Oracle.start({ ...config, http: { ...config.http, nodesPerSecond: 50 } }, { logger: false });
+  t.teardown(() => oracle.close());
+  t.equal((await fetch(`${oracle.url}/api/nodes?limit=6000`)).status, 200, 'a page within the burst');
+  const refused = await fetch(`${oracle.url}/api/nodes?limit=6000`);
+  t.equal(refused.status, 429, 'the next one is over the budget');
+  t.match(await refused.json(), { code: 'NODES_READ_BUDGET' });
+  const retry = Number(refused.headers.get('retry-after'));
+  t.ok(retry >= 39 && retry <= 41, `Retry-After ${retry} s: the 2,000 views missing at 50 per second`);
+  const hb = await fetch(`${oracle.url}/api/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(nodes[0]!.heartbeat(Date.now())) });
+  t.equal(hb.status, 200, 'heartbeats are not charged to the read budget');
 });
 
 t.test('verify worker pool gives the same answers', async (t) => {

@@ -9,7 +9,7 @@ t.test('config defaults, env overrides and validation errors', async (t) => {
   const c = resolveConfig({ version: CONFIG_VERSION, dataDir: 'd' }, '/srv');
   t.equal(c.dataDir, '/srv/d');
   t.equal(c.keyFile, '/srv/d/oracle-key.json');
-  t.same(c.http, { host: '127.0.0.1', port: 8080 });
+  t.same(c.http, { host: '127.0.0.1', port: 8080, nodesPerSecond: 20_000 });
   t.equal(c.heartbeat.intervalMs, 30_000);
   t.equal(c.heartbeat.rateRefillMs, 5_000, 'bucket refills rateBurst tokens per interval');
   const e = resolveConfig({ version: CONFIG_VERSION, dataDir: 'd' }, '/srv', { SPLITUP_HTTP_PORT: '9001', SPLITUP_DATA_DIR: '/var/x', SPLITUP_VERIFY_WORKERS: '2' });

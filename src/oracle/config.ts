@@ -13,7 +13,8 @@ export interface OracleConfig {
   dataDir: string;
   keyFile: string;
   registryFile: string;
-  http: { host: string; port: number };
+  /** nodesPerSecond: node views GET /api/nodes serves per second, all clients together (0: no limit). */
+  http: { host: string; port: number; nodesPerSecond: number };
   heartbeat: {
     intervalMs: number;
     missedForOffline: number;
@@ -64,7 +65,7 @@ const schema = {
     dataDir: { type: 'string', minLength: 1 },
     keyFile: { type: 'string', minLength: 1 },
     registryFile: { type: 'string', minLength: 1 },
-    http: { type: 'object', additionalProperties: false, properties: { host: { type: 'string', minLength: 1 }, port: int(0, 65535) } },
+    http: { type: 'object', additionalProperties: false, properties: { host: { type: 'string', minLength: 1 }, port: int(0, 65535), nodesPerSecond: int(0) } },
     heartbeat: {
       type: 'object',
       additionalProperties: false,
@@ -128,7 +129,7 @@ export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.Process
     dataDir,
     keyFile: resolve(baseDir, c.keyFile ?? resolve(dataDir, 'oracle-key.json')),
     registryFile: resolve(baseDir, c.registryFile ?? resolve(dataDir, 'registry.json')),
-    http: { host: c.http?.host ?? '127.0.0.1', port: c.http?.port ?? 8080 },
+    http: { host: c.http?.host ?? '127.0.0.1', port: c.http?.port ?? 8080, nodesPerSecond: c.http?.nodesPerSecond ?? 20_000 },
     heartbeat: (() => {
       const hb = { ...DEFAULT_HEARTBEAT, ...(c.heartbeat ?? {}) };
       // the per-node bucket refills `rateBurst` tokens per heartbeat interval unless set explicitly

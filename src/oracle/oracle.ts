@@ -126,6 +126,7 @@ export class Oracle {
         tracker, metrics, logger, plugins,
         heartbeatBodyLimit: hb.bodyLimit,
         ipRateLimitPerMinute: hb.ipRateLimitPerMinute,
+        nodesPerSecond: config.http.nodesPerSecond,
         readiness: [
           () => (db.status === 'open' ? undefined : `store is ${db.status}`),
           () => (service?.storeError ? `consensus store failed (out of voting until writable): ${service.storeError}` : undefined),
