@@ -102,7 +102,7 @@ export function signHeartbeat(signer: Ed25519Signer, hb: Omit<HeartbeatData, 'no
   return { payload: heartbeatToJson(full), signature: toHex(sig), publicKey: nodeId };
 }
 
-/** Inverse of heartbeatSigningBytes (used for compact heartbeat evidence in consensus messages). */
+/** Inverse of heartbeatSigningBytes. */
 export function decodeHeartbeatSigningBytes(b: Uint8Array): HeartbeatData & { nodeKey: Uint8Array } {
   if (b.length !== HEARTBEAT_SIGNED_LENGTH) throw new TypeError(`heartbeat bytes must be ${HEARTBEAT_SIGNED_LENGTH} bytes`);
   const D = HEARTBEAT_DOMAIN_BYTES.length;

@@ -54,7 +54,7 @@ export interface NodeRecord {
   lastSeen: number;
   /** Oracle clock when it was accepted. */
   receivedAt: number;
-  /** The accepted heartbeat itself: evidence for consensus. */
+  /** The accepted heartbeat itself: the node's own proof of liveness, served by the API and kept for audits. */
   heartbeat: SignedHeartbeatData;
 }
 
@@ -207,7 +207,7 @@ export class LivenessTracker {
   /** Every node's newest accepted heartbeat (consensus builds its candidate tables from these). */
   allRecords(): IterableIterator<[string, NodeRecord]> { return this.records.entries(); }
 
-  /** The newest accepted signed heartbeat of a node (consensus evidence). */
+  /** The newest accepted signed heartbeat of a node. */
   evidence(nodeId: string): SignedHeartbeatData | undefined { return this.records.get(nodeId)?.heartbeat; }
 
   status(nodeId: string, now = this.opts.clock.now()): LivenessStatus {

@@ -1,6 +1,6 @@
 // Stateless checks of a SignedHeartbeatData: shape, key = nodeId, signature.
-// Used by the oracle's intake (before its stateful rules) and by consensus
-// when it checks the heartbeat evidence carried by a proposal.
+// Used by the oracle's intake (before its stateful rules); also the node-signature
+// check anyone can apply to a heartbeat an oracle keeps as proof of what a node sent.
 import type { KeyObject } from 'node:crypto';
 import { fromBase58, fromHex, U64_MAX } from '../common/bytes.js';
 import { publicKeyObject, verify as edVerify } from '../common/ed25519.js';
@@ -68,8 +68,8 @@ export const INTAKE_VERIFIER: 'libsodium' | 'node:crypto' = 'sodium' in sodium ?
  * rate of node:crypto on this machine), node:crypto with cached key objects
  * otherwise. libsodium's rule is node:crypto's (cofactorless, s < q, R compared
  * byte for byte) plus rejection of non-canonical and small-order keys and R, so
- * a heartbeat accepted here also passes node:crypto's check, which consensus
- * (src/consensus/validity.ts) applies to heartbeat evidence on every oracle.
+ * a heartbeat accepted here also passes node:crypto's check (verifyNodeSignature),
+ * whoever later checks the kept heartbeat.
  */
 export function checkHeartbeatSignatureIntake(h: { data: HeartbeatData; nodeKey: Uint8Array; signature: Uint8Array }): boolean {
   if (h.signature.length !== 64 || h.nodeKey.length !== 32) return false;

@@ -324,7 +324,7 @@ export class ConsensusSim {
    * Processing time of an input, as the service spends it: a message whose bytes this process has
    * already judged costs a hash lookup (the precheck's verdict cache: deliberate re-sends are
    * cheap), a certificate already verified is not verified again (the core's cache); otherwise
-   * one signature, plus the proposal's heartbeat evidence or the certificate's signatures.
+   * one signature, plus the proposal's attestations or the certificate's signatures.
    */
   private cost(n: SimNode, msg: Message | null): number {
     const cpu = this.o.cpu;
