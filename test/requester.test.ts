@@ -8,7 +8,6 @@
 // node online) instead of BFT rounds over libp2p — those are exercised by test/chain-loop.test.ts,
 // test/agent.test.ts and test/workflow.test.ts.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -33,16 +32,10 @@ import { exampleInput, runTask } from '../src/model/example.js';
 import { encodeBundle, decodeBundle } from '../src/model/tensor.js';
 import { programId } from './helpers/validator.js';
 import { tempDir } from './helpers/oracle.js';
+import { runCli } from './helpers/cli.js';
 
 const bin = new URL('../bin/chain.js', import.meta.url).pathname;
-const run = (args: string[], timeoutMs = 150_000) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  child.on('exit', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-});
+const run = (args: string[], timeoutMs = 150_000) => runCli(bin, args, timeoutMs);
 
 t.test('register → request --wait → outputs verified → result, through an HTTP CAS server', async (t) => {
   const { dir, cleanup } = tempDir('splitup-requester-');
