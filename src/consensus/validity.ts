@@ -78,14 +78,18 @@ export interface BuiltRound extends RoundContent { entries: TableEntry[] }
 export function buildRound(c: Committee, prev: CommittedRound, attestations: AttestationMessage[], source: LivenessSource): BuiltRound {
   const round = prev.round + 1n;
   const { asOf, since } = attestationWindow(c, round);
-  const added = source.newcomers(prev.entries, since, MAX_ADDED_PER_ROUND).filter((id) => source.isRegistered(id));
+  const added = source.newcomers(prev.entries, since, MAX_ADDED_PER_ROUND); // registered only, by the source's contract
   return { asOf, prevHash: prev.hash, added, attestations, ...tableFor(c, prev, added, attestations) };
 }
 
 /** The table of the round after `prev` that these additions and (fitting, decodable) attestations give. */
 export function tableFor(c: Committee, prev: CommittedRound, added: Uint8Array[], attestations: AttestationMessage[]): { entries: TableEntry[]; tableHash: Uint8Array } {
+  return tableFromBitmaps(c, prev, added, attestations.map((a) => decodeBitmap(a.bitmap, prev.entries.length)));
+}
+
+/** The rule itself: the next entries from the decoded bitmaps, and their table's hash. */
+function tableFromBitmaps(c: Committee, prev: CommittedRound, added: Uint8Array[], bitmaps: Uint8Array[]): { entries: TableEntry[]; tableHash: Uint8Array } {
   const round = prev.round + 1n;
-  const bitmaps = attestations.map((a) => decodeBitmap(a.bitmap, prev.entries.length));
   const entries = nextEntries(prev.entries, countBits(bitmaps, prev.entries.length), added, round, rosterRule(c));
   return { entries, tableHash: tableHash({ roundId: round, asOf: epochEnd(c, round), prevHash: prev.hash, entries }) };
 }
@@ -143,8 +147,7 @@ export function validateRound(
       throw e;
     }
   }
-  const entries = nextEntries(prev.entries, countBits(bitmaps, n), t.added, t.round, rosterRule(c));
-  const hash = tableHash({ roundId: t.round, asOf: t.asOf, prevHash: t.prevHash, entries });
+  const { entries, tableHash: hash } = tableFromBitmaps(c, prev, t.added, bitmaps);
   if (!bytesEqual(hash, t.tableHash)) return fail('tableHash does not match the table the attestations give');
   return { ok: true, entries, hash };
 }
