@@ -118,8 +118,6 @@ export class ConsensusCore {
   private own = new Map<string, Message>(); // `${round}/${view}/${kind}`
   /** this round's attestations, one per member (the first that fits; an honest member signs one) */
   private attestations = new Map<number, AttestationMessage>();
-  /** we are the current view's proposer and wait for q attestations to propose */
-  private proposePending = false;
   private once = new Set<string>();
   private timers: Array<{ at: number; kind: 'start' | 'propose' | 'prevote' | 'precommit' | 'rebroadcast'; view: number }> = [];
   /** member → its buffered messages for this round (not started yet) or the next one */
@@ -251,8 +249,12 @@ export class ConsensusCore {
       this.ahead.delete(sender);
       for (const m of ms) this.accept(m, fx);
     }
-    this.proposePending = proposerOf(this.committee, this.round, view) === this.o.me;
-    if (this.proposePending) this.propose(fx);
+    if (this.owesProposal()) this.propose(fx);
+  }
+
+  /** We are the current view's proposer and have not signed its proposal (waiting for q attestations, or not yet tried). */
+  private owesProposal(): boolean {
+    return proposerOf(this.committee, this.round, this.view) === this.o.me && !this.own.has(`${this.round}/${this.view}/proposal`);
   }
 
   /** Proposes for the current view: our valid value, or a fresh table once q attestations are in. */
@@ -268,7 +270,7 @@ export class ConsensusCore {
         body = { ...base, validView: this.validView, asOf: v.asOf, prevHash: v.prevHash, tableHash: v.tableHash, added: v.added, attestations: v.attestations };
       } else {
         const picked = pickAttestations(this.committee, this.o.me, this.attestations);
-        if (!picked) return; // proposePending stays set: evaluate() proposes when the q-th attestation arrives
+        if (!picked) return; // still owed: evaluate() proposes when the q-th attestation arrives
         const t = buildRound(this.committee, this.committed, picked, this.o.source);
         body = { ...base, validView: -1, asOf: t.asOf, prevHash: t.prevHash, tableHash: t.tableHash, added: t.added, attestations: t.attestations };
       }
@@ -278,7 +280,6 @@ export class ConsensusCore {
     } else {
       fx.push({ type: 'send', msg });
     }
-    this.proposePending = false;
     this.relayProofOfLock(fx);
     this.accept(msg, fx);
   }
@@ -573,7 +574,7 @@ export class ConsensusCore {
         continue;
       }
       const r = this.round, v = this.view;
-      if (this.proposePending && this.step === 'propose' && this.attestations.size >= q) this.propose(fx);
+      if (this.step === 'propose' && this.attestations.size >= q && this.owesProposal()) this.propose(fx);
       const vs = this.viewState(v);
       const prop = vs.first ? vs.proposals.get(vs.first) : undefined;
       if (this.step === 'propose' && prop) {
@@ -649,7 +650,7 @@ export class ConsensusCore {
     this.view = 0; this.step = 'propose';
     this.lockedView = -1; this.lockedHash = null; this.validView = -1; this.validHash = null;
     this.views.clear(); this.ahead.clear(); this.maxView.clear(); this.byHash.clear(); this.quorumPrecommit.clear();
-    this.attestations.clear(); this.proposePending = false;
+    this.attestations.clear();
     this.pendingCommit = null;
     for (const k of [...this.own.keys()]) if (BigInt(k.split('/')[0]!) < this.round) this.own.delete(k);
     for (const k of [...this.once]) if (!k.includes(`/${this.round}/`)) this.once.delete(k);
