@@ -124,7 +124,7 @@ t.test('seq survives a restart from the store (no replay reopens)', async (t) =>
   t.match(await second.tracker.submit(hb5), { ok: false, code: 'REPLAYED_SEQ' });
   t.match(await second.tracker.submit(a.heartbeat(T0, { seq: 4n })), { ok: false, code: 'REPLAYED_SEQ' });
   t.match(await second.tracker.submit(a.heartbeat(T0, { seq: 6n })), { ok: true });
-  t.same(second.tracker.evidence(a.nodeId)?.payload.seq, '6');
+  t.same(second.tracker.record(a.nodeId)?.heartbeat.payload.seq, '6');
 });
 
 t.test('store failure is reported, not acknowledged', async (t) => {

@@ -14,7 +14,8 @@ import { attemptKind, NodeStatus, SelectionOutcome, selectionRecordsInLogs, type
 import { Ix } from './program.js';
 import { roundForBlockTime } from './loop.js';
 
-interface RoundView { round: string; asOf: number; prevHash: string; tableHash: string; table: string; decision: string | null }
+/** What the audit reads of a round's catch-up view: the signed decision and the table's canonical bytes. */
+interface RoundView { table: string; decision: string | null }
 
 /** One selection the committee made: the request as the program saw it at the quorum, and the node. */
 export interface Selection { execId: bigint; task: number; taskId: number; attempt: number; seed: Uint8Array; readySlot: bigint; excluded: PublicKey[]; node: PublicKey }

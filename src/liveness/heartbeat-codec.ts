@@ -14,7 +14,7 @@
 //   nodeStatus               u8   (idle=0, busy=1, draining=2)
 //   hasCapacity              u8   (0 or 1)
 //   vramFreeMb               u32
-import { bytesEqual, concatBytes, fromBase58, readU32be, readU64be, u32be, u64be, u8, utf8, toBase58, toHex, U64_MAX } from '../common/bytes.js';
+import { concatBytes, fromBase58, u32be, u64be, u8, utf8, toBase58, toHex, U64_MAX } from '../common/bytes.js';
 import { Ed25519Signer } from '../common/ed25519.js';
 
 export const HEARTBEAT_DOMAIN = 'splitup/heartbeat/v1';
@@ -102,17 +102,3 @@ export function signHeartbeat(signer: Ed25519Signer, hb: Omit<HeartbeatData, 'no
   return { payload: heartbeatToJson(full), signature: toHex(sig), publicKey: nodeId };
 }
 
-/** Inverse of heartbeatSigningBytes. */
-export function decodeHeartbeatSigningBytes(b: Uint8Array): HeartbeatData & { nodeKey: Uint8Array } {
-  if (b.length !== HEARTBEAT_SIGNED_LENGTH) throw new TypeError(`heartbeat bytes must be ${HEARTBEAT_SIGNED_LENGTH} bytes`);
-  const D = HEARTBEAT_DOMAIN_BYTES.length;
-  if (!bytesEqual(b.subarray(0, D), HEARTBEAT_DOMAIN_BYTES)) throw new TypeError('not a splitup/heartbeat/v1 encoding');
-  const nodeKey = b.slice(D, D + 32);
-  const ts = readU64be(b, D + 32);
-  if (ts > BigInt(Number.MAX_SAFE_INTEGER)) throw new TypeError('timestamp out of range');
-  const status = NODE_STATUSES[b[D + 48]!];
-  if (!status) throw new TypeError('invalid nodeStatus');
-  const cap = b[D + 49]!;
-  if (cap > 1) throw new TypeError('invalid hasCapacity');
-  return { nodeKey, nodeId: toBase58(nodeKey), timestamp: Number(ts), seq: readU64be(b, D + 40), nodeStatus: status, hasCapacity: cap === 1, vramFreeMb: readU32be(b, D + 50) };
-}

@@ -207,8 +207,6 @@ export class LivenessTracker {
   /** Every node's newest accepted heartbeat (consensus builds its candidate tables from these). */
   allRecords(): IterableIterator<[string, NodeRecord]> { return this.records.entries(); }
 
-  /** The newest accepted signed heartbeat of a node. */
-  evidence(nodeId: string): SignedHeartbeatData | undefined { return this.records.get(nodeId)?.heartbeat; }
 
   status(nodeId: string, now = this.opts.clock.now()): LivenessStatus {
     const r = this.records.get(nodeId);

@@ -86,11 +86,11 @@ export function checkHeartbeatSignatureIntake(h: { data: HeartbeatData; nodeKey:
 }
 
 /**
- * A compute node's signature on raw signed bytes, by the intake's rule — used for the heartbeat
- * evidence in consensus proposals. node:crypto accepts a small-order key (the identity) with a
- * signature that verifies for every message, so a proposer could cite "heartbeats" of a node
- * registered with such a key that it never sent: libsodium refuses small-order keys and R, and
- * without it small-order keys are refused here before node:crypto runs.
+ * A compute node's signature on raw signed bytes, by the intake's rule: what anyone checking a
+ * heartbeat an oracle kept (or a node's signed bytes elsewhere) should apply. node:crypto accepts a
+ * small-order key (the identity) with a signature that verifies for every message, so such a key
+ * would "sign" anything: libsodium refuses small-order keys and R, and without it small-order keys
+ * are refused here before node:crypto runs.
  */
 export function verifyNodeSignature(nodeKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
   if (sig.length !== 64 || nodeKey.length !== 32) return false;

@@ -56,12 +56,6 @@ export class HeartbeatFeed {
     return -Infinity;
   }
 
-  /** Whether node j sent a heartbeat with timestamp in [from, to]. */
-  sentBetween(j: number, from: number, to: number): boolean {
-    const ts = this.lastSeenAt(j, to);
-    return ts >= from;
-  }
-
   /**
    * What oracle `oracle` hears at time now(): every heartbeat sent by then, except from the nodes
    * it is deaf to (`deaf(oracle, j)`).
