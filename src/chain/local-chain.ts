@@ -5,7 +5,8 @@ import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js
 import { Svm, type TxResult } from './svm.js';
 import { commitment, DEFAULT_PARAMS, fingerprint, loadProgramBinary, partiesOf, quorumFor, rotationDigest, SplitUpProgram, type CommitteeParams, type TaskCtx } from './program.js';
 import { randomBytes } from 'node:crypto';
-import { decodeCommittee, decodeExecution, decodeModel, decodeNode, memberSetAt } from './layout.js';
+import { decodeCommittee, decodeExecution, decodeModel, decodeNode, decodeTask, memberSetAt } from './layout.js';
+import { modelOf, planManifest, type ManifestDoc } from '../model/manifest.js';
 import { programError, type ProgramError } from './errors.js';
 
 // The example model's definition lives in example-model.ts (no LiteSVM), re-exported here.
@@ -59,6 +60,19 @@ export class LocalChain {
     return this.ok([this.authority], this.program.registerModel(this.authority.publicKey, modelId, model));
   }
 
+  /**
+   * Registers a model developer's manifest (checked by planManifest first): its new tasks (the next
+   * task ids) and the model (the next model id), signed by the authority. Returns the ids.
+   */
+  registerManifest(doc: ManifestDoc): { modelId: number; taskIds: number[] } {
+    const c = this.committee();
+    const plan = planManifest(doc, (id) => { try { return this.task(id); } catch { return undefined; } });
+    const taskIds = plan.newTasks.map((_, k) => c.taskCount + 1 + k);
+    plan.newTasks.forEach((x, k) => this.ok([this.authority], this.program.registerTask(this.authority.publicKey, taskIds[k]!, x.computeUnits, x.inputs, x.outputs)));
+    this.registerModel(c.modelCount + 1, modelOf(plan, taskIds));
+    return { modelId: c.modelCount + 1, taskIds };
+  }
+
   /** A funded, registered, specialized compute node. */
   node(specs: number[] = [1, 2, 3, 4], vramGb = 24): Keypair {
     const k = Keypair.generate();
@@ -71,6 +85,7 @@ export class LocalChain {
   committee() { return decodeCommittee(this.data(this.program.committeeAddress())); }
   nodeAccount(k: PublicKey) { return decodeNode(this.data(this.program.nodeAddress(k))); }
   model(id = MODEL_ID) { return decodeModel(this.data(this.program.modelAddress(id))); }
+  task(id: number) { return decodeTask(this.data(this.program.taskAddress(id))); }
   execution(id: bigint) { return decodeExecution(this.data(this.program.executionAddress(id))); }
   lamports(k: PublicKey): bigint { return this.svm.account(k)?.lamports ?? 0n; }
 

@@ -10,6 +10,9 @@
 //      (execution, task, attempt).
 // It also calls timeout and settle when they are due (permissionless; the designated
 // oracle first, the others after a grace period).
+// Open selections are worked on in priority order (src/chain/priority.ts: the longest remaining
+// path through the model's DAG first, by default), at most maxSelectionsPerTick of them per tick
+// when that bound is set: the order is a function of chain state, so honest oracles agree on it.
 // Time comes from the injected clock; chain, tables, proofs and vote storage are injected.
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
 import type { Clock } from '../common/clock.js';
@@ -20,8 +23,9 @@ import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage 
 import { eligibleSet, pickFromBeta, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
 import { PollLoop } from '../common/poll-loop.js';
 import { asProgramError, type ChainClient } from './client.js';
-import { memberSetAt, Phase, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type Committee as ChainCommittee, type ExecutionAccount, type NodeAccount, NodeStatus } from './layout.js';
+import { memberSetAt, Phase, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type Committee as ChainCommittee, type ExecutionAccount, type ModelAccount, type NodeAccount, NodeStatus } from './layout.js';
 import { partiesOf } from './program.js';
+import { orderSelections, remainingPaths, type PriorityPolicy } from './priority.js';
 
 export interface CommittedTable { round: bigint; hash: Uint8Array; entries: TableEntry[] }
 
@@ -42,6 +46,8 @@ export interface ChainPort {
   send(signers: Keypair[], ixs: TransactionInstruction[]): Promise<string>;
   /** The on-chain committee (its epochs' member sets); without it the loop assumes one epoch, its committee file's. */
   committee?(): Promise<ChainCommittee | null>;
+  /** A model account (its DAG, for the critical-path order); without it selections are worked on oldest first. */
+  model?(id: number): Promise<ModelAccount | null>;
   /** Calls `cb` when any account of the program changes; returns the unsubscribe (optional: polling covers its absence). */
   onProgramChange?(cb: () => void): () => Promise<void>;
 }
@@ -68,6 +74,17 @@ export interface ChainLoopOptions {
   proofTimeoutMs?: number;
   /** Slots the non-designated oracles wait before calling a due timeout or settle. */
   graceSlots?: number;
+  /**
+   * The order open selections are worked on (default critical-path: the longest remaining path in
+   * compute units first; fifo: the oldest seed slot first). Every honest oracle must use the same.
+   */
+  priority?: PriorityPolicy;
+  /**
+   * At most this many selections acted on (a proof made or a vote sent) per tick; the rest wait for
+   * the next tick, in priority order (default: no bound). An oracle's votes are transactions it
+   * awaits one by one, so this is its throughput per poll interval.
+   */
+  maxSelectionsPerTick?: number;
   log?: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void };
   onEvent?: (e: LoopEvent) => void;
 }
@@ -134,6 +151,9 @@ export class ChainLoop {
   /** The proof each of this oracle's votes followed, by request key (bounded), for auditors. */
   readonly decided = new Map<string, Uint8Array>();
 
+  /** Each model's remaining path per node (models do not change once registered; bounded). */
+  private readonly paths = new Map<number, bigint[]>();
+
   /** When this loop started: requests whose block is older were opened while it was not running. */
   private readonly startedAt: number;
 
@@ -192,6 +212,7 @@ export class ChainLoop {
     };
     const [executions, nodes, onChain] = await Promise.all([this.o.chain.runningExecutions(actionable), this.o.chain.nodes(), this.o.chain.committee ? this.o.chain.committee() : Promise.resolve(null)]);
     const open = new Set<string>();
+    const work: Array<{ e: ExecutionAccount; task: number; key: string; voteIndex: number; execId: bigint; readySlot: bigint; modelId: number }> = [];
     for (const e of executions) {
       for (let i = 0; i < e.tasks.length; i++) {
         const ts = e.tasks[i]!;
@@ -214,7 +235,7 @@ export class ChainLoop {
             }
             continue;
           }
-          await this.handleRequest(e, i, nodes, key, gate.index).catch((err) => this.o.log?.warn({ key, err: String(err) }, 'selection failed; retrying next tick'));
+          work.push({ e, task: i, key, voteIndex: gate.index, execId: e.execId, readySlot: ts.readySlot, modelId: e.modelId });
         } else if ((RUNNING.has(ts.phase) || REVEALING.has(ts.phase)) && slot > ts.deadlineSlot + this.grace(e, i)) {
           // a commitment or a reveal not made in time: the program lapses, slashes or resolves
           await this.permissionless('timeout', `${key}/${ts.phase}`, () => this.o.chain.program.timeout(e.execId, i, ctx));
@@ -223,9 +244,30 @@ export class ChainLoop {
         }
       }
     }
+    // the open selections in priority order, as many as this tick's bound allows
+    const policy = this.o.priority ?? 'critical-path';
+    if (policy === 'critical-path') await this.loadPaths(work.map((w) => w.modelId));
+    let budget = this.o.maxSelectionsPerTick ?? Infinity;
+    for (const w of orderSelections(work, policy, (id) => this.paths.get(id))) {
+      if (budget <= 0) break;
+      const acted = await this.handleRequest(w.e, w.task, nodes, w.key, w.voteIndex).catch((err) => { this.o.log?.warn({ key: w.key, err: String(err) }, 'selection failed; retrying next tick'); return false; });
+      if (acted) budget--;
+    }
     for (const k of this.pending.keys()) if (!open.has(k)) this.pending.delete(k);
     for (const k of this.abstained) if (!open.has(k)) this.abstained.delete(k);
     for (const k of this.otherEpoch) if (!open.has(k)) this.otherEpoch.delete(k);
+  }
+
+  /** The remaining paths of models not known yet (read once each; a model the chain cannot give ranks last). */
+  private async loadPaths(ids: number[]): Promise<void> {
+    if (!this.o.chain.model) return;
+    for (const id of new Set(ids)) {
+      if (this.paths.has(id)) continue;
+      const m = await this.o.chain.model(id).catch(() => null);
+      if (!m) continue;
+      this.paths.set(id, remainingPaths(m));
+      if (this.paths.size > 4096) this.paths.delete(this.paths.keys().next().value!);
+    }
   }
 
   /** 0 for the designated oracle ((execId + task) mod n), graceSlots for the others. */
@@ -250,17 +292,18 @@ export class ChainLoop {
   }
 
   /** `voteIndex`: this oracle's index in the selection's on-chain member set (its bit in the vote mask). */
-  private async handleRequest(e: ExecutionAccount, i: number, nodes: NodeAccount[], key: string, voteIndex: number): Promise<void> {
+  /** Returns whether it acted (proved, or sent a vote): what counts against maxSelectionsPerTick. */
+  private async handleRequest(e: ExecutionAccount, i: number, nodes: NodeAccount[], key: string, voteIndex: number): Promise<boolean> {
     const ts = e.tasks[i]!;
     const c = this.o.committee;
     const now = this.o.clock.now();
     const timeoutMs = this.o.proofTimeoutMs ?? 3000;
     const blockTime = await this.blockTimeMs(ts.readySlot);
-    if (blockTime === null) return;
+    if (blockTime === null) return false;
     const round = roundForBlockTime(c, blockTime);
-    if (round === null) return;
+    if (round === null) return false;
     const table = await this.o.table(round);
-    if (!table) return; // not committed yet: wait
+    if (!table) return false; // not committed yet: wait
     const req: SelectionRequest = { executionId: e.execId, taskId: e.taskIds[i]!, attempt: ts.attempt, seed: ts.seed, exclude: ts.excluded.map((k) => k.toBytes()).sort(compareBytes) };
     const candidates = nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active, specializations: n.specializations }));
     const eligible = eligibleSet(candidates, table.entries, req.taskId, req.exclude);
@@ -271,7 +314,7 @@ export class ChainLoop {
     this.pending.set(key, p);
     // Opened before this loop started: first listen for the proofs the others re-publish (every
     // third of a proof timeout), then prove or vote knowing them.
-    if (openedBeforeStart && now - this.startedAt < timeoutMs / 2) return;
+    if (openedBeforeStart && now - this.startedAt < timeoutMs / 2) return false;
     // While the request is open, a voter re-publishes the proof its vote followed: each proof is
     // gossiped by its prover, who may crash, so an oracle that missed it could otherwise not join.
     const followed = this.decided.get(key);
@@ -331,20 +374,20 @@ export class ChainLoop {
       this.receiveProof(bytes);
       await this.o.publishProof(bytes);
       this.o.onEvent?.({ kind: 'proved', key, selected: outcome.kind === 'selected' ? toBase58(outcome.node) : null });
-      return; // voted on the next tick, through the same checks as everyone's proofs
+      return true; // voted on the next tick, through the same checks as everyone's proofs
     }
 
-    if (ts.voteMask & (1 << voteIndex)) return; // this oracle's vote is on chain
+    if (ts.voteMask & (1 << voteIndex)) return false; // this oracle's vote is on chain
     const persisted = await this.o.votes.get(key);
     if (persisted) return this.sendVote(e, i, key, persisted); // decided before (a restart, a failed send): the same vote, never another
-    if (!best) return;
+    if (!best) return false;
     if (best.node === null) {
       if (!p.reportedEmpty) {
         p.reportedEmpty = true;
         this.o.onEvent?.({ kind: 'no-eligible', key });
         this.o.log?.warn({ key, round: round.toString() }, 'no eligible node for this request; reported, not guessed (the selection expires after its timeout)');
       }
-      return;
+      return false;
     }
     await this.o.votes.put(key, best.node);
     return this.sendVote(e, i, key, best.node);
@@ -425,24 +468,27 @@ export class ChainLoop {
     return undefined;
   }
 
-  private async sendVote(e: ExecutionAccount, i: number, key: string, node: Uint8Array): Promise<void> {
+  /** Sends this oracle's vote; false when it is already in flight or abstained (nothing sent). */
+  private async sendVote(e: ExecutionAccount, i: number, key: string, node: Uint8Array): Promise<boolean> {
     const flight = `vote/${key}`;
-    if (this.inFlight.has(flight) || this.abstained.has(key)) return;
+    if (this.inFlight.has(flight) || this.abstained.has(key)) return false;
     this.inFlight.add(flight);
     try {
       const ts = e.tasks[i]!;
       const signature = await this.o.chain.send([this.o.signer], [this.o.chain.program.assignTask(this.o.signer.publicKey, e.execId, i, ts.attempt, new PublicKey(node))]);
       this.o.onEvent?.({ kind: 'voted', key, node: toBase58(node), signature });
+      return true;
     } catch (err) {
       const pe = asProgramError(err);
-      if (pe && ['DoubleVote', 'AlreadyAssigned', 'TaskNotReady', 'WrongAttempt'].includes(pe.errorName)) return; // recorded already, or moved on
+      if (pe && ['DoubleVote', 'AlreadyAssigned', 'TaskNotReady', 'WrongAttempt'].includes(pe.errorName)) return true; // recorded already, or moved on
       if (pe && ['NodeInactive', 'NodeExcluded', 'NodeNotSpecialized'].includes(pe.errorName)) {
         // the node left the eligible set after this oracle decided: the recorded vote can never count,
         // and no other vote is sent for this attempt; it expires after its timeout
         if (!this.abstained.has(key)) { this.abstained.add(key); this.o.log?.warn({ key, err: pe.errorName }, 'recorded vote refused by the program; abstaining for this attempt'); }
-        return;
+        return true;
       }
       this.o.log?.warn({ key, err: String(err) }, 'assignTask failed; retrying next tick');
+      return true;
     } finally {
       this.inFlight.delete(flight);
     }

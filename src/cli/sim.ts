@@ -37,13 +37,16 @@ import { strategyFormulas } from '../sim/economics.js';
 // command (run, sweep, economics, --help) would otherwise pay at start-up.
 import type { ChainSimReport } from '../sim/chain-sim.js';
 import type { Strategy } from '../sim/compute-agents.js';
+import type { ManifestDoc } from '../model/manifest.js';
+import type { PriorityPolicy } from '../chain/priority.js';
 
 const USAGE = `usage: sim <run|sweep|minimize|report|chain|chaos|adversaries|economics> [options]
   scenario: --scenario FILE | --n N --duration-ms MS --epoch-ms MS --nodes M --drop P --dup P --delay-ms MIN..MAX
             --partition FROM-TO:0,1|2,3 --crash I@FROM-TO --byzantine I:equivocate|silent|forge|spam
             --flap NODE@FROM-TO --plant quorum-off-by-one
   run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
-  chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--strategy I:NAME ...] [--p P] [--compute-ms MIN..MAX] [--seeds K [--progress FILE]];
+  chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--strategy I:NAME ...] [--p P] [--compute-ms MIN..MAX] [--seeds K [--progress FILE]]
+        [--model MANIFEST] [--priority critical-path|fifo] [--selections-per-tick N] [--serial-nodes] [--compute-ms-per-kcu MS];
         strategies: honest cheater lazy framer colluder late griefer (see src/sim/compute-agents.ts);
   chaos --scenario FILE [--out DIR] [--dir DATA] (root: network namespaces, real oracle processes);
   adversaries [--adversary NAME,...|all] [--n 4,5,7,10] [--seeds K] [--byzantine K] [--bound-ms MS] [--out FILE];
@@ -59,6 +62,7 @@ const OPTS = {
   dir: { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' }, progress: { type: 'string' },
   agents: { type: 'boolean' }, cheaters: { type: 'string' }, strategy: { type: 'string', multiple: true }, 'compute-ms': { type: 'string' },
   adversary: { type: 'string' }, 'bound-ms': { type: 'string' },
+  model: { type: 'string' }, priority: { type: 'string' }, 'selections-per-tick': { type: 'string' }, 'serial-nodes': { type: 'boolean' }, 'compute-ms-per-kcu': { type: 'string' },
 } as const;
 
 /** The scenario from --scenario FILE, or built from the command-line options (then validated alike). */
@@ -96,6 +100,32 @@ function scenarioOf(v: Record<string, unknown>): Scenario {
     drop: num('drop', 0), dup: num('dup', 0), delayMs: [dmin ?? 1, dmax ?? 20], partitions, crashes, byzantine, ...(flapping.length ? { flapping } : {}), ...(v.plant ? { plant: v.plant } : {}),
   };
   try { return parseScenario(raw, 'options'); } catch (e) { throw new UsageError(e instanceof ScenarioError && /byzantine/.test(e.message) ? `--byzantine: ${e.message} (I:equivocate|silent|forge|spam with I < n)` : (e as Error).message); }
+}
+
+/**
+ * Contention in `sim chain`: --model MANIFEST (every request runs it), --priority critical-path|fifo
+ * (the chain loops' order), --selections-per-tick N (each oracle's throughput), --serial-nodes (a
+ * node computes one task at a time), --compute-ms-per-kcu MS (a computation's length by its compute units).
+ */
+async function contentionOptions(v: Record<string, unknown>) {
+  const { PRIORITY_POLICIES } = await import('../chain/priority.js');
+  const out: { model?: ManifestDoc; priority?: PriorityPolicy; selectionsPerTick?: number; serialNodes?: boolean; computeMsPerKcu?: number } = {};
+  if (v.model !== undefined) {
+    const { parseManifest, planManifest, ManifestError } = await import('../model/manifest.js');
+    try {
+      out.model = parseManifest(JSON.parse(readFileSync(String(v.model), 'utf8')));
+      planManifest(out.model, () => undefined, { check: false });
+    } catch (e) { throw new UsageError(`--model ${String(v.model)}: ${e instanceof ManifestError ? e.message : (e as Error).message}`); }
+  }
+  if (v.priority !== undefined) {
+    if (!(PRIORITY_POLICIES as readonly string[]).includes(String(v.priority))) throw new UsageError(`--priority ${String(v.priority)}: one of ${PRIORITY_POLICIES.join(', ')}`);
+    out.priority = v.priority as PriorityPolicy;
+  }
+  const positive = (k: string) => { const x = Number(v[k]); if (!(Number.isInteger(x) && x > 0)) throw new UsageError(`--${k} ${String(v[k])}: a positive integer`); return x; };
+  if (v['selections-per-tick'] !== undefined) out.selectionsPerTick = positive('selections-per-tick');
+  if (v['compute-ms-per-kcu'] !== undefined) out.computeMsPerKcu = positive('compute-ms-per-kcu');
+  if (v['serial-nodes']) out.serialNodes = true;
+  return out;
 }
 
 /** Compute agents for `sim chain`: --agents, --cheaters I,J (implies agents), --p, --compute-ms MIN..MAX. */
@@ -250,8 +280,9 @@ async function main(): Promise<number> {
         params: { epochMs: sc.epochMs, liveness: { intervalMs: sc.epochMs, missedForOffline: 3, graceMs: Math.floor(sc.epochMs / 5) } },
         network: { dropRate: sc.drop, dupRate: sc.dup, minDelayMs: sc.delayMs[0], maxDelayMs: sc.delayMs[1] },
         requests: Number(values.requests ?? 20), requestEveryMs: Number(values['request-every-ms'] ?? 400), crashes: sc.crashes, partitions: sc.partitions,
-        voteOther: (values['vote-other'] ?? []).map(Number), ...agentOptions(values, sc.nodes, STRATEGIES),
+        voteOther: (values['vote-other'] ?? []).map(Number), ...agentOptions(values, sc.nodes, STRATEGIES), ...contention,
       });
+      const contention = await contentionOptions(values);
       const first = Number(values.seed ?? 1);
       if (values.seeds !== undefined && Number(values.seeds) > 1) {
         // several seeds: the economics aggregated over runs (requires compute agents)
@@ -272,7 +303,8 @@ async function main(): Promise<number> {
       }
       const r = await runChainSim(chainOptions(first), sc.durationMs);
       emit(r, `${r.safe ? 'safe' : 'UNSAFE'}: seed ${r.seed}, ${sc.n} oracles: ${r.assigned}/${r.requests} requests assigned (p50 ${ms(r.assignmentLatencyMs.p50)}, p99 ${ms(r.assignmentLatencyMs.p99)} virtual), `
-        + `${r.assignmentsChecked} assignments checked, ${r.foreignVotes} foreign votes, ${r.tasksDone} tasks done, ${r.executionsDone} executions completed, ${r.reassigned} reassigned`);
+        + `${r.assignmentsChecked} assignments checked, ${r.foreignVotes} foreign votes, ${r.tasksDone} tasks done, ${r.executionsDone} executions completed, ${r.reassigned} reassigned`
+        + (r.executionsDone ? `; makespan ${r.makespanMs === null ? 'n/a (not all finished)' : ms(r.makespanMs)}, completion p50 ${ms(r.completionMs.p50)} max ${ms(r.completionMs.max)} (priority ${contention.priority ?? 'critical-path'})` : ''));
       const ec = r.economics;
       if (ec) {
         const say = values.json ? console.error : console.log;

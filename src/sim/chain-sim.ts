@@ -23,9 +23,12 @@ import { strategyFormulas } from './economics.js';
 import { Rng } from '../common/rng.js';
 import { VERIFY_ATTEMPT, VerifyResult, Sampled, NodeStatus, RUNNING, type NodeAccount } from '../chain/layout.js';
 import { createHash } from 'node:crypto';
+import type { PriorityPolicy } from '../chain/priority.js';
+import type { ManifestDoc } from '../model/manifest.js';
+import { TASKS } from '../chain/example-model.js';
 
 /** The loop's view of an in-process chain whose block times are the simulator's virtual time. */
-class SvmChainPort implements ChainPort {
+export class SvmChainPort implements ChainPort {
   readonly program;
   readonly slotTimes = new Map<bigint, number>();
   constructor(readonly chain: LocalChain) { this.program = chain.program; }
@@ -49,6 +52,7 @@ class SvmChainPort implements ChainPort {
   }
   allExecutions(): ExecutionAccount[] { return this.accounts(ACCOUNT_SIZE.execution, TAGS.execution).map(decodeExecution); }
   async nodes() { return this.accounts(ACCOUNT_SIZE.node, TAGS.node).map(decodeNode); }
+  async model(id: number) { try { return this.chain.model(id); } catch { return null; } }
   async send(signers: Keypair[], ixs: TransactionInstruction[]): Promise<string> {
     this.snapshot = null;
     const r = this.chain.send(signers, ...ixs);
@@ -70,6 +74,7 @@ class VoteOtherPort implements ChainPort {
   blockTime(slot: bigint) { return this.inner.blockTime(slot); }
   runningExecutions(keep?: (data: Uint8Array) => boolean) { return this.inner.runningExecutions(keep); }
   nodes() { return this.inner.nodes(); }
+  model(id: number) { return this.inner.model(id); }
   send(signers: Keypair[], ixs: TransactionInstruction[]): Promise<string> {
     return this.inner.send(signers, ixs.map((ix) => {
       if (!ix.programId.equals(this.program.programId) || ix.data[0] !== Ix.AssignTask) return ix;
@@ -96,6 +101,16 @@ export interface ChainSimOptions extends ConsensusSimOptions {
   agents?: { cheaters?: number[]; strategies?: Record<number, Strategy>; computeMs?: [number, number] };
   /** PoSP sampling probability in ppm (the program refuses one at or below its bound). */
   pPpm?: number;
+  /** The model every request runs: a manifest (its new tasks registered after the example's), default the built-in diamond. */
+  model?: ManifestDoc;
+  /** The order the oracles' chain loops work on open selections (default critical-path). */
+  priority?: PriorityPolicy;
+  /** Selections each oracle acts on per tick (a proof or a vote; default no bound): its transaction throughput. */
+  selectionsPerTick?: number;
+  /** Compute agents that run one task at a time, in the order they see their assignments (default: any number at once). */
+  serialNodes?: boolean;
+  /** A computation takes this many virtual ms per thousand compute units (±10 %) instead of agents.computeMs. */
+  computeMsPerKcu?: number;
 }
 
 export interface StrategyEconomics {
@@ -139,6 +154,10 @@ export interface ChainSimReport {
   foreignVotes: number;
   /** assignments checked (every task, attempt and verification seen on chain) */
   assignmentsChecked: number;
+  /** first request → last execution finished (virtual ms; null when some execution did not finish) */
+  makespanMs: number | null;
+  /** each execution's request → finish (virtual ms), p50 and max over those that finished */
+  completionMs: { p50: number | null; max: number | null };
   /** tasks done on chain, executions completed, timeouts that reassigned a task */
   tasksDone: number; executionsDone: number; executionsFailed: number; reassigned: number;
   economics: EconomicsOutcome | null;
@@ -157,10 +176,14 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   chain.initCommittee(params);
   chain.registerTasks();
   chain.registerModel();
+  // a manifest's model: its new tasks (ids after the example's) and the model (id 2)
+  let modelId = MODEL_ID;
+  const taskIds: number[] = Object.values(TASKS).map((x): number => x.id);
+  if (o.model) { const r = chain.registerManifest(o.model); modelId = r.modelId; taskIds.push(...r.taskIds); }
   for (const f of sim.feed.nodes) {
     const k = Keypair.fromSeed(f.seed);
     chain.svm.airdrop(k.publicKey, 100_000_000_000n);
-    chain.ok([k], chain.program.registerNode(k.publicKey, 24), chain.program.specialize(k.publicKey, [1, 2, 3, 4]));
+    chain.ok([k], chain.program.registerNode(k.publicKey, 24), chain.program.specialize(k.publicKey, taskIds));
   }
   // one requester per execution (deterministic keys), so each refund is read from its wallet
   const requesterOf = (k: number) => Keypair.fromSeed(createHash('sha256').update(`splitup/sim/requester/${o.seed}/${k}`).digest());
@@ -177,7 +200,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   const nodeKeys = sim.feed.nodes.map((f) => new PublicKey(f.nodeId));
   const makeLoop = (i: number) => new ChainLoop({
     chain: o.voteOther?.includes(i) ? new VoteOtherPort(port, nodeKeys) : port, committee: sim.committee, me: i, signer: oracleKeys[i]!, vrfSecret: sim.vrfSecrets[i]!, clock, votes: votes[i]!,
-    proofTimeoutMs: o.proofTimeoutMs ?? 1500, graceSlots: 2,
+    proofTimeoutMs: o.proofTimeoutMs ?? 1500, graceSlots: 2, ...(o.priority ? { priority: o.priority } : {}), ...(o.selectionsPerTick ? { maxSelectionsPerTick: o.selectionsPerTick } : {}),
     table: async (round) => { const c = sim.nodes[i]!.disk.commits.get(round); return c ? { round, hash: c.committed.hash, entries: c.committed.entries } : null; },
     publishProof: async (bytes) => { sim.gossip(i, (to) => { loops[to]?.receiveProof(bytes); }); },
   });
@@ -193,20 +216,21 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   for (const p of o.partitions ?? []) { sim.at(p.from, () => sim.partition(p.groups)); sim.at(p.to, () => sim.heal()); }
   const requestedAt = new Map<bigint, number>();
   const assignedAt = new Map<bigint, number>();
+  const doneAt = new Map<bigint, number>();
   for (let k = 0; k < o.requests; k++) {
     const at = (o.startMs ?? 3000) + k * o.requestEveryMs;
     sim.at(at, async () => {
       const requester = requesterOf(k);
       const id = chain.program.executionId(requester.publicKey, BigInt(k + 1));
       chain.svm.airdrop(requester.publicKey, 10_000_000_000n);
-      await port.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, BigInt(k + 1), `cas://${id}`, MAX_FEE)]);
+      await port.send([requester], [chain.program.requestExecution(requester.publicKey, modelId, BigInt(k + 1), `cas://${id}`, MAX_FEE)]);
       afterRequest.set(id, chain.lamports(requester.publicKey));
       requestedAt.set(id, sim.now);
     });
   }
 
   // compute agents: one per registered node, on their own random stream (runs without agents are unchanged)
-  const model = chain.model(MODEL_ID);
+  const model = chain.model(modelId);
   const fee = (e: ExecutionAccount, i: number) => model.computeUnits[i]! * params.pricePerKcu / 1000n;
   const cheaters = new Set(o.agents?.cheaters ?? []);
   const strategyAt = (j: number): Strategy => o.agents?.strategies?.[j] ?? (cheaters.has(j) ? 'cheater' : 'honest');
@@ -214,7 +238,8 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
     keypair: Keypair.fromSeed(f.seed), strategy: strategyAt(j), down: f.down, computeCost: 0n, assignedC: 0n, honestNet: 0n,
     reports: { compute: 0, verify: 0, arbitrate: 0, colluded: 0, reveals: 0, failed: 0, lateSettles: 0 },
   }));
-  const workers = o.agents ? new SimAgents(agents, { port, rng: new Rng(BigInt(o.seed) * 7919n + 17n), computeMs: o.agents.computeMs ?? [200, 800], now: () => sim.now, at: (t, f) => sim.at(t, f), fee, rewardPpm: params.rewardPpm }) : null;
+  const workers = o.agents ? new SimAgents(agents, { port, rng: new Rng(BigInt(o.seed) * 7919n + 17n), computeMs: o.agents.computeMs ?? [200, 800],
+    ...(o.computeMsPerKcu ? { computeMsOf: (e: ExecutionAccount, i: number) => Number(model.computeUnits[i]!) / 1000 * o.computeMsPerKcu! } : {}), ...(o.serialNodes ? { serial: true } : {}), now: () => sim.now, at: (t, f) => sim.at(t, f), fee, rewardPpm: params.rewardPpm }) : null;
   if (workers) for (let t = 0; t <= untilMs; t += 100) sim.at(t + 7, () => workers.poll());
 
   // every assignment (task, attempt, verification) as it appears on chain, with the node set and
@@ -230,7 +255,10 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   };
   for (let t = 0; t <= untilMs; t += 50) sim.at(t, async () => {
     let nodes: NodeAccount[] | null = null;
-    for (const e of await port.runningExecutions()) {
+    const running = await port.runningExecutions();
+    const still = new Set(running.map((e) => e.execId));
+    for (const id of requestedAt.keys()) if (!doneAt.has(id) && !still.has(id)) doneAt.set(id, sim.now);
+    for (const e of running) {
       if (!assignedAt.has(e.execId) && e.tasks[0]!.phase >= Phase.Assigned) assignedAt.set(e.execId, sim.now);
       for (const [i, ts] of e.tasks.entries()) {
         const key = requestKey(e.execId, i, ts.attempt);
@@ -269,6 +297,9 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   const escrowOut = all.reduce((a, e) => a + MAX_FEE - e.escrow, 0n) - refunds;
   const economics = workers ? economicsOf(all, nodes, agents, params, chain.committee().treasury, escrowOut, (k) => chain.lamports(chain.program.nodeAddress(k)), violations) : null;
 
+  const finished = [...doneAt].map(([id, t]) => t - requestedAt.get(id)!).sort((a, b) => a - b);
+  const firstRequest = Math.min(...requestedAt.values());
+  const makespanMs = doneAt.size === o.requests && o.requests > 0 ? Math.max(...doneAt.values()) - firstRequest : null;
   const lat = [...assignedAt].map(([id, t]) => t - requestedAt.get(id)!).sort((a, b) => a - b);
   const pct = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]! : null);
   const counts = sim.feed.nodes.map((f) => selections[new PublicKey(f.nodeId).toBase58()] ?? 0);
@@ -277,7 +308,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   return {
     seed: o.seed, requests: o.requests, assigned: assignedAt.size, assignmentLatencyMs: { p50: pct(0.5), p99: pct(0.99), max: lat.at(-1) ?? null }, latenciesMs: lat,
     selections, chiSquare: total ? counts.reduce((a, c) => a + (c - expect) ** 2 / expect, 0) : null, foreignVotes,
-    assignmentsChecked: seen.size, tasksDone: all.reduce((a, e) => a + e.doneCount, 0), executionsDone: all.filter((e) => e.status === ExecStatus.Done).length, executionsFailed: all.filter((e) => e.failed).length, reassigned,
+    assignmentsChecked: seen.size, makespanMs, completionMs: { p50: finished.length ? finished[Math.floor(finished.length / 2)]! : null, max: finished.at(-1) ?? null }, tasksDone: all.reduce((a, e) => a + e.doneCount, 0), executionsDone: all.filter((e) => e.status === ExecStatus.Done).length, executionsFailed: all.filter((e) => e.failed).length, reassigned,
     economics, violations, safe: violations.length === 0 && sim.violations.length === 0,
   };
 }

@@ -72,6 +72,10 @@ export class SimAgents {
       fee: (e: ExecutionAccount, task: number) => bigint;
       /** R as a multiple of C, in ppm */
       rewardPpm: number;
+      /** a computation's duration (virtual ms, ±10 % drawn per computation) instead of a draw from computeMs */
+      computeMsOf?: (e: ExecutionAccount, task: number) => number;
+      /** each node runs one computation at a time, in the order it sees its assignments */
+      serial?: boolean;
     },
   ) {
     this.byKey = new Map(agents.map((a) => [a.keypair.publicKey.toBase58(), a]));
@@ -81,6 +85,9 @@ export class SimAgents {
       this.partner.set(colluders[k + 1]!, colluders[k]!);
     }
   }
+
+  /** when each serial node's last scheduled computation ends (virtual ms) */
+  private readonly busyUntil = new Map<SimAgent, number>();
 
   /** each colluder's partner (pairs in node order) */
   private readonly partner = new Map<SimAgent, SimAgent>();
@@ -106,8 +113,12 @@ export class SimAgents {
           if (role !== 'asserter') a.honestNet += fee * BigInt(this.o.rewardPpm) / 1_000_000n - fee;
           const [lo, hi] = this.o.computeMs;
           const plan = this.plan(a, e, i, role, ts);
-          const delay = plan.computed ? lo + this.o.rng.int(hi - lo + 1) : 20 + this.o.rng.int(40);
-          this.o.at(now + delay, () => this.commit(a, e, i, ts.attempt, plan));
+          const span = this.o.computeMsOf?.(e, i);
+          const delay = !plan.computed ? 20 + this.o.rng.int(40) : span !== undefined ? Math.round(span * (0.9 + this.o.rng.int(201) / 1000)) : lo + this.o.rng.int(hi - lo + 1);
+          // a serial node starts when its previous computation ends
+          const start = this.o.serial ? Math.max(now, this.busyUntil.get(a) ?? 0) : now;
+          if (this.o.serial) this.busyUntil.set(a, start + delay);
+          this.o.at(start + delay, () => this.commit(a, e, i, ts.attempt, plan));
         } else if (REVEALING.has(ts.phase)) {
           for (const [a, role] of this.owing(ts)) {
             const key = `${requestKey(e.execId, i, ts.attempt)}/${ts.phase}/${ts.revealed}/${a.keypair.publicKey.toBase58()}`;
