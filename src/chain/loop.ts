@@ -138,10 +138,20 @@ export function checkProofMessage(bytes: Uint8Array): string | undefined {
 
 export { requestKey };
 
+/**
+ * What a selection proof is for: (execution, task id, attempt, seed). Without the seed, the selections
+ * of two DAG nodes running the same task id would share proofs — and a verdict cached for one would
+ * be taken for the other (found with models/deep-chain.json: five nodes run task 1).
+ */
+const proofKey = (r: SelectionRequest): string => `${r.executionId}/${r.taskId}/${r.attempt}/${toHex(r.seed)}`;
+
 export class ChainLoop {
   private readonly poll: PollLoop;
   private readonly pending = new Map<string, Pending>();
-  /** proofs received, by `${execId}/${taskId}/${attempt}` */
+  /**
+   * proofs received, by request (proofKey): execution, task id, attempt and seed — a model may run
+   * one task id at several nodes of its DAG, whose selections differ only in their seed
+   */
   private readonly proofs = new Map<string, ReceivedProof[]>();
   private readonly blockTimes = new Map<bigint, number>();
   private readonly inFlight = new Set<string>();
@@ -178,7 +188,7 @@ export class ChainLoop {
     let m: SelectionProofMessage;
     try { m = decodeSelectionProof(bytes); } catch (e) { return (e as Error).message; }
     if (m.proverIndex >= this.o.committee.n) return 'prover index outside the committee';
-    const key = `${m.request.executionId}/${m.request.taskId}/${m.request.attempt}`;
+    const key = proofKey(m.request);
     const list = this.proofs.get(key) ?? [];
     if (!list.some((p) => p.m.proverIndex === m.proverIndex && bytesEqual(p.m.proof, m.proof))) list.push({ m });
     if (list.length > this.o.committee.n * 2) list.shift(); // bounded: a spammer cannot grow it
@@ -408,7 +418,7 @@ export class ChainLoop {
   /** The valid proofs of the provers in `rank`, earliest rank first, with the node each selects (pi verified once per proof). */
   private *validProofs(req: SelectionRequest, round: bigint, table: CommittedTable, eligible: Uint8Array[], rank: Map<number, number>, key: string): Generator<{ m: SelectionProofMessage; rank: number; node: Uint8Array | null }> {
     const c = this.o.committee;
-    const list = (this.proofs.get(`${req.executionId}/${req.taskId}/${req.attempt}`) ?? [])
+    const list = (this.proofs.get(proofKey(req)) ?? [])
       .filter((x) => rank.has(x.m.proverIndex))
       .sort((a, b) => rank.get(a.m.proverIndex)! - rank.get(b.m.proverIndex)!);
     for (const x of list) {
