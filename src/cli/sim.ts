@@ -304,6 +304,7 @@ async function main(): Promise<number> {
       const r = await runChainSim(chainOptions(first), sc.durationMs);
       emit(r, `${r.safe ? 'safe' : 'UNSAFE'}: seed ${r.seed}, ${sc.n} oracles: ${r.assigned}/${r.requests} requests assigned (p50 ${ms(r.assignmentLatencyMs.p50)}, p99 ${ms(r.assignmentLatencyMs.p99)} virtual), `
         + `${r.assignmentsChecked} assignments checked, ${r.foreignVotes} foreign votes, ${r.tasksDone} tasks done, ${r.executionsDone} executions completed, ${r.reassigned} reassigned`
+        + (r.computeRuns !== null ? `, ${r.computeRuns} compute runs` : '')
         + (r.executionsDone ? `; makespan ${r.makespanMs === null ? 'n/a (not all finished)' : ms(r.makespanMs)}, completion p50 ${ms(r.completionMs.p50)} max ${ms(r.completionMs.max)} (priority ${contention.priority ?? 'critical-path'})` : ''));
       const ec = r.economics;
       if (ec) {

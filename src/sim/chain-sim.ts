@@ -158,6 +158,11 @@ export interface ChainSimReport {
   makespanMs: number | null;
   /** each execution's request → finish (virtual ms), p50 and max over those that finished */
   completionMs: { p50: number | null; max: number | null };
+  /**
+   * compute-phase runs the agents took up (null without agents), counting one lost with its node:
+   * computeRuns − tasksDone is the number of tasks run again (all executions finished, honest agents)
+   */
+  computeRuns: number | null;
   /** tasks done on chain, executions completed, timeouts that reassigned a task */
   tasksDone: number; executionsDone: number; executionsFailed: number; reassigned: number;
   economics: EconomicsOutcome | null;
@@ -308,7 +313,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   return {
     seed: o.seed, requests: o.requests, assigned: assignedAt.size, assignmentLatencyMs: { p50: pct(0.5), p99: pct(0.99), max: lat.at(-1) ?? null }, latenciesMs: lat,
     selections, chiSquare: total ? counts.reduce((a, c) => a + (c - expect) ** 2 / expect, 0) : null, foreignVotes,
-    assignmentsChecked: seen.size, makespanMs, completionMs: { p50: finished.length ? finished[Math.floor(finished.length / 2)]! : null, max: finished.at(-1) ?? null }, tasksDone: all.reduce((a, e) => a + e.doneCount, 0), executionsDone: all.filter((e) => e.status === ExecStatus.Done).length, executionsFailed: all.filter((e) => e.failed).length, reassigned,
+    assignmentsChecked: seen.size, computeRuns: workers ? workers.asserterRuns : null, makespanMs, completionMs: { p50: finished.length ? finished[Math.floor(finished.length / 2)]! : null, max: finished.at(-1) ?? null }, tasksDone: all.reduce((a, e) => a + e.doneCount, 0), executionsDone: all.filter((e) => e.status === ExecStatus.Done).length, executionsFailed: all.filter((e) => e.failed).length, reassigned,
     economics, violations, safe: violations.length === 0 && sim.violations.length === 0,
   };
 }

@@ -89,6 +89,9 @@ export class SimAgents {
   /** when each serial node's last scheduled computation ends (virtual ms) */
   private readonly busyUntil = new Map<SimAgent, number>();
 
+  /** compute-phase (asserter) assignments taken up, including those lost when their node went down */
+  asserterRuns = 0;
+
   /** each colluder's partner (pairs in node order) */
   private readonly partner = new Map<SimAgent, SimAgent>();
 
@@ -110,6 +113,7 @@ export class SimAgents {
           const role: Role = ts.phase === Phase.Assigned ? 'asserter' : ts.phase === Phase.Verifying ? 'validator' : 'arbiter';
           const fee = this.o.fee(e, i);
           a.assignedC += fee;
+          if (role === 'asserter') this.asserterRuns++;
           if (role !== 'asserter') a.honestNet += fee * BigInt(this.o.rewardPpm) / 1_000_000n - fee;
           const [lo, hi] = this.o.computeMs;
           const plan = this.plan(a, e, i, role, ts);
