@@ -6,10 +6,12 @@
 //   sim report   --out DIR [--seeds 20] [--n 4]                        JSON + SVG charts
 //   sim chain    [scenario options | --scenario FILE] [--seed 1] [--requests 20] [--request-every-ms 400] [--vote-other I]...
 //                [--agents] [--cheaters 0,1] [--p 0.3] [--compute-ms 200..800] [--seeds K]
+//                [--model MANIFEST] [--priority critical-path|fifo] [--selections-per-tick N] [--serial-nodes] [--compute-ms-per-kcu MS]
 //                selection and the SplitUp program in virtual time: the real chain loops, ECVRF proofs
 //                over the simulated network, the program in LiteSVM; assignment checks and latency.
 //                With --agents (or --cheaters) compute nodes report, PoSP samples, verifies, pays and
-//                slashes on chain, and the report holds each strategy's measured economics
+//                slashes on chain, and the report holds each strategy's measured economics; the makespan
+//                of the executions and the compute runs (re-executions after a node dies) are reported
 //   sim chaos    --scenario FILE [--out DIR] [--dir DATA]             the scenario's partitions and crashes on
 //                real oracle processes in network namespaces (root); the same checkers; JSON + SVG
 //   sim adversaries [--adversary NAME,...|all] [--n 4,5,7,10] [--seeds 300] [--byzantine K] [--bound-ms MS] [--out FILE]
