@@ -29,6 +29,19 @@ t.test('config defaults, env overrides and validation errors', async (t) => {
   t.throws(() => loadConfig('/nonexistent/oracle.json'), /cannot read/);
 });
 
+t.test('chain loop order: critical-path by default, fifo on request, a bad value named', async (t) => {
+  const chain = { rpcUrl: 'http://127.0.0.1:8899', programId: '11111111111111111111111111111111', committeeAuthority: '11111111111111111111111111111111' };
+  const c = resolveConfig({ version: CONFIG_VERSION, dataDir: 'd', chain }, '/srv');
+  t.equal(c.chain!.priority, 'critical-path');
+  t.equal(c.chain!.maxSelectionsPerTick, undefined, 'no per-tick bound unless set');
+  const f = resolveConfig({ version: CONFIG_VERSION, dataDir: 'd', chain: { ...chain, priority: 'fifo', maxSelectionsPerTick: 8 } }, '/srv');
+  t.equal(f.chain!.priority, 'fifo');
+  t.equal(f.chain!.maxSelectionsPerTick, 8);
+  const err = t.throws(() => resolveConfig({ version: CONFIG_VERSION, dataDir: 'd', chain: { ...chain, priority: 'longest', maxSelectionsPerTick: 0 } }, '/srv')) as ConfigError;
+  t.match(err.message, /\/chain\/priority must be equal to one of the allowed values/);
+  t.match(err.message, /\/chain\/maxSelectionsPerTick must be >= 1/);
+});
+
 t.test('oracle key files: 0600, no overwrite, loud on bad permissions', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);

@@ -2,6 +2,7 @@
 // environment overrides, validated with ajv; every problem is reported with
 // its path. Relative paths resolve against the config file's directory.
 import { Ajv } from 'ajv';
+import { PRIORITY_POLICIES, type PriorityPolicy } from '../chain/priority.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_TIMING } from '../liveness/status.js';
@@ -39,7 +40,7 @@ export interface OracleConfig {
    * from it). With it (and a committee) the oracle reads the node registry from the chain
    * and runs the chain loop (selection proofs, assignTask votes, timeouts, settlements).
    */
-  chain?: { rpcUrl: string; programId: string; committeeAuthority: string; pollMs: number; subscribe: boolean; proofTimeoutMs: number; registryRefreshMs: number };
+  chain?: { rpcUrl: string; programId: string; committeeAuthority: string; pollMs: number; subscribe: boolean; proofTimeoutMs: number; registryRefreshMs: number; priority: PriorityPolicy; maxSelectionsPerTick?: number };
   /** ECVRF implementation (src/vrf/ecvrf.ts): auto = the ref10 addon, else libsodium's public API (sodium-native), else pure JS — the first that loads. */
   vrf?: { implementation: 'auto' | 'ref10' | 'native' | 'noble' };
 }
@@ -84,6 +85,7 @@ const schema = {
         rpcUrl: { type: 'string', pattern: '^https?://' }, programId: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{32,44}$' },
         committeeAuthority: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{32,44}$' },
         pollMs: int(10), proofTimeoutMs: int(100), registryRefreshMs: int(100), subscribe: { type: 'boolean' },
+        priority: { enum: [...PRIORITY_POLICIES] }, maxSelectionsPerTick: int(1),
       },
     },
   },
@@ -140,7 +142,7 @@ export function resolveConfig(raw: unknown, baseDir: string, env: NodeJS.Process
     vrf: { implementation: c.vrf?.implementation ?? 'auto' },
     ...(c.committeeFile ? { committeeFile: resolve(baseDir, c.committeeFile) } : {}),
     p2p: { ...(c.p2p?.listen ? { listen: c.p2p.listen } : {}) },
-    ...(c.chain ? { chain: { rpcUrl: c.chain.rpcUrl, programId: c.chain.programId, committeeAuthority: c.chain.committeeAuthority, pollMs: c.chain.pollMs ?? 250, subscribe: c.chain.subscribe ?? true, proofTimeoutMs: c.chain.proofTimeoutMs ?? 3000, registryRefreshMs: c.chain.registryRefreshMs ?? 2000 } } : {}),
+    ...(c.chain ? { chain: { rpcUrl: c.chain.rpcUrl, programId: c.chain.programId, committeeAuthority: c.chain.committeeAuthority, pollMs: c.chain.pollMs ?? 250, subscribe: c.chain.subscribe ?? true, proofTimeoutMs: c.chain.proofTimeoutMs ?? 3000, registryRefreshMs: c.chain.registryRefreshMs ?? 2000, priority: c.chain.priority ?? 'critical-path', ...(c.chain.maxSelectionsPerTick ? { maxSelectionsPerTick: c.chain.maxSelectionsPerTick } : {}) } } : {}),
   };
 }
 

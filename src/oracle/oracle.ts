@@ -180,6 +180,7 @@ export class Oracle {
             table: async (round) => { const c = await svc.getCommitted(round); return c ? { round, hash: c.committed.hash, entries: c.committed.entries } : null; },
             publishProof: (d) => net.publishTo(proofTopic, d),
             votes: new LevelVoteStore(db), pollMs: config.chain!.pollMs, subscribe: config.chain!.subscribe, proofTimeoutMs: config.chain!.proofTimeoutMs,
+            priority: config.chain!.priority, ...(config.chain!.maxSelectionsPerTick ? { maxSelectionsPerTick: config.chain!.maxSelectionsPerTick } : {}),
             log: { info: (o, m) => app!.log.info(o, m), warn: (o, m) => app!.log.warn(o, m) },
             onEvent: (e: LoopEvent) => { metrics.chainActions.inc({ kind: e.kind }); app!.log.info(e, `chain: ${e.kind}`); },
           });
