@@ -37,11 +37,16 @@ t.test('remaining paths over the on-chain model, and the order of selections', a
     { execId: 9n, task: 0, readySlot: 8n, modelId: 99 }, // a model the loop cannot read: remaining path 0
   ];
   const names = (xs: typeof open) => xs.map((x) => `${x.execId}/${x.task}`);
-  t.same(names(orderSelections(open, 'critical-path', paths)), ['7/0', '7/1', '3/2', '3/5', '9/0'], 'longest remaining path first (113k, 81k, 73k, 43k, 0)');
+  t.same(names(orderSelections(open, 'critical-path', paths)), ['7/0', '7/1', '3/2', '3/5', '9/0'], 'latest start first: seed slot − remaining path (113k, 81k, 73k, 43k, 0 compute units)');
   t.same(names(orderSelections(open, 'fifo', paths)), ['9/0', '7/0', '7/1', '3/2', '3/5'], 'fifo: oldest seed slot, then execution id, then task');
   t.same(names(orderSelections([...open].reverse(), 'critical-path', paths)), names(orderSelections(open, 'critical-path', paths)), 'the input order does not matter (every oracle reads accounts in its own order)');
   const tie = [{ execId: 5n, task: 0, readySlot: 10n, modelId }, { execId: 2n, task: 0, readySlot: 10n, modelId }, { execId: 4n, task: 0, readySlot: 9n, modelId }];
   t.same(names(orderSelections(tie, 'critical-path', paths)), ['4/0', '2/0', '5/0'], 'equal paths: oldest seed slot, then the smaller execution id');
+  // waiting counts: the key is the latest start, seed slot − remaining path × slotsPerKcu (2) / 1000
+  const aged = (embedAt: bigint) => names(orderSelections([{ execId: 1n, task: 1, readySlot: 0n, modelId }, { execId: 2n, task: 0, readySlot: embedAt, modelId }], 'critical-path', paths));
+  t.same(aged(50n), ['2/0', '1/1'], 'an embed (226 slots to go) seeded 50 slots after a gate (162 slots to go) goes first');
+  t.same(aged(100n), ['1/1', '2/0'], 'seeded 100 slots later, the gate that waited goes first: no selection starves behind newer long work');
+  t.same(names(orderSelections([{ execId: 1n, task: 1, readySlot: 0n, modelId }, { execId: 2n, task: 0, readySlot: 100n, modelId }], 'critical-path', paths, 4)), ['2/0', '1/1'], 'at 4 slots per kcu a path weighs twice as much against waiting');
 });
 
 /** The loop's chain access, recording its assignTask votes in the order sent (they land, so the chain moves on as usual). */

@@ -24,7 +24,7 @@ import { eligibleSet, pickFromBeta, proveSelection, proverIndex, verifySelection
 import { PollLoop } from '../common/poll-loop.js';
 import { asProgramError, type ChainClient } from './client.js';
 import { memberSetAt, Phase, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type Committee as ChainCommittee, type ExecutionAccount, type ModelAccount, type NodeAccount, NodeStatus } from './layout.js';
-import { partiesOf } from './program.js';
+import { DEFAULT_PARAMS, partiesOf } from './program.js';
 import { orderSelections, remainingPaths, type PriorityPolicy } from './priority.js';
 
 export interface CommittedTable { round: bigint; hash: Uint8Array; entries: TableEntry[] }
@@ -75,8 +75,8 @@ export interface ChainLoopOptions {
   /** Slots the non-designated oracles wait before calling a due timeout or settle. */
   graceSlots?: number;
   /**
-   * The order open selections are worked on (default critical-path: the longest remaining path in
-   * compute units first; fifo: the oldest seed slot first). Every honest oracle must use the same.
+   * The order open selections are worked on (default critical-path: the earliest latest start — seed
+   * slot minus remaining path — first; fifo: the oldest seed slot first). Every honest oracle must use the same.
    */
   priority?: PriorityPolicy;
   /**
@@ -258,7 +258,8 @@ export class ChainLoop {
     const policy = this.o.priority ?? 'critical-path';
     if (policy === 'critical-path') await this.loadPaths(work.map((w) => w.modelId));
     let budget = this.o.maxSelectionsPerTick ?? Infinity;
-    for (const w of orderSelections(work, policy, (id) => this.paths.get(id))) {
+    // remaining paths weigh against waiting at the committee's slotsPerKcu (the program's default without an on-chain committee)
+    for (const w of orderSelections(work, policy, (id) => this.paths.get(id), onChain?.slotsPerKcu ?? DEFAULT_PARAMS.slotsPerKcu)) {
       if (budget <= 0) break;
       const acted = await this.handleRequest(w.e, w.task, nodes, w.key, w.voteIndex).catch((err) => { this.o.log?.warn({ key: w.key, err: String(err) }, 'selection failed; retrying next tick'); return false; });
       if (acted) budget--;

@@ -3,7 +3,12 @@
 // loop proves and votes the tasks on the longest remaining path first: a task's remaining path is
 // its own compute units plus the longest remaining path among the tasks that consume its outputs
 // (its "bottom level" in the model's DAG), so a chain that is still long gets its next task assigned
-// before a short side branch. Pure and deterministic: the order is a function of chain state only
+// before a short side branch. Waiting counts too: the key is the selection's latest start, its seed
+// slot minus its remaining path in slots (at the committee's slotsPerKcu, the rate its timeouts
+// grant), smallest first. A selection's key never changes while it waits and newer ones' keys grow
+// with their seed slot, so none is passed by work that became ready more than the longest remaining
+// path (in slots) after it: with a per-tick bound, no selection starves behind a stream of long
+// models (whose requesters pay C in proportion to those compute units). Pure and deterministic: the order is a function of chain state only
 // (the model accounts, each selection's seed slot, execution id and task index), so honest oracles
 // order alike and their votes land on the same selections first, where a quorum forms; the ECVRF
 // choice of the node is untouched (the order only says when a selection is worked on, not who runs it).
@@ -46,14 +51,14 @@ function topological(nodes: ModelAccount['nodes']): number[] {
 export interface OpenSelection { execId: bigint; task: number; readySlot: bigint; modelId: number }
 
 /**
- * The selections in the order to work on them. `fifo`: oldest seed slot first (then execution id,
- * task index). `critical-path`: longest remaining path first, then as fifo. A selection whose model
- * is unknown (`paths` returns undefined) ranks as remaining path 0.
+ * The selections in the order to work on them. `fifo`: oldest seed slot first. `critical-path`: the
+ * earliest latest start first — seed slot − remaining path × slotsPerKcu / 1000 (in thousandths of a
+ * slot, exact). Ties: execution id, then task index. A selection whose model is unknown (`paths`
+ * returns undefined) has remaining path 0.
  */
-export function orderSelections<T extends OpenSelection>(xs: T[], policy: PriorityPolicy, paths: (modelId: number) => bigint[] | undefined): T[] {
-  const rank = (x: T) => (policy === 'critical-path' ? paths(x.modelId)?.[x.task] ?? 0n : 0n);
-  const keyed = xs.map((x) => ({ x, r: rank(x) }));
-  keyed.sort((a, b) => (a.r !== b.r ? (a.r > b.r ? -1 : 1) : a.x.readySlot !== b.x.readySlot ? (a.x.readySlot < b.x.readySlot ? -1 : 1)
-    : a.x.execId !== b.x.execId ? (a.x.execId < b.x.execId ? -1 : 1) : a.x.task - b.x.task));
+export function orderSelections<T extends OpenSelection>(xs: T[], policy: PriorityPolicy, paths: (modelId: number) => bigint[] | undefined, slotsPerKcu = 2): T[] {
+  const key = (x: T) => x.readySlot * 1000n - (policy === 'critical-path' ? (paths(x.modelId)?.[x.task] ?? 0n) * BigInt(slotsPerKcu) : 0n);
+  const keyed = xs.map((x) => ({ x, k: key(x) }));
+  keyed.sort((a, b) => (a.k !== b.k ? (a.k < b.k ? -1 : 1) : a.x.execId !== b.x.execId ? (a.x.execId < b.x.execId ? -1 : 1) : a.x.task - b.x.task));
   return keyed.map((k) => k.x);
 }
