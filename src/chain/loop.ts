@@ -10,9 +10,10 @@
 //      (execution, task, attempt).
 // It also calls timeout and settle when they are due (permissionless; the designated
 // oracle first, the others after a grace period).
-// Open selections are worked on in priority order (src/chain/priority.ts: the longest remaining
-// path through the model's DAG first, by default), at most maxSelectionsPerTick of them per tick
-// when that bound is set: the order is a function of chain state, so honest oracles agree on it.
+// Open selections are worked on in priority order (src/chain/priority.ts: critical path first by
+// default — the earliest latest start, seed slot minus the remaining path through the model's DAG),
+// at most maxSelectionsPerTick of them per tick when that bound is set: the order is a function of
+// chain state, so honest oracles agree on it.
 // Time comes from the injected clock; chain, tables, proofs and vote storage are injected.
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
 import type { Clock } from '../common/clock.js';
@@ -302,8 +303,10 @@ export class ChainLoop {
     }
   }
 
-  /** `voteIndex`: this oracle's index in the selection's on-chain member set (its bit in the vote mask). */
-  /** Returns whether it acted (proved, or sent a vote): what counts against maxSelectionsPerTick. */
+  /**
+   * `voteIndex`: this oracle's index in the selection's on-chain member set (its bit in the vote mask).
+   * Returns whether it acted (proved, or sent a vote): what counts against maxSelectionsPerTick.
+   */
   private async handleRequest(e: ExecutionAccount, i: number, nodes: NodeAccount[], key: string, voteIndex: number): Promise<boolean> {
     const ts = e.tasks[i]!;
     const c = this.o.committee;
