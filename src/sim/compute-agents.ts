@@ -192,7 +192,7 @@ export class SimAgents {
     const asOutput = ts.phase === Phase.Reveal || ts.phase === Phase.ArbReveal || (role === 'asserter' && Buffer.compare(fp, Buffer.from(ts.fpV)) === 0);
     try {
       await this.o.port.send([a.keypair], [this.o.port.program.reveal(a.keypair.publicKey, execId, i, asOutput ? 'output' : 'fingerprint', c.salt, asOutput ? c.output : fp,
-        { requester: e.requester, modelId: e.modelId, parties: partiesOf(ts) })]);
+        { modelId: e.modelId, parties: partiesOf(ts) })]);
       a.reports.reveals++;
     } catch {
       a.reports.failed++;
