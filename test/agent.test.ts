@@ -6,9 +6,9 @@ import t from 'tap';
 import { until } from './helpers/heartbeat.js';
 import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
 import { ChainCommittee } from './helpers/chain-committee.js';
-import { airdrop } from '../src/chain/bootstrap.js';
+import { airdrop, faucet } from '../src/chain/bootstrap.js';
 import { MODEL_ID } from '../src/chain/local-chain.js';
-import { DEFAULT_PARAMS } from '../src/chain/program.js';
+import { DEFAULT_PARAMS, USDC } from '../src/chain/program.js';
 import { ExecStatus, NodeStatus, VerifyResult } from '../src/chain/layout.js';
 import { CasStore } from '../src/cas/store.js';
 import { localBlobs } from '../src/cas/blobs.js';
@@ -39,7 +39,8 @@ t.test('agents compute the diamond model end to end; PoSP slashes the cheater', 
 
   const chain = cc.chain;
   const requester = Keypair.generate();
-  await airdrop(chain, requester.publicKey, 100n * BigInt(LAMPORTS_PER_SOL));
+  await airdrop(chain, requester.publicKey, 100n * BigInt(LAMPORTS_PER_SOL)); // fees and rent
+  await faucet(chain, requester, requester.publicKey, 1_000_000n * USDC); // test USDC for the escrows
   const nonces = [1n, 2n, 3n, 4n, 5n, 6n];
   const ids = nonces.map((n) => chain.program.executionId(requester.publicKey, n));
   for (const nonce of nonces) {

@@ -159,6 +159,9 @@ export class ChainClient {
 
   async nodes(): Promise<NodeAccount[]> { return (await this.ofKind('node')).map((a) => decodeNode(a.account.data)); }
 
+  /** Every execution of this committee still on chain (running, or finished and not yet closed by its requester). */
+  async executions(): Promise<ExecutionAccount[]> { return (await this.ofKind('execution')).map((a) => decodeExecution(a.account.data)); }
+
   async task(id: number): Promise<TaskAccount | null> {
     const a = await this.connection.getAccountInfo(this.program.taskAddress(id));
     return a ? decodeTask(a.data) : null;

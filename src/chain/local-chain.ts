@@ -25,7 +25,8 @@ export class LocalChain {
   readonly mint: Keypair = Keypair.generate();
   readonly money: Money;
 
-  constructor(n = 3, programId: PublicKey = Keypair.generate().publicKey, oracles?: Keypair[], authority: Keypair = Keypair.generate()) {
+  /** `tokenProgram`: the test USDC's program, Token-2022 (default) or the classic Token program (both ship with LiteSVM). */
+  constructor(n = 3, programId: PublicKey = Keypair.generate().publicKey, oracles?: Keypair[], authority: Keypair = Keypair.generate(), tokenProgram: PublicKey = TOKEN_2022_PROGRAM_ID) {
     this.programId = programId;
     this.authority = authority;
     this.program = new SplitUpProgram(programId, authority.publicKey);
@@ -33,9 +34,9 @@ export class LocalChain {
     this.oracles = oracles ?? Array.from({ length: n }, () => Keypair.generate());
     this.svm.airdrop(this.authority.publicKey, 1_000_000_000_000n);
     for (const o of this.oracles) this.svm.airdrop(o.publicKey, 10_000_000_000n);
-    this.money = { mint: this.mint.publicKey, program: TOKEN_2022_PROGRAM_ID };
+    this.money = { mint: this.mint.publicKey, program: tokenProgram };
     this.program.setToken(this.money);
-    this.ok([this.authority, this.mint], ...createMintIxs(this.authority.publicKey, this.mint, this.authority.publicKey));
+    this.ok([this.authority, this.mint], ...createMintIxs(this.authority.publicKey, this.mint, this.authority.publicKey, tokenProgram));
     this.fund(this.authority.publicKey, 1_000_000n * USDC);
     this.svm.advanceSlots(1);
   }
