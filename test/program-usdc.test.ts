@@ -3,7 +3,7 @@
 // the mint are conserved (= the mint's supply) and the vault holds exactly the program's books. Hostile
 // token accounts (another mint, another token program, another owner, frozen, closed, a vault that is not
 // the committee's) are refused by name, and nothing moves.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Keypair, PublicKey } from '@solana/web3.js';
 import {
   createCloseAccountInstruction, createFreezeAccountInstruction, createThawAccountInstruction, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID,
@@ -33,7 +33,7 @@ function setup(params: CommitteeParams = DEFAULT_PARAMS, tokenProgram = TOKEN_20
 const supply = (c: Chain) => Buffer.from(c.svm.account(c.money.mint)!.data).readBigUInt64LE(36);
 
 /** Tokens over every token account of the mint = the supply, and the vault = the books. */
-function conserved(t: { equal: (found: unknown, wanted: unknown, message?: string) => unknown }, c: Chain, what: string) {
+function conserved(t: Test, c: Chain, what: string) {
   t.equal(c.tokenSupplyHeld(), supply(c), `${what}: tokens over every token account of the mint = the supply`);
   t.equal(c.vault(), c.books(), `${what}: vault = treasury + stake + earned + escrow`);
 }
