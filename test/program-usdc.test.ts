@@ -9,7 +9,7 @@ import {
   createCloseAccountInstruction, createFreezeAccountInstruction, createThawAccountInstruction, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID,
 } from '@solana/spl-token';
 import { ChainFixture, MODEL_ID, runToDone, TASKS } from './helpers/chain.js';
-import { DEFAULT_PARAMS, USDC, type CommitteeParams } from '../src/chain/program.js';
+import { DEFAULT_PARAMS, formatUsdc, parseUsdc, USDC, type CommitteeParams } from '../src/chain/program.js';
 import { Sampled } from '../src/chain/layout.js';
 import { associatedTokenAccount, createMintIxs, mintToIxs, tokenAmount } from '../src/chain/usdc.js';
 import { createHash } from 'node:crypto';
@@ -187,4 +187,15 @@ t.test('hostile token accounts are refused by name, and nothing moves', async (t
   t.equal(c.vault(), vault, 'nothing left the vault');
   t.equal(tokenAmount(c.svm.account(c.program.vaultAddress())!.data), c.books(), 'vault = the books');
   t.equal(c.err([c.authority], c.program.withdrawTreasury(c.authority.publicKey, c.program.tokenAccountOf(c.authority.publicKey), 0n)).errorName, 'TokenAccountFrozen');
+});
+
+t.test('USDC amounts as text: 6 decimals, exact', async (t) => {
+  t.equal(parseUsdc('12.5'), 12_500_000n);
+  t.equal(parseUsdc('0.000001'), 1n);
+  t.equal(parseUsdc('2000'), 2000n * USDC);
+  for (const bad of ['1.0000001', '-1', '1e3', '', '0x10', '1.']) t.throws(() => parseUsdc(bad), /not a USDC amount/, `"${bad}" refused`);
+  t.equal(formatUsdc(12_500_000n), '12.5');
+  t.equal(formatUsdc(1n), '0.000001');
+  t.equal(formatUsdc(3400n * USDC), '3400');
+  t.equal(parseUsdc(formatUsdc(123_456_789n)), 123_456_789n, 'round trip');
 });

@@ -168,8 +168,8 @@ async function main(): Promise<number | void> {
   if (cmd === 'faucet') {
     const to = ownerOption(values.to, 'faucet --to OWNER');
     const amount = usdcOption(values.amount, 'faucet --amount');
-    if (!(await chain.committee())) throw new UsageError(`no committee of authority ${chain.program.authority.toBase58()} on this chain`);
     if (!(await isLocalValidator(chain))) throw new UsageError(`the faucet mints test USDC on the local validator only; ${values.rpc} is another cluster`);
+    if (!(await chain.committee())) throw new UsageError(`no committee of authority ${chain.program.authority.toBase58()} on this chain`);
     // a throwaway payer for the token account's rent and the fee (airdropped: local validator only)
     const payer = Keypair.generate();
     await airdrop(chain, payer.publicKey, BigInt(LAMPORTS_PER_SOL));
