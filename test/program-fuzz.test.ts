@@ -93,6 +93,7 @@ class Fuzz {
     this.execs.push({ program: h, id: h.executionId(hk.publicKey, 1n), requester: hk });
     // the books as they stand: every program account once (later only what a transaction touched)
     for (const [k, a] of c.svm.accounts.ofOwner(this.programId58)) this.checkAccount(new PublicKey(k), { lamports: a.lamports, owner: this.programId58, data: a.data });
+    for (const k of c.tokenAccounts().keys()) this.tokenKeys.add(k);
     for (let i = 0; i < 4; i++) this.request(this.requesters[i % 3]!, BigInt(i + 1), 10n ** 9n);
     const stranger = key();
     c.svm.airdrop(stranger.publicKey, 10n ** 12n);
@@ -100,6 +101,7 @@ class Fuzz {
     this.wallets.push(c.authority, ...this.oraclePool, ...this.nodes, ...this.requesters, hk, stranger);
     const p = c.program;
     const strangerAta = c.tokenAccount(stranger.publicKey);
+    this.tokenKeys.add(strangerAta.toBase58());
     this.pool.push(p.committeeAddress(), h.committeeAddress(), SystemProgram.programId, SYSVAR_SLOT_HASHES_PUBKEY, SYSVAR_CLOCK_PUBKEY, c.programId,
       p.vaultAddress(), h.vaultAddress(), c.money.mint, c.money.program, strangerAta,
       ...[...this.nodes, ...this.requesters, hk].map((k) => p.tokenAccountOf(k.publicKey)),
@@ -120,8 +122,13 @@ class Fuzz {
     }
   }
 
-  /** A token account's balance (0 when absent or not a token account of the mint). */
+  /** The token accounts of the fixture (the only ones a fuzzed transaction can create are vaults, added as their committees appear). */
+  private readonly tokenKeys = new Set<string>();
+
+  /** A token account's balance (0 when absent or not a token account of the mint); other accounts are not read (reads leak, see send). */
   private tokens(k: PublicKey): bigint {
+    const k58 = k.toBase58();
+    if (!this.tokenKeys.has(k58) && ![...this.vaults.values()].some((v) => v.equals(k))) return 0n;
     const a = this.c.svm.account(k);
     return a && a.owner === this.c.money.program.toBase58() && a.data.length >= 165 && Buffer.from(a.data.subarray(0, 32)).equals(this.c.money.mint.toBuffer()) ? tokenAmount(a.data) : 0n;
   }

@@ -7,7 +7,7 @@ import { TOKEN_2022_PROGRAM_ID } from '@solana/spl-token';
 import { ACCOUNT_SIZE, TAGS } from './layout.js';
 import { booksTotal, createMintIxs, createTokenAccountIx, mintToIxs, tokenAmount } from './usdc.js';
 import { commitment, DEFAULT_PARAMS, USDC, type Money, fingerprint, loadProgramBinary, partiesOf, quorumFor, rotationDigest, SplitUpProgram, type CommitteeParams, type TaskCtx } from './program.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeCommittee, decodeExecution, decodeModel, decodeNode, memberSetAt } from './layout.js';
 import { programError, type ProgramError } from './errors.js';
 
@@ -21,8 +21,8 @@ export class LocalChain {
   readonly program: SplitUpProgram;
   readonly authority: Keypair;
   readonly oracles: Keypair[];
-  /** The chain's test USDC: a 6-decimal Token-2022 mint whose mint and freeze authority is `authority`. */
-  readonly mint: Keypair = Keypair.generate();
+  /** The chain's test USDC: a 6-decimal mint whose mint and freeze authority is `authority` (its key derived from the authority's, so seeded chains stay reproducible). */
+  readonly mint: Keypair;
   readonly money: Money;
 
   /** `tokenProgram`: the test USDC's program, Token-2022 (default) or the classic Token program (both ship with LiteSVM). */
@@ -34,6 +34,7 @@ export class LocalChain {
     this.oracles = oracles ?? Array.from({ length: n }, () => Keypair.generate());
     this.svm.airdrop(this.authority.publicKey, 1_000_000_000_000n);
     for (const o of this.oracles) this.svm.airdrop(o.publicKey, 10_000_000_000n);
+    this.mint = Keypair.fromSeed(createHash('sha256').update('splitup/local-chain/mint').update(authority.secretKey).digest());
     this.money = { mint: this.mint.publicKey, program: tokenProgram };
     this.program.setToken(this.money);
     this.ok([this.authority, this.mint], ...createMintIxs(this.authority.publicKey, this.mint, this.authority.publicKey, tokenProgram));
