@@ -9,9 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ChainCommittee } from '../test/helpers/chain-committee.js';
-import { airdrop } from '../src/chain/bootstrap.js';
+import { airdrop, faucet } from '../src/chain/bootstrap.js';
 import { Phase } from '../src/chain/layout.js';
-import { DEFAULT_PARAMS } from '../src/chain/program.js';
+import { DEFAULT_PARAMS, USDC } from '../src/chain/program.js';
 import { MODEL_ID } from '../src/chain/local-chain.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '4' }, requests: { type: 'string', default: '40' }, 'poll-ms': { type: 'string', default: '250' }, 'poll-only': { type: 'boolean', default: false } } });
@@ -28,7 +28,8 @@ while (!cc.tc.oracles.every((_, i) => cc.tc.head(i) >= 3n)) {
 for (let i = 0; i < n; i++) cc.startLoop(i);
 const chain = cc.chain;
 const requester = Keypair.generate();
-await airdrop(chain, requester.publicKey, 500n * BigInt(LAMPORTS_PER_SOL));
+await airdrop(chain, requester.publicKey, 500n * BigInt(LAMPORTS_PER_SOL)); // fees and rent
+await faucet(chain, requester, requester.publicKey, 1_000_000n * USDC); // test USDC for the escrows
 
 const lat: number[] = [];
 for (let k = 1; k <= requests; k++) {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { LocalChain } from '../src/chain/local-chain.js';
 import { runToDone } from '../test/helpers/chain.js';
-import { DEFAULT_PARAMS } from '../src/chain/program.js';
+import { DEFAULT_PARAMS, USDC } from '../src/chain/program.js';
 
 function measure(n: number): Record<string, number> {
   const cu: Record<string, number> = {};
@@ -24,7 +24,7 @@ function measure(n: number): Record<string, number> {
     nodes: [{ taskId: 1, sources: [{ node: 'input', slot: 0 }] }, { taskId: 2, sources: [{ node: 0, slot: 0 }] }, { taskId: 3, sources: [{ node: 0, slot: 0 }] }, { taskId: 4, sources: [{ node: 1, slot: 0 }, { node: 2, slot: 0 }] }],
     outputs: [{ node: 3, slot: 0 }],
   }));
-  const mk = () => { const k = Keypair.generate(); c.svm.airdrop(k.publicKey, 100_000_000_000n); return k; };
+  const mk = () => { const k = Keypair.generate(); c.svm.airdrop(k.publicKey, 10_000_000_000n); c.fund(k.publicKey, 100_000n * USDC); return k; };
   const asserter = mk(), validator = mk(), requester = mk();
   note('registerNode', c.ok([asserter], c.program.registerNode(asserter.publicKey, 24)));
   c.ok([validator], c.program.registerNode(validator.publicKey, 24));
@@ -69,7 +69,7 @@ function measure(n: number): Record<string, number> {
   note('timeout (lapse: penalty, exclusion, new selection)', c.timeoutTask(X, 2));
   note('exitNode', c.ok([arb[2]!], c.program.exitNode(arb[2]!.publicKey)));
   note('closeNode', c.ok([arb[2]!], c.program.closeNode(arb[2]!.publicKey)));
-  note('withdrawTreasury', c.ok([c.authority], c.program.withdrawTreasury(c.authority.publicKey, requester.publicKey, c.committee().treasury)));
+  note('withdrawTreasury', c.ok([c.authority], c.program.withdrawTreasury(c.authority.publicKey, c.program.tokenAccountOf(requester.publicKey), c.committee().treasury)));
   // a node address funded before registration: transfer of the shortfall, allocate and assign
   const pre = mk();
   c.ok([requester], SystemProgram.transfer({ fromPubkey: requester.publicKey, toPubkey: c.program.nodeAddress(pre.publicKey), lamports: 890_880 }));

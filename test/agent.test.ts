@@ -6,9 +6,10 @@ import t from 'tap';
 import { until } from './helpers/heartbeat.js';
 import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
 import { ChainCommittee } from './helpers/chain-committee.js';
-import { airdrop } from '../src/chain/bootstrap.js';
+import { airdrop, faucet } from '../src/chain/bootstrap.js';
+import { auditBooks } from '../src/chain/audit.js';
 import { MODEL_ID } from '../src/chain/local-chain.js';
-import { DEFAULT_PARAMS } from '../src/chain/program.js';
+import { DEFAULT_PARAMS, USDC } from '../src/chain/program.js';
 import { ExecStatus, NodeStatus, VerifyResult } from '../src/chain/layout.js';
 import { CasStore } from '../src/cas/store.js';
 import { localBlobs } from '../src/cas/blobs.js';
@@ -39,7 +40,8 @@ t.test('agents compute the diamond model end to end; PoSP slashes the cheater', 
 
   const chain = cc.chain;
   const requester = Keypair.generate();
-  await airdrop(chain, requester.publicKey, 100n * BigInt(LAMPORTS_PER_SOL));
+  await airdrop(chain, requester.publicKey, 100n * BigInt(LAMPORTS_PER_SOL)); // fees and rent
+  await faucet(chain, requester, requester.publicKey, 1_000_000n * USDC); // test USDC for the escrows
   const nonces = [1n, 2n, 3n, 4n, 5n, 6n];
   const ids = nonces.map((n) => chain.program.executionId(requester.publicKey, n));
   for (const nonce of nonces) {
@@ -51,6 +53,8 @@ t.test('agents compute the diamond model end to end; PoSP slashes the cheater', 
     return all.every((e) => e?.status === ExecStatus.Done) ? all.map((e) => e!) : null;
   }, 150_000); // generous: under a loaded CI machine heartbeats run late and verifications wait for an eligible validator
 
+  const model = (await chain.model(MODEL_ID))!, cm = (await chain.committee())!;
+  const fee = (i: number) => model.computeUnits[i]! * cm.pricePerKcu / 1000n;
   let mismatches = 0, byCheater = 0;
   for (const e of execs) {
     for (const ts of e.tasks) {
@@ -69,8 +73,15 @@ t.test('agents compute the diamond model end to end; PoSP slashes the cheater', 
       const ref = encodeBundle(runTask(4, [l!, r!]));
       t.same(decodeBundle(cas.get(Buffer.from(e.tasks[3]!.output).toString('hex'))), decodeBundle(ref), `execution ${e.execId}: output = reference`);
     }
-    t.equal(e.escrow, 0n, 'escrow settled');
+    // the fees paid (C per task, R per match) left the escrow; the rest is refunded when the requester closes
+    const fees = e.tasks.reduce((a, ts, i) => a + (ts.result === VerifyResult.Match ? fee(i) * 22n / 10n : ts.result === VerifyResult.Mismatch ? 0n : fee(i)), 0n);
+    t.equal(2_000_000_000n - e.escrow, fees, 'the escrow paid C per task and R per match (nothing for a caught lie)');
+    const before = await chain.usdcOf(requester.publicKey);
+    await chain.send([requester], [chain.program.closeExecution(requester.publicKey, e.execId)]);
+    t.equal(await chain.usdcOf(requester.publicKey) - before, e.escrow, 'closed: the unspent escrow refunded in USDC');
   }
+  const books = await auditBooks(chain);
+  t.equal(books.vaultBalance, books.books, `the vault holds exactly the books (${books.books} USDC)`);
   const cheat = (await chain.node(cheater.publicKey))!;
   if (byCheater > 0) {
     t.equal(mismatches, byCheater, 'every cheated result caught (p = 1)');

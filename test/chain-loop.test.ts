@@ -5,7 +5,8 @@ import t from 'tap';
 import { until } from './helpers/heartbeat.js';
 import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
 import { ChainCommittee } from './helpers/chain-committee.js';
-import { airdrop } from '../src/chain/bootstrap.js';
+import { USDC } from '../src/chain/program.js';
+import { airdrop, faucet } from '../src/chain/bootstrap.js';
 import { Phase } from '../src/chain/layout.js';
 import { MODEL_ID } from '../src/chain/local-chain.js';
 import { requestKey, roundForBlockTime, type VoteStore } from '../src/chain/loop.js';
@@ -27,7 +28,8 @@ t.test('3 oracles: assignment at 2 matching votes, equal to the selection re-der
   const heldAt = await cc.holdSlots();
   const chain = cc.chain;
   const requester = Keypair.generate();
-  await airdrop(chain, requester.publicKey, 50n * BigInt(LAMPORTS_PER_SOL));
+  await airdrop(chain, requester.publicKey, 50n * BigInt(LAMPORTS_PER_SOL)); // fees and rent
+  await faucet(chain, requester, requester.publicKey, 1_000_000n * USDC); // test USDC for the escrows
   await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, 1n, 'cas://input-1', 2_000_000_000n)]);
   const id1 = chain.program.executionId(requester.publicKey, 1n), id2 = chain.program.executionId(requester.publicKey, 2n);
   let e = (await chain.execution(id1))!;

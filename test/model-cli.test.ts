@@ -7,7 +7,8 @@ import t from 'tap';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
-import { airdrop } from '../src/chain/bootstrap.js';
+import { USDC } from '../src/chain/program.js';
+import { airdrop, faucet } from '../src/chain/bootstrap.js';
 import { asProgramError } from '../src/chain/client.js';
 import { minimumFee } from '../src/requester/requester.js';
 import { start, withCommittee, programId } from './helpers/validator.js';
@@ -49,7 +50,8 @@ t.test('model register, show, list; refusals named locally and by the program', 
   t.equal(m3.computeUnits, String(40000 + 8000 + 30000 + 3 * 25000 + 12000 + 6000));
   // the least max fee `model show` states is the program's: one lamport less is refused, that much accepted
   const requester = Keypair.generate();
-  await airdrop(chain, requester.publicKey, 5n * BigInt(LAMPORTS_PER_SOL));
+  await airdrop(chain, requester.publicKey, 5n * BigInt(LAMPORTS_PER_SOL)); // fees and rent
+  await faucet(chain, requester, requester.publicKey, 1_000_000n * USDC); // test USDC for the escrows
   const min = BigInt(m3.minimumFee);
   t.equal(min, minimumFee((await chain.committee())!, (await chain.model(3))!));
   const short = await chain.send([requester], [chain.program.requestExecution(requester.publicKey, 3, 1n, 'cas://' + '00'.repeat(32), min - 1n)]).then(() => null, (e) => e);

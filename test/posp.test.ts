@@ -169,14 +169,16 @@ t.test('attack 2: arbiters not found or split: nobody is slashed, the execution 
   }
   t.equal(c.execution(id).tasks[0]!.phase, Phase.ArbReveal, `after ${expiries} expired arbiter selections the dispute goes on with the two found`);
   c.revealResult(x1, id, 0, x1c);
-  const wallet = c.lamports(requester.publicKey);
+  const wallet = c.usdc(requester.publicKey);
   c.revealResult(x2, id, 0, x2c);
   const e = c.execution(id);
   t.equal(e.tasks[0]!.result, VerifyResult.Undecided);
   t.equal(e.failed, true, 'the execution fails');
   t.equal(e.status, ExecStatus.Done, 'and ends: tasks that never started are skipped');
-  t.equal(e.escrow, 0n);
-  t.ok(c.lamports(requester.publicKey) - wallet > 900_000_000n, 'the escrow is refunded');
+  t.ok(e.escrow > 900_000_000n, 'the unspent escrow waits for the requester');
+  c.ok([requester], c.program.closeExecution(requester.publicKey, id));
+  t.equal(c.usdc(requester.publicKey) - wallet, e.escrow, 'and is refunded when it closes the execution');
+  t.equal(c.vault(), c.books(), 'vault = the books');
   for (const k of [a, v, x1, x2]) {
     const n = c.nodeAccount(k.publicKey);
     t.equal(n.slashes, 0, 'nobody slashed');
@@ -267,7 +269,7 @@ t.test('attack 6: a sampled task no validator takes ends after bounded tries, pa
   const { c, request, requester } = setup({ ...ALWAYS_SAMPLE, ...FAST });
   const only = c.node(); // the only node: it can never validate its own task
   const id = request();
-  const wallet = c.lamports(requester.publicKey);
+  const wallet = c.usdc(requester.publicKey) + 1_000_000_000n; // before the escrow left
   for (let ti = 0; ti < 4; ti++) {
     c.assign(id, ti, only.publicKey);
     const cm = c.commitResult(only, id, ti, out(`t${ti}`));
@@ -288,9 +290,10 @@ t.test('attack 6: a sampled task no validator takes ends after bounded tries, pa
   }
   const e = c.execution(id);
   t.equal(e.status, ExecStatus.Done, 'the execution ends');
-  t.equal(e.escrow, 0n);
   const fees = [TASKS.embed, TASKS.left, TASKS.right, TASKS.join].reduce((a, x) => a + x.cu * DEFAULT_PARAMS.pricePerKcu / 1000n, 0n);
-  t.equal(c.lamports(requester.publicKey) - wallet, 1_000_000_000n - fees, 'the unspent escrow is refunded');
+  t.equal(e.escrow, 1_000_000_000n - fees, 'the unspent escrow waits for the requester');
+  c.ok([requester], c.program.closeExecution(requester.publicKey, id));
+  t.equal(wallet - c.usdc(requester.publicKey), fees, 'closed: the requester paid exactly the fees');
   const n = c.nodeAccount(only.publicKey);
   t.equal(n.earned, fees, 'the asserter is paid C per task (unverified)');
   t.equal(n.locked, 0n);

@@ -4,13 +4,14 @@
 // timeouts, requests, exits, closes) so executions keep passing through their phases. Every
 // transaction either succeeds or is refused with a named error (this program's, the System
 // program's, or one of the runtime's transaction-level refusals below); after every step:
-//  - lamports are conserved over every account the transaction touched (less the fee);
-//  - each program account's lamports equal its books: committee = rent + treasury, node = rent +
-//    stake + earned, execution = rent + escrow, rotation proposal = rent;
+//  - lamports are conserved over every account the transaction touched (less the fee), and tokens
+//    over every token account it touched;
+//  - each program account holds exactly its rent, and each committee's vault holds exactly its
+//    books: treasury + its nodes' stake and earnings + its executions' escrow;
 //  - a committee's member sets are valid (3..10 distinct keys, q in range, the previous set kept from
 //    epoch 1 on, started no later than the current one), a proposal is for its committee's next epoch;
 //  - no account is in an impossible state (statuses and phases in range, done count = tasks done,
-//    a finished execution holds no escrow, an exited node no stake, no lock without an active job,
+//    an exited node no stake, no lock without an active job,
 //    a running task has its node, a selecting task no deadline).
 // Seeded and reproducible: FUZZ_SEED (default 1), FUZZ_COUNT instructions (default 5 000, ~20 s; the
 // issue's 100 000 run is `FUZZ_COUNT=100000 npx tap test/program-fuzz.test.ts`, see the README).
@@ -19,7 +20,8 @@ import { Keypair, PublicKey, SystemProgram, SYSVAR_CLOCK_PUBKEY, SYSVAR_SLOT_HAS
 import { createHash } from 'node:crypto';
 import { Rng } from '../src/common/rng.js';
 import { LocalChain, MODEL_ID, TASKS, f32 } from '../src/chain/local-chain.js';
-import { commitment, DEFAULT_PARAMS, fingerprint, partiesOf, rotationDigest, SplitUpProgram } from '../src/chain/program.js';
+import { commitment, DEFAULT_PARAMS, fingerprint, partiesOf, rotationDigest, SplitUpProgram, USDC } from '../src/chain/program.js';
+import { tokenAmount } from '../src/chain/usdc.js';
 import { ACCOUNT_SIZE, decodeCommittee, decodeExecution, decodeNode, decodeRotation, ExecStatus, NodeStatus, Phase, REVEALING, RUNNING, SELECTING, TAGS, type ExecutionAccount } from '../src/chain/layout.js';
 import { address } from '@solana/kit';
 import { programError } from '../src/chain/errors.js';
@@ -52,6 +54,10 @@ class Fuzz {
   readonly succeeded = new Map<number, number>();
   readonly programId58: string;
   readonly oraclePool: Keypair[];
+  /** the books of every program account (committee: treasury, node: stake + earned, execution: escrow) by address, with its committee */
+  readonly books = new Map<string, { committee: string; amount: bigint }>();
+  /** each committee's vault */
+  readonly vaults = new Map<string, PublicKey>();
 
   constructor(seed: number) {
     this.rng = new Rng(seed);
@@ -68,32 +74,63 @@ class Fuzz {
     c.registerTasks();
     c.registerModel();
     for (let i = 0; i < 7; i++) this.nodes.push(c.node([1, 2, 3, 4], 8 + 8 * (i % 3)));
-    for (let i = 0; i < 3; i++) { const k = key(); c.svm.airdrop(k.publicKey, 10n ** 14n); this.requesters.push(k); }
-    // a second committee of the same program, with its own node, task, model and execution
+    for (let i = 0; i < 3; i++) { const k = key(); c.svm.airdrop(k.publicKey, 10n ** 14n); c.fund(k.publicKey, 10n ** 9n * USDC); this.requesters.push(k); }
+    // a second committee of the same program (the same mint, its own vault), with its own node, task, model and execution
     this.hostileKey = key();
     c.svm.airdrop(this.hostileKey.publicKey, 10n ** 14n);
-    this.hostile = new SplitUpProgram(c.programId, this.hostileKey.publicKey);
+    c.fund(this.hostileKey.publicKey, 10n ** 6n * USDC);
+    this.hostile = new SplitUpProgram(c.programId, this.hostileKey.publicKey).setToken(c.money);
     const h = this.hostile, hk = this.hostileKey;
     c.ok([hk], h.initCommittee(hk.publicKey, oracles.map((o) => o.publicKey), 3, { ...DEFAULT_PARAMS, stakeBase: 1n, stakePerGb: 0n }));
     c.ok([hk], h.registerTask(hk.publicKey, 1, TASKS.embed.cu, [...TASKS.embed.inputs], [...TASKS.embed.outputs]));
     c.ok([hk], h.registerModel(hk.publicKey, 1, { inputs: [f32(1, 8)], nodes: [{ taskId: 1, sources: [{ node: 'input', slot: 0 }] }], outputs: [{ node: 0, slot: 0 }] }));
     const hn = key();
     c.svm.airdrop(hn.publicKey, 10n ** 12n);
+    c.fund(hn.publicKey, 10n ** 6n * USDC);
     c.ok([hn], h.registerNode(hn.publicKey, 8), h.specialize(hn.publicKey, [1]));
     this.nodes.push(hn);
     c.ok([hk], h.requestExecution(hk.publicKey, 1, 1n, 'cas://h', 10n ** 9n));
     this.execs.push({ program: h, id: h.executionId(hk.publicKey, 1n), requester: hk });
+    // the books as they stand: every program account once (later only what a transaction touched)
+    for (const [k, a] of c.svm.accounts.ofOwner(this.programId58)) this.checkAccount(new PublicKey(k), { lamports: a.lamports, owner: this.programId58, data: a.data });
+    for (const k of c.tokenAccounts().keys()) this.tokenKeys.add(k);
     for (let i = 0; i < 4; i++) this.request(this.requesters[i % 3]!, BigInt(i + 1), 10n ** 9n);
     const stranger = key();
     c.svm.airdrop(stranger.publicKey, 10n ** 12n);
     c.svm.airdrop(this.oraclePool[4]!.publicKey, 10n ** 12n);
     this.wallets.push(c.authority, ...this.oraclePool, ...this.nodes, ...this.requesters, hk, stranger);
     const p = c.program;
+    const strangerAta = c.tokenAccount(stranger.publicKey);
+    this.tokenKeys.add(strangerAta.toBase58());
     this.pool.push(p.committeeAddress(), h.committeeAddress(), SystemProgram.programId, SYSVAR_SLOT_HASHES_PUBKEY, SYSVAR_CLOCK_PUBKEY, c.programId,
+      p.vaultAddress(), h.vaultAddress(), c.money.mint, c.money.program, strangerAta,
+      ...[...this.nodes, ...this.requesters, hk].map((k) => p.tokenAccountOf(k.publicKey)),
       ...this.wallets.map((w) => w.publicKey), key().publicKey,
       ...this.nodes.flatMap((n) => [p.nodeAddress(n.publicKey), h.nodeAddress(n.publicKey)]),
       ...[1, 2, 3, 4, 5, 6].map((i) => p.taskAddress(i)), h.taskAddress(1), p.modelAddress(1), p.modelAddress(2), h.modelAddress(1),
       ...[1, 2, 3].flatMap((e) => [p.rotationAddress(e), h.rotationAddress(e)]));
+    this.checkVaults();
+  }
+
+  /** Each committee's vault holds exactly its books. */
+  private checkVaults(): void {
+    const sums = new Map<string, bigint>();
+    for (const b of this.books.values()) sums.set(b.committee, (sums.get(b.committee) ?? 0n) + b.amount);
+    for (const [committee, vault] of this.vaults) {
+      const held = this.tokens(vault), books = sums.get(committee) ?? 0n;
+      if (held !== books) throw new Error(`step ${this.steps}: committee ${committee}: the vault holds ${held}, the books say ${books}`);
+    }
+  }
+
+  /** The token accounts of the fixture (the only ones a fuzzed transaction can create are vaults, added as their committees appear). */
+  private readonly tokenKeys = new Set<string>();
+
+  /** A token account's balance (0 when absent or not a token account of the mint); other accounts are not read (reads leak, see send). */
+  private tokens(k: PublicKey): bigint {
+    const k58 = k.toBase58();
+    if (!this.tokenKeys.has(k58) && ![...this.vaults.values()].some((v) => v.equals(k))) return 0n;
+    const a = this.c.svm.account(k);
+    return a && a.owner === this.c.money.program.toBase58() && a.data.length >= 165 && Buffer.from(a.data.subarray(0, 32)).equals(this.c.money.mint.toBuffer()) ? tokenAmount(a.data) : 0n;
   }
 
   private request(requester: Keypair, nonce: bigint, maxFee: bigint, program: SplitUpProgram = this.c.program) {
@@ -124,10 +161,13 @@ class Fuzz {
     for (const k of [...uniq.map((s) => s.publicKey), ...ixs.flatMap((ix) => ix.keys.map((m) => m.pubkey))]) touched.set(k.toBase58(), k);
     const keys = [...touched.values()];
     const before = keys.reduce((a, k) => a + this.balance(k), 0n);
+    const tokensBefore = keys.reduce((a, k) => a + this.tokens(k), 0n);
     const r = this.c.send(uniq, ...ixs);
     const after = keys.reduce((a, k) => a + this.balance(k), 0n);
     const fee = FEE * BigInt(uniq.length);
     if (before - after !== fee && !(before === after && !r.ok)) throw new Error(`step ${this.steps}: lamports not conserved: before ${before}, after ${after}, fee ${fee} (ok ${r.ok}) ${this.dump(ixs)}`);
+    const tokensAfter = keys.reduce((a, k) => a + this.tokens(k), 0n);
+    if (tokensAfter !== tokensBefore) throw new Error(`step ${this.steps}: tokens not conserved over the accounts touched: before ${tokensBefore}, after ${tokensAfter} (ok ${r.ok}) ${this.dump(ixs)}`);
     const tag = ixs[0]?.data[0] ?? -1;
     this.sent.set(tag, (this.sent.get(tag) ?? 0) + 1);
     if (r.ok) { this.ok++; this.succeeded.set(tag, (this.succeeded.get(tag) ?? 0) + 1); }
@@ -139,7 +179,7 @@ class Fuzz {
     }
     // a refused transaction changes nothing but the payer's balance (checked above); a successful one
     // is checked account by account (LiteSVM's getAccount leaks each read's data, so reads are few)
-    if (r.ok) for (const k of keys) { this.execCache.delete(k.toBase58()); this.checkAccount(k, this.c.svm.account(k)); }
+    if (r.ok) { for (const k of keys) { this.execCache.delete(k.toBase58()); this.checkAccount(k, this.c.svm.account(k)); } this.checkVaults(); }
     return r.ok;
   }
 
@@ -149,14 +189,17 @@ class Fuzz {
 
   /** The invariants of one account (program accounts only). */
   checkAccount(k: PublicKey, a: ReturnType<LocalChain['svm']['account']>): void {
-    if (!a || a.owner !== this.programId58) return;
+    const k58 = k.toBase58();
+    if (!a || a.owner !== this.programId58) { this.books.delete(k58); return; }
     const d = a.data;
-    const fail = (what: string) => { throw new Error(`step ${this.steps}: account ${k.toBase58()}: ${what}`); };
-    if (d.every((x) => x === 0)) { if (a.lamports !== 0n) fail('a closed (zeroed) account still holds lamports'); return; }
+    const fail = (what: string) => { throw new Error(`step ${this.steps}: account ${k58}: ${what}`); };
+    if (d.every((x) => x === 0)) { this.books.delete(k58); if (a.lamports !== 0n) fail('a closed (zeroed) account still holds lamports'); return; }
     const tag = Buffer.from(d).readUInt32LE(0);
     if (tag === TAGS.committee) {
       const cm = decodeCommittee(d);
-      if (a.lamports !== rent(ACCOUNT_SIZE.committee) + cm.treasury) fail(`committee holds ${a.lamports}, books say rent + treasury ${cm.treasury}`);
+      if (a.lamports !== rent(ACCOUNT_SIZE.committee)) fail(`committee holds ${a.lamports}, not its rent`);
+      this.books.set(k58, { committee: k58, amount: cm.treasury });
+      this.vaults.set(k58, cm.vault);
       const valid = (n: number, q: number, ks: PublicKey[]) => n >= 3 && n <= 10 && q >= Math.ceil((n + Math.floor((n - 1) / 3) + 1) / 2) && q <= n && new Set(ks.map((k) => k.toBase58())).size === n;
       if (!valid(cm.n, cm.q, cm.oracles)) fail(`committee member set n ${cm.n} q ${cm.q} invalid`);
       if ((cm.epoch > 0) !== !!cm.previous) fail(`epoch ${cm.epoch} with${cm.previous ? '' : 'out'} a previous set`);
@@ -168,17 +211,19 @@ class Fuzz {
       if (r.epoch !== cm.epoch + 1 || r.n < 3 || r.n > 10 || r.approvals >>> cm.n) fail(`proposal of epoch ${r.epoch} (committee at ${cm.epoch}), n ${r.n}, approvals ${r.approvals}`);
     } else if (tag === TAGS.node) {
       const n = decodeNode(d);
-      if (a.lamports !== rent(ACCOUNT_SIZE.node) + n.stake + n.earned) fail(`node holds ${a.lamports}, books say rent + stake ${n.stake} + earned ${n.earned}`);
+      if (a.lamports !== rent(ACCOUNT_SIZE.node)) fail(`node holds ${a.lamports}, not its rent`);
+      this.books.set(k58, { committee: n.committee.toBase58(), amount: n.stake + n.earned });
       if (![NodeStatus.Active, NodeStatus.Exited, NodeStatus.Slashed].includes(n.status)) fail(`node status ${n.status}`);
       if (n.status === NodeStatus.Exited && (n.stake !== 0n || n.earned !== 0n || n.activeJobs !== 0)) fail('an exited node keeps stake, earnings or jobs');
       if ((n.activeJobs === 0) !== (n.locked === 0n)) fail(`locked ${n.locked} with ${n.activeJobs} active jobs`);
     } else if (tag === TAGS.execution) {
       const e = decodeExecution(d);
-      if (a.lamports !== rent(ACCOUNT_SIZE.execution) + e.escrow) fail(`execution holds ${a.lamports}, books say rent + escrow ${e.escrow}`);
+      if (a.lamports !== rent(ACCOUNT_SIZE.execution)) fail(`execution holds ${a.lamports}, not its rent`);
+      this.books.set(k58, { committee: e.committee.toBase58(), amount: e.escrow });
       if (e.status !== ExecStatus.Running && e.status !== ExecStatus.Done) fail(`execution status ${e.status}`);
       const done = e.tasks.filter((ts) => ts.phase === Phase.Done).length;
       if (done !== e.doneCount) fail(`done count ${e.doneCount}, ${done} tasks done`);
-      if (e.status === ExecStatus.Done && (done !== e.tasks.length || e.escrow !== 0n)) fail('a finished execution with tasks left or escrow held');
+      if (e.status === ExecStatus.Done && done !== e.tasks.length) fail('a finished execution with tasks left');
       if (e.status === ExecStatus.Running && done === e.tasks.length) fail('every task done, execution running');
       for (const ts of e.tasks) {
         if (ts.phase > Phase.ArbReveal) fail(`phase ${ts.phase}`);
@@ -204,7 +249,7 @@ class Fuzz {
     if (!open.length) return;
     const { ts, i } = rng.pick(open);
     const slot = this.c.svm.slot();
-    const ctx = { requester: e!.requester, modelId: e!.modelId, parties: partiesOf(ts) };
+    const ctx = { modelId: e!.modelId, parties: partiesOf(ts) };
     const anyone = rng.pick(this.wallets);
     if ((RUNNING.has(ts.phase) || REVEALING.has(ts.phase)) && slot > ts.deadlineSlot && rng.chance(0.5)) { this.send([p.timeout(x.id, i, ctx)], [anyone]); return; }
     if (SELECTING.has(ts.phase) && slot > ts.readySlot + BigInt(ts.timeoutSlots) && rng.chance(0.5)) { this.send([p.timeout(x.id, i, ctx)], [anyone]); return; }
@@ -302,7 +347,7 @@ class Fuzz {
   private plausible(): TransactionInstruction {
     const rng = this.rng, p = rng.chance(0.8) ? this.c.program : this.hostile;
     const x = rng.pick(this.execs), node = rng.pick(this.nodes), w = rng.pick(this.wallets);
-    const ti = rng.int(5), ctx = { requester: x.requester.publicKey, modelId: rng.int(3), parties: this.nodes.slice(0, rng.int(5)).map((n) => n.publicKey) };
+    const ti = rng.int(5), ctx = { modelId: rng.int(3), parties: this.nodes.slice(0, rng.int(5)).map((n) => n.publicKey) };
     switch (rng.int(17)) {
       case 0: return p.initCommittee(w.publicKey, this.c.oracles.map((o) => o.publicKey), 3);
       case 1: return p.registerNode(node.publicKey, 24);

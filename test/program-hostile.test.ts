@@ -6,7 +6,7 @@
 import t from 'tap';
 import { Keypair, SystemProgram } from '@solana/web3.js';
 import { ChainFixture, f32, MODEL_ID, runToDone, withRequester } from './helpers/chain.js';
-import { DEFAULT_PARAMS, SplitUpProgram } from '../src/chain/program.js';
+import { DEFAULT_PARAMS, SplitUpProgram, USDC } from '../src/chain/program.js';
 import { ACCOUNT_SIZE, NodeStatus, Phase } from '../src/chain/layout.js';
 import { programError, PROGRAM_ERRORS } from '../src/chain/errors.js';
 import { readFileSync } from 'node:fs';
@@ -14,9 +14,11 @@ import { readFileSync } from 'node:fs';
 const rentOf = (size: number) => BigInt((128 + size) * 3480 * 2);
 const RENT = { committee: rentOf(ACCOUNT_SIZE.committee), node: rentOf(ACCOUNT_SIZE.node), execution: rentOf(ACCOUNT_SIZE.execution) };
 
-function funded(c: InstanceType<typeof ChainFixture>, lamports = 1_000_000_000_000n) {
+/** A key with SOL (fees, rent) and test USDC in its associated token account. */
+function funded(c: InstanceType<typeof ChainFixture>, lamports = 1_000_000_000_000n, usdc = 100_000n * USDC) {
   const k = Keypair.generate();
   c.svm.airdrop(k.publicKey, lamports);
+  if (usdc > 0n) c.fund(k.publicKey, usdc);
   return k;
 }
 
@@ -43,7 +45,7 @@ t.test('1: a committee is bound to its authority: initialising first takes nothi
   c.ok([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, 1n, 'cas://1', 1_000_000_000n));
   const id = c.program.executionId(requester.publicKey, 1n);
   const node = c.node();
-  const hp = new SplitUpProgram(c.programId, hostile.publicKey);
+  const hp = new SplitUpProgram(c.programId, hostile.publicKey).setToken(c.money);
   const vote = hp.assignTask(hostileOracles[0]!.publicKey, id, 0, 0, node.publicKey);
   vote.keys[2]!.pubkey = c.program.executionAddress(id);
   vote.keys[3]!.pubkey = c.program.nodeAddress(node.publicKey);
@@ -65,9 +67,13 @@ t.test('2: creation tolerates pre-funded addresses; ids cannot be squatted', asy
   const fund = (to: InstanceType<typeof SplitUpProgram> extends never ? never : ReturnType<typeof c.program.committeeAddress>, lamports: bigint) =>
     c.ok([griefer], SystemProgram.transfer({ fromPubkey: griefer.publicKey, toPubkey: to, lamports }));
   fund(c.program.committeeAddress(), 890_880n);
+  fund(c.program.vaultAddress(), 10_000_000n);
   c.initCommittee();
   t.equal(c.lamports(c.program.committeeAddress()), RENT.committee, 'a pre-funded committee address: created, holding exactly its rent');
   t.equal(c.committee().treasury, 0n);
+  t.equal(c.lamports(c.program.vaultAddress()), rentOf(165), 'a pre-funded vault address: created (a token account), holding exactly its rent');
+  t.equal(c.svm.account(c.program.vaultAddress())!.owner, c.money.program.toBase58(), 'owned by the token program');
+  t.equal(c.vault(), 0n);
 
   c.registerTasks(); c.registerModel();
   // a node address funded with more than rent + stake: created; the excess goes to the node's payer
@@ -76,20 +82,21 @@ t.test('2: creation tolerates pre-funded addresses; ids cannot be squatted', asy
   const before = c.lamports(k.publicKey);
   c.ok([k], c.program.registerNode(k.publicKey, 24));
   const nd = c.nodeAccount(k.publicKey);
-  t.equal(c.lamports(c.program.nodeAddress(k.publicKey)), RENT.node + nd.stake, 'node account holds exactly rent + stake');
-  t.equal(c.lamports(k.publicKey) - before, 5_000_000_000n - RENT.node - nd.stake - 5000n, 'the excess went to the payer (less the fee)');
+  t.equal(c.lamports(c.program.nodeAddress(k.publicKey)), RENT.node, 'node account holds exactly its rent (the stake is in the vault)');
+  t.equal(c.vault(), nd.stake, 'the stake in the vault');
+  t.equal(c.lamports(k.publicKey) - before, 5_000_000_000n - RENT.node - 5000n, 'the excess went to the payer (less the fee)');
   // a node address funded with less than rent: the payer adds the shortfall
   const k2 = funded(c, 100_000_000_000n);
   fund(c.program.nodeAddress(k2.publicKey), 890_880n);
   c.ok([k2], c.program.registerNode(k2.publicKey, 24));
-  t.equal(c.lamports(c.program.nodeAddress(k2.publicKey)), RENT.node + c.nodeAccount(k2.publicKey).stake);
+  t.equal(c.lamports(c.program.nodeAddress(k2.publicKey)), RENT.node);
 
   // an execution address funded before the request
   const requester = funded(c);
   const id = c.program.executionId(requester.publicKey, 7n);
   fund(c.program.executionAddress(id), 890_880n);
   c.ok([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, 7n, 'cas://7', 1_000_000_000n));
-  t.equal(c.lamports(c.program.executionAddress(id)), RENT.execution + 1_000_000_000n, 'execution holds rent + escrow');
+  t.equal(c.lamports(c.program.executionAddress(id)), RENT.execution, 'execution holds its rent (the escrow is in the vault)');
   t.equal(c.execution(id).escrow, 1_000_000_000n);
   t.equal(c.execution(id).nonce, 7n);
 
@@ -141,21 +148,20 @@ t.test('3: checked arithmetic: every overflow refused with the rule named', asyn
   t.equal(e.errorName, 'ArithmeticOverflow');
   t.match(e.message, /penalty R \+ S = C x \(reward \+ slash\) exceeds u64/);
 
-  // rent + escrow of the new account
+  // an escrow beyond the requester's tokens
   e = c.err([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, 4n, 'x', (1n << 64n) - 1n));
-  t.equal(e.errorName, 'ArithmeticOverflow');
-  t.match(e.message, /rent \+ deposit of the new account/);
+  t.equal(e.errorName, 'InsufficientFunds', "maxFee beyond the requester's token account");
 
   // extreme committee parameters: the required stake for 4096 GB of VRAM
   const d = new ChainFixture(3);
   e = d.err([d.authority], d.program.initCommittee(d.authority.publicKey, d.oracles.map((o) => o.publicKey), 3, { ...DEFAULT_PARAMS, stakePerGb: 1n << 62n }));
   t.equal(e.errorName, 'ArithmeticOverflow', 'stakePerGb x VRAM wrapped before');
-  t.match(e.message, /required stake base \+ perGb x 4096 GB \+ rent exceeds u64/);
+  t.match(e.message, /required stake base \+ perGb x 4096 GB exceeds u64/);
   e = d.err([d.authority], d.program.initCommittee(d.authority.publicKey, d.oracles.map((o) => o.publicKey), 3, { ...DEFAULT_PARAMS, stakeBase: (1n << 64n) - 1n }));
-  t.equal(e.errorName, 'ArithmeticOverflow', 'base + rent');
+  t.equal(e.errorName, 'ArithmeticOverflow', 'base + perGb x 4096');
   // the largest parameters that fit are accepted, and a node's stake is then exact
   d.ok([d.authority], d.program.initCommittee(d.authority.publicKey, d.oracles.map((o) => o.publicKey), 3, { ...DEFAULT_PARAMS, stakePerGb: 1n << 40n }));
-  const k = funded(d, (1n << 40n) * 2n + 10n ** 12n);
+  const k = funded(d, 10n ** 12n, (1n << 41n) + DEFAULT_PARAMS.stakeBase);
   d.ok([k], d.program.registerNode(k.publicKey, 2));
   t.equal(d.nodeAccount(k.publicKey).stake, DEFAULT_PARAMS.stakeBase + (1n << 41n));
 });
@@ -173,12 +179,19 @@ t.test('4: finished executions and exited nodes close; the treasury is withdrawa
   t.equal(c.execution(id).tasks[0]!.phase, Phase.Ready);
   runToDone(c, id, nodes.slice(1));
   const held = c.lamports(c.program.executionAddress(id));
-  t.equal(held, RENT.execution, 'a finished execution holds its rent (the unspent escrow was refunded)');
+  t.equal(held, RENT.execution, 'a finished execution holds its rent');
+  const refund = c.execution(id).escrow;
+  t.ok(refund > 0n, `its unspent escrow (${refund}) waits in the books`);
   const steal = c.program.closeExecution(stranger.publicKey, id);
   t.equal(c.err([stranger], steal).errorName, 'WrongAccount', 'only the requester closes');
-  const before = c.lamports(requester.publicKey);
+  const redirect = c.program.closeExecution(requester.publicKey, id, c.program.tokenAccountOf(stranger.publicKey));
+  t.equal(c.err([requester], redirect).errorName, 'WrongTokenOwner', "the refund goes to the requester's own token account");
+  const before = c.lamports(requester.publicKey), tokens = c.usdc(requester.publicKey), supply = c.tokenSupplyHeld();
   c.ok([requester], c.program.closeExecution(requester.publicKey, id));
   t.equal(c.lamports(requester.publicKey) - before, RENT.execution - 5000n, 'rent back to the requester (less the fee)');
+  t.equal(c.usdc(requester.publicKey) - tokens, refund, 'the unspent escrow refunded to its token account');
+  t.equal(c.tokenSupplyHeld(), supply, 'tokens conserved');
+  t.equal(c.vault(), c.books(), 'vault = the books');
   t.equal(c.svm.account(c.program.executionAddress(id)), null, 'the account is gone');
   c.svm.advanceSlots(1);
   t.equal(c.err([requester], c.program.closeExecution(requester.publicKey, id)).errorName, 'ExecutionMismatch', 'closes once');
@@ -186,7 +199,9 @@ t.test('4: finished executions and exited nodes close; the treasury is withdrawa
   // nodes
   const n = nodes[1]!;
   t.equal(c.err([n], c.program.closeNode(n.publicKey)).errorName, 'NotFinished', 'an active node does not close');
+  const out = c.nodeAccount(n.publicKey).stake + c.nodeAccount(n.publicKey).earned, before2 = c.usdc(n.publicKey);
   c.ok([n], c.program.exitNode(n.publicKey));
+  t.equal(c.usdc(n.publicKey) - before2, out, 'stake and earnings to the node on exit');
   const wallet = c.lamports(n.publicKey);
   c.svm.advanceSlots(1); // a new block hash: the refused closeNode above was the same transaction
   c.ok([n], c.program.closeNode(n.publicKey));
@@ -199,16 +214,21 @@ t.test('4: finished executions and exited nodes close; the treasury is withdrawa
   // treasury
   const cm = c.committee();
   t.ok(cm.treasury > 0n, `treasury ${cm.treasury}`);
-  t.equal(c.lamports(c.program.committeeAddress()), RENT.committee + cm.treasury);
-  t.equal(c.err([stranger], c.program.withdrawTreasury(stranger.publicKey, stranger.publicKey, 1n)).errorName, 'NotAuthority');
-  t.equal(c.err([c.authority], c.program.withdrawTreasury(c.authority.publicKey, stranger.publicKey, cm.treasury + 1n)).errorName, 'InsufficientFunds');
-  t.equal(c.err([c.authority], c.program.withdrawTreasury(c.authority.publicKey, c.program.nodeAddress(nodes[0]!.publicKey), 1n)).errorName, 'WrongAccount',
-    "not into a program account, whose lamports would be outside its books (found by the fuzz test)");
-  const dest = funded(c, 1_000_000_000n);
-  c.ok([c.authority], c.program.withdrawTreasury(c.authority.publicKey, dest.publicKey, cm.treasury));
-  t.equal(c.lamports(dest.publicKey), 1_000_000_000n + cm.treasury, 'the treasury moved to the destination');
-  t.equal(c.lamports(c.program.committeeAddress()), RENT.committee, 'the committee keeps its rent-exempt minimum');
+  t.equal(c.lamports(c.program.committeeAddress()), RENT.committee, 'the committee account holds its rent only');
+  const strangerAta = c.program.tokenAccountOf(stranger.publicKey);
+  t.equal(c.err([stranger], c.program.withdrawTreasury(stranger.publicKey, strangerAta, 1n)).errorName, 'NotAuthority');
+  t.equal(c.err([c.authority], c.program.withdrawTreasury(c.authority.publicKey, strangerAta, cm.treasury + 1n)).errorName, 'InsufficientFunds');
+  t.equal(c.err([c.authority], c.program.withdrawTreasury(c.authority.publicKey, c.program.nodeAddress(nodes[0]!.publicKey), 1n)).errorName, 'NotATokenAccount',
+    'not into a program account (found by the fuzz test when the treasury was lamports)');
+  t.equal(c.err([c.authority], c.program.withdrawTreasury(c.authority.publicKey, c.program.vaultAddress(), 1n)).errorName, 'WrongVault', 'not into the vault (outside the books)');
+  const dest = funded(c, 1_000_000_000n, 0n), destAta = c.tokenAccount(dest.publicKey);
+  const supply2 = c.tokenSupplyHeld(), vault = c.vault();
+  c.ok([c.authority], c.program.withdrawTreasury(c.authority.publicKey, destAta, cm.treasury));
+  t.equal(c.balanceOf(destAta), cm.treasury, "the treasury moved to the destination's token account (any owner)");
+  t.equal(vault - c.vault(), cm.treasury, 'out of the vault');
+  t.equal(c.tokenSupplyHeld(), supply2, 'tokens conserved');
   t.equal(c.committee().treasury, 0n);
+  t.equal(c.vault(), c.books(), 'vault = the books');
 });
 
 t.test('5: System program errors are named, not read as this program\'s codes', async (t) => {

@@ -96,7 +96,7 @@ t.test('approveRotation: members only, once each, of the content they name; q ap
 
   // another committee's proposal cannot be approved into this committee
   const hk = funded(c);
-  const h = new SplitUpProgram(c.programId, hk.publicKey);
+  const h = new SplitUpProgram(c.programId, hk.publicKey).setToken(c.money);
   c.ok([hk], h.initCommittee(hk.publicKey, keys([o0, o1, o2]), 3));
   const hp = { epoch: 1, oracles: keys([o0, o1, newcomer]), q: 3, activateSlot: 0n };
   c.ok([hk], h.proposeRotation(hk.publicKey, hp));
@@ -109,7 +109,7 @@ t.test('approveRotation: members only, once each, of the content they name; q ap
   const first = c.ok([o0], c.program.approveRotation(o0.publicKey, 1, digest));
   c.ok([o1], c.program.approveRotation(o1.publicKey, 1, digest));
   t.equal(c.committee().epoch, 0, 'two approvals of q = 3: no switch yet');
-  const proposalLamports = c.lamports(c.program.rotationAddress(1));
+  const proposalLamports = c.lamports(c.program.rotationAddress(1)), authorityLamports = c.lamports(c.authority.publicKey);
   const res = c.ok([o3], c.program.approveRotation(o3.publicKey, 1, digest)); // the leaving oracle may approve its own removal
   const after = c.committee();
   t.comment(`CU (n = 4): proposeRotation ${created.computeUnits}, approveRotation ${first.computeUnits}, approveRotation applying the rotation ${res.computeUnits}`);
@@ -121,8 +121,9 @@ t.test('approveRotation: members only, once each, of the content they name; q ap
   t.same(after.previous && { epoch: after.previous.epoch, n: after.previous.n, q: after.previous.q, startSlot: after.previous.startSlot }, { epoch: 0, n: 4, q: 3, startSlot: 0n }, 'the previous set is kept');
   t.same(b58(after.previous!.oracles), b58(keys(c.oracles)));
   t.equal(c.svm.account(c.program.rotationAddress(1)), null, 'the proposal account closed');
-  t.equal(after.treasury, before.treasury + proposalLamports, "its lamports are in the treasury (the authority's to withdraw)");
-  t.equal(c.lamports(c.program.committeeAddress()), rentOf(ACCOUNT_SIZE.committee) + after.treasury, 'the committee holds exactly rent + treasury');
+  t.equal(c.lamports(c.authority.publicKey) - authorityLamports, proposalLamports, 'its rent back to the authority, who paid it');
+  t.equal(after.treasury, before.treasury, 'the treasury (tokens) untouched');
+  t.equal(c.lamports(c.program.committeeAddress()), rentOf(ACCOUNT_SIZE.committee), 'the committee holds exactly its rent');
   const recs = rotationRecordsInLogs(res.logs, c.programId.toBase58());
   t.equal(recs.length, 1, 'the switch logs a rotation record');
   t.same({ epoch: recs[0]!.epoch, q: recs[0]!.q, startSlot: recs[0]!.startSlot }, { epoch: 1, q: 3, startSlot: after.epochStartSlot });

@@ -53,7 +53,7 @@ t.test('the chain registry follows node accounts by subscription, without re-rea
   t.same(registry.list(), [], 'no node yet');
   const node = Keypair.generate();
   await airdrop(chain, node.publicKey, 10_000_000_000_000n);
-  await registerNode(chain, node, 8, [1, 2]);
+  await registerNode(chain, node, 8, [1, 2], { fund: true });
   await until('the new node in the registry', () => registry.get(node.publicKey.toBase58())?.active === true, 20_000, 20);
   t.same(registry.get(node.publicKey.toBase58())!.specializations, [1, 2], 'with its specializations');
   await chain.send([node], [chain.program.exitNode(node.publicKey)]);

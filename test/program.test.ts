@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { ChainFixture, DIAMOND, f32, MODEL_ID, TASKS, withRequester } from './helpers/chain.js';
 import { DEFAULT_PARAMS, economicsBoundPpm, USDC } from '../src/chain/program.js';
 import { ERROR_CODES } from '../src/chain/errors.js';
-import { DType, ExecStatus, NodeStatus, Phase, Sampled, SelectionOutcome, selectionRecordsInLogs, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
+import { rentExempt } from '../src/chain/usdc.js';
+import { ACCOUNT_SIZE, DType, ExecStatus, NodeStatus, Phase, Sampled, SelectionOutcome, selectionRecordsInLogs, VERIFY_ATTEMPT, VerifyResult } from '../src/chain/layout.js';
 
 const out = (s: string) => createHash('sha256').update(s).digest();
 const SEED_PARAMS = { ...DEFAULT_PARAMS, pPpm: 80_000 }; // the seed's p = 8 %, with its R, S, r
@@ -59,19 +60,24 @@ t.test('nodes: register with stake, specialize, exit', async (t) => {
   c.initCommittee();
   c.registerTasks();
   const k = Keypair.generate();
-  c.svm.airdrop(k.publicKey, 100_000_000_000n);
-  const before = c.lamports(k.publicKey);
+  c.svm.airdrop(k.publicKey, 10_000_000_000n);
+  c.fund(k.publicKey, 5000n * USDC);
+  const held = c.tokenSupplyHeld(), vault = c.vault();
   c.ok([k], c.program.registerNode(k.publicKey, 24));
   const nd = c.nodeAccount(k.publicKey);
-  t.equal(nd.stake, (1000n + 100n * 24n) * USDC, 'stake = 1000 + 100 per GB of VRAM (USDC, 1 USDC = 10^6 lamports)');
+  t.equal(nd.stake, (1000n + 100n * 24n) * USDC, 'stake = 1000 + 100 per GB of VRAM (USDC base units)');
   t.equal(nd.status, NodeStatus.Active);
-  t.ok(before - c.lamports(k.publicKey) >= nd.stake, 'the stake left the wallet');
-  t.ok(c.lamports(c.program.nodeAddress(k.publicKey)) >= nd.stake, 'and is held by the node account');
+  t.equal(c.usdc(k.publicKey), 5000n * USDC - nd.stake, "the stake left the node's token account");
+  t.equal(c.vault() - vault, nd.stake, "and is held by the committee's vault");
+  t.equal(c.lamports(c.program.nodeAddress(k.publicKey)), rentExempt(ACCOUNT_SIZE.node), 'the node account holds its rent only');
+  t.equal(c.tokenSupplyHeld(), held, 'tokens conserved over every token account of the mint');
+  t.equal(c.vault(), c.books(), 'vault = the books');
   c.svm.advanceSlots(1); // a new block hash, so the retry is a different transaction
   t.equal(c.err([k], c.program.registerNode(k.publicKey, 24)).errorName, 'AlreadyExists');
   const poor = Keypair.generate();
   c.svm.airdrop(poor.publicKey, 1_000_000_000n);
-  t.equal(c.err([poor], c.program.registerNode(poor.publicKey, 24)).errorName, 'InsufficientFunds');
+  c.fund(poor.publicKey, 1000n * USDC);
+  t.equal(c.err([poor], c.program.registerNode(poor.publicKey, 24)).errorName, 'InsufficientFunds', 'a token account below the stake');
   t.equal(c.err([poor], c.program.registerNode(poor.publicKey, 0)).errorName, 'BadParameter');
 
   c.ok([k], c.program.specialize(k.publicKey, [2, 3]));
@@ -82,10 +88,12 @@ t.test('nodes: register with stake, specialize, exit', async (t) => {
   ix.keys[1]!.pubkey = c.program.nodeAddress(k.publicKey);
   t.equal(c.err([other], ix).errorName, 'WrongAccount', "a node cannot edit another node's specializations");
 
-  const wallet = c.lamports(k.publicKey);
+  const wallet = c.usdc(k.publicKey), vaultBefore = c.vault();
   c.ok([k], c.program.exitNode(k.publicKey));
   t.equal(c.nodeAccount(k.publicKey).status, NodeStatus.Exited);
-  t.ok(c.lamports(k.publicKey) - wallet > nd.stake - 100_000n, 'stake returned on exit');
+  t.equal(c.usdc(k.publicKey) - wallet, nd.stake, "stake returned to the node's token account on exit");
+  t.equal(vaultBefore - c.vault(), nd.stake, 'out of the vault');
+  t.equal(c.vault(), c.books(), 'vault = the books');
   c.svm.advanceSlots(1);
   t.equal(c.err([k], c.program.exitNode(k.publicKey)).errorName, 'NodeInactive');
 });
@@ -192,10 +200,10 @@ t.test('commit, settle, reveal: only the assignee, successors ready on the revea
   // settle decides sampling at p ≈ 10 %; retry whole executions (bounded) until one runs unsampled
   let done = false;
   for (let tries = 0; tries < 12 && !done; tries++) {
+    const walletBefore = c.usdc(requester.publicKey);
     const id = request();
     c.assign(id, 0, n.publicKey);
     t.equal(c.err([other], c.program.commit(other.publicKey, id, 0, 0, out('x'))).errorName, 'NotAssignee');
-    const walletBefore = c.lamports(requester.publicKey);
     const earnedBefore = [c.nodeAccount(n.publicKey).earned, c.nodeAccount(other.publicKey).earned];
     const lockedBefore = [0n, c.nodeAccount(other.publicKey).locked];
     const nLocked = c.nodeAccount(n.publicKey).locked;
@@ -226,17 +234,25 @@ t.test('commit, settle, reveal: only the assignee, successors ready on the revea
     done = true;
     e = c.execution(id);
     t.equal(e.status, ExecStatus.Done, 'all tasks settled: execution done');
-    t.equal(e.escrow, 0n, 'escrow emptied');
+    const fee0 = (cu: bigint) => cu * DEFAULT_PARAMS.pricePerKcu / 1000n;
+    const spent = [TASKS.embed, TASKS.left, TASKS.right, TASKS.join].reduce((a, x) => a + fee0(x.cu), 0n);
+    t.equal(e.escrow, 1_000_000_000n - spent, 'the unspent escrow waits in the books for the requester to close');
+    t.equal(c.vault(), c.books(), 'vault = the books');
     const fee = (cu: bigint) => cu * DEFAULT_PARAMS.pricePerKcu / 1000n;
     t.equal(c.nodeAccount(n.publicKey).earned - earnedBefore[0]!, fee(TASKS.embed.cu) + fee(TASKS.left.cu), 'asserters paid C per task');
     t.equal(c.nodeAccount(other.publicKey).earned - earnedBefore[1]!, fee(TASKS.right.cu) + fee(TASKS.join.cu));
     const fees = [TASKS.embed, TASKS.left, TASKS.right, TASKS.join].reduce((a, x) => a + fee(x.cu), 0n);
-    t.equal(c.lamports(requester.publicKey) - walletBefore, 1_000_000_000n - fees, 'unspent escrow refunded to the requester');
+    t.equal(c.usdc(requester.publicKey), walletBefore - 1_000_000_000n, 'maxFee left the requester for the vault');
+    const held = c.tokenSupplyHeld();
     const penalty = TASKS.embed.cu * DEFAULT_PARAMS.pricePerKcu / 1000n * 112n / 10n;
     t.equal(c.nodeAccount(n.publicKey).locked, nLocked - penalty, 'every lock of this execution released (earlier sampled tries keep theirs)');
     t.equal(c.nodeAccount(other.publicKey).locked, lockedBefore[1], 'and the other node\'s');
     c.svm.advanceSlots(1);
     t.equal(c.err([c.authority], c.program.settle(id, 0)).errorName, 'NotSettleable', 'settled once');
+    c.ok([requester], c.program.closeExecution(requester.publicKey, id));
+    t.equal(c.usdc(requester.publicKey) - walletBefore, -fees, 'closing refunds the unspent escrow: the requester paid exactly the fees');
+    t.equal(c.tokenSupplyHeld(), held, 'tokens conserved');
+    t.equal(c.vault(), c.books(), 'vault = the books');
   }
   t.ok(done, 'an unsampled execution completed within 12 tries');
   t.equal(c.err([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, 999n, 'x'.repeat(97), 1_000_000_000n)).errorName, 'UriTooLong');

@@ -15,7 +15,8 @@ import { Keypair } from '@solana/web3.js';
 import { LocalValidator } from '../src/validator/server.js';
 import { ChainClient } from '../src/chain/client.js';
 import { airdrop, bootstrapChain } from '../src/chain/bootstrap.js';
-import { DEFAULT_PARAMS, loadProgramBinary } from '../src/chain/program.js';
+import { DEFAULT_PARAMS, formatUsdc, loadProgramBinary, USDC } from '../src/chain/program.js';
+import { auditBooks } from '../src/chain/audit.js';
 import { ChainLoop } from '../src/chain/loop.js';
 import { MemoryVoteStore } from '../src/chain/vote-store.js';
 import { ExecStatus } from '../src/chain/layout.js';
@@ -95,21 +96,24 @@ t.test('register → request --wait → outputs verified → result, through an 
   writeFileSync(inputFile, JSON.stringify({ tensors: [{ shape: input.shape, data: Array.from(input.data) }] }));
   const requesterKey = join(dir, 'requester.json');
   const req = ['request', ...base, '--key', requesterKey, '--model', String(modelId), '--input', inputFile, '--cas', join(dir, 'requester-cas'), '--cas-url', casUrl, '--cas-token-file', tokenFile];
-  const low = await run([...req, '--max-fee', '1', '--airdrop', '20']);
+  const low = await run([...req, '--max-fee', '0.000001', '--airdrop', '20']);
   t.equal(low.status, 2, 'a fee below the model\'s minimum: refused before sending');
-  t.match(low.stderr, /^error: FeeTooLow: --max-fee 1 is below the \d+ lamports model 2 needs/);
-  const lowOnChain = await run([...req, '--max-fee', '1', '--no-check']);
+  t.match(low.stderr, /^error: FeeTooLow: --max-fee 0\.000001 USDC is below the [\d.]+ USDC model 2 needs/);
+  const poor = await run([...req, '--max-fee', '2000']);
+  t.equal(poor.status, 2, 'more than the requester holds: refused before sending');
+  t.match(poor.stderr, /^error: InsufficientFunds: the requester's token account \w+ holds 0\.000001 USDC, below --max-fee 2000 USDC/);
+  const lowOnChain = await run([...req, '--max-fee', '0.000001', '--no-check']);
   t.equal(lowOnChain.status, 2);
   t.match(lowOnChain.stderr, /^error: the program refused: FeeTooLow: /, 'and the program refuses it too, by name');
   const wrong = join(dir, 'wrong.json');
   writeFileSync(wrong, JSON.stringify({ tensors: [{ shape: [1, 4], data: [1, 2, 3, 4] }] }));
-  const mismatch = await run([...req.map((a) => (a === inputFile ? wrong : a)), '--max-fee', '2000000000']);
+  const mismatch = await run([...req.map((a) => (a === inputFile ? wrong : a)), '--max-fee', '2000']);
   t.equal(mismatch.status, 2);
   t.match(mismatch.stderr, /^error: InputMismatch: input 0 is f32\[1,4\], the model takes f32\[1,8\]/);
 
   const outFile = join(dir, 'out.bundle');
   const started = Date.now();
-  const res = await run([...req, '--max-fee', '2000000000', '--wait', '--timeout-s', '120', '--out', outFile]);
+  const res = await run([...req, '--max-fee', '2000', '--airdrop', '1', '--wait', '--timeout-s', '120', '--out', outFile]);
   t.equal(res.status, 0, res.stderr);
   t.comment(`request --wait: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const got = JSON.parse(res.stdout);
@@ -149,4 +153,18 @@ t.test('register → request --wait → outputs verified → result, through an 
   const unknown = await run(['result', '12345', ...base]);
   t.equal(unknown.status, 2);
   t.match(unknown.stderr, /UnknownExecution/);
+
+  // the requester closes the finished execution: the unspent escrow comes back in USDC
+  const requester = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(requesterKey, 'utf8'))));
+  const held = await chain.usdcOf(requester.publicKey), escrow = e.escrow;
+  t.ok(escrow > 0n && escrow < 2000n * USDC, `escrow left after the fees: ${escrow}`);
+  const close = await run(['close', got.execId, ...base, '--key', requesterKey]);
+  t.equal(close.status, 0, close.stderr);
+  t.equal(JSON.parse(close.stdout).refunded, formatUsdc(escrow), 'the refund is the unspent escrow');
+  t.equal(await chain.usdcOf(requester.publicKey), held + escrow, "back in the requester's token account");
+  t.equal(held, 1n, 'before closing it held the 0.000001 USDC of its first airdrop: 2000 minted, 2000 escrowed');
+  const books = await auditBooks(chain);
+  t.equal(books.vaultBalance, books.books, 'vault = the books');
+  const twice = await run(['close', got.execId, ...base, '--key', requesterKey]);
+  t.equal(twice.status, 2, 'closed once');
 });

@@ -9,7 +9,8 @@ import t from 'tap';
 import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
 import { ChainCommittee } from './helpers/chain-committee.js';
 import { until } from './helpers/heartbeat.js';
-import { airdrop } from '../src/chain/bootstrap.js';
+import { USDC } from '../src/chain/program.js';
+import { airdrop, faucet } from '../src/chain/bootstrap.js';
 import { asProgramError } from '../src/chain/client.js';
 import { memberSetAt, selectionRecordsInLogs, type SelectionRecord } from '../src/chain/layout.js';
 import { MODEL_ID } from '../src/chain/local-chain.js';
@@ -28,7 +29,8 @@ t.test('rotate one oracle out and one in while requests keep being assigned', as
   for (let i = 0; i < 4; i++) a.startLoop(i);
   const chain = a.chain, programId = chain.program.programId.toBase58();
   const requester = Keypair.generate();
-  await airdrop(chain, requester.publicKey, 50n * BigInt(LAMPORTS_PER_SOL));
+  await airdrop(chain, requester.publicKey, 50n * BigInt(LAMPORTS_PER_SOL)); // fees and rent
+  await faucet(chain, requester, requester.publicKey, 1_000_000n * USDC); // test USDC for the escrows
   let nonce = 0n;
   const request = async () => {
     const n = ++nonce;

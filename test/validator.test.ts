@@ -4,7 +4,8 @@ import { until } from './helpers/heartbeat.js';
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram, Transaction } from '@solana/web3.js';
 import { LocalValidator } from '../src/validator/server.js';
 import { ChainClient } from '../src/chain/client.js';
-import { airdrop, bootstrapChain, registerNode } from '../src/chain/bootstrap.js';
+import { airdrop, bootstrapChain, faucet, registerNode } from '../src/chain/bootstrap.js';
+import { USDC } from '../src/chain/program.js';
 import { loadProgramBinary } from '../src/chain/program.js';
 import { MODEL_ID } from '../src/chain/local-chain.js';
 import { ExecStatus, NodeStatus, Phase } from '../src/chain/layout.js';
@@ -40,6 +41,8 @@ t.test('a web3.js client registers nodes and requests an execution over JSON-RPC
   const requester = Keypair.generate();
   await conn.requestAirdrop(requester.publicKey, 5 * LAMPORTS_PER_SOL);
   await until('airdrop', async () => (await conn.getBalance(requester.publicKey)) > 0);
+  await faucet(chain, requester, requester.publicKey, 10_000n * USDC);
+  t.equal(await chain.usdcOf(requester.publicKey), 10_000n * USDC, 'the faucet minted test USDC to its associated token account');
   await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, 42n, 'cas://input', 1_000_000_000n)]);
   const e = await chain.execution(chain.program.executionId(requester.publicKey, 42n));
   t.equal(e?.status, ExecStatus.Running);
@@ -81,10 +84,11 @@ t.test('a validator restart loses no state', async (t) => {
   const requester = Keypair.generate();
   await chain.connection.requestAirdrop(requester.publicKey, 5 * LAMPORTS_PER_SOL);
   for (let i = 0; i < 3; i++) await v.produceSlot();
+  await faucet(chain, requester, requester.publicKey, 10_000n * USDC);
   const sig = await chain.send([requester], [chain.program.requestExecution(requester.publicKey, MODEL_ID, 9n, 'cas://in', 1_000_000_000n)]);
   await airdrop(chain, oracles[0]!.publicKey, BigInt(LAMPORTS_PER_SOL));
   await chain.send([oracles[0]!], [chain.program.assignTask(oracles[0]!.publicKey, chain.program.executionId(requester.publicKey, 9n), 0, 0, node.publicKey)]);
-  const before = { slot: await chain.slot(), exec: await chain.execution(chain.program.executionId(requester.publicKey, 9n)), bal: await chain.connection.getBalance(requester.publicKey) };
+  const before = { slot: await chain.slot(), exec: await chain.execution(chain.program.executionId(requester.publicKey, 9n)), bal: await chain.connection.getBalance(requester.publicKey), usdc: await chain.usdcOf(requester.publicKey) };
   t.equal(before.exec?.tasks[0]!.voteMask, 1, 'the vote is on chain');
   // like kill -9: nothing is written on the way down beyond what each call already fsync'ed
   await v.close({ snapshot: false });
@@ -94,6 +98,8 @@ t.test('a validator restart loses no state', async (t) => {
   t.equal(await chain.slot(), before.slot, 'slot restored');
   t.same(await chain.execution(chain.program.executionId(requester.publicKey, 9n)), before.exec, 'execution state restored');
   t.equal(await chain.connection.getBalance(requester.publicKey), before.bal, 'balances restored');
+  t.equal(await chain.usdcOf(requester.publicKey), before.usdc, 'token balances restored');
+  t.equal(before.usdc, 10_000n * USDC - 1_000_000_000n, 'the escrow had left the requester');
   t.ok((await chain.connection.getSignatureStatuses([sig])).value[0], 'signature statuses restored');
   t.equal((await chain.nodes()).length, 1);
   // and it keeps going
@@ -130,7 +136,7 @@ t.test('RPC reads come from the account cache: the bank is read again only after
   // a created account shows up in the program's scan without a bank scan
   const node = Keypair.generate();
   await airdrop(chain, node.publicKey, 10_000_000_000_000n);
-  await registerNode(chain, node, 8, [1]);
+  await registerNode(chain, node, 8, [1], { fund: true });
   t.ok((await chain.nodes()).some((n) => n.key.equals(node.publicKey)), 'a node registered after the first scan is listed');
   t.equal(scans, s0, 'still no bank scan');
 });

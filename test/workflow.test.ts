@@ -75,6 +75,15 @@ t.test('end to end: requests complete through the CAS server, every selection au
   t.equal(s.slashed[0].status, 'Slashed');
   t.ok(s.crashed, 'a compute node was killed while holding a task');
   t.ok(s.reassignedAfterCrash, 'and its task was reassigned after the timeout and completed by another node');
+  // ---- the money, in test USDC
+  const u = s.usdc;
+  t.ok(u.vaultMatchesBooks, `the vault holds exactly the books (${u.vault} = ${u.books} USDC)`);
+  t.ok(Number(s.slashed[0].slashedUsdc) > 0, `the cheater lost ${s.slashed[0].slashedUsdc} USDC of stake`);
+  t.ok(Number(u.earned) > 0, `nodes earned ${u.earned} USDC`);
+  t.equal(u.requester.executionsClosed, requests, 'the requester closed every execution');
+  t.ok(Number(u.requester.refunded) > 0, `and got ${u.requester.refunded} USDC refunded`);
+  const micro = (x: string) => BigInt(Math.round(Number(x) * 1e6));
+  t.equal(micro(u.requester.paid) + micro(u.requester.refunded), micro(u.requester.escrowed), 'paid + refunded = escrowed');
 
   // ---- the launcher: start-up steps, the live view, Ctrl-C
   const before = out.split('SplitUp local committee')[0]!;
@@ -94,6 +103,7 @@ t.test('end to end: requests complete through the CAS server, every selection au
     t.match(r, role(r) === 'cheater' ? / slashed / : / active /, `the ${role(r)} node's stake on chain: ${role(r) === 'cheater' ? 'slashed' : 'active'}`);
   }
   t.match(out, new RegExp(`summary: ${requests}/${requests} executions done`), 'the summary is read from the chain after Ctrl-C');
+  t.match(out, /USDC: nodes earned [\d.]+, were slashed [\d.]+ and paid [\d.]+ in lapse penalties; the requester paid [\d.]+ and got [\d.]+ refunded \(\d+ executions closed\); treasury [\d.]+; vault [\d.]+ = books [\d.]+/, 'the summary states the money in USDC');
   t.match(out, /audit of every selection on the ledger \((\d+) of \1 quorums, covering (\d+)\/\2 tasks: \d+ compute, \d+ reassignments, \d+ verification, \d+ arbiter\): \1\/\1 with q matching votes, \1\/\1 re-derived/);
   t.match(out, new RegExp(`stopped: validator, ${oracles} oracles and ${nodes} compute nodes and the CAS server shut down`));
   // the final frame: every oracle has committed rounds, and the same table for the same round

@@ -11,7 +11,8 @@ import { decodeSelectionProof } from '../vrf/proof-message.js';
 import { eligibleSet, pickFromBeta, proverIndex, verifySelection } from '../vrf/selection.js';
 import type { ChainClient } from './client.js';
 import { attemptKind, NodeStatus, SelectionOutcome, selectionRecordsInLogs, type ExecutionAccount, type NodeAccount, type SelectionRecord } from './layout.js';
-import { Ix } from './program.js';
+import { formatUsdc, Ix } from './program.js';
+import { booksTotal } from './usdc.js';
 import { roundForBlockTime } from './loop.js';
 
 /** What the audit reads of a round's catch-up view: the signed decision and the table's canonical bytes. */
@@ -190,4 +191,24 @@ export function checkSelection(o: { committee: Committee; nodes: NodeAccount[]; 
     if (derived.kind === 'selected' && new PublicKey(derived.node).equals(node)) return null;
   }
   return 'the proof selects another node';
+}
+
+/**
+ * The committee's money: the vault's token balance against the program's books (treasury + every
+ * node's stake and earnings + every execution's escrow, read from this committee's accounts). They are
+ * equal unless someone sent tokens straight to the vault (anyone can; such tokens are outside the books,
+ * reported as `outside`); less in the vault than the books is a broken invariant (`ok` false).
+ */
+export interface BooksAudit { mint: string; vault: string; vaultBalance: string; books: string; treasury: string; stake: string; earned: string; escrow: string; outside: string; ok: boolean }
+export async function auditBooks(chain: ChainClient): Promise<BooksAudit> {
+  const cm = await chain.committee();
+  if (!cm) throw new Error('no committee on this chain');
+  const [nodes, execs, vault] = await Promise.all([chain.nodes(), chain.executions(), chain.tokenBalance(cm.vault)]);
+  const books = booksTotal(cm, nodes, execs);
+  const sum = (xs: bigint[]) => xs.reduce((a, x) => a + x, 0n);
+  return {
+    mint: cm.mint.toBase58(), vault: cm.vault.toBase58(), vaultBalance: formatUsdc(vault), books: formatUsdc(books), treasury: formatUsdc(cm.treasury),
+    stake: formatUsdc(sum(nodes.map((n) => n.stake))), earned: formatUsdc(sum(nodes.map((n) => n.earned))), escrow: formatUsdc(sum(execs.map((e) => e.escrow))),
+    outside: formatUsdc(vault > books ? vault - books : 0n), ok: vault >= books,
+  };
 }

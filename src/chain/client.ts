@@ -6,7 +6,7 @@ import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, type
 import { ACCOUNT_SIZE, COMMITTEE_OFFSET, decodeCommittee, decodeExecution, decodeModel, decodeNode, decodeRotation, decodeTask, ExecStatus, rotationRecordsInLogs, TAGS, type Committee, type ExecutionAccount, type ModelAccount, type NodeAccount, type RotationAccount, type TaskAccount } from './layout.js';
 import { programError, ProgramError } from './errors.js';
 import { ProgramWatch, pubsubUrlFor, type ChangeListener } from './program-watch.js';
-import { Ix, rotationDigest, SplitUpProgram, type RotationProposal } from './program.js';
+import { Ix, rotationDigest, SplitUpProgram, type Money, type RotationProposal } from './program.js';
 import { toBase58 as bs58 } from '../common/bytes.js';
 
 export interface SendOptions {
@@ -50,9 +50,32 @@ export class ChainClient {
   async slot(): Promise<bigint> { return BigInt(await this.connection.getSlot('confirmed')); }
   async blockTime(slot: bigint): Promise<number | null> { return this.connection.getBlockTime(Number(slot)).catch(() => null); }
 
+  /** The committee account (null before initCommittee); reading it tells the program builders its mint and token program. */
   async committee(): Promise<Committee | null> {
     const a = await this.connection.getAccountInfo(this.program.committeeAddress());
-    return a ? decodeCommittee(a.data) : null;
+    if (!a) return null;
+    const cm = decodeCommittee(a.data);
+    this.program.setToken({ mint: cm.mint, program: cm.tokenProgram });
+    return cm;
+  }
+
+  /** The mint and token program of the committee (read once from the committee account). */
+  async money(): Promise<Money> {
+    if (this.program.token) return this.program.token;
+    if (!(await this.committee())) throw new Error(`no committee of authority ${this.program.authority.toBase58()} on this chain`);
+    return this.program.token!;
+  }
+
+  /** The balance (base units) of a token account; 0 when it does not exist. */
+  async tokenBalance(account: PublicKey): Promise<bigint> {
+    const a = await this.connection.getAccountInfo(account);
+    return a && a.data.length >= 72 ? Buffer.from(a.data).readBigUInt64LE(64) : 0n;
+  }
+
+  /** The balance of `owner`'s associated token account of the committee's mint. */
+  async usdcOf(owner: PublicKey): Promise<bigint> {
+    await this.money();
+    return this.tokenBalance(this.program.tokenAccountOf(owner));
   }
 
   /** The pending rotation proposal of `epoch` (null when none, or once applied: the account closes). */
@@ -135,6 +158,9 @@ export class ChainClient {
   }
 
   async nodes(): Promise<NodeAccount[]> { return (await this.ofKind('node')).map((a) => decodeNode(a.account.data)); }
+
+  /** Every execution of this committee still on chain (running, or finished and not yet closed by its requester). */
+  async executions(): Promise<ExecutionAccount[]> { return (await this.ofKind('execution')).map((a) => decodeExecution(a.account.data)); }
 
   async task(id: number): Promise<TaskAccount | null> {
     const a = await this.connection.getAccountInfo(this.program.taskAddress(id));

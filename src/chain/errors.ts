@@ -37,7 +37,7 @@ export const PROGRAM_ERRORS = {
   35: ['TooManySpecializations', 'at most 16 specializations'],
   36: ['UnknownTask', 'specialization names an unregistered task'],
   37: ['ExecutionMismatch', 'execution account, id or task index do not match'],
-  38: ['InsufficientFunds', 'the wallet cannot cover stake and rent'],
+  38: ['InsufficientFunds', 'a token account (stake, escrow) or the treasury cannot cover the amount, or the payer the rent'],
   39: ['BadReveal', 'the reveal does not open the commitment, or was made already'],
   40: ['RevealOrder', 'in a verification the validator reveals first'],
   41: ['OutputRequired', 'this reveal must carry the output itself, not its fingerprint'],
@@ -47,11 +47,17 @@ export const PROGRAM_ERRORS = {
   45: ['WrongCommittee', 'an account belongs to another committee'],
   46: ['NotAuthority', "only the committee's authority may do this"],
   47: ['NotFinished', 'the execution is still running, or the node has not exited'],
-  48: ['BelowRentExempt', 'the committee account keeps its rent-exempt minimum'],
+  48: ['BelowRentExempt', 'the committee account keeps its rent-exempt minimum (not raised since the treasury is tokens in the vault)'],
   49: ['StaleEpoch', "the rotation is not for the committee's next epoch, or the selection predates the previous epoch"],
   50: ['RotationPending', 'the current epoch has not started yet: no new rotation before it does'],
   51: ['ProposalMismatch', "the approval names another content than the proposal's (its digest)"],
   52: ['AlreadyApproved', 'this member already approved the proposal'],
+  53: ['WrongMint', "not the committee's mint (or a token account of another mint; initCommittee: not an initialized mint without extensions)"],
+  54: ['WrongTokenProgram', "not the committee's token program (initCommittee: only the Token program or Token-2022)"],
+  55: ['WrongTokenOwner', 'the token account belongs to someone else'],
+  56: ['TokenAccountFrozen', 'the token account is frozen'],
+  57: ['NotATokenAccount', "not an initialized token account of the committee's token program (closed or never created?)"],
+  58: ['WrongVault', "not the committee's vault (or the vault as the other side)"],
 } as const satisfies Record<number, readonly [string, string]>;
 
 /** The System program's errors (SystemError), surfaced through the program's CPIs or a transfer. */

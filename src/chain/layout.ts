@@ -3,7 +3,7 @@ import { PublicKey } from '@solana/web3.js';
 
 export const TASK_STATE_SIZE = 1200;
 export const EXEC_HEADER_SIZE = 304;
-export const ACCOUNT_SIZE = { committee: 776, node: 208, task: 248, model: 344, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE + 40, rotation: 408 } as const;
+export const ACCOUNT_SIZE = { committee: 880, node: 208, task: 248, model: 344, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE + 40, rotation: 408 } as const;
 /** Offset of the committee address every node, task, model and execution account carries (memcmp filters). */
 export const COMMITTEE_OFFSET = { node: 176, task: 216, model: 312, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE, rotation: 376 } as const;
 export const TAGS = { committee: 0x4d435553, node: 0x444e5553, task: 0x4b545553, model: 0x444d5553, execution: 0x58455553, rotation: 0x54525553 } as const;
@@ -54,6 +54,12 @@ export interface Committee {
    */
   epoch: number; epochStartSlot: bigint;
   previous: { epoch: number; n: number; q: number; oracles: PublicKey[]; startSlot: bigint } | null;
+  /**
+   * The money: every amount (stake rule, price, treasury, nodes' stake and earnings, executions' escrow)
+   * is in base units of `mint` (owned by `tokenProgram`, `decimals` decimals), held by the token account
+   * `vault` whose authority is the committee's address; its balance is the sum of those books.
+   */
+  mint: PublicKey; tokenProgram: PublicKey; vault: PublicKey; decimals: number;
 }
 /** A pending rotation proposal: the member set of epoch `epoch`, approved by members of the current set (bit i: oracle i). */
 export interface RotationAccount {
@@ -128,6 +134,7 @@ export function decodeCommittee(data: Uint8Array): Committee {
       epoch: r.u32(432) - 1, n: r.u8(436), q: r.u8(437), startSlot: r.u64(448),
       oracles: Array.from({ length: Math.min(r.u8(436), 10) }, (_, i) => r.key(456 + 32 * i)),
     },
+    mint: r.key(776), tokenProgram: r.key(808), vault: r.key(840), decimals: r.u8(872),
   };
 }
 

@@ -3,8 +3,11 @@
 // program's tests, the compute-unit benchmark and the simulator.
 import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js';
 import { Svm, type TxResult } from './svm.js';
-import { commitment, DEFAULT_PARAMS, fingerprint, loadProgramBinary, partiesOf, quorumFor, rotationDigest, SplitUpProgram, type CommitteeParams, type TaskCtx } from './program.js';
-import { randomBytes } from 'node:crypto';
+import { TOKEN_2022_PROGRAM_ID } from '@solana/spl-token';
+import { ACCOUNT_SIZE, TAGS } from './layout.js';
+import { booksTotal, createMintIxs, createTokenAccountIx, mintToIxs, tokenAmount } from './usdc.js';
+import { commitment, DEFAULT_PARAMS, USDC, type Money, fingerprint, loadProgramBinary, partiesOf, quorumFor, rotationDigest, SplitUpProgram, type CommitteeParams, type TaskCtx } from './program.js';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeCommittee, decodeExecution, decodeModel, decodeNode, decodeTask, memberSetAt } from './layout.js';
 import { modelOf, planManifest, type ManifestDoc } from '../model/manifest.js';
 import { programError, type ProgramError } from './errors.js';
@@ -19,8 +22,12 @@ export class LocalChain {
   readonly program: SplitUpProgram;
   readonly authority: Keypair;
   readonly oracles: Keypair[];
+  /** The chain's test USDC: a 6-decimal mint whose mint and freeze authority is `authority` (its key derived from the authority's, so seeded chains stay reproducible). */
+  readonly mint: Keypair;
+  readonly money: Money;
 
-  constructor(n = 3, programId: PublicKey = Keypair.generate().publicKey, oracles?: Keypair[], authority: Keypair = Keypair.generate()) {
+  /** `tokenProgram`: the test USDC's program, Token-2022 (default) or the classic Token program (both ship with LiteSVM). */
+  constructor(n = 3, programId: PublicKey = Keypair.generate().publicKey, oracles?: Keypair[], authority: Keypair = Keypair.generate(), tokenProgram: PublicKey = TOKEN_2022_PROGRAM_ID) {
     this.programId = programId;
     this.authority = authority;
     this.program = new SplitUpProgram(programId, authority.publicKey);
@@ -28,7 +35,42 @@ export class LocalChain {
     this.oracles = oracles ?? Array.from({ length: n }, () => Keypair.generate());
     this.svm.airdrop(this.authority.publicKey, 1_000_000_000_000n);
     for (const o of this.oracles) this.svm.airdrop(o.publicKey, 10_000_000_000n);
+    this.mint = Keypair.fromSeed(createHash('sha256').update('splitup/local-chain/mint').update(authority.secretKey).digest());
+    this.money = { mint: this.mint.publicKey, program: tokenProgram };
+    this.program.setToken(this.money);
+    this.ok([this.authority, this.mint], ...createMintIxs(this.authority.publicKey, this.mint, this.authority.publicKey, tokenProgram));
+    this.fund(this.authority.publicKey, 1_000_000n * USDC);
     this.svm.advanceSlots(1);
+  }
+
+  /** Mints `amount` test USDC (base units) to `owner`'s associated token account (created when absent). */
+  fund(owner: PublicKey, amount: bigint): void { this.ok([this.authority], ...mintToIxs(this.authority.publicKey, this.authority.publicKey, owner, this.money, amount)); }
+  /** Creates `owner`'s associated token account (empty) unless it exists. */
+  tokenAccount(owner: PublicKey): PublicKey { this.ok([this.authority], createTokenAccountIx(this.authority.publicKey, owner, this.money)); return this.program.tokenAccountOf(owner); }
+  /** The balance of a token account (0 when absent). */
+  balanceOf(account: PublicKey): bigint { const a = this.svm.account(account); return a && a.data.length >= 72 ? tokenAmount(a.data) : 0n; }
+  /** The balance of `owner`'s associated token account. */
+  usdc(owner: PublicKey): bigint { return this.balanceOf(this.program.tokenAccountOf(owner)); }
+  vault(): bigint { return this.balanceOf(this.program.vaultAddress()); }
+  /** Every token account of the mint and its balance (the conservation checks sum them). */
+  tokenAccounts(): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    for (const [k, a] of this.svm.accounts.ofOwner(this.money.program.toBase58()))
+      if (a.data.length >= 165 && new PublicKey(a.data.subarray(0, 32)).equals(this.money.mint)) out.set(k, tokenAmount(a.data));
+    return out;
+  }
+  /** Σ of every token account of the mint. */
+  tokenSupplyHeld(): bigint { let t = 0n; for (const v of this.tokenAccounts().values()) t += v; return t; }
+  /** The program's books of this committee: treasury + nodes' stake and earnings + executions' escrow (the vault must hold exactly this). */
+  books(): bigint {
+    const nodes = [], execs = [];
+    const committee = this.program.committeeAddress();
+    for (const [, a] of this.svm.accounts.ofOwner(this.programId.toBase58())) {
+      const tag = Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).readUInt32LE(0);
+      if (tag === TAGS.node && a.data.length === ACCOUNT_SIZE.node) { const n = decodeNode(a.data); if (n.committee.equals(committee)) nodes.push(n); }
+      if (tag === TAGS.execution && a.data.length === ACCOUNT_SIZE.execution) { const e = decodeExecution(a.data); if (e.committee.equals(committee)) execs.push(e); }
+    }
+    return booksTotal(this.committee(), nodes, execs);
   }
 
   /** Sends and returns the result; failures are returned, not thrown. */
@@ -49,7 +91,7 @@ export class LocalChain {
   }
 
   initCommittee(params: CommitteeParams = DEFAULT_PARAMS, q = quorumFor(this.oracles.length)): TxResult {
-    return this.ok([this.authority], this.program.initCommittee(this.authority.publicKey, this.oracles.map((o) => o.publicKey), q, params));
+    return this.ok([this.authority], this.program.initCommittee(this.authority.publicKey, this.oracles.map((o) => o.publicKey), q, params, this.money));
   }
 
   registerTasks(): void {
@@ -73,10 +115,11 @@ export class LocalChain {
     return { modelId: c.modelCount + 1, taskIds };
   }
 
-  /** A funded, registered, specialized compute node. */
+  /** A funded (SOL for fees and rent, 100 000 test USDC), registered (its stake into the vault), specialized compute node. */
   node(specs: number[] = [1, 2, 3, 4], vramGb = 24): Keypair {
     const k = Keypair.generate();
-    this.svm.airdrop(k.publicKey, 100_000_000_000n);
+    this.svm.airdrop(k.publicKey, 10_000_000_000n);
+    this.fund(k.publicKey, 100_000n * USDC);
     this.ok([k], this.program.registerNode(k.publicKey, vramGb));
     if (specs.length) this.ok([k], this.program.specialize(k.publicKey, specs));
     return k;
@@ -135,7 +178,7 @@ export class LocalChain {
   /** What reveal and timeout of task i need: requester, model and every party's node account. */
   taskCtx(execId: bigint, taskIndex: number): TaskCtx {
     const e = this.execution(execId);
-    return { requester: e.requester, modelId: e.modelId, parties: partiesOf(e.tasks[taskIndex]!) };
+    return { modelId: e.modelId, parties: partiesOf(e.tasks[taskIndex]!) };
   }
 
   /** The assigned node commits to `output` (fresh salt); returns what it needs to reveal. */

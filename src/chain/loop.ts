@@ -228,7 +228,7 @@ export class ChainLoop {
       for (let i = 0; i < e.tasks.length; i++) {
         const ts = e.tasks[i]!;
         const key = requestKey(e.execId, i, ts.attempt);
-        const ctx = { requester: e.requester, modelId: e.modelId, parties: partiesOf(ts) };
+        const ctx = { modelId: e.modelId, parties: partiesOf(ts) };
         if (SELECTING.has(ts.phase)) {
           open.add(key);
           if (slot > ts.readySlot + BigInt(ts.timeoutSlots) + this.grace(e, i)) {

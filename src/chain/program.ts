@@ -5,6 +5,7 @@ import { PublicKey, SystemProgram, SYSVAR_SLOT_HASHES_PUBKEY, TransactionInstruc
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { getAssociatedTokenAddressSync, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from '@solana/spl-token';
 import { encodeSpec, SRC_MODEL_INPUT, type ModelAccount, type TaskState, type TensorSpec } from './layout.js';
 
 export const PROGRAM_SO_PATH = fileURLToPath(new URL('../../programs/splitup/splitup.so', import.meta.url));
@@ -50,10 +51,32 @@ export function partiesOf(ts: Pick<TaskState, 'assigned' | 'asserter' | 'validat
   return out;
 }
 
-/** What reveal and timeout need besides the task: the requester (refund), the model (successors) and the parties' node accounts. */
-export interface TaskCtx { requester: PublicKey; modelId: number; parties: PublicKey[] }
+/** What reveal and timeout need besides the task: the model (successors) and the parties' node accounts. */
+export interface TaskCtx { modelId: number; parties: PublicKey[] }
 
-/** Economics and timing of a committee. Amounts are lamports; ratios are parts per million. */
+/**
+ * The committee's money: an SPL mint of the classic Token program (USDC on mainnet and devnet) or of
+ * Token-2022 (the local validator's test USDC). Recorded by initCommittee; every builder that moves
+ * value names the mint, the token program and the committee's vault.
+ */
+export interface Money { mint: PublicKey; program: PublicKey }
+export const TOKEN_PROGRAMS = [TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID] as const;
+/** A USDC-like mint's decimals: amounts are in micro-USDC. */
+export const USDC_DECIMALS = 6;
+/** Base units as USDC text (6 decimals, trailing zeros dropped): 1_500_000n → "1.5". */
+export function formatUsdc(units: bigint): string {
+  const neg = units < 0n, a = neg ? -units : units;
+  const frac = (a % USDC).toString().padStart(USDC_DECIMALS, '0').replace(/0+$/, '');
+  return `${neg ? '-' : ''}${a / USDC}${frac ? `.${frac}` : ''}`;
+}
+/** USDC text ("12", "0.5") as base units; throws on more than 6 decimals or a malformed amount. */
+export function parseUsdc(text: string): bigint {
+  const m = /^(\d+)(?:\.(\d{1,6}))?$/.exec(text.trim());
+  if (!m) throw new Error(`not a USDC amount: ${JSON.stringify(text)} (digits, at most ${USDC_DECIMALS} decimals)`);
+  return BigInt(m[1]!) * USDC + BigInt((m[2] ?? '').padEnd(USDC_DECIMALS, '0') || '0');
+}
+
+/** Economics and timing of a committee. Amounts are base units of the committee's mint (micro-USDC); ratios are parts per million. */
 export interface CommitteeParams {
   /** PoSP sampling probability p. */
   pPpm: number;
@@ -78,8 +101,7 @@ export interface CommitteeParams {
 /**
  * Defaults: the seed's economics (R = 1.2·C, S = 10·C, r = 0.1, stake 1000 + 100 per GB of
  * VRAM) with p = 0.10, above the seed's bound C/((1−r)(R+S)) ≈ 0.0992 (its p = 0.08 is not).
- * Stake is held as lamports in the node's program account with 1 USDC = 10^6 lamports
- * (see programs/splitup/README.md for why lamports and not a Token-2022 account).
+ * Amounts are base units of a 6-decimal USDC mint (1 USDC = 10^6), held in the committee's vault.
  */
 export const USDC = 1_000_000n;
 export const DEFAULT_PARAMS: CommitteeParams = {
@@ -121,6 +143,26 @@ export class SplitUpProgram {
     return a;
   }
   committeeAddress(): PublicKey { return this.pda(Buffer.from('committee'), this.authority.toBytes()); }
+  /** The committee's vault: the token account ("vault", committee) holding all stake, escrow and treasury; its authority is the committee's address. */
+  vaultAddress(): PublicKey { return this.pda(Buffer.from('vault'), this.committeeAddress().toBytes()); }
+
+  /** The committee's mint and token program, once known (initCommittee, or the committee account read by ChainClient.committee()). */
+  token: Money | null = null;
+  setToken(money: Money): this { this.token = money; return this; }
+  private money(): Money {
+    if (!this.token) throw new Error("the committee's mint is not known yet: read the committee account first (ChainClient.committee())");
+    return this.token;
+  }
+  /** `owner`'s associated token account of the committee's mint (what the builders use unless given another). */
+  tokenAccountOf(owner: PublicKey): PublicKey {
+    const m = this.money();
+    return getAssociatedTokenAddressSync(m.mint, owner, true, m.program);
+  }
+  /** [user token account (w), vault (w), mint, token program]: what every instruction that moves value takes. */
+  private tokenMetas(owner: PublicKey, account?: PublicKey): AccountMeta[] {
+    const m = this.money();
+    return [w(account ?? this.tokenAccountOf(owner)), w(this.vaultAddress()), r(m.mint), r(m.program)];
+  }
   nodeAddress(node: PublicKey): PublicKey { return this.pda(Buffer.from('node'), this.committeeAddress().toBytes(), node.toBytes()); }
   taskAddress(taskId: number): PublicKey { return this.pda(Buffer.from('task'), this.committeeAddress().toBytes(), u32le(taskId)); }
   modelAddress(modelId: number): PublicKey { return this.pda(Buffer.from('model'), this.committeeAddress().toBytes(), u32le(modelId)); }
@@ -132,18 +174,25 @@ export class SplitUpProgram {
     return new TransactionInstruction({ programId: this.programId, keys, data: Buffer.from(data) });
   }
 
-  /** Creates this program object's committee: `authority` must be the key it was built with (the committee address is derived from it). */
-  initCommittee(authority: PublicKey, oracles: PublicKey[], q: number, p: CommitteeParams = DEFAULT_PARAMS): TransactionInstruction {
+  /**
+   * Creates this program object's committee and its vault for `money`'s mint: `authority` must be the
+   * key it was built with (the committee address is derived from it).
+   */
+  initCommittee(authority: PublicKey, oracles: PublicKey[], q: number, p: CommitteeParams = DEFAULT_PARAMS, money: Money = this.money()): TransactionInstruction {
+    this.token = money;
     const head = Buffer.alloc(56);
     head[0] = Ix.InitCommittee; head[1] = oracles.length; head[2] = q; head[3] = p.suite;
     [p.pPpm, p.rPpm, p.rewardPpm, p.slashPpm, p.slotsPerKcu].forEach((v, i) => head.writeUInt32LE(v, 4 + 4 * i));
     [p.stakeBase, p.stakePerGb, p.pricePerKcu, p.minTimeoutSlots].forEach((v, i) => head.writeBigUInt64LE(v, 24 + 8 * i));
     const committee = PublicKey.findProgramAddressSync([Buffer.from('committee'), authority.toBytes()], this.programId)[0];
-    return this.ix([w(authority, true), w(committee), r(SystemProgram.programId)], Buffer.concat([head, ...oracles.map((o) => o.toBuffer())]));
+    const vault = PublicKey.findProgramAddressSync([Buffer.from('vault'), committee.toBytes()], this.programId)[0];
+    return this.ix([w(authority, true), w(committee), r(SystemProgram.programId), r(money.mint), w(vault), r(money.program)], Buffer.concat([head, ...oracles.map((o) => o.toBuffer())]));
   }
 
-  registerNode(node: PublicKey, vramGb: number): TransactionInstruction {
-    return this.ix([w(node, true), r(this.committeeAddress()), w(this.nodeAddress(node)), r(SystemProgram.programId)], Buffer.concat([Buffer.from([Ix.RegisterNode]), u32le(vramGb)]));
+  /** Registers `node`: its stake (base + per GB of VRAM) moves from its token account (default: its associated one) into the vault. */
+  registerNode(node: PublicKey, vramGb: number, source?: PublicKey): TransactionInstruction {
+    return this.ix([w(node, true), r(this.committeeAddress()), w(this.nodeAddress(node)), r(SystemProgram.programId), ...this.tokenMetas(node, source)],
+      Buffer.concat([Buffer.from([Ix.RegisterNode]), u32le(vramGb)]));
   }
 
   specialize(node: PublicKey, taskIds: number[]): TransactionInstruction {
@@ -151,8 +200,9 @@ export class SplitUpProgram {
       Buffer.concat([Buffer.from([Ix.Specialize, taskIds.length]), ...taskIds.map(u32le)]));
   }
 
-  exitNode(node: PublicKey): TransactionInstruction {
-    return this.ix([w(node, true), w(this.nodeAddress(node))], Buffer.from([Ix.ExitNode]));
+  /** The node exits: its stake and earnings move from the vault to its token account (default: its associated one, which it must own). */
+  exitNode(node: PublicKey, destination?: PublicKey): TransactionInstruction {
+    return this.ix([r(node, true), w(this.nodeAddress(node)), r(this.committeeAddress()), ...this.tokenMetas(node, destination)], Buffer.from([Ix.ExitNode]));
   }
 
   /** Registers task `taskId`, which must be the committee's task count + 1 (ids are assigned in order). */
@@ -176,17 +226,19 @@ export class SplitUpProgram {
     return this.ix([w(author, true), w(this.modelAddress(modelId)), r(SystemProgram.programId), w(this.committeeAddress()), ...model.nodes.map((n) => r(this.taskAddress(n.taskId)))], data);
   }
 
-  /** Asks for an execution of the model; its id is executionId(requester, nonce). */
-  requestExecution(requester: PublicKey, modelId: number, nonce: bigint, inputUri: string, maxFee: bigint): TransactionInstruction {
+  /** Asks for an execution of the model; its id is executionId(requester, nonce). `maxFee` (the escrow) moves from the requester's token account into the vault. */
+  requestExecution(requester: PublicKey, modelId: number, nonce: bigint, inputUri: string, maxFee: bigint, source?: PublicKey): TransactionInstruction {
     const uri = Buffer.from(inputUri, 'utf8');
     const len = Buffer.alloc(2); len.writeUInt16LE(uri.length);
-    return this.ix([w(requester, true), r(this.committeeAddress()), r(this.modelAddress(modelId)), w(this.executionAddress(this.executionId(requester, nonce))), r(SystemProgram.programId), r(SYSVAR_SLOT_HASHES_PUBKEY)],
-      Buffer.concat([Buffer.from([Ix.RequestExecution]), u64le(nonce), u64le(maxFee), len, uri]));
+    return this.ix([w(requester, true), r(this.committeeAddress()), r(this.modelAddress(modelId)), w(this.executionAddress(this.executionId(requester, nonce))), r(SystemProgram.programId), r(SYSVAR_SLOT_HASHES_PUBKEY),
+      ...this.tokenMetas(requester, source)],
+    Buffer.concat([Buffer.from([Ix.RequestExecution]), u64le(nonce), u64le(maxFee), len, uri]));
   }
 
-  /** Closes a finished execution: its rent (and any escrow left) to the requester, who signs. */
-  closeExecution(requester: PublicKey, execId: bigint): TransactionInstruction {
-    return this.ix([w(requester, true), w(this.executionAddress(execId))], Buffer.concat([Buffer.from([Ix.CloseExecution]), u64le(execId)]));
+  /** Closes a finished execution: the unspent escrow (the refund) to the requester's token account, the rent to the requester, who signs. */
+  closeExecution(requester: PublicKey, execId: bigint, destination?: PublicKey): TransactionInstruction {
+    return this.ix([w(requester, true), w(this.executionAddress(execId)), r(this.committeeAddress()), ...this.tokenMetas(requester, destination)],
+      Buffer.concat([Buffer.from([Ix.CloseExecution]), u64le(execId)]));
   }
 
   /** Closes an exited node's account: its rent to the node key, which can then register again. */
@@ -194,9 +246,9 @@ export class SplitUpProgram {
     return this.ix([w(node, true), w(this.nodeAddress(node))], Buffer.from([Ix.CloseNode]));
   }
 
-  /** The committee's authority withdraws `amount` of the treasury to `destination` (the committee account keeps its rent-exempt minimum). */
+  /** The committee's authority withdraws `amount` of the treasury from the vault to `destination`, a token account of the mint. */
   withdrawTreasury(authority: PublicKey, destination: PublicKey, amount: bigint): TransactionInstruction {
-    return this.ix([r(authority, true), w(this.committeeAddress()), w(destination)], Buffer.concat([Buffer.from([Ix.WithdrawTreasury]), u64le(amount)]));
+    return this.ix([r(authority, true), w(this.committeeAddress()), ...this.tokenMetas(authority, destination)], Buffer.concat([Buffer.from([Ix.WithdrawTreasury]), u64le(amount)]));
   }
 
   /** The proposal account of epoch `epoch`: "rotation", committee, u32 epoch. */
@@ -211,9 +263,9 @@ export class SplitUpProgram {
       Buffer.concat([head, ...p.oracles.map((o) => o.toBuffer())]));
   }
 
-  /** A current member approves the proposal of `epoch` whose content hashes to `digest` (rotationDigest); the q-th approval applies it. */
+  /** A current member approves the proposal of `epoch` whose content hashes to `digest` (rotationDigest); the q-th approval applies it (the proposal's rent back to the authority). */
   approveRotation(oracle: PublicKey, epoch: number, digest: Uint8Array): TransactionInstruction {
-    return this.ix([r(oracle, true), w(this.committeeAddress()), w(this.rotationAddress(epoch))],
+    return this.ix([r(oracle, true), w(this.committeeAddress()), w(this.rotationAddress(epoch)), w(this.authority)],
       Buffer.concat([Buffer.from([Ix.ApproveRotation]), u32le(epoch), Buffer.from(digest)]));
   }
 
@@ -248,7 +300,7 @@ export class SplitUpProgram {
   }
 
   private taskAccounts(execId: bigint, ctx: TaskCtx): AccountMeta[] {
-    return [w(this.committeeAddress()), w(this.executionAddress(execId)), r(SYSVAR_SLOT_HASHES_PUBKEY), w(ctx.requester), r(this.modelAddress(ctx.modelId)),
+    return [w(this.committeeAddress()), w(this.executionAddress(execId)), r(SYSVAR_SLOT_HASHES_PUBKEY), r(this.modelAddress(ctx.modelId)),
       ...ctx.parties.map((k) => w(this.nodeAddress(k)))];
   }
 }

@@ -3,13 +3,20 @@
 //       the committee authority's key file (created when absent, 0600); prints its public key, which
 //       oracles (chain.committeeAuthority) and nodes (--authority) name: the committee's address is
 //       derived from it, so nobody else can create (front-run) this committee
-//   bootstrap --rpc URL --program-id ID --committee FILE --authority KEYFILE [--p 0.10] [--fund-oracles SOL]
+//   bootstrap --rpc URL --program-id ID --committee FILE --authority KEYFILE [--p 0.10] [--fund-oracles SOL] [--mint ADDRESS]
 //       create the on-chain committee (oracle signing keys from the committee file, quorum, PoSP
-//       economics) and register the example tasks and model; idempotent. --fund-oracles airdrops
-//       fee money to each oracle (local validator only).
-//   status --rpc URL --program-id ID --authority KEY|KEYFILE    committee, nodes and running executions, as JSON
-//   withdraw --rpc URL --program-id ID --authority KEYFILE --to ADDRESS [--lamports N]
-//       the authority withdraws the committee's treasury (all of it by default)
+//       economics, its USDC mint and vault) and register the example tasks and model; idempotent.
+//       --mint: the cluster's USDC mint (Token program or Token-2022); without it a new local test USDC
+//       mint (local validator only). --fund-oracles airdrops fee money to each oracle (local validator only).
+//   status --rpc URL --program-id ID --authority KEY|KEYFILE
+//       committee (mint, vault, treasury), nodes (stake, earned, slashed in USDC), running executions and the
+//       books check (vault balance = treasury + stake + earned + escrow), as JSON
+//   withdraw --rpc URL --program-id ID --authority KEYFILE --to OWNER [--amount USDC]
+//       the authority withdraws the committee's treasury (all of it by default) from the vault to OWNER's
+//       associated token account (created when absent)
+//   faucet --rpc URL --program-id ID --authority KEY|KEYFILE --to OWNER --amount USDC
+//       mints test USDC to OWNER's associated token account: local validator and local test USDC only
+//       (refused against any other cluster)
 //   committee propose --rpc URL --program-id ID --authority KEYFILE --committee NEWFILE [--q Q] [--activate-slot S]
 //       the authority proposes the committee file's members (signing keys) as the next epoch's set;
 //       prints the epoch and the digest the members approve
@@ -23,19 +30,25 @@
 //       model; the manifest is checked against the program's rules first (the failing rule named,
 //       exit 2); --no-check sends it unchecked, so the program's own refusal is what comes back
 //   model show ID | model list   --rpc URL --program-id ID --authority KEY|KEYFILE      as JSON
-//   request --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --model ID --input FILE --max-fee LAMPORTS
+//   request --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --model ID --input FILE --max-fee USDC
 //           --cas DIR [--cas-url URL [--cas-token-file F]] [--wait [--timeout-s S]] [--out FILE] [--nonce N] [--airdrop SOL]
 //       a requester uploads the input (a tensor bundle, or JSON {"tensors": [{"shape", "data"}]}) to the
-//       CAS, requests the execution, and with --wait follows it (progress on stderr) and fetches the
-//       final outputs, each checked against the output hash the program accepted (JSON on stdout)
+//       CAS, requests the execution (--max-fee USDC escrowed from its associated token account into the
+//       committee's vault), and with --wait follows it (progress on stderr) and fetches the final outputs,
+//       each checked against the output hash the program accepted (JSON on stdout). --airdrop (local
+//       validator): SOL for fees and rent, and --max-fee of test USDC from the faucet
+//   close EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE
+//       the requester closes its finished execution: the unspent escrow back to its token account (the
+//       refund), the account's rent back to it; read the result first (the account is gone after)
 //   result EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE [--cas DIR [--cas-url URL]] [--out FILE]
 //       an execution's state; once done, its final outputs fetched and checked
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
 import { loadCommittee } from '../consensus/committee.js';
 import { asProgramError, ChainClient, RotationError } from '../chain/client.js';
-import { airdrop, bootstrapChain } from '../chain/bootstrap.js';
-import { DEFAULT_PARAMS, economicsBoundPpm, rotationDigest } from '../chain/program.js';
+import { airdrop, bootstrapChain, ensureTokenAccount, faucet, FaucetError, isLocalValidator } from '../chain/bootstrap.js';
+import { auditBooks } from '../chain/audit.js';
+import { DEFAULT_PARAMS, economicsBoundPpm, formatUsdc, parseUsdc, rotationDigest } from '../chain/program.js';
 import { ExecStatus, maskMembers, NodeStatus } from '../chain/layout.js';
 import { randomBytes } from 'node:crypto';
 import { readOracleKeys } from '../oracle/keys.js';
@@ -43,24 +56,26 @@ import { fromHex } from '../common/bytes.js';
 import { parse, runMain, usageFallback, UsageError } from './args.js';
 
 const USAGE = `usage: splitup-chain authority --key KEYFILE
-       splitup-chain bootstrap --rpc URL --program-id ID|--program-id-file F --committee FILE --authority KEYFILE [--p P] [--fund-oracles SOL]
+       splitup-chain bootstrap --rpc URL --program-id ID|--program-id-file F --committee FILE --authority KEYFILE [--p P] [--fund-oracles SOL] [--mint ADDRESS]
        splitup-chain status --rpc URL --program-id ID --authority KEY|KEYFILE
-       splitup-chain withdraw --rpc URL --program-id ID --authority KEYFILE --to ADDRESS [--lamports N]
+       splitup-chain withdraw --rpc URL --program-id ID --authority KEYFILE --to OWNER [--amount USDC]
+       splitup-chain faucet --rpc URL --program-id ID --authority KEY|KEYFILE --to OWNER --amount USDC
        splitup-chain committee propose --rpc URL --program-id ID --authority KEYFILE --committee NEWFILE [--q Q] [--activate-slot S]
        splitup-chain committee approve --rpc URL --program-id ID --authority KEY|KEYFILE --oracle-keys FILE [--digest HEX]
        splitup-chain committee status --rpc URL --program-id ID --authority KEY|KEYFILE
        splitup-chain model register --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --manifest FILE [--no-check] [--airdrop SOL]
        splitup-chain model show ID --rpc URL --program-id ID --authority KEY|KEYFILE
        splitup-chain model list --rpc URL --program-id ID --authority KEY|KEYFILE
-       splitup-chain request --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --model ID --input FILE --max-fee LAMPORTS
+       splitup-chain request --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --model ID --input FILE --max-fee USDC
                              --cas DIR [--cas-url URL [--cas-token-file F]] [--wait [--timeout-s S]] [--out FILE] [--nonce N] [--airdrop SOL] [--no-check]
+       splitup-chain close EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE
        splitup-chain result EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE [--cas DIR [--cas-url URL [--cas-token-file F]]] [--out FILE]`;
 
 /** A refusal of a committee command (the program's, or the client's check) as one line, exit 2. */
 const refused = (e: unknown): never => {
   const pe = asProgramError(e);
   if (pe) throw new UsageError(`the program refused: ${pe.message}`);
-  if (e instanceof RotationError) throw new UsageError(e.message);
+  if (e instanceof RotationError || e instanceof FaucetError) throw new UsageError(e.message);
   throw e;
 };
 
@@ -77,11 +92,11 @@ async function main(): Promise<number | void> {
   // `committee <sub>` is one command of its own
   const [cmd, ...rest] = (argv[0] === 'committee' || argv[0] === 'model') && argv[1] && !argv[1].startsWith('-') ? [`${argv[0]} ${argv[1]}`, ...argv.slice(2)] : argv;
   const opts = { rpc: { type: 'string' }, 'program-id': { type: 'string' }, 'program-id-file': { type: 'string' }, committee: { type: 'string' }, authority: { type: 'string' }, key: { type: 'string' },
-    p: { type: 'string' }, 'fund-oracles': { type: 'string' }, to: { type: 'string' }, lamports: { type: 'string' },
+    p: { type: 'string' }, 'fund-oracles': { type: 'string' }, to: { type: 'string' }, amount: { type: 'string' }, mint: { type: 'string' },
     q: { type: 'string' }, 'activate-slot': { type: 'string' }, 'oracle-keys': { type: 'string' }, digest: { type: 'string' },
     manifest: { type: 'string' }, 'no-check': { type: 'boolean' }, airdrop: { type: 'string' }, model: { type: 'string' }, input: { type: 'string' }, 'max-fee': { type: 'string' },
     cas: { type: 'string' }, 'cas-url': { type: 'string' }, 'cas-token-file': { type: 'string' }, wait: { type: 'boolean' }, 'timeout-s': { type: 'string' }, out: { type: 'string' }, nonce: { type: 'string' } } as const;
-  if (!['bootstrap', 'status', 'authority', 'withdraw', 'committee propose', 'committee approve', 'committee status', ...USER_COMMANDS].includes(cmd!)) return usageFallback(cmd, USAGE);
+  if (!['bootstrap', 'status', 'authority', 'withdraw', 'faucet', 'committee propose', 'committee approve', 'committee status', ...USER_COMMANDS].includes(cmd!)) return usageFallback(cmd, USAGE);
   const { values, positionals } = parse(rest, opts);
   if (cmd === 'authority') {
     if (!values.key) throw new UsageError('authority needs --key KEYFILE');
@@ -138,21 +153,40 @@ async function main(): Promise<number | void> {
     }, null, 2));
     return 0;
   }
+  const usdcOption = (v: string | undefined, what: string): bigint => { try { return parseUsdc(v ?? ''); } catch (e) { throw new UsageError(`${what}: ${(e as Error).message}`); } };
+  const ownerOption = (v: string | undefined, what: string): PublicKey => { try { return new PublicKey(v ?? ''); } catch { throw new UsageError(`${what} must be a base58 address`); } };
   if (cmd === 'withdraw') {
-    if (!values.to) throw new UsageError('withdraw needs --to ADDRESS');
+    const to = ownerOption(values.to, 'withdraw --to OWNER');
     const c = await chain.committee();
     if (!c) throw new UsageError(`no committee of authority ${authority!.publicKey.toBase58()} on this chain`);
-    const amount = values.lamports ? BigInt(values.lamports) : c.treasury;
-    await chain.send([authority!], [chain.program.withdrawTreasury(authority!.publicKey, new PublicKey(values.to), amount)]);
-    console.log(JSON.stringify({ withdrawn: amount.toString(), to: values.to, treasury: (c.treasury - amount).toString() }));
+    const amount = values.amount ? usdcOption(values.amount, '--amount') : c.treasury;
+    const account = await ensureTokenAccount(chain, authority!, to);
+    await chain.send([authority!], [chain.program.withdrawTreasury(authority!.publicKey, account, amount)]).catch(refused);
+    console.log(JSON.stringify({ withdrawn: formatUsdc(amount), to: to.toBase58(), tokenAccount: account.toBase58(), treasury: formatUsdc(c.treasury - amount), unit: 'USDC' }));
+    return 0;
+  }
+  if (cmd === 'faucet') {
+    const to = ownerOption(values.to, 'faucet --to OWNER');
+    const amount = usdcOption(values.amount, 'faucet --amount');
+    if (!(await isLocalValidator(chain))) throw new UsageError(`the faucet mints test USDC on the local validator only; ${values.rpc} is another cluster`);
+    if (!(await chain.committee())) throw new UsageError(`no committee of authority ${chain.program.authority.toBase58()} on this chain`);
+    // a throwaway payer for the token account's rent and the fee (airdropped: local validator only)
+    const payer = Keypair.generate();
+    await airdrop(chain, payer.publicKey, BigInt(LAMPORTS_PER_SOL));
+    const account = await faucet(chain, payer, to, amount).catch(refused);
+    console.log(JSON.stringify({ minted: formatUsdc(amount), to: to.toBase58(), tokenAccount: account.toBase58(), balance: formatUsdc(await chain.tokenBalance(account)), unit: 'USDC' }));
     return 0;
   }
   if (cmd === 'status') {
     const [committee, nodes, execs] = await Promise.all([chain.committee(), chain.nodes(), chain.runningExecutions()]);
+    const books = committee ? await auditBooks(chain) : null;
     console.log(JSON.stringify({
-      committee: committee && { epoch: committee.epoch, n: committee.n, q: committee.q, p: committee.pPpm / 1e6, oracles: committee.oracles.map((o) => o.toBase58()), treasury: committee.treasury.toString() },
-      nodes: nodes.map((n) => ({ node: n.key.toBase58(), status: NodeStatus[n.status], stake: n.stake.toString(), specializations: n.specializations, completed: n.completed, verified: n.verified, slashes: n.slashes, earned: n.earned.toString() })),
+      committee: committee && { epoch: committee.epoch, n: committee.n, q: committee.q, p: committee.pPpm / 1e6, oracles: committee.oracles.map((o) => o.toBase58()), treasury: formatUsdc(committee.treasury),
+        mint: committee.mint.toBase58(), tokenProgram: committee.tokenProgram.toBase58(), decimals: committee.decimals, vault: committee.vault.toBase58() },
+      nodes: nodes.map((n) => ({ node: n.key.toBase58(), status: NodeStatus[n.status], stake: formatUsdc(n.stake), specializations: n.specializations, completed: n.completed, verified: n.verified, slashes: n.slashes,
+        earned: formatUsdc(n.earned), slashed: formatUsdc(n.slashed), penalized: formatUsdc(n.penalized) })),
       runningExecutions: execs.length,
+      books, unit: 'USDC',
     }, null, 2));
     return 0;
   }
@@ -161,16 +195,18 @@ async function main(): Promise<number | void> {
   const pPpm = Math.round(Number(values.p ?? DEFAULT_PARAMS.pPpm / 1e6) * 1e6);
   if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS))) throw new UsageError(`--p must exceed C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)}`);
   const oracles = committee.members.map((m) => new PublicKey(m.signingKey));
-  await bootstrapChain(chain, { oracles, params: { ...DEFAULT_PARAMS, pPpm, suite: committee.params.suite === 'ECVRF-EDWARDS25519-SHA512-ELL2' ? 4 : 3 }, authority: authority! });
+  const mint = values.mint ? ownerOption(values.mint, '--mint') : undefined;
+  await bootstrapChain(chain, { oracles, params: { ...DEFAULT_PARAMS, pPpm, suite: committee.params.suite === 'ECVRF-EDWARDS25519-SHA512-ELL2' ? 4 : 3 }, authority: authority!, ...(mint ? { mint } : {}) }).catch(refused);
   if (values['fund-oracles']) for (const o of oracles) await airdrop(chain, o, BigInt(Math.round(Number(values['fund-oracles']) * LAMPORTS_PER_SOL)));
   const c = await chain.committee();
-  console.log(JSON.stringify({ committee: chain.program.committeeAddress().toBase58(), authority: authority!.publicKey.toBase58(), n: c?.n, q: c?.q, p: (c?.pPpm ?? 0) / 1e6, oracles: oracles.map((o) => o.toBase58()) }));
+  console.log(JSON.stringify({ committee: chain.program.committeeAddress().toBase58(), authority: authority!.publicKey.toBase58(), n: c?.n, q: c?.q, p: (c?.pPpm ?? 0) / 1e6, oracles: oracles.map((o) => o.toBase58()),
+    mint: c?.mint.toBase58(), tokenProgram: c?.tokenProgram.toBase58(), vault: c?.vault.toBase58() }));
   return 0;
 }
 
 // ---- model developers and requesters
 
-const USER_COMMANDS = ['model register', 'model show', 'model list', 'request', 'result'];
+const USER_COMMANDS = ['model register', 'model show', 'model list', 'request', 'result', 'close'];
 
 /** A non-negative integer option (exit 2 otherwise). */
 function integer(v: string | undefined, what: string): bigint {
@@ -181,10 +217,13 @@ function integer(v: string | undefined, what: string): bigint {
 async function userCommand(cmd: string, chain: ChainClient, values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
   const str = (k: string) => values[k] as string | undefined;
   const print = (o: unknown) => console.log(JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
-  const keyOf = async (): Promise<Keypair> => {
+  const keyOf = async (usdc = 0n): Promise<Keypair> => {
     if (!str('key')) throw new UsageError(`${cmd} needs --key KEYFILE (your key; created when absent)`);
     const k = authorityKey(str('key')!);
-    if (str('airdrop')) await airdrop(chain, k.publicKey, BigInt(Math.round(Number(str('airdrop')) * LAMPORTS_PER_SOL)));
+    if (str('airdrop')) {
+      await airdrop(chain, k.publicKey, BigInt(Math.round(Number(str('airdrop')) * LAMPORTS_PER_SOL)));
+      if (usdc > 0n) await faucet(chain, k, k.publicKey, usdc).catch(refused);
+    }
     return k;
   };
   const casOf = async (need: boolean) => {
@@ -224,8 +263,10 @@ async function userCommand(cmd: string, chain: ChainClient, values: Record<strin
   const [{ requestExecution, waitForExecution, finalOutputs, progressOf, progressLine }, { decodeBundle, encodeBundle }] = await Promise.all([import('../requester/requester.js'), import('../model/tensor.js')]);
   const writeOut = (outs: Array<{ shape: number[]; data: number[] }>) => { if (str('out')) writeFileSync(str('out')!, encodeBundle(outs.map((o) => ({ shape: o.shape, data: Float32Array.from(o.data) })))); };
   if (cmd === 'request') {
-    if (!str('model') || !str('input') || !str('max-fee')) throw new UsageError('request needs --model ID, --input FILE and --max-fee LAMPORTS');
-    const modelId = Number(integer(str('model'), '--model')), maxFee = integer(str('max-fee'), '--max-fee');
+    if (!str('model') || !str('input') || !str('max-fee')) throw new UsageError('request needs --model ID, --input FILE and --max-fee USDC');
+    const modelId = Number(integer(str('model'), '--model'));
+    let maxFee: bigint;
+    try { maxFee = parseUsdc(str('max-fee')!); } catch (e) { throw new UsageError(`--max-fee: ${(e as Error).message}`); }
     const nonce = str('nonce') !== undefined ? integer(str('nonce'), '--nonce') : randomBytes(8).readBigUInt64LE(0);
     const raw = readFileSync(str('input')!);
     let inputs;
@@ -235,14 +276,23 @@ async function userCommand(cmd: string, chain: ChainClient, values: Record<strin
         : decodeBundle(new Uint8Array(raw));
     } catch (e) { throw new UsageError(`--input ${str('input')}: neither a tensor bundle (splitup/tensor/v1) nor JSON {"tensors": [{"shape": [...], "data": [...]}]} (${(e as Error).message})`); }
     const cas = (await casOf(true))!;
-    const requester = await keyOf();
+    const requester = await keyOf(maxFee);
     const r = await requestExecution(chain, cas, requester, { modelId, nonce, inputs, maxFee, check: !values['no-check'] }).catch(refused);
-    console.error(`requested execution ${r.execId} of model ${modelId} (input ${r.uri}, max fee ${maxFee} lamports)`);
+    console.error(`requested execution ${r.execId} of model ${modelId} (input ${r.uri}, max fee ${formatUsdc(maxFee)} USDC escrowed in the committee's vault)`);
     if (!values.wait) { print({ execId: r.execId.toString(), modelId, requester: requester.publicKey.toBase58(), nonce: nonce.toString(), input: r.uri, signature: r.signature }); return 0; }
     const e = await waitForExecution(chain, r.execId, { timeoutMs: Number(str('timeout-s') ?? 600) * 1000, onChange: (x) => console.error(progressLine(x)) });
     const outputs = await finalOutputs(chain, cas, e);
     writeOut(outputs);
     print({ ...progressOf(e), requester: requester.publicKey.toBase58(), nonce: nonce.toString(), outputs: outputs.map((o) => ({ ...o, verified: true })) });
+    return 0;
+  }
+  if (cmd === 'close') {
+    const { closeExecution } = await import('../requester/requester.js');
+    const execId = integer(positionals[0], 'close EXEC_ID');
+    const requester = await keyOf();
+    const before = await chain.usdcOf(requester.publicKey);
+    const r = await closeExecution(chain, requester, execId).catch(refused);
+    print({ execId: execId.toString(), requester: requester.publicKey.toBase58(), refunded: formatUsdc(r.refund), balance: formatUsdc(before + r.refund), unit: 'USDC', signature: r.signature });
     return 0;
   }
   // result

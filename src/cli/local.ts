@@ -119,14 +119,14 @@ const { peerIdFromSeed } = await import('../p2p/peer-id.js');
 const { COMMITTEE_VERSION, loadCommittee } = await import('../consensus/committee.js');
 const { readNodeKey, writeNodeKey } = await import('../node/keys.js');
 const { ChainClient } = await import('../chain/client.js');
-const { airdrop, bootstrapChain } = await import('../chain/bootstrap.js');
+const { airdrop, bootstrapChain, faucet } = await import('../chain/bootstrap.js');
 const { MODEL_ID } = await import('../chain/example-model.js');
 const { programIdFor } = await import('../chain/program-id.js');
-const { DEFAULT_PARAMS, economicsBoundPpm, quorumFor } = await import('../chain/program.js');
+const { DEFAULT_PARAMS, economicsBoundPpm, formatUsdc, quorumFor, USDC } = await import('../chain/program.js');
 const { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult } = await import('../chain/layout.js');
-const { auditExecution } = await import('../chain/audit.js');
+const { auditBooks, auditExecution } = await import('../chain/audit.js');
 const { blobStore } = await import('../cas/blobs.js');
-const { requestExecution } = await import('../requester/requester.js');
+const { closeExecution, requestExecution } = await import('../requester/requester.js');
 const { exampleInput } = await import('../model/example.js');
 if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
 
@@ -250,7 +250,10 @@ await waitUntil('every node registered on chain', async () => (await chain.nodes
 // ---- the requester: a stream of executions of the example model (model input in the CAS)
 const cas = values['cas-http'] ? blobStore(join(dir, 'requester-cas'), casUrl, readFileSync(casTokenFile, 'utf8').trim()) : blobStore(casDir);
 const requester = Keypair.generate();
-await airdrop(chain, requester.publicKey, 1000n * BigInt(LAMPORTS_PER_SOL));
+await airdrop(chain, requester.publicKey, 1000n * BigInt(LAMPORTS_PER_SOL)); // fees and rent
+const MAX_FEE = 2000n * USDC; // each execution's escrow; what is not spent comes back when the execution closes
+await faucet(chain, requester, requester.publicKey, MAX_FEE * BigInt(nRequests)); // test USDC from the local faucet
+const requesterFunded = MAX_FEE * BigInt(nRequests);
 step(`requesting ${nRequests} executions, one every ${(requestEvery / 1000).toFixed(1)} s; the live view follows`);
 started = Date.now();
 running = true;
@@ -263,7 +266,7 @@ async function requestNext(): Promise<void> {
 }
 async function requestOne(): Promise<void> {
   const k = requested.length + 1;
-  const { execId: id } = await requestExecution(chain, cas, requester, { modelId: MODEL_ID, nonce: runId + BigInt(k), inputs: [exampleInput(k)], maxFee: 2_000_000_000n, check: false });
+  const { execId: id } = await requestExecution(chain, cas, requester, { modelId: MODEL_ID, nonce: runId + BigInt(k), inputs: [exampleInput(k)], maxFee: MAX_FEE, check: false });
   requested.push(id);
 }
 requestTimer = setInterval(() => { requestNext().catch((e) => console.error(`request failed: ${String(e)}`)); }, requestEvery);
@@ -273,7 +276,7 @@ void requestNext();
 const tty = process.stdout.isTTY && !values.summary;
 const colour = (s: string) => (!tty ? s : s === 'online' || s === 'active' ? `\x1b[32m${s}\x1b[0m` : s === 'suspect' ? `\x1b[33m${s}\x1b[0m` : `\x1b[31m${s}\x1b[0m`);
 const bar = (done: number, total: number, w = 30) => { const f = total ? Math.round((done / total) * w) : 0; return `[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total}`; };
-const sol = (l: bigint) => (Number(l) / LAMPORTS_PER_SOL).toFixed(4);
+const usdc = (u: bigint) => (Number(u) / Number(USDC)).toFixed(2);
 async function snapshot() {
   const [nodes, execs] = await Promise.all([chain.nodes(), Promise.all(requested.map((id) => chain.execution(id)))]);
   lastExecs = execs.filter((e): e is ExecutionAccount => !!e);
@@ -299,15 +302,16 @@ async function render() {
   const latest = await Promise.all(urls.map(async (u) => { try { const r = await fetch(`${u}/api/liveness/latest`); return r.ok ? await r.json() as { round: string; tableHash: string; certificate: { signatures: unknown[] } | null } : null; } catch { return null; } }));
   const tasks = execs.flatMap((e) => e.tasks);
   const lines = [`SplitUp local committee — ${nOracles} oracles (q = ${quorumFor(nOracles)}), ${nNodes} compute nodes, validator ${rpcUrl} — t=${t.toFixed(0)} s (Ctrl-C to stop)`, ''];
-  lines.push('node          role     chain     ' + urls.map((_, i) => `oracle-${i + 1}`.padEnd(10)).join('') + 'done  verified slashes earned SOL');
+  lines.push('node          role     chain     ' + urls.map((_, i) => `oracle-${i + 1}`.padEnd(10)).join('') + 'done  verified slashes earned USDC slashed USDC');
   for (const k of nodeKeys) {
     const n = nodes.find((x) => x.key.toBase58() === k.nodeId);
     const role = crashed?.node === k.nodeId ? 'crashed' : cheaters.has(k.nodeId) ? 'cheater' : 'honest';
     const st = !n ? 'unregistered' : n.status === NodeStatus.Active ? 'active' : n.status === NodeStatus.Slashed ? 'slashed' : 'exited';
     lines.push(`${k.nodeId.slice(0, 10)}…  ${role.padEnd(8)} ${colour(st)}${' '.repeat(Math.max(1, 10 - st.length))}` + views.map((v) => { const s = v?.find((x) => x.nodeId === k.nodeId)?.status ?? '-'; return colour(s) + ' '.repeat(Math.max(1, 10 - s.length)); }).join('')
-      + `${String(n?.completed ?? 0).padStart(4)}  ${String(n?.verified ?? 0).padStart(8)} ${String(n?.slashes ?? 0).padStart(7)} ${sol(n?.earned ?? 0n).padStart(10)}`);
+      + `${String(n?.completed ?? 0).padStart(4)}  ${String(n?.verified ?? 0).padStart(8)} ${String(n?.slashes ?? 0).padStart(7)} ${usdc(n?.earned ?? 0n).padStart(11)} ${usdc((n?.slashed ?? 0n) + (n?.penalized ?? 0n)).padStart(12)}`);
   }
-  lines.push('  (verified: matching re-computations the node took part in, as the node that computed or as the verifier: each match counts for both)');
+  lines.push('  (verified: matching re-computations the node took part in, as the node that computed or as the verifier: each match counts for both;');
+  lines.push('   earned: fees and rewards credited in the committee vault, paid out when the node exits; slashed: slashes and lapse penalties taken from its stake)');
   lines.push('', 'committed liveness rounds (BFT over libp2p gossipsub):');
   latest.forEach((l, i) => lines.push(`  oracle-${i + 1}  ${l ? `round ${l.round}  table ${l.tableHash.slice(0, 16)}…  certificate ${l.certificate?.signatures.length ?? 0} sigs` : 'none yet'}`));
   const done = execs.filter((e) => e.status === ExecStatus.Done).length;
@@ -366,13 +370,21 @@ async function stop(code = 0): Promise<never> {
     const a = await audit();
     const results = a.results;
     const tasks = lastExecs.flatMap((e) => e.tasks);
+    // the requester closes every finished execution: its unspent escrow (the refund) comes back in USDC
+    let refunded = 0n, closed = 0;
+    for (const e of lastExecs) if (e.status === ExecStatus.Done) {
+      try { refunded += (await closeExecution(chain, requester, e.execId)).refund; closed++; } catch (err) { console.error(`close of execution ${e.execId} failed: ${String(err)}`); }
+    }
     const nodes = await chain.nodes();
+    const books = await auditBooks(chain);
+    const requesterHeld = await chain.usdcOf(requester.publicKey);
+    const sumOf = (f: (n: (typeof nodes)[number]) => bigint) => nodes.reduce((a, n) => a + f(n), 0n);
     summary = {
       requests: requested.length, done: lastExecs.filter((e) => e.status === ExecStatus.Done).length,
       p: pPpm / 1e6, tasksCompleted: tasks.filter((s) => s.asserter).length, sampled: tasks.filter((s) => s.sampled === Sampled.Yes).length,
       settled: tasks.filter((s) => s.sampled !== Sampled.Undecided).length,
       matches: tasks.filter((s) => s.result === VerifyResult.Match).length, mismatches: tasks.filter((s) => s.result === VerifyResult.Mismatch).length,
-      cheaters: [...cheaters], slashed: nodes.filter((n) => n.slashes > 0).map((n) => ({ node: n.key.toBase58(), slashes: n.slashes, slashedLamports: n.slashed.toString(), status: NodeStatus[n.status] })),
+      cheaters: [...cheaters], slashed: nodes.filter((n) => n.slashes > 0).map((n) => ({ node: n.key.toBase58(), slashes: n.slashes, slashedUsdc: formatUsdc(n.slashed), status: NodeStatus[n.status] })),
       crashed, reassignedAfterCrash: isReassigned(),
       audit: {
         checked: results.length, quorumsOnLedger: a.quorumsOnLedger, tasks: a.tasks, tasksCovered: a.tasksCovered,
@@ -382,14 +394,28 @@ async function stop(code = 0): Promise<never> {
         quorumOk: results.filter((r) => r.quorum).length, proofOk: results.filter((r) => r.proof).length,
         failures: results.filter((r) => !r.quorum || !r.proof).map((r) => ({ ...r, execId: r.execId.toString() })), gaps: a.gaps },
       payments: nodes.map((n) => ({ node: n.key.toBase58(), earned: n.earned.toString() })),
+      // the money, in USDC (the committee's mint, 6 decimals): per node what it earned (fees and
+      // rewards), lost (slashes and lapse penalties) and holds as stake; the requester's side; the vault
+      usdc: {
+        mint: books.mint,
+        nodes: nodes.map((n) => ({ node: n.key.toBase58(), earned: formatUsdc(n.earned), slashed: formatUsdc(n.slashed), penalized: formatUsdc(n.penalized), stake: formatUsdc(n.stake) })),
+        earned: formatUsdc(sumOf((n) => n.earned)), slashed: formatUsdc(sumOf((n) => n.slashed)), penalized: formatUsdc(sumOf((n) => n.penalized)),
+        requester: { funded: formatUsdc(requesterFunded), escrowed: formatUsdc(MAX_FEE * BigInt(requested.length)), refunded: formatUsdc(refunded), executionsClosed: closed, paid: formatUsdc(requesterFunded - requesterHeld), holds: formatUsdc(requesterHeld) },
+        treasury: books.treasury, vault: books.vaultBalance, books: books.books, vaultMatchesBooks: books.vaultBalance === books.books,
+      },
       // the content hashes the chain holds: each execution's input bundle and every accepted output
       blobs: { inputs: [...new Set(lastExecs.map((e) => e.uri.replace(/^cas:\/\//, '')))], outputs: [...new Set(tasks.filter((s) => s.asserter).map((s) => Buffer.from(s.output).toString('hex')))] },
     };
   } catch (e) { summary = { error: String(e) }; console.error(`summary unavailable: ${String(e)}`); }
   if (running && values.summary) writeFileSync(values.summary, JSON.stringify(summary, null, 2) + '\n');
-  const s = summary as { done?: number; requests?: number; sampled?: number; settled?: number; mismatches?: number; audit?: { checked: number; quorumsOnLedger: number; tasks: number; tasksCovered: number; compute: number; reassignment: number; verification: number; arbiter: number; quorumOk: number; proofOk: number; gaps: string[] } };
+  const s = summary as { usdc?: { earned: string; slashed: string; penalized: string; treasury: string; vault: string; books: string; vaultMatchesBooks: boolean; nodes: Array<{ node: string; earned: string; slashed: string; penalized: string }>; requester: { refunded: string; paid: string; executionsClosed: number } }; done?: number; requests?: number; sampled?: number; settled?: number; mismatches?: number; audit?: { checked: number; quorumsOnLedger: number; tasks: number; tasksCovered: number; compute: number; reassignment: number; verification: number; arbiter: number; quorumOk: number; proofOk: number; gaps: string[] } };
   const au = s.audit;
   if (running) console.log(`\nsummary: ${s.done ?? '?'}/${s.requests ?? '?'} executions done; ${s.sampled ?? 0} of ${s.settled ?? 0} settled tasks sampled for verification (p = ${pPpm / 1e6}); ${s.mismatches ?? 0} mismatches slashed; audit of every selection on the ledger (${au?.checked ?? 0} of ${au?.quorumsOnLedger ?? 0} quorums, covering ${au?.tasksCovered ?? 0}/${au?.tasks ?? 0} tasks: ${au?.compute ?? 0} compute, ${au?.reassignment ?? 0} reassignments, ${au?.verification ?? 0} verification, ${au?.arbiter ?? 0} arbiter): ${au?.quorumOk ?? 0}/${au?.checked ?? 0} with q matching votes, ${au?.proofOk ?? 0}/${au?.checked ?? 0} re-derived from their ECVRF proofs${au?.gaps.length ? `; ${au.gaps.length} gaps: ${au.gaps.slice(0, 3).join('; ')}` : ''}`);
+  const m = s.usdc;
+  if (running && m) {
+    console.log(`USDC: nodes earned ${m.earned}, were slashed ${m.slashed} and paid ${m.penalized} in lapse penalties; the requester paid ${m.requester.paid} and got ${m.requester.refunded} refunded (${m.requester.executionsClosed} executions closed); treasury ${m.treasury}; vault ${m.vault} ${m.vaultMatchesBooks ? '=' : '!='} books ${m.books}`);
+    for (const n of m.nodes) console.log(`  ${n.node.slice(0, 10)}…  earned ${n.earned.padStart(9)}  slashed ${n.slashed.padStart(9)}  penalized ${n.penalized.padStart(7)} USDC`);
+  }
   await Promise.all(children.filter((c) => c.name !== 'validator').map(({ proc }) => new Promise((r) => { if (proc.exitCode !== null || proc.signalCode) return r(null); proc.once('exit', r); proc.kill('SIGTERM'); })));
   const v = children.find((c) => c.name === 'validator')?.proc;
   if (v && v.exitCode === null) await new Promise((r) => { v.once('exit', r); v.kill('SIGTERM'); });

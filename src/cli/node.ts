@@ -28,7 +28,7 @@ const USAGE = `usage: splitup-node <command> [options]
                                     chain (if not yet), heartbeats, computes assigned tasks, commits to and
                                     reveals their results (woken by the RPC's WebSocket program
                                     subscription, polling every --poll MS as the fallback; --poll-only:
-                                    no subscription; --airdrop funds the key on a local validator; --cheat commits wrong
+                                    no subscription; --airdrop funds the key on a local validator (SOL, and test USDC for its stake); --cheat commits wrong
                                     results, for Proof-of-Sampling demonstrations; --min-compute-ms
                                     makes every task take at least that long, like slower hardware; --cas-url:
                                     tensors are shared through that CAS server, --cas DIR is the local copy)
@@ -98,14 +98,18 @@ async function main(): Promise<number | void> {
       if (tasks.some((x) => !Number.isInteger(x) || x < 0)) throw new UsageError('--tasks must be a comma-separated list of task ids');
       const vram = Number(values.vram ?? 24);
       const key = readNodeKey(values.key);
-      const [{ Keypair, PublicKey }, { ChainClient }, { airdrop, registerNode }, { blobStore }, { ComputeAgent }] = await Promise.all([
-        import('@solana/web3.js'), import('../chain/client.js'), import('../chain/bootstrap.js'), import('../cas/blobs.js'), import('../node/agent.js')]);
+      const [{ Keypair, PublicKey }, { ChainClient }, { airdrop, faucet, LOCAL_NODE_USDC, registerNode }, { blobStore }, { ComputeAgent }, { formatUsdc }] = await Promise.all([
+        import('@solana/web3.js'), import('../chain/client.js'), import('../chain/bootstrap.js'), import('../cas/blobs.js'), import('../node/agent.js'), import('../chain/program.js')]);
       const keypair = Keypair.fromSeed(key.secretKey);
       const chain = new ChainClient(values.rpc, new PublicKey(values['program-id']), new PublicKey(values.authority));
       const log = (o: object, msg: string) => console.log(JSON.stringify({ t: new Date().toISOString(), nodeId: key.nodeId, msg, ...o }, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
       if (values.airdrop && (await chain.connection.getBalance(keypair.publicKey)) < 5e9) await airdrop(chain, keypair.publicKey, 20_000_000_000n);
+      // the stake is USDC of the committee's mint, from the node's associated token account; --airdrop
+      // mints test USDC there on the local validator when the node is not registered yet
+      if (values.airdrop && !(await chain.node(keypair.publicKey)) && (await chain.usdcOf(keypair.publicKey)) < LOCAL_NODE_USDC) await faucet(chain, keypair, keypair.publicKey, LOCAL_NODE_USDC);
       await registerNode(chain, keypair, vram, tasks);
-      log({ vramGb: vram, tasks }, 'registered on chain');
+      const me = await chain.node(keypair.publicKey);
+      log({ vramGb: vram, tasks, stakeUsdc: me ? formatUsdc(me.stake) : null, tokenAccount: chain.program.tokenAccountOf(keypair.publicKey).toBase58() }, 'registered on chain');
       const client = new HeartbeatClient({
         signer: new Ed25519Signer(key.secretKey), oracles, clock: SystemClock, seq: new FileSeq(`${resolve(values.key)}.seq`),
         intervalMs: Number(values.interval ?? 30_000), state: () => ({ nodeStatus: 'idle', hasCapacity: true, vramFreeMb: vram * 1024 }),

@@ -184,7 +184,7 @@ export class ComputeAgent {
     const asOutput = ts.phase === Phase.Reveal || ts.phase === Phase.ArbReveal || (role === 'asserter' && Buffer.compare(fp, Buffer.from(ts.fpV)) === 0);
     if (asOutput) await this.o.cas.put(r.bundle);
     const signature = await this.o.chain.send([this.o.keypair], [this.o.chain.program.reveal(this.key, e.execId, i, asOutput ? 'output' : 'fingerprint', this.salt(e.execId, i), asOutput ? output : fp,
-      { requester: e.requester, modelId: e.modelId, parties: partiesOf(ts) })]);
+      { modelId: e.modelId, parties: partiesOf(ts) })]);
     this.stats.revealed++;
     this.o.onEvent?.({ kind: 'revealed', execId: e.execId, task: i, as: asOutput ? 'output' : 'fingerprint', signature });
   }

@@ -3,6 +3,7 @@
 // tensors — each checked against the output hash the program accepted for its task. Used by
 // `splitup-chain request|result` and by the local committee's request stream (src/cli/local.ts).
 import type { Keypair } from '@solana/web3.js';
+import { formatUsdc } from '../chain/program.js';
 import type { ChainClient } from '../chain/client.js';
 import { ExecStatus, Phase, VerifyResult, type Committee, type ExecutionAccount, type ModelAccount } from '../chain/layout.js';
 import type { BlobStore } from '../cas/blobs.js';
@@ -14,7 +15,7 @@ import { bundleHash, tensorsFrom } from '../model/execution-io.js';
 /** A request the requester's own check refuses before anything is sent: named like the program's rules. */
 export class RequestError extends Error {
   override name = 'RequestError';
-  constructor(readonly rule: 'UnknownModel' | 'InputMismatch' | 'FeeTooLow' | 'UnknownExecution' | 'NotDone' | 'OutputUnavailable', detail: string) { super(`${rule}: ${detail}`); }
+  constructor(readonly rule: 'UnknownModel' | 'InputMismatch' | 'FeeTooLow' | 'InsufficientFunds' | 'UnknownExecution' | 'NotDone' | 'OutputUnavailable', detail: string) { super(`${rule}: ${detail}`); }
 }
 
 /**
@@ -40,8 +41,9 @@ export interface RequestOptions {
   /** A nonce this requester has not used: the execution's id is derived from it. */
   nonce: bigint;
   inputs: Tensor[];
+  /** The escrow, in base units of the committee's mint (micro-USDC): moved from the requester's associated token account into the committee's vault. */
   maxFee: bigint;
-  /** Check the model, the input and the fee before sending (default true). */
+  /** Check the model, the input, the fee and the requester's token balance before sending (default true). */
   check?: boolean;
 }
 
@@ -52,8 +54,10 @@ export async function requestExecution(chain: ChainClient, cas: BlobStore, reque
     if (!m) throw new RequestError('UnknownModel', `model ${o.modelId} is not registered with this committee`);
     checkInputs(m, o.inputs);
     const need = minimumFee(c!, m);
-    if (o.maxFee < need) throw new RequestError('FeeTooLow', `--max-fee ${o.maxFee} is below the ${need} lamports model ${o.modelId} needs (every task's fee plus its verification reward)`);
-  }
+    if (o.maxFee < need) throw new RequestError('FeeTooLow', `--max-fee ${formatUsdc(o.maxFee)} USDC is below the ${formatUsdc(need)} USDC model ${o.modelId} needs (every task's fee plus its verification reward)`);
+    const held = await chain.usdcOf(requester.publicKey);
+    if (held < o.maxFee) throw new RequestError('InsufficientFunds', `the requester's token account ${chain.program.tokenAccountOf(requester.publicKey).toBase58()} holds ${formatUsdc(held)} USDC, below --max-fee ${formatUsdc(o.maxFee)} USDC`);
+  } else await chain.money();
   const uri = `${CAS_SCHEME}${await cas.put(encodeBundle(o.inputs))}`;
   const execId = chain.program.executionId(requester.publicKey, o.nonce);
   try {
@@ -70,7 +74,7 @@ export async function requestExecution(chain: ChainClient, cas: BlobStore, reque
 export function progressOf(e: ExecutionAccount) {
   return {
     execId: e.execId.toString(), modelId: e.modelId, status: e.status === ExecStatus.Done ? (e.failed ? 'failed' : 'done') : 'running',
-    done: e.doneCount, tasks: e.tasks.length, escrow: e.escrow.toString(), input: e.uri,
+    done: e.doneCount, tasks: e.tasks.length, escrow: e.escrow.toString(), escrowUsdc: formatUsdc(e.escrow), input: e.uri,
     taskStates: e.tasks.map((ts, i) => ({
       task: i, taskId: e.taskIds[i], phase: Phase[ts.phase], attempt: ts.attempt, ...(ts.assigned ? { assigned: ts.assigned.toBase58() } : {}),
       ...(ts.result !== VerifyResult.None ? { verification: VerifyResult[ts.result] } : {}),
@@ -118,4 +122,18 @@ export async function waitForExecution(chain: ChainClient, execId: bigint, o: { 
     if (Date.now() > end) throw new RequestError('NotDone', `execution ${execId} not done after ${Math.round(o.timeoutMs / 1000)} s (${e.doneCount}/${e.tasks.length} tasks done); \`splitup-chain result ${execId}\` follows it later`);
     await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
   }
+}
+
+/**
+ * Closes a finished execution: its unspent escrow (the refund) moves from the committee's vault to the
+ * requester's associated token account and its rent to the requester. Returns the refund (base units).
+ * The execution's account is gone afterwards: read its outputs first.
+ */
+export async function closeExecution(chain: ChainClient, requester: Keypair, execId: bigint): Promise<{ refund: bigint; signature: string }> {
+  const e = await chain.execution(execId);
+  if (!e) throw new RequestError('UnknownExecution', `execution ${execId} is not on chain (closed already?)`);
+  if (e.status !== ExecStatus.Done) throw new RequestError('NotDone', `execution ${execId} is still running (${e.doneCount}/${e.tasks.length} tasks done)`);
+  await chain.money();
+  const signature = await chain.send([requester], [chain.program.closeExecution(requester.publicKey, execId)]);
+  return { refund: e.escrow, signature };
 }

@@ -13,7 +13,7 @@ import { Keypair, PublicKey, type TransactionInstruction } from '@solana/web3.js
 import { ChainLoop, requestKey, roundForBlockTime, type ChainPort } from '../chain/loop.js';
 import { MemoryVoteStore } from '../chain/vote-store.js';
 import { LocalChain, MODEL_ID } from '../chain/local-chain.js';
-import { DEFAULT_PARAMS, Ix } from '../chain/program.js';
+import { DEFAULT_PARAMS, Ix, USDC } from '../chain/program.js';
 import { ACCOUNT_SIZE, decodeExecution, decodeNode, ExecStatus, Phase, TAGS, type ExecutionAccount } from '../chain/layout.js';
 import { programError } from '../chain/errors.js';
 import { checkSelection, selectionOfTask } from '../chain/audit.js';
@@ -115,11 +115,11 @@ export interface ChainSimOptions extends ConsensusSimOptions {
 
 export interface StrategyEconomics {
   nodes: number;
-  /** assignments held (any role) and Σ C over them (lamports): the per-task denominator */
+  /** assignments held (any role) and Σ C over them (USDC base units): the per-task denominator */
   assignments: number; assignedC: string;
   /** of this strategy's compute-phase tasks that ended: sampled, and lies caught (slashes) */
   asserted: number; sampled: number; slashes: number; lapses: number;
-  /** lamports: earned (fees and rewards), slashed, lapse penalties, compute cost; net = earned − slashed − penalized − cost */
+  /** USDC base units: earned (fees and rewards), slashed, lapse penalties, compute cost; net = earned − slashed − penalized − cost */
   earned: string; slashed: string; penalized: string; computeCost: string; net: string;
   /** net / Σ C of its assignments: the gain per task in units of C */
   gainPerTaskC: number;
@@ -137,7 +137,7 @@ export interface EconomicsOutcome {
   bound: number;
   /** every node's account: stake, earned, slashed, status, actions */
   perNode: Array<{ node: string; strategy: string; status: string; stake: string; earned: string; slashed: string; penalized: string; computeCost: string; assignedC: string; compute: number; verify: number; arbitrate: number; colluded: number; reveals: number; failedActions: number }>;
-  /** money conservation: Σ earned + treasury = escrow paid out + Σ slashed + Σ penalized (lamports) */
+  /** money conservation: Σ earned + treasury = escrow paid out + Σ slashed + Σ penalized (USDC base units) */
   conservation: { left: string; right: string };
 }
 
@@ -187,13 +187,13 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   if (o.model) { const r = chain.registerManifest(o.model); modelId = r.modelId; taskIds.push(...r.taskIds); }
   for (const f of sim.feed.nodes) {
     const k = Keypair.fromSeed(f.seed);
-    chain.svm.airdrop(k.publicKey, 100_000_000_000n);
+    chain.svm.airdrop(k.publicKey, 10_000_000_000n); // fees and rent
+    chain.fund(k.publicKey, 100_000n * USDC); // test USDC: the stake comes from here
     chain.ok([k], chain.program.registerNode(k.publicKey, 24), chain.program.specialize(k.publicKey, taskIds));
   }
-  // one requester per execution (deterministic keys), so each refund is read from its wallet
+  // one requester per execution (deterministic keys)
   const requesterOf = (k: number) => Keypair.fromSeed(createHash('sha256').update(`splitup/sim/requester/${o.seed}/${k}`).digest());
-  const afterRequest = new Map<bigint, bigint>();
-  const MAX_FEE = 2_000_000_000n;
+  const MAX_FEE = 2000n * USDC;
   const port = new SvmChainPort(chain);
   port.produce(0);
 
@@ -228,8 +228,8 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
       const requester = requesterOf(k);
       const id = chain.program.executionId(requester.publicKey, BigInt(k + 1));
       chain.svm.airdrop(requester.publicKey, 10_000_000_000n);
+      chain.fund(requester.publicKey, MAX_FEE);
       await port.send([requester], [chain.program.requestExecution(requester.publicKey, modelId, BigInt(k + 1), `cas://${id}`, MAX_FEE)]);
-      afterRequest.set(id, chain.lamports(requester.publicKey));
       requestedAt.set(id, sim.now);
     });
   }
@@ -298,9 +298,12 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
   }
   const all = port.allExecutions();
   const nodes = await port.nodes();
-  const refunds = all.reduce((a, e) => a + (chain.lamports(e.requester) - (afterRequest.get(e.execId) ?? chain.lamports(e.requester))), 0n);
-  const escrowOut = all.reduce((a, e) => a + MAX_FEE - e.escrow, 0n) - refunds;
+  // the escrow left in an execution (finished or not) is the requester's until it closes the execution
+  const escrowOut = all.reduce((a, e) => a + MAX_FEE - e.escrow, 0n);
   const economics = workers ? economicsOf(all, nodes, agents, params, chain.committee().treasury, escrowOut, (k) => chain.lamports(chain.program.nodeAddress(k)), violations) : null;
+  // the vault holds exactly the books (treasury + stake + earned + escrow), in test USDC
+  const vault = chain.vault(), books = chain.books();
+  if (vault !== books) violations.push({ kind: 'books', execId: '-', detail: `the vault holds ${vault}, the books say ${books}` });
 
   const finished = [...doneAt].map(([id, t]) => t - requestedAt.get(id)!).sort((a, b) => a - b);
   const firstRequest = Math.min(...requestedAt.values());
@@ -321,7 +324,8 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
 /**
  * Each strategy's economics from the final chain state and the agents' compute costs, and the books:
  * no honest node is ever slashed; every node's stake is its registered stake less what was slashed and
- * penalized, and its account holds exactly rent + stake + earned; all money balances (Σ earned +
+ * penalized, and its account holds exactly its rent (the money is in the committee's vault, checked
+ * against the books by the caller); all money balances (Σ earned +
  * treasury = escrow paid out + Σ slashed + Σ penalized).
  */
 function economicsOf(all: ExecutionAccount[], nodes: NodeAccount[], agents: SimAgent[], params: typeof DEFAULT_PARAMS, treasury: bigint, escrowOut: bigint,
@@ -345,7 +349,7 @@ function economicsOf(all: ExecutionAccount[], nodes: NodeAccount[], agents: SimA
     const registered = params.stakeBase + params.stakePerGb * BigInt(n.vramGb);
     if (n.stake !== registered - n.slashed - n.penalized) violations.push({ kind: 'books', execId: '-', detail: `node ${k}: stake ${n.stake} != registered ${registered} − slashed ${n.slashed} − penalized ${n.penalized}` });
     const held = lamportsOf(n.key);
-    if (held !== RENT + n.stake + n.earned) violations.push({ kind: 'books', execId: '-', detail: `node ${k}: account holds ${held}, books say rent + stake + earned = ${RENT + n.stake + n.earned}` });
+    if (held !== RENT) violations.push({ kind: 'books', execId: '-', detail: `node ${k}: account holds ${held} lamports, not its rent ${RENT}` });
     if (n.locked !== 0n && all.every((e) => e.status === ExecStatus.Done)) violations.push({ kind: 'books', execId: '-', detail: `node ${k}: ${n.locked} still locked with every execution done` });
   }
   const left = sumEarned + treasury, right = escrowOut + sumSlashed + sumPenalized;
@@ -382,7 +386,7 @@ export interface EconomicsSweep {
   seeds: number[];
   unsafe: number[];
   p: number;
-  /** per strategy over all seeds: Σ net / Σ C of assignments (units of C), its standard error across seeds, net lamports, slashes; compute-phase tasks it asserted and how many of them were sampled */
+  /** per strategy over all seeds: Σ net / Σ C of assignments (units of C), its standard error across seeds, net USDC base units, slashes; compute-phase tasks it asserted and how many of them were sampled */
   strategies: Partial<Record<Strategy, { nodes: number; assignments: number; asserted: number; sampled: number; gainPerTaskC: number; stderrC: number; overHonestPerTaskC: number; overHonestStderrC: number; net: string; slashes: number; lapses: number; slashedNodes: number }>>;
   formulas: ReturnType<typeof strategyFormulas>;
   /** runs in which some execution had not finished by the end */

@@ -38,7 +38,7 @@ export interface SimAgent {
   strategy: Strategy;
   /** windows of virtual time in which the node is off */
   down: Array<[number, number]>;
-  /** lamports spent computing (the task's fee C per computation actually done) */
+  /** USDC base units spent computing (the task's fee C per computation actually done) */
   computeCost: bigint;
   /** Σ C over every assignment this node held (any role): the denominator of its gain per task */
   assignedC: bigint;
@@ -68,7 +68,7 @@ export class SimAgents {
     private readonly o: {
       port: AgentPort; rng: Rng; computeMs: [number, number];
       now: () => number; at: (t: number, f: () => void | Promise<void>) => void;
-      /** the task's fee C in lamports (what computing it costs an honest node) */
+      /** the task's fee C in USDC base units (what computing it costs an honest node) */
       fee: (e: ExecutionAccount, task: number) => bigint;
       /** R as a multiple of C, in ppm */
       rewardPpm: number;
@@ -207,7 +207,7 @@ export class SimAgents {
     const asOutput = ts.phase === Phase.Reveal || ts.phase === Phase.ArbReveal || (role === 'asserter' && Buffer.compare(fp, Buffer.from(ts.fpV)) === 0);
     try {
       await this.o.port.send([a.keypair], [this.o.port.program.reveal(a.keypair.publicKey, execId, i, asOutput ? 'output' : 'fingerprint', c.salt, asOutput ? c.output : fp,
-        { requester: e.requester, modelId: e.modelId, parties: partiesOf(ts) })]);
+        { modelId: e.modelId, parties: partiesOf(ts) })]);
       a.reports.reveals++;
     } catch {
       a.reports.failed++;

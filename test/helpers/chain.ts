@@ -4,11 +4,12 @@ export { LocalChain as ChainFixture, DIAMOND, MODEL_ID, TASKS, f32 } from '../..
 import { Keypair, type PublicKey } from '@solana/web3.js';
 import { createHash } from 'node:crypto';
 import { ExecStatus, Phase } from '../../src/chain/layout.js';
-import type { CommitteeParams } from '../../src/chain/program.js';
+import { USDC, type CommitteeParams } from '../../src/chain/program.js';
 import { LocalChain, MODEL_ID } from '../../src/chain/local-chain.js';
 
 /**
- * A committee of n with the tasks and the example model registered, and a funded requester;
+ * A committee of n with the tasks and the example model registered, and a funded requester (SOL for
+ * fees and rent, 1 000 000 test USDC in its associated token account);
  * request(maxFee) asks for the next execution (nonces 1, 2, …) and returns its id.
  */
 export function withRequester(params: CommitteeParams, n = 3) {
@@ -18,6 +19,7 @@ export function withRequester(params: CommitteeParams, n = 3) {
   c.registerModel();
   const requester = Keypair.generate();
   c.svm.airdrop(requester.publicKey, 1_000_000_000_000n);
+  c.fund(requester.publicKey, 1_000_000n * USDC);
   let nonce = 1n;
   const request = (maxFee = 1_000_000_000n) => {
     const n = nonce++;

@@ -83,6 +83,7 @@ typedef struct {
   Bytes *seeds;
   u64 nseeds, space, extra;
   u8 bump;
+  const Pubkey *owner; /* the program the new account is assigned to (NULL: this program) */
 } NewPda;
 
 static u64 system_cpi(const Params *p, const AccountInfo *system, AccountMeta *metas, u64 nmetas, u8 *data, u64 len, SignerSeeds *signer) {
@@ -114,11 +115,12 @@ static u64 create_pda(const Params *p, NewPda *a) {
   AccountMeta both[2] = {{a->payer->key, true, true}, {a->target->key, true, true}};
   AccountMeta self[1] = {{a->target->key, true, true}};
   u8 data[52];
+  const Pubkey *owner = a->owner ? a->owner : p->program_id;
   if (have == 0) {
     wr32(data, 0); // SystemInstruction::CreateAccount
     wr64(data + 4, need);
     wr64(data + 12, a->space);
-    copy(data + 20, p->program_id, 32);
+    copy(data + 20, owner, 32);
     return system_cpi(p, a->system, both, 2, data, 52, &signer);
   }
   if (shortfall) {
@@ -127,13 +129,18 @@ static u64 create_pda(const Params *p, NewPda *a) {
     wr64(data + 4, shortfall);
     TRY(system_cpi(p, a->system, to, 2, data, 12, NULL));
   }
+  if (have > need) { // the excess back to the payer while the address is still the System program's (signed with its seeds)
+    AccountMeta back[2] = {{a->target->key, true, true}, {a->payer->key, true, false}};
+    wr32(data, 2); // Transfer
+    wr64(data + 4, have - need);
+    TRY(system_cpi(p, a->system, back, 2, data, 12, &signer));
+  }
   wr32(data, 8); // Allocate
   wr64(data + 4, a->space);
   TRY(system_cpi(p, a->system, self, 1, data, 12, &signer));
   wr32(data, 1); // Assign
-  copy(data + 4, p->program_id, 32);
+  copy(data + 4, owner, 32);
   TRY(system_cpi(p, a->system, self, 1, data, 36, &signer));
-  if (have > need) { *a->target->lamports -= have - need; *a->payer->lamports += have - need; } // ours now: the excess to the payer
   return 0;
 }
 
@@ -152,6 +159,92 @@ static u64 close_account(AccountInfo *acct, AccountInfo *to) {
   return 0;
 }
 
+// ---------------------------------------------------------------- tokens
+// Money is SPL tokens of the committee's mint, moved with CPIs to the token interface (TransferChecked,
+// so the mint's decimals are checked by the token program too). The classic Token program (USDC on
+// mainnet and devnet) and Token-2022 are accepted; the committee records which one owns its mint. All
+// tokens the program holds sit in one vault token account per committee, owned (as token authority)
+// by the committee's address; the program keeps the books (stake, earnings, escrow, treasury) and moves
+// tokens only where value enters or leaves: registerNode and requestModelExecution pull from the
+// signer's token account, exitNode, closeExecution and withdrawTreasury push from the vault.
+
+static const Pubkey TOKEN_PROGRAM = {{6, 221, 246, 225, 215, 101, 161, 147, 217, 203, 225, 70, 206, 235, 121, 172,
+                                      28, 180, 133, 237, 95, 91, 55, 145, 58, 140, 245, 133, 126, 255, 0, 169}};
+static const Pubkey TOKEN_2022_PROGRAM = {{6, 221, 246, 225, 238, 117, 143, 222, 24, 66, 93, 188, 228, 108, 205, 218,
+                                           182, 26, 252, 77, 131, 185, 13, 39, 254, 189, 249, 40, 216, 161, 139, 252}};
+#define MINT_LEN 82            /* a mint without Token-2022 extensions */
+#define TOKEN_ACCOUNT_LEN 165  /* mint [32], owner [32], amount u64, delegate, state u8 at 108, ... */
+#define TOKEN_STATE 108
+#define ACCOUNT_TYPE_ACCOUNT 2 /* Token-2022: byte 165 of an account with extensions */
+
+static bool is_token_program(const Pubkey *k) { return key_eq(k, &TOKEN_PROGRAM) || key_eq(k, &TOKEN_2022_PROGRAM); }
+
+// The token accounts an instruction moves value with: the user's account, the vault, the mint and the
+// token program, in this order.
+typedef struct { const Params *p; const Committee *c; const AccountInfo *committee; AccountInfo *user, *vault, *mint, *program; } TokenAccts;
+
+// A token account of the committee's mint, initialized and not frozen, owned by `owner` when given.
+static NOINLINE u64 check_token_account(const Committee *c, const AccountInfo *a, const Pubkey *owner) {
+  if (!key_eq(a->owner, &c->token_program) || a->data_len < TOKEN_ACCOUNT_LEN ||
+      (a->data_len > TOKEN_ACCOUNT_LEN && a->data[TOKEN_ACCOUNT_LEN] != ACCOUNT_TYPE_ACCOUNT))
+    return FAIL(E_NOT_A_TOKEN_ACCOUNT, "NotATokenAccount: not a token account of the committee's token program (closed?)");
+  if (a->data[TOKEN_STATE] == 0) return FAIL(E_NOT_A_TOKEN_ACCOUNT, "NotATokenAccount: the token account is not initialized");
+  if (!key_eq((const Pubkey *)a->data, &c->mint)) return FAIL(E_WRONG_MINT, "WrongMint: the token account holds another mint");
+  if (a->data[TOKEN_STATE] != 1) return FAIL(E_TOKEN_ACCOUNT_FROZEN, "TokenAccountFrozen: the token account is frozen");
+  if (owner && !key_eq((const Pubkey *)(a->data + 32), owner)) return FAIL(E_WRONG_TOKEN_OWNER, "WrongTokenOwner: the token account belongs to someone else");
+  return 0;
+}
+static u64 token_balance(const AccountInfo *a) { return rd64(a->data + 64); }
+
+// Checks the token accounts at [at, at + 4): the user's (owned by `owner` when given), the committee's
+// vault, mint and token program; both token accounts writable.
+static NOINLINE u64 token_accounts(const Params *p, const Committee *c, u64 at, const Pubkey *owner, TokenAccts *t) {
+  if (p->ka_num < at + 4) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: missing the token accounts (user, vault, mint, token program)");
+  t->p = p; t->c = c;
+  t->user = (AccountInfo *)&p->ka[at]; t->vault = (AccountInfo *)&p->ka[at + 1]; t->mint = (AccountInfo *)&p->ka[at + 2]; t->program = (AccountInfo *)&p->ka[at + 3];
+  if (!key_eq(t->program->key, &c->token_program)) return FAIL(E_WRONG_TOKEN_PROGRAM, "WrongTokenProgram: not the committee's token program");
+  if (!key_eq(t->mint->key, &c->mint)) return FAIL(E_WRONG_MINT, "WrongMint: not the committee's mint");
+  if (!key_eq(t->vault->key, &c->vault)) return FAIL(E_WRONG_VAULT, "WrongVault: not the committee's vault");
+  if (key_eq(t->user->key, t->vault->key)) return FAIL(E_WRONG_VAULT, "WrongVault: the vault cannot be the other side");
+  TRY(need_writable(t->user));
+  TRY(need_writable(t->vault));
+  TRY(check_token_account(c, t->vault, NULL));
+  return check_token_account(c, t->user, owner);
+}
+
+// TransferChecked (12: amount u64, decimals u8; accounts source (w), mint, destination (w), authority
+// (signer)) between the user's account and the vault: in (`out` false) the user, a signer of the
+// transaction, authorizes; out the committee's address signs with its seeds as the vault's authority.
+static NOINLINE u64 token_transfer(const TokenAccts *t, bool out, const Pubkey *authority, u64 amount) {
+  if (amount == 0) return 0;
+  AccountInfo *from = out ? t->vault : t->user, *to = out ? t->user : t->vault;
+  if (token_balance(from) < amount) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: the token account's balance is below the amount");
+  u8 data[10];
+  data[0] = 12;
+  wr64(data + 1, amount);
+  data[9] = t->c->decimals;
+  AccountMeta metas[4] = {{from->key, true, false}, {t->mint->key, false, false}, {to->key, true, false}, {(Pubkey *)authority, false, true}};
+  Instruction ix = {t->program->key, metas, 4, data, 10};
+  Bytes seeds[3] = {{(const u8 *)"committee", 9}, {t->c->authority.x, 32}, {&t->c->bump, 1}};
+  SignerSeeds signer = {seeds, 3};
+  return sol_invoke_signed_c(&ix, t->p->ka, (int)t->p->ka_num, out ? &signer : NULL, out ? 1 : 0);
+}
+
+// Value in: `amount` from the signer's token account (accounts from `at`) into the vault.
+static NOINLINE u64 take_in(const Params *p, const Committee *c, u64 at, const AccountInfo *signer, u64 amount) {
+  TokenAccts t;
+  TRY(token_accounts(p, c, at, signer->key, &t));
+  if (token_balance(t.user) < amount) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: the signer's token account cannot cover the stake or escrow");
+  return token_transfer(&t, false, signer->key, amount);
+}
+// Value out: `amount` from the vault to the token account at `at` (owned by `owner` when given); the
+// committee account `committee` signs.
+static NOINLINE u64 pay_out(const Params *p, const Committee *c, const AccountInfo *committee, u64 at, const Pubkey *owner, u64 amount) {
+  TokenAccts t;
+  TRY(token_accounts(p, c, at, owner, &t));
+  return token_transfer(&t, true, committee->key, amount);
+}
+
 // ---------------------------------------------------------------- committee
 
 static u8 quorum_for(u8 n) {
@@ -159,9 +252,25 @@ static u8 quorum_for(u8 n) {
   return (u8)(((u32)n + f + 2u) / 2u); // ceil((n + f + 1) / 2)
 }
 
+// The vault of the committee at ka[1]: a token account at ("vault", committee) created for the token
+// program (ka[5]) and initialized (InitializeAccount3) for the mint (ka[3]) with the committee's address
+// as its authority; the authority (ka[0]) pays its rent, pre-funding tolerated as for every account.
+static NOINLINE u64 create_vault(Params *p, u8 *bump) {
+  Bytes vseeds[3] = {{(const u8 *)"vault", 5}, {p->ka[1].key->x, 32}};
+  NewPda vpda = {&p->ka[0], &p->ka[4], &p->ka[2], vseeds, 2, TOKEN_ACCOUNT_LEN, 0, 0, p->ka[5].key};
+  TRY(create_pda(p, &vpda));
+  *bump = vpda.bump;
+  u8 init[33];
+  init[0] = 18; // InitializeAccount3: owner [32]
+  copy(init + 1, p->ka[1].key, 32);
+  AccountMeta vmetas[2] = {{p->ka[4].key, true, false}, {p->ka[3].key, false, false}};
+  Instruction vix = {p->ka[5].key, vmetas, 2, init, 33};
+  return sol_invoke_signed_c(&vix, p->ka, (int)p->ka_num, NULL, 0);
+}
+
 static NOINLINE u64 init_committee(Params *p) {
   const u8 *d = p->data;
-  if (p->ka_num < 3 || p->data_len < 56) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: initCommittee needs 3 accounts and 56+ bytes");
+  if (p->ka_num < 6 || p->data_len < 56) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: initCommittee needs 6 accounts and 56+ bytes");
   u8 n = d[1], q = d[2], suite = d[3];
   if (n < 3 || n > MAX_ORACLES) return FAIL(E_COMMITTEE_SIZE, "CommitteeSize: n must be 3..10");
   if (p->data_len != 56 + 32 * (u64)n) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: oracle key list length");
@@ -185,10 +294,16 @@ static NOINLINE u64 init_committee(Params *p) {
     at = put(buf, at, " ppm", 4);
     return fail_(E_ECONOMICS_BOUND, buf, at);
   }
-  // every amount the committee's parameters produce must fit: the largest required stake plus a node's rent
+  // every amount the committee's parameters produce must fit: the largest required stake
   u64 max_stake;
-  if (!mul_ok(stake_per_gb, 4096, &max_stake) || !add_ok(max_stake, stake_base, &max_stake) || !add_ok(max_stake, rent_exempt(sizeof(Node)), &max_stake))
-    return OVERFLOW("required stake base + perGb x 4096 GB + rent");
+  if (!mul_ok(stake_per_gb, 4096, &max_stake) || !add_ok(max_stake, stake_base, &max_stake))
+    return OVERFLOW("required stake base + perGb x 4096 GB");
+  // the money: a mint of the classic Token program or Token-2022, initialized, without extensions (a
+  // transfer fee, hook, permanent delegate or confidential balance would break the vault's books)
+  const AccountInfo *mint = &p->ka[3], *token_program = &p->ka[5];
+  if (!is_token_program(token_program->key)) return FAIL(E_WRONG_TOKEN_PROGRAM, "WrongTokenProgram: the Token program or Token-2022 only");
+  if (!key_eq(mint->owner, token_program->key)) return FAIL(E_WRONG_MINT, "WrongMint: the mint is not an account of that token program");
+  if (mint->data_len != MINT_LEN || mint->data[45] != 1) return FAIL(E_WRONG_MINT, "WrongMint: not an initialized mint without extensions");
   const Pubkey *keys = (const Pubkey *)(d + 56);
   for (u8 i = 0; i < n; i++)
     for (u8 j = 0; j < i; j++)
@@ -202,10 +317,17 @@ static NOINLINE u64 init_committee(Params *p) {
   seeds[0].len = 9;                         // put a pointer table in .rodata
   seeds[1].addr = p->ka[0].key->x;
   seeds[1].len = 32;
-  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 2, sizeof(Committee), 0, 0};
+  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 2, sizeof(Committee), 0, 0, NULL};
   TRY(create_pda(p, &pda));
   u8 bump = pda.bump;
+  u8 vault_bump;
+  TRY(create_vault(p, &vault_bump));
   Committee *c = (Committee *)p->ka[1].data;
+  copy(&c->mint, mint->key, 32);
+  copy(&c->token_program, token_program->key, 32);
+  copy(&c->vault, p->ka[4].key, 32);
+  c->decimals = mint->data[44];
+  c->vault_bump = vault_bump;
   c->tag = TAG_COMMITTEE; c->version = VERSION; c->bump = bump;
   copy(&c->authority, p->ka[0].key, 32);
   c->n = n; c->q = q; c->suite = suite;
@@ -233,17 +355,17 @@ static bool in_committee(const Pubkey *owner_committee, const AccountInfo *commi
 // ---------------------------------------------------------------- nodes
 
 static NOINLINE u64 register_node(Params *p) {
-  if (p->ka_num < 4 || p->data_len != 5) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: registerNode");
+  if (p->ka_num < 8 || p->data_len != 5) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: registerNode");
   const Committee *c = committee_at(p, 1);
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   u32 vram = rd32(p->data + 1);
   if (vram == 0 || vram > 4096) return FAIL(E_BAD_PARAMETER, "BadParameter: vramGb must be 1..4096");
-  u64 stake = required_stake(c, vram), total;
-  if (!add_ok(stake, rent_exempt(sizeof(Node)), &total)) return OVERFLOW("stake + rent of a node");
-  if (*p->ka[0].lamports < total) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: the node wallet cannot cover stake (base + per-GB VRAM) and rent");
+  u64 stake = required_stake(c, vram);
   Bytes seeds[4] = {{(const u8 *)"node", 4}, {p->ka[1].key->x, 32}, {p->ka[0].key->x, 32}};
-  NewPda pda = {&p->ka[0], &p->ka[2], &p->ka[3], seeds, 3, sizeof(Node), stake, 0};
+  NewPda pda = {&p->ka[0], &p->ka[2], &p->ka[3], seeds, 3, sizeof(Node), 0, 0, NULL};
   TRY(create_pda(p, &pda));
+  // the stake: from the node's token account (accounts 4..7; the node signs) into the committee's vault
+  TRY(take_in(p, c, 4, &p->ka[0], stake));
   u8 bump = pda.bump;
   Node *nd = (Node *)p->ka[2].data;
   nd->tag = TAG_NODE; nd->version = VERSION; nd->bump = bump;
@@ -288,17 +410,20 @@ static NOINLINE u64 specialize(Params *p) {
 }
 
 static NOINLINE u64 exit_node(Params *p) {
-  if (p->ka_num < 2 || p->data_len != 1) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: exitNode");
+  if (p->ka_num < 7 || p->data_len != 1) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: exitNode");
   TRY(need_signer(&p->ka[0]));
-  TRY(need_writable(&p->ka[0]));
   TRY(need_writable(&p->ka[1]));
   Node *nd = node_of(p, 1, p->ka[0].key);
   if (!nd) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the signer");
+  const Committee *c = committee_at(p, 2);
+  if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
+  if (!in_committee(&nd->committee, &p->ka[2])) return WRONG_COMMITTEE("node");
   if (nd->status == NODE_EXITED) return FAIL(E_NODE_INACTIVE, "NodeInactive: node already exited");
   if (nd->active_jobs) return FAIL(E_NODE_BUSY, "NodeBusy: node has assigned or unsettled tasks");
   u64 out;
   if (!add_ok(nd->stake, nd->earned, &out)) return OVERFLOW("stake + earnings of an exiting node");
-  TRY(move_lamports(&p->ka[1], &p->ka[0], out));
+  // stake and earnings from the vault to the node's own token account (accounts 3..6)
+  TRY(pay_out(p, c, &p->ka[2], 3, p->ka[0].key, out));
   nd->stake = 0;
   nd->earned = 0;
   nd->status = NODE_EXITED;
@@ -324,22 +449,17 @@ static NOINLINE u64 close_node(Params *p) {
 // The committee's authority takes up to the treasury (lapse penalties and slash remainders); the
 // committee account never goes below its rent-exempt minimum.
 static NOINLINE u64 withdraw_treasury(Params *p) {
-  if (p->ka_num < 3 || p->data_len != 9) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: withdrawTreasury");
+  if (p->ka_num < 6 || p->data_len != 9) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: withdrawTreasury");
   TRY(need_signer(&p->ka[0]));
   TRY(need_writable(&p->ka[1]));
-  TRY(need_writable(&p->ka[2]));
   Committee *c = (Committee *)load(p, &p->ka[1], TAG_COMMITTEE, sizeof(Committee));
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   if (!key_eq(&c->authority, p->ka[0].key)) return FAIL(E_NOT_AUTHORITY, "NotAuthority: only the committee's authority withdraws");
-  // not into an account of this program: its lamports would be outside its books (stake, escrow, treasury)
-  if (key_eq(p->ka[2].owner, p->program_id)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: the destination is an account of this program");
   u64 amount = rd64(p->data + 1);
   if (amount > c->treasury) return FAIL(E_INSUFFICIENT_FUNDS, "InsufficientFunds: amount exceeds the treasury");
-  if (*p->ka[1].lamports < amount || *p->ka[1].lamports - amount < rent_exempt(sizeof(Committee)))
-    return FAIL(E_BELOW_RENT_EXEMPT, "BelowRentExempt: the committee account keeps its rent-exempt minimum");
-  TRY(move_lamports(&p->ka[1], &p->ka[2], amount));
+  // to any token account of the mint but the vault (there it would be outside the books)
   c->treasury -= amount;
-  return 0;
+  return pay_out(p, c, &p->ka[1], 2, NULL, amount);
 }
 
 // ---------------------------------------------------------------- committee rotation
@@ -388,7 +508,7 @@ static NOINLINE u64 propose_rotation(Params *p) {
   AccountInfo *acct = &p->ka[2];
   if (acct->data_len == 0) {
     Bytes seeds[4] = {{(const u8 *)"rotation", 8}, {p->ka[1].key->x, 32}, {d + 4, 4}};
-    NewPda pda = {&p->ka[0], acct, &p->ka[3], seeds, 3, sizeof(Rotation), 0, 0};
+    NewPda pda = {&p->ka[0], acct, &p->ka[3], seeds, 3, sizeof(Rotation), 0, 0, NULL};
     TRY(create_pda(p, &pda));
     r = (Rotation *)acct->data;
     r->tag = TAG_ROTATION; r->version = VERSION; r->bump = pda.bump;
@@ -424,9 +544,10 @@ static void log_rotation(const Committee *c) {
 // A member of the current set approves the proposal whose content it names (the digest); one approval
 // per member. The q-th applies it: the current set becomes the previous one, the proposal's becomes
 // current from slot max(activate_slot, now) (later than every running selection's seed slot), the
-// epoch increments, and the proposal closes (its lamports to the treasury the authority withdraws).
+// epoch increments, and the proposal closes (its rent back to the authority, accounts [oracle (signer),
+// committee (w), proposal (w), authority (w)]).
 static NOINLINE u64 approve_rotation(Params *p) {
-  if (p->ka_num < 3 || p->data_len != 37) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: approveRotation");
+  if (p->ka_num < 4 || p->data_len != 37) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: approveRotation");
   TRY(need_signer(&p->ka[0]));
   TRY(need_writable(&p->ka[1]));
   TRY(need_writable(&p->ka[2]));
@@ -445,8 +566,10 @@ static NOINLINE u64 approve_rotation(Params *p) {
   u8 count = 0;
   for (u8 i = 0; i < c->n; i++) if (r->approvals & (1u << i)) count++;
   if (count < c->q) return 0;
-  u64 now = now_slot(), treasury;
-  if (!add_ok(c->treasury, *p->ka[2].lamports, &treasury)) return OVERFLOW("treasury + the closed proposal's lamports");
+  // the proposal's rent goes back to the authority, who paid it
+  if (!key_eq(p->ka[3].key, &c->authority)) return FAIL(E_NOT_AUTHORITY, "NotAuthority: the proposal's rent returns to the committee's authority");
+  TRY(need_writable(&p->ka[3]));
+  u64 now = now_slot();
   c->prev_n = c->n; c->prev_q = c->q;
   copy(c->prev_oracles, c->oracles, sizeof(c->oracles));
   c->prev_start_slot = c->epoch_start_slot;
@@ -455,9 +578,8 @@ static NOINLINE u64 approve_rotation(Params *p) {
   copy(c->oracles, r->oracles, 32 * (u64)r->n);
   c->epoch = r->epoch;
   c->epoch_start_slot = r->activate_slot > now ? r->activate_slot : now;
-  c->treasury = treasury;
   log_rotation(c);
-  return close_account(&p->ka[2], &p->ka[1]);
+  return close_account(&p->ka[2], &p->ka[3]);
 }
 
 static bool specialized(const Node *nd, u32 task_id) {
@@ -498,7 +620,7 @@ static NOINLINE u64 register_task(Params *p) {
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   if (c->task_count == 0xffffffffu || id != c->task_count + 1) return FAIL(E_ID_NOT_NEXT, "IdNotNext: a new task's id must be the committee's task count + 1");
   Bytes seeds[4] = {{(const u8 *)"task", 4}, {p->ka[3].key->x, 32}, {d + 1, 4}};
-  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 3, sizeof(Task), 0, 0};
+  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 3, sizeof(Task), 0, 0, NULL};
   TRY(create_pda(p, &pda));
   c->task_count = id;
   u8 bump = pda.bump;
@@ -600,7 +722,7 @@ static NOINLINE u64 register_model(Params *p) {
   if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
   if (c->model_count == 0xffffffffu || rd32(d + 1) != c->model_count + 1) return FAIL(E_ID_NOT_NEXT, "IdNotNext: a new model's id must be the committee's model count + 1");
   Bytes seeds[4] = {{(const u8 *)"model", 5}, {p->ka[3].key->x, 32}, {d + 1, 4}};
-  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 3, sizeof(Model), 0, 0};
+  NewPda pda = {&p->ka[0], &p->ka[1], &p->ka[2], seeds, 3, sizeof(Model), 0, 0, NULL};
   TRY(create_pda(p, &pda));
   c->model_count = rd32(d + 1);
   u8 bump = pda.bump;
@@ -670,7 +792,7 @@ static void release_ready(Execution *e, const Model *m, const u8 *seed, u64 seed
 
 static NOINLINE u64 request_execution(Params *p) {
   const u8 *d = p->data;
-  if (p->ka_num < 6 || p->data_len < 19) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: requestModelExecution");
+  if (p->ka_num < 10 || p->data_len < 19) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: requestModelExecution");
   u64 max_fee = rd64(d + 9);
   u16 uri_len = rd16(d + 17);
   if (uri_len > MAX_URI) return FAIL(E_URI_TOO_LONG, "UriTooLong: input URI is at most 96 bytes");
@@ -703,8 +825,10 @@ static NOINLINE u64 request_execution(Params *p) {
   u64 hslot;
   TRY(latest_slot_hash(&p->ka[5], hash, &hslot));
   Bytes seeds[4] = {{(const u8 *)"exec", 4}, {p->ka[1].key->x, 32}, {idh, 8}};
-  NewPda pda = {&p->ka[0], &p->ka[3], &p->ka[4], seeds, 3, sizeof(Execution), max_fee, 0};
+  NewPda pda = {&p->ka[0], &p->ka[3], &p->ka[4], seeds, 3, sizeof(Execution), 0, 0, NULL};
   TRY(create_pda(p, &pda));
+  // the escrow: from the requester's token account (accounts 6..9; the requester signs) into the vault
+  TRY(take_in(p, c, 6, &p->ka[0], max_fee));
   u8 bump = pda.bump;
   Execution *e = (Execution *)p->ka[3].data;
   e->tag = TAG_EXEC; e->version = VERSION; e->bump = bump;
@@ -938,11 +1062,13 @@ static const Model *model_of(const Params *p, u64 i, const Execution *e) {
   return m && m->model_id == e->model_id && key_eq(&m->committee, &e->committee) ? m : NULL;
 }
 
-// The accounts of an instruction that may pay, slash or finish: committee, execution, requester and
-// model at fixed indices; the parties' node accounts (writable) anywhere from `nodes` on.
+// The accounts of an instruction that may pay, slash or finish: committee, execution and model at fixed
+// indices; the parties' node accounts (writable) anywhere from `nodes` on. Payments, slashes and lapse
+// penalties move value between the books only (escrow, stake, earnings, treasury): the tokens stay in
+// the vault until a node exits, a requester closes its execution or the authority withdraws.
 typedef struct {
   Params *p; Committee *c; Execution *e; u8 ti; TaskState *ts;
-  AccountInfo *exec_acct, *committee_acct, *requester; const Model *m; u64 nodes;
+  const Model *m; u64 nodes;
   u8 seed[32]; u64 seed_slot;
 } Ctx;
 
@@ -957,24 +1083,23 @@ static Node *party(Ctx *x, const Pubkey *key, AccountInfo **acct) {
   AccountInfo *acct; Node *var = party(x, key, &acct); \
   if (!var) return FAIL(E_NOT_A_PARTY, "NotAParty: missing the writable node account of the " what);
 
-static u64 pay(Ctx *x, Node *nd, AccountInfo *acct, u64 amount) {
+// From the execution's escrow to the node's earnings.
+static u64 pay(Ctx *x, Node *nd, u64 amount) {
   if (amount > x->e->escrow) amount = x->e->escrow;
-  x->e->escrow -= amount;
-  TRY(move_lamports(x->exec_acct, acct, amount));
   if (!add_ok(nd->earned, amount, &nd->earned)) return OVERFLOW("a node's earnings");
+  x->e->escrow -= amount;
   return 0;
 }
 
-// Takes up to `amount` from a node's stake (the caller released its lock first) into the node's
-// account-held pool; returns what was taken. The caller moves the lamports on.
+// Takes up to `amount` from a node's stake (the caller released its lock first) into a pool the caller
+// pays rewards from and credits the rest of to the treasury; returns what was taken.
 static u64 take_stake(Node *nd, u64 amount) {
   if (amount > nd->stake) amount = nd->stake;
   nd->stake -= amount;
   return amount;
 }
 
-static u64 to_treasury(Ctx *x, AccountInfo *from, u64 amount) {
-  TRY(move_lamports(from, x->committee_acct, amount));
+static u64 to_treasury(Ctx *x, u64 amount) {
   if (!add_ok(x->c->treasury, amount, &x->c->treasury)) return OVERFLOW("the treasury");
   return 0;
 }
@@ -994,36 +1119,33 @@ static u64 slash(Ctx *x, Node *nd) {
 
 // A lapse (a deadline missed: no commitment, no reveal): the node's lock is released and C is taken
 // from its stake into the treasury; the node is excluded from this task instance.
-static u64 lapse(Ctx *x, Node *nd, AccountInfo *acct, const Pubkey *key) {
+static u64 lapse(Ctx *x, Node *nd, const Pubkey *key) {
   u64 fee = x->e->fee[x->ti];
   unlock_stake(nd, task_penalty(x->c, fee));
   u64 taken = take_stake(nd, fee);
   nd->penalized = sat_add(nd->penalized, taken);
   inc32(&nd->lapses);
-  TRY(to_treasury(x, acct, taken));
+  TRY(to_treasury(x, taken));
   exclude_add(x->ts, key);
   return 0;
 }
 
-static u64 reward_from(AccountInfo *from, Node *nd, AccountInfo *acct, u64 *pool, u64 amount) {
+static u64 reward_from(Node *nd, u64 *pool, u64 amount) {
   if (amount > *pool) amount = *pool;
-  *pool -= amount;
-  TRY(move_lamports(from, acct, amount));
   if (!add_ok(nd->earned, amount, &nd->earned)) return OVERFLOW("a node's earnings");
+  *pool -= amount;
   return 0;
 }
 
-// Marks the task done; when every task is done the execution completes and the unspent escrow
-// returns to the requester.
+// Marks the task done; when every task is done the execution completes. The unspent escrow stays in the
+// execution's books until its requester closes it (closeExecution pays it out): a refund pushed here to
+// an account the requester controls could be blocked (the account closed or frozen), and with it the
+// reveal or timeout that finishes the execution and the nodes' payments.
 static u64 finish_task(Ctx *x) {
   Execution *e = x->e;
   x->ts->phase = PH_DONE;
   e->done_count++;
   if (e->done_count < e->n_tasks) return 0;
-  if (!key_eq(x->requester->key, &e->requester)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: requester");
-  TRY(need_writable(x->requester));
-  TRY(move_lamports(x->exec_acct, x->requester, e->escrow));
-  e->escrow = 0;
   e->status = EXEC_DONE;
   return 0;
 }
@@ -1123,19 +1245,18 @@ static u64 resolve_dispute(Ctx *x) {
   }
   u8 win = nv >= 2 ? 2 : na >= 2 ? 1 : 0; // 1 asserter, 2 validator
   u64 pool = 0;
-  AccountInfo *pool_acct = NULL;
   if (win == 2) {
     ts->result = RESULT_MISMATCH;
-    pool = slash(x, a); pool_acct = a_acct;
+    pool = slash(x, a);
     unlock_stake(v, penalty);
     inc32(&v->verified);
-    TRY(reward_from(a_acct, v, v_acct, &pool, reward));
+    TRY(reward_from(v, &pool, reward));
   } else if (win == 1) {
     ts->result = RESULT_FRAMED;
-    pool = slash(x, v); pool_acct = v_acct;
+    pool = slash(x, v);
     unlock_stake(a, penalty);
     inc32(&a->completed); inc32(&a->verified);
-    TRY(pay(x, a, a_acct, fee));
+    TRY(pay(x, a, fee));
   } else {
     ts->result = RESULT_UNDECIDED;
     unlock_stake(a, penalty);
@@ -1144,14 +1265,14 @@ static u64 resolve_dispute(Ctx *x) {
   const u8 *win_fp = win == 2 ? ts->fp_v : ts->fp_a;
   for (u8 k = 0; k < ts->n_arb; k++) {
     PARTY(arb, arb_acct, &ts->arbiters[k], "arbiter")
-    if (!(ts->revealed & (4u << k))) { TRY(lapse(x, arb, arb_acct, &ts->arbiters[k])); continue; }
+    if (!(ts->revealed & (4u << k))) { TRY(lapse(x, arb, &ts->arbiters[k])); continue; }
     bool agrees = win && bytes_eq(ts->arb_fp[k], win_fp, 32);
     bool backs_loser = win && bytes_eq(ts->arb_fp[k], win == 2 ? ts->fp_a : ts->fp_v, 32);
-    if (backs_loser) { u64 t = slash(x, arb); TRY(to_treasury(x, arb_acct, t)); continue; }
+    if (backs_loser) { u64 t = slash(x, arb); TRY(to_treasury(x, t)); continue; }
     unlock_stake(arb, penalty);
-    if (agrees) { inc32(&arb->verified); TRY(reward_from(pool_acct, arb, arb_acct, &pool, reward)); }
+    if (agrees) { inc32(&arb->verified); TRY(reward_from(arb, &pool, reward)); }
   }
-  if (pool) TRY(to_treasury(x, pool_acct, pool));
+  if (pool) TRY(to_treasury(x, pool));
   if (!win) return fail_execution(x);
   inc8(&x->e->disputes);
   return accept_output(x, win == 2 ? ts->out_v : ts->out_a);
@@ -1214,9 +1335,9 @@ static u64 settle(Params *p) {
   return 0;
 }
 
-// Accounts from `b`: committee (w), execution (w), SlotHashes, requester (w), model, party nodes (w)...
+// Accounts from `b`: committee (w), execution (w), SlotHashes, model, party nodes (w)...
 static u64 ctx_for(Params *p, Ctx *x, u64 b) {
-  u64 committee = b, exec = b + 1, sh = b + 2, requester = b + 3, model = b + 4, nodes = b + 5;
+  u64 committee = b, exec = b + 1, sh = b + 2, model = b + 3, nodes = b + 4;
   TRY(need_writable(&p->ka[committee]));
   TRY(need_writable(&p->ka[exec]));
   x->p = p;
@@ -1228,19 +1349,18 @@ static u64 ctx_for(Params *p, Ctx *x, u64 b) {
   x->ts = &x->e->tasks[x->ti];
   x->m = model_of(p, model, x->e);
   if (!x->m) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: model of the execution");
-  x->exec_acct = &p->ka[exec]; x->committee_acct = &p->ka[committee]; x->requester = &p->ka[requester];
   x->nodes = nodes;
   return latest_slot_hash(&p->ka[sh], x->seed, &x->seed_slot);
 }
 
-// reveal: accounts [node (signer), committee (w), execution (w), SlotHashes, requester (w), model,
+// reveal: accounts [node (signer), committee (w), execution (w), SlotHashes, model,
 // party nodes (w)...]; data: exec_id u64, task u8, kind u8 (0 output, 1 fingerprint), salt [32], value [32].
 // Opens the signer's commitment. The asserter (not sampled, or no validator found) reveals its output
 // and is paid C. In a verification the validator reveals first, then the asserter: equal fingerprints
 // pay both (the asserter must then reveal the output itself); different ones open a dispute. Arbiters
 // reveal outputs once all of them have committed.
 static u64 reveal(Params *p) {
-  if (p->ka_num < 6 || p->data_len != 75) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: reveal");
+  if (p->ka_num < 5 || p->data_len != 75) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: reveal");
   TRY(need_signer(&p->ka[0]));
   Ctx cx, *x = &cx;
   TRY(ctx_for(p, x, 1));
@@ -1265,7 +1385,7 @@ static u64 reveal(Params *p) {
       copy(ts->fp_a, fp, 32);
       unlock_stake(a, penalty);
       inc32(&a->completed);
-      TRY(pay(x, a, a_acct, fee));
+      TRY(pay(x, a, fee));
       return accept_output(x, value);
     }
     if (!(ts->revealed & 2)) return FAIL(E_REVEAL_ORDER, "RevealOrder: the validator reveals first");
@@ -1276,8 +1396,8 @@ static u64 reveal(Params *p) {
       ts->result = RESULT_MATCH;
       unlock_stake(a, penalty); unlock_stake(v, penalty);
       inc32(&a->completed); inc32(&a->verified); inc32(&v->verified);
-      TRY(pay(x, a, a_acct, fee));
-      TRY(pay(x, v, v_acct, task_reward(x->c, fee)));
+      TRY(pay(x, a, fee));
+      TRY(pay(x, v, task_reward(x->c, fee)));
       return accept_output(x, value);
     }
     // the fingerprints differ: a dispute, decided by arbiters the committee selects (parties excluded)
@@ -1317,7 +1437,7 @@ static u64 reveal(Params *p) {
   return resolve_dispute(x);
 }
 
-// timeout: accounts [committee (w), execution (w), SlotHashes, requester (w), model, party nodes (w)...];
+// timeout: accounts [committee (w), execution (w), SlotHashes, model, party nodes (w)...];
 // data: exec_id u64, task u8. Ends whatever has passed its deadline, so every task ends in bounded time:
 //  - an assignment without a commitment lapses (its node pays C and is excluded) and a new selection opens;
 //  - an open selection with no quorum by readySlot + timeout expires to a new attempt;
@@ -1328,7 +1448,7 @@ static u64 reveal(Params *p) {
 //  - a validator that does not reveal lapses and another is selected;
 //  - arbiters' reveals past their deadline: the dispute resolves with those revealed.
 static u64 timeout(Params *p) {
-  if (p->ka_num < 5 || p->data_len != 10) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: timeout");
+  if (p->ka_num < 4 || p->data_len != 10) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: timeout");
   Ctx cx, *x = &cx;
   TRY(ctx_for(p, x, 0));
   TaskState *ts = x->ts;
@@ -1341,7 +1461,7 @@ static u64 timeout(Params *p) {
   u64 fee = x->e->fee[x->ti], penalty = task_penalty(x->c, fee);
   if (running_phase(ph)) {
     PARTY(nd, acct, &ts->assigned, "assigned node")
-    TRY(lapse(x, nd, acct, &ts->assigned));
+    TRY(lapse(x, nd, &ts->assigned));
     if (ph == PH_ASSIGNED) { ts->timeout_slots = doubled(ts->timeout_slots); open_selection(ts, PH_READY, ts->attempt + 1, x->seed, x->seed_slot); return 0; }
     if (ph == PH_VERIFYING) { verify_retry(x); return 0; }
     return arb_retry(x);
@@ -1351,21 +1471,21 @@ static u64 timeout(Params *p) {
   if (ph == PH_ARB_READY) return arb_retry(x);
   if (ph == PH_REVEAL) {
     PARTY(a, a_acct, &ts->asserter, "asserter")
-    TRY(lapse(x, a, a_acct, &ts->asserter));
+    TRY(lapse(x, a, &ts->asserter));
     ts->result = RESULT_NONE;
     reopen_compute(x);
     return 0;
   }
   if (ph == PH_VERIFY_REVEAL) {
     PARTY(v, v_acct, &ts->validator, "validator")
-    if (!(ts->revealed & 2)) { TRY(lapse(x, v, v_acct, &ts->validator)); verify_retry(x); return 0; }
+    if (!(ts->revealed & 2)) { TRY(lapse(x, v, &ts->validator)); verify_retry(x); return 0; }
     // the validator revealed; the asserter did not: it is treated as caught (R + S, R to the validator)
     PARTY(a, a_acct, &ts->asserter, "asserter")
     u64 pool = slash(x, a);
     unlock_stake(v, penalty);
     inc32(&v->verified);
-    TRY(reward_from(a_acct, v, v_acct, &pool, task_reward(x->c, fee)));
-    if (pool) TRY(to_treasury(x, a_acct, pool));
+    TRY(reward_from(v, &pool, task_reward(x->c, fee)));
+    if (pool) TRY(to_treasury(x, pool));
     exclude_add(ts, &ts->asserter);
     inc8(&x->e->disputes);
     reopen_compute(x);
@@ -1375,10 +1495,12 @@ static u64 timeout(Params *p) {
   return resolve_dispute(x); // PH_ARB_REVEAL
 }
 
-// closeExecution: accounts [requester (signer, w), execution (w)]; data: exec_id u64. A finished
-// execution closes: its rent (and any escrow left) goes to its requester, who alone can close it.
+// closeExecution: accounts [requester (signer, w), execution (w), committee, requester's token account (w),
+// vault (w), mint, token program]; data: exec_id u64. A finished execution closes: the unspent escrow
+// (the refund) from the vault to the requester's token account, the rent to the requester, who alone
+// can close it.
 static NOINLINE u64 close_execution(Params *p) {
-  if (p->ka_num < 2 || p->data_len != 9) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: closeExecution");
+  if (p->ka_num < 7 || p->data_len != 9) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: closeExecution");
   TRY(need_signer(&p->ka[0]));
   TRY(need_writable(&p->ka[0]));
   TRY(need_writable(&p->ka[1]));
@@ -1386,6 +1508,12 @@ static NOINLINE u64 close_execution(Params *p) {
   if (!e || e->exec_id != rd64(p->data + 1)) return FAIL(E_EXECUTION_MISMATCH, "ExecutionMismatch: execution account or id");
   if (!key_eq(&e->requester, p->ka[0].key)) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: only the requester closes its execution");
   if (e->status != EXEC_DONE) return FAIL(E_NOT_FINISHED, "NotFinished: the execution is still running");
+  const Committee *c = committee_at(p, 2);
+  if (!c) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: committee");
+  if (!in_committee(&e->committee, &p->ka[2])) return WRONG_COMMITTEE("execution");
+  u64 refund = e->escrow;
+  e->escrow = 0;
+  TRY(pay_out(p, c, &p->ka[2], 3, p->ka[0].key, refund));
   return close_account(&p->ka[1], &p->ka[0]);
 }
 

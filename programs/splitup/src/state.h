@@ -63,6 +63,14 @@ typedef struct {
   u64 epoch_start_slot;
   u64 prev_start_slot;
   Pubkey prev_oracles[MAX_ORACLES];
+  /* Money: every amount above (stake rule, price, treasury) and every node's stake and earnings and
+     every execution's escrow are in base units of `mint`, held by one token account, `vault`
+     ("vault", committee), whose authority is the committee's address. The vault's balance is the sum
+     of the books: treasury + each node's stake + earned + each execution's escrow. */
+  Pubkey mint;
+  Pubkey token_program; /* the classic Token program or Token-2022 (the mint's owner) */
+  Pubkey vault;
+  u8 decimals; u8 vault_bump; u8 pad3[6];
 } Committee;
 
 /* A rotation proposal: the authority's member set for epoch `epoch` (the committee's epoch + 1), at
@@ -175,7 +183,7 @@ typedef struct {
 
 _Static_assert(sizeof(Spec) == 20, "Spec");
 _Static_assert(sizeof(SelectionRecord) == 104, "SelectionRecord");
-_Static_assert(sizeof(Committee) == 776, "Committee");
+_Static_assert(sizeof(Committee) == 880, "Committee");
 _Static_assert(sizeof(Rotation) == 408, "Rotation");
 _Static_assert(sizeof(Node) == 208, "Node");
 _Static_assert(sizeof(Task) == 248, "Task");
@@ -207,4 +215,6 @@ enum {
   E_OUTPUT_REQUIRED = 41, E_NOT_A_PARTY = 42, E_ARITHMETIC_OVERFLOW = 43, E_ID_NOT_NEXT = 44,
   E_WRONG_COMMITTEE = 45, E_NOT_AUTHORITY = 46, E_NOT_FINISHED = 47, E_BELOW_RENT_EXEMPT = 48,
   E_STALE_EPOCH = 49, E_ROTATION_PENDING = 50, E_PROPOSAL_MISMATCH = 51, E_ALREADY_APPROVED = 52,
+  E_WRONG_MINT = 53, E_WRONG_TOKEN_PROGRAM = 54, E_WRONG_TOKEN_OWNER = 55, E_TOKEN_ACCOUNT_FROZEN = 56,
+  E_NOT_A_TOKEN_ACCOUNT = 57, E_WRONG_VAULT = 58,
 };
