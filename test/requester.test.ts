@@ -144,7 +144,7 @@ t.test('register → request --wait → outputs verified → result, through an 
   writeFileSync(join(tampered, accepted.slice(0, 2), accepted), encodeBundle([{ shape: [1, 4], data: Float32Array.from([6, 6, 6, 6]) }]));
   const forged = await run(['result', got.execId, ...base, '--cas', tampered]);
   t.equal(forged.status, 2, 'bytes that do not hash to the accepted output: exit 2');
-  t.match(forged.stderr, /^error: OutputUnavailable: blob [0-9a-f]{64} is corrupt/);
+  t.match(forged.stderr, /^error: OutputUnavailable: HASH_MISMATCH: blob [0-9a-f]{64} in .* does not hash to its name/);
   t.notMatch(forged.stdout, /"data"/, 'no output printed');
   const unknown = await run(['result', '12345', ...base]);
   t.equal(unknown.status, 2);

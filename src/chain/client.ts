@@ -158,6 +158,9 @@ export class ChainClient {
     return list.filter((a) => keep(a.account.data)).map((a) => decodeExecution(a.account.data));
   }
 
+  /** Every execution of this committee still on chain, running or settled (closed ones are gone). */
+  async executions(): Promise<ExecutionAccount[]> { return (await this.ofKind('execution')).map((a) => decodeExecution(a.account.data)); }
+
   /**
    * Every confirmed transaction that touched `address`, oldest first: signers, the instructions of
    * this program (accounts and data) and the log messages, from getSignaturesForAddress (paged) and
