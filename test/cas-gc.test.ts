@@ -1,0 +1,129 @@
+// Chain-aware garbage collection against real executions of the real program (LiteSVM): the
+// collector runs after every step of an execution and must never delete what an unsettled
+// execution references; once it settles its intermediate tensors go, its final output stays until
+// the requester's signed release (a forged one is dropped) or the final TTL; a blob a running
+// execution shares with a settled one stays; unreferenced blobs follow the TTL; a recent write
+// protects a blob; a failed execution's outputs are all intermediate.
+import t from 'tap';
+import { Keypair } from '@solana/web3.js';
+import { DEFAULT_PARAMS } from '../src/chain/program.js';
+import { ExecStatus, Phase } from '../src/chain/layout.js';
+import { CasStore, sha256hex } from '../src/cas/store.js';
+import { dirTarget, localBlobs } from '../src/cas/blobs.js';
+import { chainRefs, collectGarbage, planCollection, type ChainView, type GcPolicy } from '../src/cas/gc.js';
+import { encodeRelease, signRelease } from '../src/cas/release.js';
+import { MODEL_ID, stepper, withRequester } from './helpers/chain.js';
+import { tempDir } from './helpers/oracle.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+t.test('the collector never deletes what a running execution needs; settled intermediates go, finals on release', async (t) => {
+  const { dir, cleanup } = tempDir('splitup-gc-');
+  t.teardown(cleanup);
+  const store = new CasStore(dir), target = dirTarget(store), blobs = localBlobs(store);
+  const { c, requester } = withRequester({ ...DEFAULT_PARAMS, minTimeoutSlots: 2n });
+  const nodes = [c.node(), c.node(), c.node()];
+  const ids: bigint[] = [];
+  const view: ChainView = {
+    committee: c.program.committeeAddress(),
+    executions: async () => ids.map((id) => c.execution(id)),
+    execution: async (id) => (ids.includes(id) ? c.execution(id) : null),
+    model: async (id) => c.model(id),
+  };
+  // grace 0: only the chain protects a blob; unreferenced blobs live an hour; finals until released
+  const policy: GcPolicy = { ttlMs: 3600_000, finalTtlMs: 0, graceMs: 0 };
+  const later = () => Date.now() + 60_000;
+
+  // two executions of the diamond on the same input; each task's output is a real blob
+  const input = enc('the requester\'s input bundle');
+  const inputHex = sha256hex(input);
+  const outputs = (tag: string) => [0, 1, 2, 3].map((i) => enc(`${tag}: output bundle of task ${i}`));
+  const outA = outputs('A'), outB = outputs('B');
+  const request = (nonce: bigint) => {
+    c.ok([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, nonce, `cas://${inputHex}`, 1_000_000_000n));
+    const id = c.program.executionId(requester.publicKey, nonce);
+    ids.push(id);
+    return id;
+  };
+  await blobs.put(input);
+  for (const b of [...outA, ...outB]) await blobs.put(b); // as the nodes put them when they reveal
+  const junk = store.put(enc('an old blob nobody names'));
+  store.touch(junk, Date.now() - 2 * 3600_000);
+  const A = request(1n), B = request(2n);
+  t.equal(c.model(MODEL_ID).outputs.length, 1, 'the diamond has one final output (task 3)');
+
+  // A runs to its end; after every step a collector pass
+  const stepA = stepper(c, A, nodes, (i) => Buffer.from(sha256hex(outA[i]!), 'hex'));
+  let passes = 0;
+  for (let n = 0; n < 200; n++) {
+    if (stepA()) break;
+    const r = await collectGarbage(target, view, policy, later());
+    passes++;
+    const e = c.execution(A);
+    const accepted = e.tasks.filter((ts) => ts.phase === Phase.Done).map((ts) => Buffer.from(ts.output).toString('hex'));
+    for (const h of [inputHex, ...accepted]) if (!store.has(h)) t.fail(`pass ${passes}: ${h} deleted while execution A runs`);
+    if (r.deleted !== (passes === 1 ? 1 : 0)) t.fail(`pass ${passes}: deleted ${r.deleted}`);
+  }
+  t.equal(c.execution(A).status, ExecStatus.Done, 'A finished');
+  t.ok(passes > 8, `${passes} collector passes while A ran`);
+  t.notOk(store.has(junk), 'the unreferenced blob past its TTL went in the first pass');
+  t.ok(store.has(inputHex) && outA.every((b) => store.has(sha256hex(b))), 'nothing A referenced was deleted while it ran');
+
+  // A settled: its intermediates go; its final output stays; the input stays (B still needs it)
+  let r = await collectGarbage(target, view, policy, later());
+  t.match(r.byReason, { settled: 3, final: 1, needed: 1, unreferenced: 4 }, 'A\'s three intermediates settled, its final kept, the input needed by B, B\'s future outputs unreferenced');
+  t.equal(r.deleted, 3);
+  t.same(outA.map((b) => store.has(sha256hex(b))), [false, false, false, true], 'A\'s intermediate tensors are deleted, its final output kept');
+  t.ok(store.has(inputHex), 'the input B shares stays');
+
+  // a release signed by someone else is dropped; the requester's is honoured
+  const mallory = Keypair.generate();
+  store.putRecord('releases', `${A}-${mallory.publicKey.toBase58()}`, encodeRelease(signRelease(view.committee, A, mallory)));
+  const wrongCommittee = signRelease(Keypair.generate().publicKey, A, requester);
+  store.putRecord('releases', `${A}-x`, encodeRelease(wrongCommittee));
+  store.putRecord('releases', 'garbage', enc('not json'));
+  r = await collectGarbage(target, view, policy, later());
+  t.match(r, { deleted: 0, releases: { honoured: 0, dropped: 3 } }, 'forged, cross-committee and malformed releases are dropped');
+  t.ok(store.has(sha256hex(outA[3]!)), 'A\'s final output is still kept');
+  await blobs.release(signRelease(view.committee, A, requester));
+  r = await collectGarbage(target, view, policy, later());
+  t.match(r, { deleted: 1, releases: { honoured: 1, dropped: 0 }, byReason: { settled: 1 } }, 'the requester released A: its final output goes');
+  t.notOk(store.has(sha256hex(outA[3]!)));
+
+  // B runs and settles: now the input goes too; B's final stays until its own TTL
+  const stepB = stepper(c, B, nodes, (i) => Buffer.from(sha256hex(outB[i]!), 'hex'));
+  for (let n = 0; n < 200 && !stepB(); n++) {
+    if (n % 5 === 0) await collectGarbage(target, view, policy, later());
+    if (!store.has(inputHex)) { t.fail('the input deleted while B runs'); break; }
+  }
+  t.equal(c.execution(B).status, ExecStatus.Done);
+  r = await collectGarbage(target, view, { ...policy, finalTtlMs: 3600_000 }, later());
+  t.match(r.byReason, { settled: 4, final: 1 }, 'B settled: the input and B\'s intermediates go');
+  t.notOk(store.has(inputHex));
+  r = await collectGarbage(target, view, { ...policy, finalTtlMs: 3600_000 }, Date.now() + 2 * 3600_000);
+  t.match(r, { deleted: 1, byReason: { 'final-expired': 1 } }, 'B\'s unreleased final output goes after its final TTL');
+  t.same(store.scan().blobs, [], 'the store is empty');
+});
+
+t.test('the plan: a recent write protects a blob; a failed execution has no final output', async (t) => {
+  const { c, requester } = withRequester({ ...DEFAULT_PARAMS, minTimeoutSlots: 2n });
+  const nodes = [c.node(), c.node()];
+  const outs = [0, 1, 2, 3].map((i) => enc(`output ${i}`));
+  const input = enc('in');
+  c.ok([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, 9n, `cas://${sha256hex(input)}`, 1_000_000_000n));
+  const id = c.program.executionId(requester.publicKey, 9n);
+  const step = stepper(c, id, nodes, (i) => Buffer.from(sha256hex(outs[i]!), 'hex'));
+  for (let n = 0; n < 200 && !step(); n++);
+  const e = c.execution(id);
+  t.equal(e.status, ExecStatus.Done);
+  const models = new Map([[MODEL_ID, c.model(MODEL_ID)]]);
+  const now = 10_000_000;
+  const info = [input, ...outs].map((b, k) => ({ hex: sha256hex(b), size: b.length, touchedMs: k === 1 ? now - 1000 : now - 600_000 }));
+  const p: GcPolicy = { ttlMs: 0, finalTtlMs: 0, graceMs: 60_000 };
+  const plan = planCollection(info, chainRefs([e], models, new Set()), now, p);
+  t.same(plan.map((x) => x.reason), ['settled', 'recent', 'settled', 'settled', 'final'], 'output 0 was written a second ago: kept; output 3 is the final');
+  const failed = planCollection(info, chainRefs([{ ...e, failed: true }], models, new Set()), now, p);
+  t.same(failed.map((x) => x.reason), ['settled', 'recent', 'settled', 'settled', 'settled'], 'a failed execution delivers nothing: all its tensors are intermediate');
+  const running = planCollection(info, chainRefs([{ ...e, status: ExecStatus.Running }], models, new Set()), now, { ...p, graceMs: 0 });
+  t.same(running.map((x) => x.reason), ['needed', 'needed', 'needed', 'needed', 'needed'], 'a running execution needs them all');
+});
