@@ -9,7 +9,9 @@ import { Keypair } from '@solana/web3.js';
 import { DEFAULT_PARAMS } from '../src/chain/program.js';
 import { ExecStatus, Phase } from '../src/chain/layout.js';
 import { CasStore, sha256hex } from '../src/cas/store.js';
-import { dirTarget, localBlobs } from '../src/cas/blobs.js';
+import { dirTarget, localBlobs, openBlobStore } from '../src/cas/blobs.js';
+import { createCasServer } from '../src/cas/server.js';
+import { join } from 'node:path';
 import { chainRefs, collectGarbage, planCollection, type ChainView, type GcPolicy } from '../src/cas/gc.js';
 import { encodeRelease, signRelease } from '../src/cas/release.js';
 import { MODEL_ID, stepper, withRequester } from './helpers/chain.js';
@@ -126,4 +128,57 @@ t.test('the plan: a recent write protects a blob; a failed execution has no fina
   t.same(failed.map((x) => x.reason), ['settled', 'recent', 'settled', 'settled', 'settled'], 'a failed execution delivers nothing: all its tensors are intermediate');
   const running = planCollection(info, chainRefs([{ ...e, status: ExecStatus.Running }], models, new Set()), now, { ...p, graceMs: 0 });
   t.same(running.map((x) => x.reason), ['needed', 'needed', 'needed', 'needed', 'needed'], 'a running execution needs them all');
+});
+
+t.test('the CAS server: POST /release is checked on chain; its collector is chain-aware', async (t) => {
+  const { dir, cleanup } = tempDir('splitup-gc-server-');
+  t.teardown(cleanup);
+  const { c, requester } = withRequester({ ...DEFAULT_PARAMS, minTimeoutSlots: 2n });
+  const nodes = [c.node(), c.node()];
+  const ids: bigint[] = [];
+  const view: ChainView = {
+    committee: c.program.committeeAddress(),
+    executions: async () => ids.map((id) => c.execution(id)),
+    execution: async (id) => (ids.includes(id) ? c.execution(id) : null),
+    model: async (id) => c.model(id),
+  };
+  let now = Date.now();
+  const server = await createCasServer({ dir, chain: view, graceMs: 60_000, finalTtlMs: 0, now: () => now });
+  const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => server.close());
+  const clientDir = tempDir('splitup-gc-client-');
+  t.teardown(clientDir.cleanup);
+  const client = await openBlobStore({ dir: clientDir.dir, url });
+
+  const input = enc('input'), outs = [0, 1, 2, 3].map((i) => enc(`out ${i}`));
+  for (const b of [input, ...outs]) await client.put(b);
+  c.ok([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, 5n, `cas://${sha256hex(input)}`, 1_000_000_000n));
+  const id = c.program.executionId(requester.publicKey, 5n);
+  ids.push(id);
+  const post = async (body: unknown) => {
+    const r = await fetch(`${url}/release`, { method: 'POST', body: typeof body === 'string' ? body : Buffer.from(encodeRelease(body as Parameters<typeof encodeRelease>[0])), headers: { 'content-type': 'application/json' } });
+    return { status: r.status, code: ((await r.json()) as { code?: string }).code };
+  };
+  const committee = view.committee;
+  t.same(await post(signRelease(committee, id, requester)), { status: 409, code: 'NOT_SETTLED' }, 'a running execution cannot be released');
+  t.same(await post(signRelease(committee, 999n, requester)), { status: 404, code: 'UNKNOWN_EXECUTION' });
+  t.same(await post('{"execId": "1"}'), { status: 400, code: 'BAD_RELEASE' });
+  const forged = { ...signRelease(committee, id, Keypair.generate()), requester: requester.publicKey };
+  t.same(await post(forged), { status: 401, code: 'BAD_SIGNATURE' }, 'a signature not by the named requester');
+  t.same(await post(signRelease(committee, id, Keypair.generate())), { status: 403, code: 'NOT_REQUESTER' }, 'someone else\'s own signature');
+
+  now += 120_000; // past the grace period
+  t.match(await server.collect(), { deleted: 0, byReason: { needed: 1, unreferenced: 4 } }, 'running: the input is needed; outputs not yet accepted are unreferenced (TTL)');
+  const step = stepper(c, id, nodes, (i) => Buffer.from(sha256hex(outs[i]!), 'hex'));
+  for (let n = 0; n < 200 && !step(); n++);
+  t.match(await server.collect(), { deleted: 4, byReason: { settled: 4, final: 1 } }, 'settled: input and intermediates deleted, the final kept');
+  t.same(await post(signRelease(committee, id, requester)), { status: 200, code: undefined }, 'the requester releases it');
+  t.match(await server.collect(), { deleted: 1, releases: { honoured: 1 } }, 'and the next pass deletes it');
+  t.same(await (await fetch(`${url}/healthz`)).json(), { blobs: 0, bytes: 0 });
+
+  const plain = await createCasServer({ dir: join(dir, 'plain') });
+  const plainUrl = await plain.app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => plain.close());
+  const r = await fetch(`${plainUrl}/release`, { method: 'POST', body: Buffer.from(encodeRelease(signRelease(committee, id, requester))), headers: { 'content-type': 'application/json' } });
+  t.same({ status: r.status, code: ((await r.json()) as { code: string }).code }, { status: 501, code: 'NO_CHAIN' }, 'a server without a chain reader cannot check releases');
 });

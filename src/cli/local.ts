@@ -35,7 +35,8 @@ and a requester, with a live view; Ctrl-C stops everything and prints a summary 
   --slot-ms MS            validator block time (default 400)
   --base-port P           oracle HTTP P..P+N-1, libp2p P+100..P+100+N-1, validator P+200 (default 7700)
   --cas-http              tensors shared only through a CAS server (P+202) with a directory per node,
-                          as on separate machines (default: one shared directory)
+                          as on separate machines; the server collects its directory against the
+                          chain (default: one shared directory)
   --duration-s S          stop after S seconds
   --exit-when-done        stop once every requested execution is done
   --summary FILE          write the summary as JSON to FILE (no live view)
@@ -231,7 +232,9 @@ const casUrl = `http://127.0.0.1:${basePort + 202}`, casTokenFile = join(dir, 'c
 if (values['cas-http']) {
   if (!existsSync(casTokenFile)) writeFileSync(casTokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
   step(`starting the CAS server (${casUrl}); each compute node keeps its own directory and shares tensors only through it`);
-  launch('cas', 'node.js', ['cas-serve', '--dir', join(dir, 'cas-server'), '--port', String(basePort + 202), '--token-file', casTokenFile]);
+  // with the chain: the server collects its directory (settled executions' intermediates; finals once released)
+  launch('cas', 'node.js', ['cas-serve', '--dir', join(dir, 'cas-server'), '--port', String(basePort + 202), '--token-file', casTokenFile,
+    '--rpc', rpcUrl, '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58()]);
   await waitUntil('the CAS server start', async () => (await fetch(`${casUrl}/healthz`)).ok);
 }
 const casArgs = (i: number) => values['cas-http'] ? ['--cas', join(dir, 'nodes', `cas-${i + 1}`), '--cas-url', casUrl, '--cas-token-file', casTokenFile] : ['--cas', casDir];
