@@ -14,7 +14,7 @@ import { NODE_STATUSES, type NodeStatus } from '../liveness/heartbeat-codec.js';
 import { FileSeq, HeartbeatClient } from '../node/heartbeat-client.js';
 import { readNodeKey, writeNodeKey } from '../node/keys.js';
 import { parse, runMain, usageFallback, UsageError } from './args.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 // The compute agent (@solana/web3.js, the chain client) and the CAS server (fastify) are imported
 // by `agent` and `cas-serve`: loading them costs ~1.3 s that keygen, id, heartbeat and --help need not pay.
 
@@ -77,7 +77,11 @@ async function chainViewFrom(v: GcValues, required: boolean) {
   if (!v.rpc || !v['program-id'] || !v.authority) throw new UsageError('the chain-aware collector needs --rpc URL, --program-id ID and --authority KEY (the committee authority\'s public key)');
   const [{ PublicKey }, { ChainClient }, { chainViewOf }] = await Promise.all([import('@solana/web3.js'), import('../chain/client.js'), import('../cas/gc.js')]);
   let program, authority;
-  try { program = new PublicKey(v['program-id']); authority = new PublicKey(v.authority); } catch { throw new UsageError('--program-id and --authority are base58 public keys'); }
+  try {
+    program = new PublicKey(v['program-id']);
+    // the committee authority's public key, or its key file (the local committee's authority.json)
+    authority = existsSync(v.authority) ? new PublicKey(Uint8Array.from(JSON.parse(readFileSync(v.authority, 'utf8'))).subarray(32, 64)) : new PublicKey(v.authority);
+  } catch { throw new UsageError('--program-id is a base58 public key; --authority a base58 public key or a key file'); }
   return chainViewOf(new ChainClient(v.rpc, program, authority));
 }
 
