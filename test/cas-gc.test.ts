@@ -143,7 +143,7 @@ t.test('the CAS server: POST /release is checked on chain; its collector is chai
     model: async (id) => c.model(id),
   };
   let now = Date.now();
-  const server = await createCasServer({ dir, chain: view, graceMs: 60_000, finalTtlMs: 0, now: () => now });
+  const server = await createCasServer({ dir, chain: view, graceMs: 60_000, finalTtlMs: 0, now: () => now, releasesPerMinute: 7 });
   const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => server.close());
   const clientDir = tempDir('splitup-gc-client-');
@@ -175,6 +175,8 @@ t.test('the CAS server: POST /release is checked on chain; its collector is chai
   t.same(await post(signRelease(committee, id, requester)), { status: 200, code: undefined }, 'the requester releases it');
   t.match(await server.collect(), { deleted: 1, releases: { honoured: 1 } }, 'and the next pass deletes it');
   t.same(await (await fetch(`${url}/healthz`)).json(), { blobs: 0, bytes: 0 });
+  t.same(await post(signRelease(committee, id, requester)), { status: 200, code: undefined }, 'the 7th release this minute');
+  t.same(await post(signRelease(committee, id, requester)), { status: 429, code: 'RATE_LIMITED' }, 'the 8th: each costs a chain read, so they are limited per address');
 
   const plain = await createCasServer({ dir: join(dir, 'plain') });
   const plainUrl = await plain.app.listen({ port: 0, host: '127.0.0.1' });

@@ -12,7 +12,7 @@
 //
 //   POST /release      a requester's signed release of an execution's final outputs (src/cas/release.ts):
 //                      200 | 400 BAD_RELEASE | 401 BAD_SIGNATURE | 403 NOT_REQUESTER | 404 UNKNOWN_EXECUTION |
-//                      409 NOT_SETTLED | 501 NO_CHAIN
+//                      409 NOT_SETTLED | 429 (over releasesPerMinute from one address) | 501 NO_CHAIN
 //
 // Garbage collection (src/cas/gc.ts), every gcIntervalMs: with a chain reader (`cas-serve --rpc
 // ...`) the server is the collector of its directory and deletes an execution's intermediate
@@ -21,6 +21,7 @@
 // for blobs no execution names, a blob not written or read for ttlMs is deleted. Reading or
 // re-writing a blob renews it.
 import Fastify, { type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import { timingSafeEqual } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { DEFAULT_MAX_BLOB_BYTES, dirTarget } from './blobs.js';
@@ -47,6 +48,8 @@ export interface CasServerOptions {
   logger?: boolean | object;
   /** each collector pass's report (for logs) */
   onCollect?: (r: GcReport) => void;
+  /** POST /release requests per client address per minute (each costs a chain read; default 120) */
+  releasesPerMinute?: number;
 }
 
 export interface CasServer {
@@ -74,7 +77,8 @@ export async function createCasServer(o: CasServerOptions): Promise<CasServer> {
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => done(null, body));
   const fail = (status: number, code: string, message: string) => ({ status, body: { code, message } });
   app.setErrorHandler((err: { code?: string; statusCode?: number; message: string }, _req, reply) => {
-    const e = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? fail(413, 'PAYLOAD_TOO_LARGE', `a blob is at most ${maxBytes} bytes`)
+    const e = err.statusCode === 429 ? fail(429, 'RATE_LIMITED', 'too many releases from this address; retry in a minute')
+      : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? fail(413, 'PAYLOAD_TOO_LARGE', `a blob is at most ${maxBytes} bytes`)
       : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? fail(415, 'UNSUPPORTED_MEDIA_TYPE', 'PUT blobs as application/octet-stream')
         : (err.statusCode ?? 500) < 500 ? fail(err.statusCode!, 'BAD_REQUEST', err.message) : fail(500, 'INTERNAL', err.message);
     return reply.code(e.status).send(e.body);
@@ -113,7 +117,8 @@ export async function createCasServer(o: CasServerOptions): Promise<CasServer> {
 
   // a requester's release: checked against the chain before it is kept (the signature alone would
   // let anyone fill the directory with releases of their own making)
-  app.post('/release', { bodyLimit: 4096 }, async (req, reply) => {
+  await app.register(rateLimit, { global: false });
+  app.post('/release', { bodyLimit: 4096, config: { rateLimit: { max: o.releasesPerMinute ?? 120, timeWindow: 60_000 } } }, async (req, reply) => {
     if (!o.chain) return reply.code(501).send({ code: 'NO_CHAIN', message: 'this server has no chain reader: it cannot check releases; its blobs expire by time to live' });
     let r;
     try { r = decodeRelease(req.body); } catch (e) { return reply.code(400).send({ code: 'BAD_RELEASE', message: (e as ReleaseError).message }); }
