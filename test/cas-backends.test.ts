@@ -82,6 +82,14 @@ for (const [name, make] of [['directory', dirBackend], ['HTTP CAS server', httpB
     t.ok(err instanceof CasError && /HASH_MISMATCH/.test(err.message), `a tampered object is refused by name (${err?.message})`);
     await t.rejects(fresh.get(realHex), /HASH_MISMATCH/, 'every time: nothing of it was kept');
 
+    // a party's own copy tampered with: refused, dropped, and the shared store's copy used
+    if (name !== 'directory') {
+      const own = (a as unknown as { cache: CasStore }).cache;
+      writeFileSync(join(own.dir, hex.slice(0, 2), hex), enc('my copy, altered'));
+      t.same(await a.get(hex), blob, 'a tampered local copy is refused and the shared copy read instead');
+      t.same(own.get(hex), blob, 'the local copy is the verified one again');
+    }
+
     // size limits: the writer refuses to send, the reader refuses to read past its limit
     const small = await b.party(t, { maxBytes: 1000 });
     t.equal(await code(small.put(new Uint8Array(1001))), 'TOO_LARGE', 'a write over the limit: TOO_LARGE');

@@ -87,6 +87,12 @@ t.test('a server that sends other bytes than the name says is refused (nothing c
   t.notOk(c.has(wanted), 'nothing cached');
   const big = new HttpBlobs(cache(t), { url: `http://127.0.0.1:${(liar.address() as AddressInfo).port}`, maxBytes: 4 });
   await t.rejects(big.get(wanted), /over the 4-byte limit/, 'and a blob over the client\'s limit is refused');
+  // a server that sends no length and more bytes than the limit: the client stops reading at the limit
+  const stream = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/octet-stream' }); for (let i = 0; i < 64; i++) res.write(Buffer.alloc(16_384, 1)); res.end(); });
+  await new Promise<void>((r) => stream.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => stream.close(() => r())));
+  const capped = new HttpBlobs(cache(t), { url: `http://127.0.0.1:${(stream.address() as AddressInfo).port}`, maxBytes: 100_000 });
+  await t.rejects(capped.get(wanted), /TOO_LARGE: .*more than 100000 bytes/, 'a chunked body past the limit is cut off');
 });
 
 t.test('blobs not written or read for the TTL are collected; a read renews one', async (t) => {

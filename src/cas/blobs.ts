@@ -76,7 +76,13 @@ export class CachedRemote implements BlobStore {
   }
 
   async get(hex: string): Promise<Uint8Array> {
-    if (this.cache.has(hex)) return this.cache.get(hex, this.maxBytes);
+    if (this.cache.has(hex)) {
+      try { return this.cache.get(hex, this.maxBytes); } catch (e) {
+        // a corrupt or tampered copy of our own: refused and dropped; the remote's copy is checked below
+        if ((e as CasError).code !== 'HASH_MISMATCH') throw e;
+        this.cache.remove(hex);
+      }
+    }
     const bytes = await this.remote.read(hex, this.maxBytes);
     if (bytes.length > this.maxBytes) throw new CasError('TOO_LARGE', `${this.remote.where} ${hex}: ${bytes.length} bytes is over the ${this.maxBytes}-byte limit`);
     // the name is the proof: bytes that do not hash to it are refused, never cached or used
@@ -125,8 +131,21 @@ export class HttpRemote implements RemoteBlobs {
     const res = await this.call('GET', `/cas/${hex}`);
     if (res.status !== 200) throw await httpError(res, `GET ${this.where}/cas/${hex}`);
     const len = Number(res.headers.get('content-length') ?? NaN);
-    if (len > maxBytes) { await res.body?.cancel(); throw new CasError('TOO_LARGE', `GET ${this.where}/cas/${hex}: ${len} bytes is over the ${maxBytes}-byte limit`); }
-    return new Uint8Array(await res.arrayBuffer());
+    const tooLarge = (n: number | string) => new CasError('TOO_LARGE', `GET ${this.where}/cas/${hex}: ${n} bytes is over the ${maxBytes}-byte limit`);
+    if (len > maxBytes) { await res.body?.cancel(); throw tooLarge(len); }
+    if (!res.body) return new Uint8Array(0);
+    // read at most maxBytes whatever the server claims (a body without a length, or a longer one)
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read().catch((e: Error) => { throw new CasError('UNAVAILABLE', `GET ${this.where}/cas/${hex}: ${e.message}`); });
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) { await reader.cancel(); throw tooLarge(`more than ${maxBytes}`); }
+      chunks.push(value);
+    }
+    return new Uint8Array(Buffer.concat(chunks));
   }
 
   async release(r: SignedRelease): Promise<void> {

@@ -268,6 +268,7 @@ async function userCommand(cmd: string, chain: ChainClient, values: Record<strin
   const done = e.status === ExecStatus.Done && !e.failed;
   const outputs = done && cas ? await finalOutputs(chain, cas, e) : null;
   if (outputs) writeOut(outputs);
+  if (str('key') && !existsSync(str('key')!)) throw new UsageError(`--key ${str('key')}: no such key file (result releases with the requester's existing key)`);
   const released = outputs && cas ? await release(cas, e.execId, str('key') ? authorityKey(str('key')!) : null) : undefined;
   print({ ...progressOf(e), ...(outputs ? { outputs: outputs.map((o) => ({ ...o, verified: true })), released } : done ? { outputs: 'give --cas DIR [--cas-url URL] to fetch them' } : {}) });
   return 0;
