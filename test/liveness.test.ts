@@ -222,3 +222,24 @@ t.test('sync acks: with syncWrites each group-committed batch is written with fs
   t.match(await plain.tracker.submit(a.heartbeat(T0, { seq: 10n })), { ok: true });
   t.same(seen, [false], 'the default mode does not fsync');
 });
+
+t.test('heartbeat records on disk: v2 binary round trip, records of the JSON era still read, unknown encodings refused', async (t) => {
+  const { encodeRecord, decodeRecord } = await import('../src/liveness/store.js');
+  const a = new TestNode();
+  const hb = a.heartbeat(T0, { seq: 7n });
+  const parsed = parseSignedHeartbeat(hb);
+  if (!parsed.ok) throw new Error('test heartbeat malformed');
+  const rec = { lastSeq: 7n, lastSeen: T0, receivedAt: T0 + 15, heartbeat: { payload: { ...parsed.data, seq: '7' }, signature: hb.signature.toLowerCase(), publicKey: a.nodeId } };
+  const bytes = encodeRecord(rec);
+  t.equal(bytes.length, 95, '95 bytes');
+  t.equal(bytes[0], 2, 'version byte 2');
+  t.same(decodeRecord(a.nodeId, bytes), rec, 'decodes to the same record (payload field order included)');
+  t.ok(verifySignedHeartbeat(decodeRecord(a.nodeId, bytes).heartbeat).ok, 'the rebuilt heartbeat still verifies under its node key');
+  const legacy = new TextEncoder().encode(JSON.stringify({ lastSeq: '7', lastSeen: T0, receivedAt: T0 + 15, heartbeat: rec.heartbeat }));
+  t.same(decodeRecord(a.nodeId, legacy), rec, 'a JSON record of the earlier format decodes to the same record');
+  const v3 = Uint8Array.from(bytes); v3[0] = 3;
+  t.throws(() => decodeRecord(a.nodeId, v3), /unknown encoding \(version 3/, 'another version is refused, not misread');
+  t.throws(() => decodeRecord(a.nodeId, bytes.subarray(0, 90)), /unknown encoding/, 'a short record is refused');
+  const badStatus = Uint8Array.from(bytes); badStatus[25] = 9;
+  t.throws(() => decodeRecord(a.nodeId, badStatus), /invalid nodeStatus/);
+});

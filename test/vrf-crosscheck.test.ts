@@ -1,16 +1,19 @@
-// The native ECVRF (libsodium) against the pure-JS reference (@noble/curves):
-// identical pk, pi and beta on thousands of random inputs, identical verdicts on
-// tampered proofs, and identical acceptance of the RFC-valid but unusual proofs
-// the native fast path hands to the reference (mixed-order Gamma and public key).
+// Each native ECVRF (libsodium's ref10 addon where it is built, libsodium's
+// public API) against the pure-JS reference (@noble/curves): identical pk, pi
+// and beta on thousands of random inputs, identical verdicts on tampered proofs,
+// and identical acceptance of the RFC-valid but unusual proofs (mixed-order
+// Gamma and public key: the public-API variant hands them to the reference,
+// ref10 computes them itself).
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { ed25519, ed25519_hasher } from '@noble/curves/ed25519.js';
 import { concatBytes, toHex, utf8 } from '../src/common/bytes.js';
 import { SUITES, type Suite } from '../src/vrf/index.js';
-import { vrfImplementation } from '../src/vrf/ecvrf.js';
+import { availableVrfImplementations, vrfImplementation } from '../src/vrf/ecvrf.js';
 
-const native = vrfImplementation('native');
+const natives = availableVrfImplementations().filter((n) => n !== 'noble').map(vrfImplementation);
 const noble = vrfImplementation('noble');
+t.ok(natives.some((v) => v.name === 'native'), 'sodium-native loads (a dependency)');
 const Point = ed25519.Point;
 const L = Point.Fn.ORDER;
 // Order-2 point (0, −1) and an order-4 point: torsion components RFC 9381's validate_key lets through.
@@ -37,29 +40,30 @@ const sha512 = (...p: Uint8Array[]) => new Uint8Array(createHash('sha512').updat
 const CASES = 1000;
 
 for (const suite of SUITES) {
-  t.test(`${suite}: native and noble agree on ${CASES} random inputs`, async (t) => {
+  t.test(`${suite}: ${natives.map((v) => v.name).join(' and ')} agree with noble on ${CASES} random inputs`, async (t) => {
     const rnd = stream(`crosscheck/${suite}`);
     let mismatches = 0, tampered = 0;
     for (let i = 0; i < CASES; i++) {
       const sk = rnd(32), alpha = rnd(rnd(1)[0]! % 100);
-      const pk = native.publicKeyFromSecret(sk);
-      const pi = native.prove(suite, sk, alpha);
-      const vn = native.verify(suite, pk, alpha, pi);
-      const ok = toHex(pk) === toHex(noble.publicKeyFromSecret(sk))
-        && toHex(pi) === toHex(noble.prove(suite, sk, alpha))
-        && vn.valid && toHex(vn.beta) === toHex(noble.proofToHash(suite, pi))
-        && toHex(native.proofToHash(suite, pi)) === toHex(vn.beta);
-      if (!ok) { mismatches++; if (mismatches < 5) t.fail(`case ${i}: sk ${toHex(sk)} alpha ${toHex(alpha)}`); }
-      if (i % 4 === 0) {
-        // a tampered proof (one flipped bit anywhere) or the proof under another alpha
-        const bad = new Uint8Array(pi);
-        const bit = rnd(2)[0]! * 3 % 640;
-        bad[bit >> 3]! ^= 1 << (bit & 7);
-        const otherAlpha = concatBytes(alpha, Uint8Array.of(i & 0xff));
-        for (const [a, p] of [[alpha, bad], [otherAlpha, pi]] as const) {
-          const rn = native.verify(suite, pk, a, p), rj = noble.verify(suite, pk, a, p);
+      const pkJ = noble.publicKeyFromSecret(sk), piJ = noble.prove(suite, sk, alpha), betaJ = noble.proofToHash(suite, piJ);
+      const bad = new Uint8Array(piJ);
+      const bit = rnd(2)[0]! * 3 % 640;
+      bad[bit >> 3]! ^= 1 << (bit & 7);
+      const otherAlpha = concatBytes(alpha, Uint8Array.of(i & 0xff));
+      // a tampered proof (one flipped bit anywhere) or the proof under another alpha, for a quarter of the cases
+      const wrong = i % 4 === 0 ? ([[alpha, bad], [otherAlpha, piJ]] as const).map(([a, p]) => ({ a, p, rj: noble.verify(suite, pkJ, a, p) })) : [];
+      for (const native of natives) {
+        const pk = native.publicKeyFromSecret(sk);
+        const pi = native.prove(suite, sk, alpha);
+        const vn = native.verify(suite, pk, alpha, pi);
+        const ok = toHex(pk) === toHex(pkJ) && toHex(pi) === toHex(piJ)
+          && vn.valid && toHex(vn.beta) === toHex(betaJ)
+          && toHex(native.proofToHash(suite, pi)) === toHex(vn.beta);
+        if (!ok) { mismatches++; if (mismatches < 5) t.fail(`${native.name} case ${i}: sk ${toHex(sk)} alpha ${toHex(alpha)}`); }
+        for (const { a, p, rj } of wrong) {
+          const rn = native.verify(suite, pk, a, p);
           tampered++;
-          if (rn.valid !== rj.valid || (!rn.valid && !rj.valid && rn.code !== rj.code) || rn.valid) { mismatches++; t.fail(`tampered case ${i} bit ${bit}: native ${JSON.stringify(rn)} noble ${JSON.stringify(rj)}`); }
+          if (rn.valid !== rj.valid || (!rn.valid && !rj.valid && rn.code !== rj.code) || rn.valid) { mismatches++; t.fail(`${native.name} tampered case ${i} bit ${bit}: ${JSON.stringify(rn)} noble ${JSON.stringify(rj)}`); }
         }
       }
     }
@@ -99,7 +103,7 @@ function craft(suite: Suite, sk: Uint8Array, alpha: Uint8Array, torsion: 'gamma'
   throw new Error('no even challenge in 200 nonces'); // probability 2^-200
 }
 
-t.test('RFC-valid proofs with mixed-order Gamma or key: native defers to the reference and agrees', async (t) => {
+for (const native of natives) t.test(`RFC-valid proofs with mixed-order Gamma or key: ${native.name} agrees with the reference`, async (t) => {
   const rnd = stream('crosscheck/mixed');
   for (const suite of SUITES) {
     for (const torsion of ['gamma', 'key'] as const) {
@@ -108,7 +112,7 @@ t.test('RFC-valid proofs with mixed-order Gamma or key: native defers to the ref
         const { pk, pi } = craft(suite, sk, alpha, torsion);
         const rj = noble.verify(suite, pk, alpha, pi), rn = native.verify(suite, pk, alpha, pi);
         t.ok(rj.valid, `${suite} ${torsion} #${i}: the reference accepts`);
-        t.same(rn, rj, `${suite} ${torsion} #${i}: native gives the same verdict and beta`);
+        t.same(rn, rj, `${suite} ${torsion} #${i}: ${native.name} gives the same verdict and beta`);
         t.equal(native.validatePublicKey(pk).valid, noble.validatePublicKey(pk).valid, 'same validate_key');
         // and flipping c's lowest bit (c odd: c·T2 ≠ 0) is rejected by both alike
         const bad = new Uint8Array(pi); bad[32]! ^= 1;
@@ -118,7 +122,7 @@ t.test('RFC-valid proofs with mixed-order Gamma or key: native defers to the ref
   }
 });
 
-t.test('encoding edge cases: both implementations give the same verdict and code', async (t) => {
+for (const native of natives) t.test(`encoding edge cases: ${native.name} and noble give the same verdict and code`, async (t) => {
   const sk = new Uint8Array(32).fill(1), alpha = utf8('edge');
   const p = (1n << 255n) - 19n;
   const pts: Array<[string, Uint8Array]> = [

@@ -10,10 +10,27 @@ import { availableVrfImplementations, currentVrfImplementation, vrfImplementatio
 const vectors = JSON.parse(readFileSync(new URL('./vectors/rfc9381-edwards25519.json', import.meta.url), 'utf8'));
 const L = ed25519.Point.Fn.ORDER;
 
-// sodium-native is a dependency: where it is installed both implementations must load, and
-// every test below runs on each of them.
-t.same(availableVrfImplementations(), ['native', 'noble'], 'native (sodium-native) and noble implementations load');
-t.equal(currentVrfImplementation(), process.env.SPLITUP_VRF_IMPL === 'noble' ? 'noble' : 'native', 'default: native where it loads');
+// sodium-native is a dependency: where it is installed native and noble must load; ref10 loads
+// where `npm install` could build its addon (.ci/run makes sure it does). Every test below runs
+// on each implementation that loads.
+const available = availableVrfImplementations();
+t.same(available.filter((n) => n !== 'ref10'), ['native', 'noble'], 'native (sodium-native) and noble implementations load');
+t.equal(currentVrfImplementation(), process.env.SPLITUP_VRF_IMPL === 'noble' ? 'noble' : available[0], 'default: the fastest that loads');
+
+t.test('without the addon, auto falls back to native and asking for ref10 names the reason', async (t) => {
+  const script = `import { availableVrfImplementations, currentVrfImplementation, vrfImplementation } from './src/vrf/ecvrf.ts';
+    let err = ''; try { vrfImplementation('ref10'); } catch (e) { err = e.message; }
+    console.log(JSON.stringify({ available: availableVrfImplementations(), current: currentVrfImplementation(), err }));`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url).pathname, env: { ...process.env, SPLITUP_ECVRF_ADDON: '/nonexistent/ecvrf-ref10.node', SPLITUP_VRF_IMPL: 'auto' } });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const code = await new Promise((res) => child.on('exit', res));
+  t.equal(code, 0);
+  const r = JSON.parse(out);
+  t.same(r.available, ['native', 'noble']);
+  t.equal(r.current, 'native');
+  t.match(r.err, /"ref10" is unavailable: \/nonexistent\/ecvrf-ref10.node not built/);
+});
 
 for (const implName of availableVrfImplementations()) {
   const { prove, verify, proofToHash, publicKeyFromSecret, validatePublicKey, proveWithNonce } = vrfImplementation(implName);

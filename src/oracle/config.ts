@@ -40,8 +40,8 @@ export interface OracleConfig {
    * and runs the chain loop (selection proofs, assignTask votes, timeouts, settlements).
    */
   chain?: { rpcUrl: string; programId: string; committeeAuthority: string; pollMs: number; subscribe: boolean; proofTimeoutMs: number; registryRefreshMs: number };
-  /** ECVRF implementation (src/vrf/ecvrf.ts): auto = libsodium (sodium-native) where it loads, else pure JS. */
-  vrf?: { implementation: 'auto' | 'native' | 'noble' };
+  /** ECVRF implementation (src/vrf/ecvrf.ts): auto = the ref10 addon, else libsodium's public API (sodium-native), else pure JS — the first that loads. */
+  vrf?: { implementation: 'auto' | 'ref10' | 'native' | 'noble' };
 }
 
 export const DEFAULT_HEARTBEAT: OracleConfig['heartbeat'] = {
@@ -76,7 +76,7 @@ const schema = {
     },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } } },
     committeeFile: { type: 'string', minLength: 1 },
-    vrf: { type: 'object', additionalProperties: false, properties: { implementation: { enum: ['auto', 'native', 'noble'] } } },
+    vrf: { type: 'object', additionalProperties: false, properties: { implementation: { enum: ['auto', 'ref10', 'native', 'noble'] } } },
     p2p: { type: 'object', additionalProperties: false, properties: { listen: { type: 'array', items: { type: 'string', pattern: '^/' } } } },
     chain: {
       type: 'object', additionalProperties: false, required: ['rpcUrl', 'programId', 'committeeAuthority'],

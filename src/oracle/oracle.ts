@@ -17,7 +17,7 @@ import { LevelConsensusStore } from '../consensus/store.js';
 import { LevelHeartbeatStore } from '../liveness/store.js';
 import { LivenessTracker } from '../liveness/tracker.js';
 import { VerifyPool } from '../liveness/verify-pool.js';
-import { useVrfImplementation } from '../vrf/ecvrf.js';
+import { ref10Unavailable, useVrfImplementation } from '../vrf/ecvrf.js';
 import { checkHeartbeatSignatureIntake } from '../liveness/verify.js';
 import { P2PNetwork, peerIdFromSeed } from '../p2p/libp2p.js';
 import { FileRegistry } from '../registry/file-registry.js';
@@ -72,7 +72,7 @@ export class Oracle {
 
   static async start(config: OracleConfig, deps: OracleDeps = {}): Promise<Oracle> {
     const clock = deps.clock ?? SystemClock;
-    useVrfImplementation(config.vrf?.implementation ?? 'auto'); // throws if "native" is asked for and sodium-native does not load
+    const vrfImpl = useVrfImplementation(config.vrf?.implementation ?? 'auto'); // throws if an implementation that cannot load is asked for
     const keys = readOracleKeys(config.keyFile);
     const committee = config.committeeFile ? loadCommittee(config.committeeFile) : null;
     const me = committee ? committee.members.findIndex((m) => bytesEqual(m.signingKey, keys.signingPublicKey)) : -1;
@@ -158,6 +158,7 @@ export class Oracle {
           onMessage: (d) => svc.receiveValidated(d),
         });
         await p2p.start();
+        app.log.info({ implementation: vrfImpl, ...(vrfImpl !== 'ref10' && ref10Unavailable() ? { ref10: ref10Unavailable() } : {}) }, 'ECVRF implementation');
         if (!committee.members.every((m) => m.peerId)) app.log.warn('a committee member has no peerId in the committee file: libp2p admits connections from any peer');
         svc.on('commit', (e: CommitEvent) => {
           metrics.roundsCommitted.inc();

@@ -22,7 +22,7 @@ export class VrfError extends Error {
 
 export type VerifyResult = { valid: true; beta: Uint8Array } | { valid: false; code: VrfFailure; message: string };
 
-export type VrfImplementationName = 'native' | 'noble';
+export type VrfImplementationName = 'ref10' | 'native' | 'noble';
 
 /** One complete ECVRF implementation (both suites). */
 export interface EcvrfImpl {

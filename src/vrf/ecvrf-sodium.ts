@@ -1,5 +1,12 @@
 // ECVRF on edwards25519 per RFC 9381 (suites TAI and ELL2) on libsodium's
-// native curve arithmetic, through the `sodium-native` package.
+// native curve arithmetic, in two variants that share every RFC step here:
+//   native  libsodium's public API through the `sodium-native` package;
+//   ref10   libsodium's ref10 group code through this project's Node-API addon
+//           (native/ecvrf_ref10.c, built by native/build.mjs): multiplications
+//           without the public API's subgroup proof (half the cost of each),
+//           a double-scalar multiplication for U, the cofactor in one call and
+//           a faster ELL2 map (below). SHA-512 and scalars still go through
+//           sodium-native.
 //
 // libsodium does the expensive parts: scalar multiplications, point addition,
 // point validation, SHA-512 and scalar reduction. The RFC's own steps stay
@@ -75,16 +82,44 @@ function zeroXWithSign(b: Uint8Array): boolean {
 /** Thrown inside the fast path when libsodium refuses an input: the reference implementation decides. */
 class Refused extends Error {}
 
-export function createSodiumEcvrf(sodium: Sodium): EcvrfImpl {
+/**
+ * The Node-API addon over libsodium's ref10 group code (native/ecvrf_ref10.c).
+ * Each call writes its first argument and returns false when a point does not
+ * decode (not on the curve) or a scalar is ≥ 2^255; all buffers 32 bytes.
+ */
+export interface Ref10Addon {
+  /** n·P for any curve point P. */
+  mul(out: Uint8Array, n: Uint8Array, p: Uint8Array): boolean;
+  /** n·B. */
+  mulBase(out: Uint8Array, n: Uint8Array): boolean;
+  /** 8·P. */
+  mul8(out: Uint8Array, p: Uint8Array): boolean;
+  /** a·A + b·B (variable time). */
+  mulAddBase(out: Uint8Array, a: Uint8Array, A: Uint8Array, b: Uint8Array): boolean;
+  /** a·A + b·C. */
+  mulAdd(out: Uint8Array, a: Uint8Array, A: Uint8Array, b: Uint8Array, C: Uint8Array): boolean;
+  /** The x-coordinate of P (canonical little-endian). */
+  xOf(out: Uint8Array, p: Uint8Array): boolean;
+  /** gamma = x·H, u = k·B, v = k·H. */
+  proveCore(gamma: Uint8Array, u: Uint8Array, v: Uint8Array, x: Uint8Array, k: Uint8Array, H: Uint8Array): boolean;
+  /** a⁻¹ mod p (0 for 0), a < 2^255 little-endian. */
+  invert(out: Uint8Array, a: Uint8Array): boolean;
+}
+
+/** Montgomery A of curve25519. */
+const MONT_A = 486662n;
+
+function leHex(x: bigint): Uint8Array {
+  return Buffer.from(x.toString(16).padStart(64, '0'), 'hex').reverse();
+}
+
+export function createSodiumEcvrf(sodium: Sodium, ref10?: Ref10Addon): EcvrfImpl {
   const s = sodium;
   const sha512 = (...parts: Uint8Array[]): Uint8Array => { const out = new Uint8Array(64); s.crypto_hash_sha512(out, parts.length === 1 ? parts[0]! : concat(parts)); return out; };
   const reduce64 = (h: Uint8Array): Uint8Array => { const r = new Uint8Array(32); s.crypto_core_ed25519_scalar_reduce(r, h); return r; };
-  const mul = (n: Uint8Array, p: Uint8Array): Uint8Array => { const q = new Uint8Array(32); try { s.crypto_scalarmult_ed25519_noclamp(q, n, p); } catch { throw new Refused(); } return q; };
-  const mulBase = (n: Uint8Array): Uint8Array => { const q = new Uint8Array(32); try { s.crypto_scalarmult_ed25519_base_noclamp(q, n); } catch { throw new Refused(); } return q; };
-  const sub = (a: Uint8Array, b: Uint8Array): Uint8Array => { const r = new Uint8Array(32); try { s.crypto_core_ed25519_sub(r, a, b); } catch { throw new Refused(); } return r; };
-  /** 2·P, or null when the bytes are not on the curve (libsodium decodes y mod p: canonicity is checked by the caller). */
-  const dbl = (p: Uint8Array): Uint8Array | null => { const r = new Uint8Array(32); try { s.crypto_core_ed25519_add(r, p, p); } catch { return null; } return r; };
-  const clearCofactor = (p: Uint8Array): Uint8Array | null => { const a = dbl(p); const b = a && dbl(a); return b && dbl(b); };
+  /** The group operations: libsodium's public API (refusing all but canonical prime-order points) or the ref10 addon. */
+  const ops = ref10 ? ref10Ops(ref10) : publicApiOps(s);
+  const { mulBase, clearCofactor } = ops;
 
   // Public keys seen by verify: the committee's few VRF keys, validated once.
   const keyCache = new Map<string, boolean>();
@@ -147,6 +182,8 @@ export function createSodiumEcvrf(sodium: Sodium): EcvrfImpl {
   /** RFC 9381 §5.4.1.2: RFC 9380 encode_to_curve, edwards25519_XMD:SHA-512_ELL2_NU_, with the PK as salt. */
   const encodeEll2 = (pk: Uint8Array, alpha: Uint8Array): Uint8Array => {
     const u = hashToField([pk, alpha]);
+    const fast = ref10 && ell2Ref10(ref10, u);
+    if (fast) return fast;
     // Montgomery point (xn/xd, y), then the rational map to edwards25519 (G.2.2):
     // x = c1·xM/yM, y = (xM − 1)/(xM + 1). Both denominators inverted at once.
     const { xMn, xMd, yMn } = _map_to_curve_elligator2_curve25519(u);
@@ -180,11 +217,11 @@ export function createSodiumEcvrf(sodium: Sodium): EcvrfImpl {
     const { x, xInt, nonceKey, pk } = expand(sk);
     try {
       const H = encodeToCurve(sb, pk, alpha);
-      const Gamma = mul(x, H);
       const k = nonce === undefined ? reduce64(sha512(nonceKey, H)) : leBytes(((nonce % L) + L) % L, 32);
-      const c = challenge(sb, [pk, H, Gamma, mulBase(k), mul(k, H)]);
+      const { Gamma, U, V } = ops.proveCore(x, k, H);
+      const c = challenge(sb, [pk, H, Gamma, U, V]);
       const sc = (leToInt(k) + leToInt(c) * xInt) % L;
-      return concat([Gamma, c, leBytes(sc, 32)]);
+      return concat([Gamma, c, leHex(sc)]);
     } catch (e) {
       if (e instanceof Refused) return nobleEcvrf.proveWithNonce(suite, sk, alpha, nonce); // k = 0 or H of small order: negligible
       throw e;
@@ -209,14 +246,13 @@ export function createSodiumEcvrf(sodium: Sodium): EcvrfImpl {
     if (!(pi instanceof Uint8Array) || pi.length !== PROOF_LENGTH) return { valid: false, code: 'INVALID_PROOF_ENCODING', message: PROOF_ENCODING_MESSAGE };
     const gamma = pi.subarray(0, 32), c = pi.subarray(32, 48), sc = pi.subarray(48, 80);
     if (!scalarBelowL(sc)) return { valid: false, code: 'INVALID_PROOF_ENCODING', message: PROOF_ENCODING_MESSAGE };
+    if (!canonicalY(gamma) || zeroXWithSign(gamma)) return nobleEcvrf.verify(suite, pk, alpha, pi); // the reference names the failure
     try {
       const H = encodeToCurve(sb, pk, alpha);
       const c32 = new Uint8Array(32); c32.set(c);
       // U = s·B − c·Y, V = s·H − c·Gamma; libsodium refuses Gamma unless it is a canonical
       // prime-order point (then the reference decides: it may still be valid, or malformed).
-      const cGamma = mul(c32, gamma);
-      const U = sub(mulBase(sc), mul(c32, pk));
-      const V = sub(mul(sc, H), cGamma);
+      const { U, V } = ops.uv(sc, c32, pk, H, gamma);
       if (Buffer.compare(challenge(sb, [pk, H, gamma, U, V]), c) !== 0) return { valid: false, code: 'INVALID_PROOF', message: INVALID_PROOF_MESSAGE };
       const beta = gammaToHash(sb, gamma);
       if (!beta) throw new Refused();
@@ -228,7 +264,7 @@ export function createSodiumEcvrf(sodium: Sodium): EcvrfImpl {
   }
 
   return {
-    name: 'native',
+    name: ref10 ? 'ref10' : 'native',
     publicKeyFromSecret: (sk) => Uint8Array.from(expand(sk).pk),
     validatePublicKey: (pk) => (pk instanceof Uint8Array && keyInSubgroup(pk) ? { valid: true } : nobleEcvrf.validatePublicKey(pk)),
     prove: (suite, sk, alpha) => proveWithNonce(suite, sk, alpha),
@@ -236,4 +272,96 @@ export function createSodiumEcvrf(sodium: Sodium): EcvrfImpl {
     proofToHash,
     verify,
   };
+}
+
+interface GroupOps {
+  mulBase(n: Uint8Array): Uint8Array;
+  /** 8·P, or null when the bytes are not on the curve (canonicity is checked by the caller). */
+  clearCofactor(p: Uint8Array): Uint8Array | null;
+  /** Gamma = x·H, U = k·B, V = k·H of RFC 9381 §5.1. */
+  proveCore(x: Uint8Array, k: Uint8Array, H: Uint8Array): { Gamma: Uint8Array; U: Uint8Array; V: Uint8Array };
+  /** U = s·B − c·Y and V = s·H − c·Gamma of RFC 9381 §5.3 step 7–8 (c as a 32-byte scalar). */
+  uv(sc: Uint8Array, c: Uint8Array, pk: Uint8Array, H: Uint8Array, gamma: Uint8Array): { U: Uint8Array; V: Uint8Array };
+}
+
+/** libsodium's public API: every variable-base multiplication first proves its point is in the prime-order subgroup. */
+function publicApiOps(s: Sodium): GroupOps {
+  const mul = (n: Uint8Array, p: Uint8Array): Uint8Array => { const q = new Uint8Array(32); try { s.crypto_scalarmult_ed25519_noclamp(q, n, p); } catch { throw new Refused(); } return q; };
+  const mulBase = (n: Uint8Array): Uint8Array => { const q = new Uint8Array(32); try { s.crypto_scalarmult_ed25519_base_noclamp(q, n); } catch { throw new Refused(); } return q; };
+  const sub = (a: Uint8Array, b: Uint8Array): Uint8Array => { const r = new Uint8Array(32); try { s.crypto_core_ed25519_sub(r, a, b); } catch { throw new Refused(); } return r; };
+  const dbl = (p: Uint8Array): Uint8Array | null => { const r = new Uint8Array(32); try { s.crypto_core_ed25519_add(r, p, p); } catch { return null; } return r; };
+  return {
+    mulBase,
+    proveCore: (x, k, H) => ({ Gamma: mul(x, H), U: mulBase(k), V: mul(k, H) }),
+    clearCofactor: (p) => { const a = dbl(p); const b = a && dbl(a); return b && dbl(b); },
+    // libsodium refuses Gamma unless it is a canonical prime-order point (then the reference decides).
+    uv: (sc, c, pk, H, gamma) => {
+      const cGamma = mul(c, gamma);
+      return { U: sub(mulBase(sc), mul(c, pk)), V: sub(mul(sc, H), cGamma) };
+    },
+  };
+}
+
+/** The ref10 addon: exact group arithmetic on any curve point (mixed-order Gammas included, as RFC 9381 computes them). */
+function ref10Ops(a: Ref10Addon): GroupOps {
+  const call = (f: (out: Uint8Array) => boolean): Uint8Array => { const out = new Uint8Array(32); if (!f(out)) throw new Refused(); return out; };
+  // −c·P as c·(−P): (L − c)·P would differ from −c·P by a torsion component when P has one.
+  const negate = (p: Uint8Array): Uint8Array => {
+    const y = Uint8Array.from(p); y[31]! &= 0x7f;
+    if (Buffer.compare(y, Y_ONE) === 0 || Buffer.compare(y, Y_MINUS_ONE) === 0) return p; // x = 0: −P = P
+    const q = Uint8Array.from(p); q[31]! ^= 0x80; return q;
+  };
+  return {
+    mulBase: (n) => call((o) => a.mulBase(o, n)),
+    proveCore: (x, k, H) => {
+      const Gamma = new Uint8Array(32), U = new Uint8Array(32), V = new Uint8Array(32);
+      if (!a.proveCore(Gamma, U, V, x, k, H)) throw new Refused();
+      return { Gamma, U, V };
+    },
+    clearCofactor: (p) => { const out = new Uint8Array(32); return a.mul8(out, p) ? out : null; },
+    uv: (sc, c, pk, H, gamma) => {
+      return { U: call((o) => a.mulAddBase(o, c, negate(pk), sc)), V: call((o) => a.mulAdd(o, sc, H, c, negate(gamma))) };
+    },
+  };
+}
+
+/**
+ * RFC 9380's Elligator 2 map to edwards25519 followed by the cofactor
+ * (encode_to_curve's map_to_curve and clear_cofactor, G.2.1/G.2.2), with the
+ * square roots done by libsodium's point decoding and the inversions by
+ * libsodium, instead of field exponentiations in BigInt:
+ *   t = 1 + 2u², x1 = −A/t, x2 = −x1 − A = A(1 − t)/t. The Edwards point with
+ *   y = (x − 1)/(x + 1) exists iff g(x) = x³ + A·x² + x is a square (the
+ *   birational map), so decoding y1 = (−A − t)/(t − A) decides the RFC's branch:
+ *   xM = x1 with sgn0(yM) = 1, else xM = x2 with y2 = (A(1−t) − t)/(A(1−t) + t)
+ *   and sgn0(yM) = 0. Decoding gives x0, the even root; the RFC's x is c1·xM/yM,
+ *   so x = x0 when yM0 = c1·xM/x0 has the RFC's sign, else −x0.
+ * Two inversions: (t − A)·(A(1−t) + t) (both y denominators at once), then t·x0.
+ * Returns null in the map's exceptional case (a zero denominator: xM = −1),
+ * which the caller computes with the general code.
+ */
+function ell2Ref10(a: Ref10Addon, u: bigint): Uint8Array | null {
+  const inv = (v: bigint): bigint => { const out = new Uint8Array(32); a.invert(out, leHex(v)); return leToInt(out); };
+  const t = Fp.add(1n, Fp.mul(2n, Fp.sqr(u))); // ≠ 0: −1/2 is not a square mod p
+  const at = Fp.mul(MONT_A, Fp.sub(1n, t)); // x2 = at/t
+  const d1 = Fp.sub(t, MONT_A), d2 = Fp.add(at, t);
+  const d12 = Fp.mul(d1, d2);
+  if (Fp.is0(d12)) return null;
+  const invD12 = inv(d12);
+  const x0 = new Uint8Array(32);
+  let xMn = Fp.neg(MONT_A), wantOdd = true; // xM = xMn/t
+  let enc = leHex(Fp.mul(Fp.neg(Fp.add(MONT_A, t)), Fp.mul(invD12, d2)));
+  if (!a.xOf(x0, enc)) {
+    xMn = at; wantOdd = false;
+    enc = leHex(Fp.mul(Fp.sub(at, t), Fp.mul(invD12, d1)));
+    if (!a.xOf(x0, enc)) throw new Error('ELL2: neither Elligator 2 candidate is on the curve'); // cannot happen: g(x1)·g(x2) is a non-square times a square
+  }
+  const x0Int = leToInt(x0);
+  if (x0Int !== 0n) { // x0 = 0 only at y = ±1, which xM ≠ 0, −1 excludes
+    const yM0 = Fp.mul(Fp.mul(ELL2_EDWARDS_C1, xMn), inv(Fp.mul(t, x0Int)));
+    if (((yM0 & 1n) === 1n) !== wantOdd) enc[31]! |= 0x80; // the RFC's x is −x0 (odd)
+  }
+  const H = new Uint8Array(32);
+  if (!a.mul8(H, enc)) throw new Error('ELL2 map produced a point off the curve'); // cannot happen: decoded above
+  return H;
 }
