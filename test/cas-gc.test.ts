@@ -5,7 +5,9 @@
 // execution shares with a settled one stays; unreferenced blobs follow the TTL; a recent write
 // protects a blob; a failed execution's outputs are all intermediate.
 import t from 'tap';
-import { Keypair } from '@solana/web3.js';
+import { Keypair, PublicKey } from '@solana/web3.js';
+import { readFileSync } from 'node:fs';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { DEFAULT_PARAMS } from '../src/chain/program.js';
 import { ExecStatus, Phase } from '../src/chain/layout.js';
 import { CasStore, sha256hex } from '../src/cas/store.js';
@@ -13,7 +15,7 @@ import { dirTarget, localBlobs, openBlobStore } from '../src/cas/blobs.js';
 import { createCasServer } from '../src/cas/server.js';
 import { join } from 'node:path';
 import { chainRefs, collectGarbage, planCollection, type ChainView, type GcPolicy } from '../src/cas/gc.js';
-import { encodeRelease, signRelease } from '../src/cas/release.js';
+import { decodeRelease, encodeRelease, releaseBytes, signRelease, verifyRelease } from '../src/cas/release.js';
 import { MODEL_ID, stepper, withRequester } from './helpers/chain.js';
 import { tempDir } from './helpers/oracle.js';
 
@@ -183,4 +185,26 @@ t.test('the CAS server: POST /release is checked on chain; its collector is chai
   t.teardown(() => plain.close());
   const r = await fetch(`${plainUrl}/release`, { method: 'POST', body: Buffer.from(encodeRelease(signRelease(committee, id, requester))), headers: { 'content-type': 'application/json' } });
   t.same({ status: r.status, code: ((await r.json()) as { code: string }).code }, { status: 501, code: 'NO_CHAIN' }, 'a server without a chain reader cannot check releases');
+});
+
+t.test('splitup/cas-release/v1 vectors (test/vectors/cas-release-v1.json)', async (t) => {
+  const doc = JSON.parse(readFileSync(new URL('./vectors/cas-release-v1.json', import.meta.url), 'utf8'));
+  t.equal(doc.format, 'splitup/cas-release/v1');
+  const committee = new PublicKey(doc.committee);
+  for (const v of doc.cases) {
+    const requester = Keypair.fromSeed(Buffer.from(v.requesterSeed, 'hex'));
+    t.equal(requester.publicKey.toBase58(), v.requester);
+    const bytes = releaseBytes(committee, BigInt(v.execId));
+    t.equal(Buffer.from(bytes).toString('hex'), v.signingBytes, `execId ${v.execId}: the signing bytes`);
+    const r = signRelease(committee, BigInt(v.execId), requester);
+    t.equal(Buffer.from(r.signature).toString('hex'), v.signature, 'the signature');
+    t.ok(ed25519.verify(Buffer.from(v.signature, 'hex'), bytes, requester.publicKey.toBytes()), 'verified by an independent Ed25519 (@noble/curves)');
+    const decoded = decodeRelease(v.record);
+    t.ok(decoded.requester.equals(requester.publicKey) && decoded.execId === BigInt(v.execId) && verifyRelease(committee, decoded), 'the record decodes and verifies');
+    t.notOk(verifyRelease(Keypair.generate().publicKey, decoded), 'not for another committee');
+    t.notOk(verifyRelease(committee, { ...decoded, execId: decoded.execId ^ 1n }), 'not for another execution');
+  }
+  t.throws(() => decodeRelease({ execId: '18446744073709551616', requester: doc.cases[0].requester, signature: doc.cases[0].signature }), /execId: a u64/);
+  t.throws(() => decodeRelease({ execId: '1', requester: 'not-base58!', signature: doc.cases[0].signature }), /requester/);
+  t.throws(() => decodeRelease({ execId: '1', requester: doc.cases[0].requester, signature: 'ab' }), /signature/);
 });
