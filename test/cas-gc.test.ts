@@ -14,7 +14,8 @@ import { CasStore, sha256hex } from '../src/cas/store.js';
 import { dirTarget, localBlobs, openBlobStore } from '../src/cas/blobs.js';
 import { createCasServer } from '../src/cas/server.js';
 import { join } from 'node:path';
-import { chainRefs, collectGarbage, planCollection, type ChainView, type GcPolicy } from '../src/cas/gc.js';
+import { chainRefs, collectGarbage, planCollection, startCollector, type ChainView, type GcPolicy, type GcReport } from '../src/cas/gc.js';
+import { until } from './helpers/heartbeat.js';
 import { decodeRelease, encodeRelease, releaseBytes, signRelease, verifyRelease } from '../src/cas/release.js';
 import { MODEL_ID, stepper, withRequester } from './helpers/chain.js';
 import { tempDir } from './helpers/oracle.js';
@@ -207,4 +208,34 @@ t.test('splitup/cas-release/v1 vectors (test/vectors/cas-release-v1.json)', asyn
   t.throws(() => decodeRelease({ execId: '18446744073709551616', requester: doc.cases[0].requester, signature: doc.cases[0].signature }), /execId: a u64/);
   t.throws(() => decodeRelease({ execId: '1', requester: 'not-base58!', signature: doc.cases[0].signature }), /requester/);
   t.throws(() => decodeRelease({ execId: '1', requester: doc.cases[0].requester, signature: 'ab' }), /signature/);
+});
+
+t.test('a running collector (a node\'s cache, cas-gc --every): settled tensors go; an unreachable chain deletes nothing', async (t) => {
+  const { dir, cleanup } = tempDir('splitup-gc-loop-');
+  t.teardown(cleanup);
+  const store = new CasStore(dir);
+  const { c, requester } = withRequester({ ...DEFAULT_PARAMS, minTimeoutSlots: 2n });
+  const nodes = [c.node(), c.node()];
+  const input = enc('cache input'), outs = [0, 1, 2, 3].map((i) => enc(`cached output ${i}`));
+  for (const b of [input, ...outs]) { const h = store.put(b); store.touch(h, Date.now() - 60_000); }
+  c.ok([requester], c.program.requestExecution(requester.publicKey, MODEL_ID, 3n, `cas://${sha256hex(input)}`, 1_000_000_000n));
+  const id = c.program.executionId(requester.publicKey, 3n);
+  const step = stepper(c, id, nodes, (i) => Buffer.from(sha256hex(outs[i]!), 'hex'));
+  for (let n = 0; n < 200 && !step(); n++);
+  const view: ChainView = { committee: c.program.committeeAddress(), executions: async () => [c.execution(id)], execution: async () => c.execution(id), model: async (m) => c.model(m) };
+  const policy: GcPolicy = { ttlMs: 3600_000, finalTtlMs: 0, graceMs: 10_000 };
+
+  const errors: unknown[] = [];
+  const down = startCollector({ target: dirTarget(store), chain: { ...view, executions: async () => { throw new Error('RPC unreachable'); } }, policy, everyMs: 20, onError: (e) => errors.push(e) });
+  await until('the failing collector tried a few passes', () => errors.length >= 3, 10_000, 10);
+  await down.stop();
+  t.equal(store.scan().blobs.length, 5, 'a pass that cannot read the chain deletes nothing');
+  t.match(String(errors[0]), /RPC unreachable/);
+
+  const reports: GcReport[] = [];
+  const gc = startCollector({ target: dirTarget(store), chain: view, policy, everyMs: 20, onReport: (r) => reports.push(r) });
+  await until('the settled tensors collected', () => store.scan().blobs.length === 1, 10_000, 10);
+  await gc.stop();
+  t.same(store.scan().blobs.map((b) => b.hex), [sha256hex(outs[3]!)], 'only the final output is left');
+  t.ok(reports.some((r) => r.deleted === 4), 'one pass deleted the input and the three intermediates');
 });

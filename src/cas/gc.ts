@@ -26,6 +26,7 @@ import { ExecStatus, type ExecutionAccount, type ModelAccount } from '../chain/l
 import type { ChainClient } from '../chain/client.js';
 import type { BlobInfo } from './store.js';
 import { decodeRelease, verifyRelease, type SignedRelease } from './release.js';
+import { PollLoop } from '../common/poll-loop.js';
 
 export interface GcPolicy {
   /** an unreferenced blob unused this long is deleted (ms; 0 keeps unreferenced blobs) */
@@ -159,4 +160,19 @@ export async function collectGarbage(target: GcTarget, chain: ChainView | null, 
     report.byReason[reason] = (report.byReason[reason] ?? 0) + 1;
   }
   return report;
+}
+
+/**
+ * A collector running every `everyMs` (the CAS server's own interval aside): a node's cache, a
+ * bucket's or a shared directory's owner (`splitup-node agent --cache-gc-ms`, `cas-gc --every`).
+ * One pass at a time; a failed pass (the chain unreachable) deletes nothing and is reported.
+ */
+export function startCollector(o: { target: GcTarget; chain: ChainView; policy: GcPolicy; everyMs: number; now?: () => number; onReport?: (r: GcReport) => void; onError?: (e: unknown) => void }): { stop: () => Promise<void> } {
+  const loop = new PollLoop({
+    // (not `onReport?.(await collectGarbage(...))`: an absent onReport would skip the pass itself)
+    tick: async () => { const r = await collectGarbage(o.target, o.chain, o.policy, (o.now ?? Date.now)()); o.onReport?.(r); },
+    everyMs: o.everyMs, ...(o.onError ? { onError: o.onError } : {}),
+  });
+  loop.start();
+  return { stop: () => loop.stop() };
 }

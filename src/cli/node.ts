@@ -102,20 +102,6 @@ function badCas(e: unknown): never {
   throw e;
 }
 
-/** Collects directory `dir` against the chain every `everyMs`; returns the stop function. */
-async function collectorLoop(dir: string, chain: import('../chain/client.js').ChainClient, policy: ReturnType<typeof DEFAULT_POLICY>, everyMs: number, onReport: (r: object) => void): Promise<() => void> {
-  const [{ CasStore }, { dirTarget }, { collectGarbage, chainViewOf }] = await Promise.all([import('../cas/store.js'), import('../cas/blobs.js'), import('../cas/gc.js')]);
-  const target = dirTarget(new CasStore(dir)), view = chainViewOf(chain);
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    collectGarbage(target, view, policy, Date.now()).then(onReport, (e) => onReport({ err: String(e) })).finally(() => { busy = false; });
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
 async function main(): Promise<number | void> {
   const [cmd, ...rest] = process.argv.slice(2);
   switch (cmd) {
@@ -196,8 +182,13 @@ async function main(): Promise<number | void> {
       agent.start();
       // in front of a remote store the directory is this node's cache: it collects it against the
       // chain (a shared directory without --cas-url is its owner's to collect, with cas-gc)
-      const cacheGc = values['cas-url'] && cacheGcMs > 0 ? await collectorLoop(resolve(values.cas), chain, DEFAULT_POLICY(), cacheGcMs, (r) => log(r, 'cache collected')) : null;
-      const stop = () => { cacheGc?.(); Promise.all([client.stop(), agent.stop()]).then(() => process.exit(0)); };
+      let cacheGc: { stop: () => Promise<void> } | null = null;
+      if (values['cas-url'] && cacheGcMs > 0) {
+        const [{ CasStore }, { dirTarget }, { startCollector, chainViewOf }] = await Promise.all([import('../cas/store.js'), import('../cas/blobs.js'), import('../cas/gc.js')]);
+        cacheGc = startCollector({ target: dirTarget(new CasStore(resolve(values.cas))), chain: chainViewOf(chain), policy: DEFAULT_POLICY(), everyMs: cacheGcMs,
+          onReport: (r) => { if (r.deleted) log(r, 'cache collected'); }, onError: (e) => log({ err: String(e) }, 'cache collector pass failed') });
+      }
+      const stop = () => { Promise.all([client.stop(), agent.stop(), cacheGc?.stop()]).then(() => process.exit(0)); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       return;
@@ -241,10 +232,10 @@ async function main(): Promise<number | void> {
         console.log(JSON.stringify({ t: new Date().toISOString(), msg: 'collected', where: target.where, ...(await collectGarbage(target, chain, policy, Date.now())) }));
       };
       if (values.once || values['dry-run']) { await pass(); return 0; }
-      const everyMs = ms('every', values.every, 60_000);
-      const { PollLoop } = await import('../common/poll-loop.js');
-      const loop = new PollLoop({ tick: pass, everyMs, onError: (e) => console.error(JSON.stringify({ t: new Date().toISOString(), msg: 'collector pass failed', err: String(e) })) });
-      loop.start();
+      const { startCollector } = await import('../cas/gc.js');
+      const loop = startCollector({ target, chain, policy, everyMs: ms('every', values.every, 60_000),
+        onReport: (r) => console.log(JSON.stringify({ t: new Date().toISOString(), msg: 'collected', where: target.where, ...r })),
+        onError: (e) => console.error(JSON.stringify({ t: new Date().toISOString(), msg: 'collector pass failed', err: String(e) })) });
       const stop = () => { loop.stop().then(() => process.exit(0)); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
