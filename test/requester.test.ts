@@ -27,6 +27,7 @@ import { sortEntries, tableHash, ZERO_HASH } from '../src/liveness/table.js';
 import { SystemClock } from '../src/common/clock.js';
 import { createCasServer } from '../src/cas/server.js';
 import { blobStore } from '../src/cas/blobs.js';
+import { chainViewOf } from '../src/cas/gc.js';
 import { sha256hex } from '../src/cas/store.js';
 import { ComputeAgent } from '../src/node/agent.js';
 import { exampleInput, runTask } from '../src/model/example.js';
@@ -59,7 +60,7 @@ t.test('register → request --wait → outputs verified → result, through an 
   const token = randomBytes(16).toString('hex');
   const tokenFile = join(dir, 'cas-token');
   writeFileSync(tokenFile, token, { mode: 0o600 });
-  const server = await createCasServer({ dir: join(dir, 'cas-server'), token });
+  const server = await createCasServer({ dir: join(dir, 'cas-server'), token, chain: chainViewOf(chain) });
   closers.push(() => server.close());
   const casUrl = await server.app.listen({ port: 0, host: '127.0.0.1' });
 
@@ -134,6 +135,8 @@ t.test('register → request --wait → outputs verified → result, through an 
   t.same(decodeBundle(new Uint8Array(readFileSync(outFile)))[0]!.data, y[0]!.data, '--out holds the output tensor');
   t.equal(e.uri, `cas://${sha256hex(encodeBundle([input]))}`, 'the input went to the CAS under its hash');
   t.ok(server.store.has(accepted) && server.store.has(e.uri.slice(6)), 'input and output are on the CAS server');
+  t.equal(got.released, 'released', 'the requester released the output to the server\'s collector (POST /release, checked on chain)');
+  t.equal(server.store.records('releases').length, 1);
 
   // later, from another directory: result fetches the output through the server and checks it
   const later = await run(['result', got.execId, ...base, '--cas', join(dir, 'elsewhere'), '--cas-url', casUrl]);
@@ -148,7 +151,7 @@ t.test('register → request --wait → outputs verified → result, through an 
   writeFileSync(join(tampered, accepted.slice(0, 2), accepted), encodeBundle([{ shape: [1, 4], data: Float32Array.from([6, 6, 6, 6]) }]));
   const forged = await run(['result', got.execId, ...base, '--cas', tampered]);
   t.equal(forged.status, 2, 'bytes that do not hash to the accepted output: exit 2');
-  t.match(forged.stderr, /^error: OutputUnavailable: blob [0-9a-f]{64} is corrupt/);
+  t.match(forged.stderr, /^error: OutputUnavailable: HASH_MISMATCH: blob [0-9a-f]{64} in .* does not hash to its name/);
   t.notMatch(forged.stdout, /"data"/, 'no output printed');
   const unknown = await run(['result', '12345', ...base]);
   t.equal(unknown.status, 2);

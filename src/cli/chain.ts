@@ -35,13 +35,15 @@
 //       a requester uploads the input (a tensor bundle, or JSON {"tensors": [{"shape", "data"}]}) to the
 //       CAS, requests the execution (--max-fee USDC escrowed from its associated token account into the
 //       committee's vault), and with --wait follows it (progress on stderr) and fetches the final outputs,
-//       each checked against the output hash the program accepted (JSON on stdout). --airdrop (local
-//       validator): SOL for fees and rent, and --max-fee of test USDC from the faucet
+//       each checked against the output hash the program accepted (JSON on stdout), then releases them to
+//       the store's collector (a signed release; --keep-outputs: not). --cas-url is a CAS server
+//       (http://HOST:PORT) or an S3-compatible bucket (s3://BUCKET[/PREFIX]?endpoint=URL). --airdrop
+//       (local validator): SOL for fees and rent, and --max-fee of test USDC from the faucet
 //   close EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE
 //       the requester closes its finished execution: the unspent escrow back to its token account (the
 //       refund), the account's rent back to it; read the result first (the account is gone after)
-//   result EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE [--cas DIR [--cas-url URL]] [--out FILE]
-//       an execution's state; once done, its final outputs fetched and checked
+//   result EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE [--cas DIR [--cas-url URL] [--key KEYFILE]] [--out FILE]
+//       an execution's state; once done, its final outputs fetched and checked (and released with --key)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Keypair, LAMPORTS_PER_SOL, PublicKey } from '@solana/web3.js';
 import { loadCommittee } from '../consensus/committee.js';
@@ -67,9 +69,9 @@ const USAGE = `usage: splitup-chain authority --key KEYFILE
        splitup-chain model show ID --rpc URL --program-id ID --authority KEY|KEYFILE
        splitup-chain model list --rpc URL --program-id ID --authority KEY|KEYFILE
        splitup-chain request --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE --model ID --input FILE --max-fee USDC
-                             --cas DIR [--cas-url URL [--cas-token-file F]] [--wait [--timeout-s S]] [--out FILE] [--nonce N] [--airdrop SOL] [--no-check]
+                             --cas DIR [--cas-url http(s)://…|s3://… [--cas-token-file F]] [--wait [--timeout-s S]] [--out FILE] [--keep-outputs] [--nonce N] [--airdrop SOL] [--no-check]
        splitup-chain close EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE --key KEYFILE
-       splitup-chain result EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE [--cas DIR [--cas-url URL [--cas-token-file F]]] [--out FILE]`;
+       splitup-chain result EXEC_ID --rpc URL --program-id ID --authority KEY|KEYFILE [--cas DIR [--cas-url URL [--cas-token-file F]] [--key KEYFILE [--keep-outputs]]] [--out FILE]`;
 
 /** A refusal of a committee command (the program's, or the client's check) as one line, exit 2. */
 const refused = (e: unknown): never => {
@@ -95,7 +97,7 @@ async function main(): Promise<number | void> {
     p: { type: 'string' }, 'fund-oracles': { type: 'string' }, to: { type: 'string' }, amount: { type: 'string' }, mint: { type: 'string' },
     q: { type: 'string' }, 'activate-slot': { type: 'string' }, 'oracle-keys': { type: 'string' }, digest: { type: 'string' },
     manifest: { type: 'string' }, 'no-check': { type: 'boolean' }, airdrop: { type: 'string' }, model: { type: 'string' }, input: { type: 'string' }, 'max-fee': { type: 'string' },
-    cas: { type: 'string' }, 'cas-url': { type: 'string' }, 'cas-token-file': { type: 'string' }, wait: { type: 'boolean' }, 'timeout-s': { type: 'string' }, out: { type: 'string' }, nonce: { type: 'string' } } as const;
+    cas: { type: 'string' }, 'cas-url': { type: 'string' }, 'cas-token-file': { type: 'string' }, 'keep-outputs': { type: 'boolean' }, wait: { type: 'boolean' }, 'timeout-s': { type: 'string' }, out: { type: 'string' }, nonce: { type: 'string' } } as const;
   if (!['bootstrap', 'status', 'authority', 'withdraw', 'faucet', 'committee propose', 'committee approve', 'committee status', ...USER_COMMANDS].includes(cmd!)) return usageFallback(cmd, USAGE);
   const { values, positionals } = parse(rest, opts);
   if (cmd === 'authority') {
@@ -227,9 +229,21 @@ async function userCommand(cmd: string, chain: ChainClient, values: Record<strin
     return k;
   };
   const casOf = async (need: boolean) => {
-    if (!str('cas')) { if (need) throw new UsageError(`${cmd} needs --cas DIR (with --cas-url URL when tensors are shared through a CAS server)`); return null; }
-    const { blobStore } = await import('../cas/blobs.js');
-    return blobStore(str('cas')!, str('cas-url'), str('cas-token-file') ? readFileSync(str('cas-token-file')!, 'utf8').trim() : undefined);
+    if (!str('cas')) { if (need) throw new UsageError(`${cmd} needs --cas DIR (with --cas-url http(s)://…|s3://… when tensors are shared through a CAS server or a bucket)`); return null; }
+    const { openBlobStore } = await import('../cas/blobs.js');
+    return openBlobStore({ dir: str('cas')!, ...(str('cas-url') ? { url: str('cas-url')! } : {}), ...(str('cas-token-file') ? { token: readFileSync(str('cas-token-file')!, 'utf8').trim() } : {}) })
+      .catch((e: Error) => { throw e.name === 'CasError' ? new UsageError(e.message) : e; });
+  };
+  // once the outputs are fetched and verified, the requester releases them: the store's collector
+  // may then delete them (--keep-outputs: leave them to their time to live)
+  const release = async (cas: import('../cas/blobs.js').BlobStore, execId: bigint, requester: Keypair | null): Promise<string> => {
+    if (values['keep-outputs']) return 'kept (--keep-outputs)';
+    if (!requester) return 'not released (give --key to release them)';
+    const { signRelease } = await import('../cas/release.js');
+    return cas.release(signRelease(chain.program.committeeAddress(), execId, requester)).then(() => 'released', (e: Error) => {
+      console.error(`warning: the outputs were not released (${e.message}); the store keeps them until their time to live`);
+      return `not released: ${e.message}`;
+    });
   };
   if (!(await chain.committee())) throw new UsageError(`no committee of authority ${chain.program.authority.toBase58()} on this chain`);
 
@@ -283,7 +297,8 @@ async function userCommand(cmd: string, chain: ChainClient, values: Record<strin
     const e = await waitForExecution(chain, r.execId, { timeoutMs: Number(str('timeout-s') ?? 600) * 1000, onChange: (x) => console.error(progressLine(x)) });
     const outputs = await finalOutputs(chain, cas, e);
     writeOut(outputs);
-    print({ ...progressOf(e), requester: requester.publicKey.toBase58(), nonce: nonce.toString(), outputs: outputs.map((o) => ({ ...o, verified: true })) });
+    const released = e.failed ? undefined : await release(cas, e.execId, requester);
+    print({ ...progressOf(e), requester: requester.publicKey.toBase58(), nonce: nonce.toString(), outputs: outputs.map((o) => ({ ...o, verified: true })), ...(released ? { released } : {}) });
     return 0;
   }
   if (cmd === 'close') {
@@ -303,7 +318,9 @@ async function userCommand(cmd: string, chain: ChainClient, values: Record<strin
   const done = e.status === ExecStatus.Done && !e.failed;
   const outputs = done && cas ? await finalOutputs(chain, cas, e) : null;
   if (outputs) writeOut(outputs);
-  print({ ...progressOf(e), ...(outputs ? { outputs: outputs.map((o) => ({ ...o, verified: true })) } : done ? { outputs: 'give --cas DIR [--cas-url URL] to fetch them' } : {}) });
+  if (str('key') && !existsSync(str('key')!)) throw new UsageError(`--key ${str('key')}: no such key file (result releases with the requester's existing key)`);
+  const released = outputs && cas ? await release(cas, e.execId, str('key') ? authorityKey(str('key')!) : null) : undefined;
+  print({ ...progressOf(e), ...(outputs ? { outputs: outputs.map((o) => ({ ...o, verified: true })), released } : done ? { outputs: 'give --cas DIR [--cas-url URL] to fetch them' } : {}) });
   return 0;
 }
 

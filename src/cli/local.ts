@@ -35,7 +35,11 @@ and a requester, with a live view; Ctrl-C stops everything and prints a summary 
   --slot-ms MS            validator block time (default 400)
   --base-port P           oracle HTTP P..P+N-1, libp2p P+100..P+100+N-1, validator P+200 (default 7700)
   --cas-http              tensors shared only through a CAS server (P+202) with a directory per node,
-                          as on separate machines (default: one shared directory)
+                          as on separate machines; the server collects its directory against the
+                          chain (default: one shared directory)
+  --cas-url URL           tensors shared only through that store (an S3-compatible bucket,
+                          s3://BUCKET[/PREFIX]?endpoint=URL with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+                          in the environment, or a CAS server you run), a directory per node
   --duration-s S          stop after S seconds
   --exit-when-done        stop once every requested execution is done
   --summary FILE          write the summary as JSON to FILE (no live view)
@@ -59,6 +63,7 @@ const OPTIONS = {
   'duration-s': { type: 'string' },
   summary: { type: 'string' },
   'cas-http': { type: 'boolean', default: false },
+  'cas-url': { type: 'string' },
 } as const;
 let parsed;
 try { parsed = parse(process.argv.slice(2), OPTIONS); } catch (e) {
@@ -80,6 +85,8 @@ if (!(nNodes >= 2 && intervalMs >= 200 && slotMs >= 50 && nRequests >= 0)) fail(
 if (!(Number.isFinite(pPpm) && pPpm > 0 && pPpm <= 1_000_000)) fail('--p must be a probability in (0, 1]');
 if (nCheaters + (crashNode ? 1 : 0) >= nNodes) fail('need at least one honest node that is neither cheating nor crashed');
 if (!(Number.isInteger(basePort) && basePort >= 1024 && basePort + 200 <= 65535)) fail('--base-port must be 1024..65335');
+if (values['cas-http'] && values['cas-url']) fail('--cas-http (a CAS server of its own) or --cas-url URL (a store you run), not both');
+if (values['cas-url'] && !/^(https?|s3):\/\//.test(values['cas-url'])) fail('--cas-url is http(s)://HOST:PORT or s3://BUCKET[/PREFIX]?endpoint=URL');
 
 // State the launcher reads in stop(): declared before anything can fail and call it.
 const requested: bigint[] = [];
@@ -125,7 +132,7 @@ const { programIdFor } = await import('../chain/program-id.js');
 const { DEFAULT_PARAMS, economicsBoundPpm, formatUsdc, quorumFor, USDC } = await import('../chain/program.js');
 const { ExecStatus, NodeStatus, Phase, Sampled, VerifyResult } = await import('../chain/layout.js');
 const { auditBooks, auditExecution } = await import('../chain/audit.js');
-const { blobStore } = await import('../cas/blobs.js');
+const { blobStore, openBlobStore } = await import('../cas/blobs.js');
 const { closeExecution, requestExecution } = await import('../requester/requester.js');
 const { exampleInput } = await import('../model/example.js');
 if (!(pPpm > economicsBoundPpm(DEFAULT_PARAMS) && pPpm <= 1_000_000)) fail(`--p must exceed the PoSP bound C/((1-r)(R+S)) = ${(economicsBoundPpm(DEFAULT_PARAMS) / 1e6).toFixed(4)} and be at most 1`);
@@ -231,10 +238,13 @@ const casUrl = `http://127.0.0.1:${basePort + 202}`, casTokenFile = join(dir, 'c
 if (values['cas-http']) {
   if (!existsSync(casTokenFile)) writeFileSync(casTokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
   step(`starting the CAS server (${casUrl}); each compute node keeps its own directory and shares tensors only through it`);
-  launch('cas', 'node.js', ['cas-serve', '--dir', join(dir, 'cas-server'), '--port', String(basePort + 202), '--token-file', casTokenFile]);
+  // with the chain: the server collects its directory (settled executions' intermediates; finals once released)
+  launch('cas', 'node.js', ['cas-serve', '--dir', join(dir, 'cas-server'), '--port', String(basePort + 202), '--token-file', casTokenFile,
+    '--rpc', rpcUrl, '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58()]);
   await waitUntil('the CAS server start', async () => (await fetch(`${casUrl}/healthz`)).ok);
 }
-const casArgs = (i: number) => values['cas-http'] ? ['--cas', join(dir, 'nodes', `cas-${i + 1}`), '--cas-url', casUrl, '--cas-token-file', casTokenFile] : ['--cas', casDir];
+const casArgs = (i: number) => values['cas-http'] ? ['--cas', join(dir, 'nodes', `cas-${i + 1}`), '--cas-url', casUrl, '--cas-token-file', casTokenFile]
+  : values['cas-url'] ? ['--cas', join(dir, 'nodes', `cas-${i + 1}`), '--cas-url', values['cas-url']] : ['--cas', casDir];
 const cheaters = new Set(nodeKeys.slice(nNodes - nCheaters).map((k) => k.nodeId));
 const crashCandidate = crashNode ? nodeKeys[0]!.nodeId : null;
 const agents = new Map<string, ChildProcess>();
@@ -248,7 +258,9 @@ nodeKeys.forEach((k, i) => {
 await waitUntil('every node registered on chain', async () => (await chain.nodes()).length >= nNodes, 60_000);
 
 // ---- the requester: a stream of executions of the example model (model input in the CAS)
-const cas = values['cas-http'] ? blobStore(join(dir, 'requester-cas'), casUrl, readFileSync(casTokenFile, 'utf8').trim()) : blobStore(casDir);
+const cas = values['cas-http'] ? blobStore(join(dir, 'requester-cas'), casUrl, readFileSync(casTokenFile, 'utf8').trim())
+  : values['cas-url'] ? await openBlobStore({ dir: join(dir, 'requester-cas'), url: values['cas-url'] }) : blobStore(casDir);
+if (values['cas-url']) step(`tensors go through ${cas.where}; each compute node keeps its own directory`);
 const requester = Keypair.generate();
 await airdrop(chain, requester.publicKey, 1000n * BigInt(LAMPORTS_PER_SOL)); // fees and rent
 const MAX_FEE = 2000n * USDC; // each execution's escrow; what is not spent comes back when the execution closes

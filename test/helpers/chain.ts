@@ -30,26 +30,26 @@ export function withRequester(params: CommitteeParams, n = 3) {
 }
 
 /**
- * Drives execution `id` to its end with honest nodes: every ready task is assigned to a node of
- * `nodes` not excluded from it, commits the same output, is settled and (sampled) verified by another.
- * Bounded: throws when the execution is not done after `maxSteps` steps.
+ * One step of execution `id` with honest nodes: the first task not done or pending moves one phase
+ * (assigned to a node of `nodes` not excluded from it, committed, settled, revealed, and when
+ * sampled verified by another node). `outputOf(i)` is the output hash task i's nodes commit to
+ * (default: a hash of the execution and task). Returns whether the execution is done.
  */
-export function runToDone(c: LocalChain, id: bigint, nodes: Keypair[], maxSteps = 200): void {
+export function stepper(c: LocalChain, id: bigint, nodes: Keypair[], outputOf: (i: number) => Uint8Array = (i) => createHash('sha256').update(`${id}/${i}`).digest()): () => boolean {
   const commits = new Map<string, { salt: Uint8Array; output: Uint8Array; fp: Uint8Array }>();
   const byKey = (k: PublicKey | null) => nodes.find((n) => k && n.publicKey.equals(k))!;
-  for (let step = 0; step < maxSteps; step++) {
+  return () => {
     const e = c.execution(id);
-    if (e.status === ExecStatus.Done) return;
+    if (e.status === ExecStatus.Done) return true;
     const i = e.tasks.findIndex((ts) => ts.phase !== Phase.Done && ts.phase !== Phase.Pending);
     const ts = e.tasks[i]!;
-    const output = createHash('sha256').update(`${id}/${i}`).digest();
     if (ts.phase === Phase.Ready || ts.phase === Phase.VerifyReady) {
       const node = nodes.find((n) => !ts.excluded.some((x) => x.equals(n.publicKey)) && !(ts.asserter?.equals(n.publicKey)));
       if (!node) throw new Error(`no node left for execution ${id} task ${i}`);
       c.assign(id, i, node.publicKey);
     } else if (ts.phase === Phase.Assigned || ts.phase === Phase.Verifying) {
       const node = byKey(ts.assigned);
-      commits.set(`${i}/${node.publicKey.toBase58()}`, c.commitResult(node, id, i, output));
+      commits.set(`${i}/${node.publicKey.toBase58()}`, c.commitResult(node, id, i, outputOf(i)));
     } else if (ts.phase === Phase.Committed) {
       c.svm.advanceSlots(2);
       c.settleTask(id, i);
@@ -61,6 +61,16 @@ export function runToDone(c: LocalChain, id: bigint, nodes: Keypair[], maxSteps 
       if (!(ts.revealed & 2)) c.revealResult(v, id, i, commits.get(`${i}/${v.publicKey.toBase58()}`)!, 'fingerprint');
       else c.revealResult(a, id, i, commits.get(`${i}/${a.publicKey.toBase58()}`)!);
     } else throw new Error(`execution ${id} task ${i}: unexpected phase ${ts.phase}`);
-  }
+    return c.execution(id).status === ExecStatus.Done;
+  };
+}
+
+/**
+ * Drives execution `id` to its end with honest nodes (stepper above).
+ * Bounded: throws when the execution is not done after `maxSteps` steps.
+ */
+export function runToDone(c: LocalChain, id: bigint, nodes: Keypair[], maxSteps = 200): void {
+  const step = stepper(c, id, nodes);
+  for (let n = 0; n < maxSteps; n++) if (c.execution(id).status === ExecStatus.Done || step()) return;
   throw new Error(`execution ${id} not done after ${maxSteps} steps`);
 }
