@@ -98,7 +98,7 @@ t.test('nodes with their own directories share tensors only through an S3 bucket
   writeFileSync(inputFile, JSON.stringify({ tensors: [{ shape: input.shape, data: Array.from(input.data) }] }));
   const requesterDir = join(dir, 'requester-cas');
   const base = ['--rpc', v.url, '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58()];
-  const res = await runCli(chainBin, ['request', ...base, '--key', join(dir, 'requester.json'), '--airdrop', '20', '--model', '1', '--input', inputFile, '--max-fee', '2000000000',
+  const res = await runCli(chainBin, ['request', ...base, '--key', join(dir, 'requester.json'), '--airdrop', '20', '--model', '1', '--input', inputFile, '--max-fee', '2000',
     '--cas', requesterDir, '--cas-url', url, '--wait', '--timeout-s', '120'], 150_000, { env: { ...process.env, ...S3_ENV } });
   collecting = false;
   await collector;

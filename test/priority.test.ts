@@ -8,7 +8,7 @@ import { Keypair, type TransactionInstruction } from '@solana/web3.js';
 import { LocalChain } from '../src/chain/local-chain.js';
 import { ChainLoop, type ChainPort } from '../src/chain/loop.js';
 import { MemoryVoteStore } from '../src/chain/vote-store.js';
-import { DEFAULT_PARAMS, Ix } from '../src/chain/program.js';
+import { DEFAULT_PARAMS, Ix, USDC } from '../src/chain/program.js';
 import { orderSelections, remainingPaths, type PriorityPolicy } from '../src/chain/priority.js';
 import { parseManifest } from '../src/model/manifest.js';
 import { makeCommittee } from '../src/consensus/committee.js';
@@ -95,8 +95,9 @@ async function twoRounds(t: Test, policy: PriorityPolicy, budget?: number) {
   for (const ms of [4000, 4400, 4800, 5200]) port.produce(ms);
   const requesters = [0, 1].map(() => Keypair.generate());
   for (const r of requesters) {
-    chain.svm.airdrop(r.publicKey, 10_000_000_000n);
-    await port.send([r], [chain.program.requestExecution(r.publicKey, modelId, 1n, 'cas://' + '0'.repeat(64), 2_000_000_000n)]);
+    chain.svm.airdrop(r.publicKey, 10_000_000_000n); // fees and rent
+    chain.fund(r.publicKey, 2000n * USDC); // the escrow, in test USDC
+    await port.send([r], [chain.program.requestExecution(r.publicKey, modelId, 1n, 'cas://' + '0'.repeat(64), 2000n * USDC)]);
   }
   const [a, b] = requesters.map((r) => chain.program.executionId(r.publicKey, 1n)).sort((x, y) => (x < y ? -1 : 1));
   now = 5300;

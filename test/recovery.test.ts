@@ -18,9 +18,9 @@ import { Keypair, LAMPORTS_PER_SOL, type TransactionInstruction } from '@solana/
 import { until } from './helpers/heartbeat.js';
 import { ChainCommittee, PROGRAM_ID } from './helpers/chain-committee.js';
 import { tempDir } from './helpers/oracle.js';
-import { airdrop } from '../src/chain/bootstrap.js';
+import { airdrop, faucet } from '../src/chain/bootstrap.js';
 import { ChainClient, type SendOptions } from '../src/chain/client.js';
-import { DEFAULT_PARAMS, Ix } from '../src/chain/program.js';
+import { DEFAULT_PARAMS, Ix, USDC } from '../src/chain/program.js';
 import { ExecStatus } from '../src/chain/layout.js';
 import { registerPlan, registeredTasks } from '../src/chain/models.js';
 import { parseManifest, planManifest } from '../src/model/manifest.js';
@@ -99,11 +99,12 @@ t.test('a node killed mid-DAG: only its task re-runs, finished tasks are reused'
   });
 
   const requester = Keypair.generate();
-  await airdrop(chain, requester.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
+  await airdrop(chain, requester.publicKey, 10n * BigInt(LAMPORTS_PER_SOL)); // fees and rent
+  await faucet(chain, requester, requester.publicKey, 2000n * USDC); // the escrow, in test USDC
   const input = exampleInput(11);
   const uri = `cas://${await blobStore(join(dir, 'requester'), casUrl, token).put(encodeBundle([input]))}`;
   execId = chain.program.executionId(requester.publicKey, 1n);
-  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, modelId, 1n, uri, 2_000_000_000n)]);
+  await chain.send([requester], [chain.program.requestExecution(requester.publicKey, modelId, 1n, uri, 2000n * USDC)]);
 
   // the outputs the chain holds when the node dies (the checkpoint)
   await until('the node holding task 3 killed', () => killed, 90_000, 50);
@@ -148,7 +149,12 @@ t.test('a node killed mid-DAG: only its task re-runs, finished tasks are reused'
   for (let i = 0; i < 5; i++) h = runTask(1, [h])[0]!;
   const y = runTask(4, [runTask(2, [h])[0]!, runTask(3, [h])[0]!]);
   t.equal(Buffer.from(e.tasks[7]!.output).toString('hex'), sha256hex(encodeBundle(y)), 'the final output is the reference computation');
-  t.equal(e.escrow, 0n, 'escrow settled');
+  // the escrow paid the computations (none twice for the re-run task: the lapsed node earned nothing);
+  // what is left comes back when the requester closes the execution
+  t.ok(e.escrow > 0n && e.escrow < 2000n * USDC, `escrow left after the fees: ${e.escrow}`);
+  const before = await chain.usdcOf(requester.publicKey);
+  await chain.send([requester], [chain.program.closeExecution(requester.publicKey, execId)]);
+  t.equal(await chain.usdcOf(requester.publicKey) - before, e.escrow, 'closed: the unspent escrow refunded in USDC');
 });
 
 t.test('sim chain: a node dies mid-DAG in virtual time, one task re-runs (deep chain, seed 1)', async (t) => {

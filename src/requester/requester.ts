@@ -5,7 +5,7 @@
 import type { Keypair } from '@solana/web3.js';
 import { formatUsdc } from '../chain/program.js';
 import type { ChainClient } from '../chain/client.js';
-import { ExecStatus, Phase, VerifyResult, type Committee, type ExecutionAccount, type ModelAccount } from '../chain/layout.js';
+import { ExecStatus, Phase, VERIFY_ATTEMPT, VerifyResult, type Committee, type ExecutionAccount, type ModelAccount } from '../chain/layout.js';
 import type { BlobStore } from '../cas/blobs.js';
 import { CAS_SCHEME } from '../cas/store.js';
 import { dtypeName } from '../model/manifest.js';
@@ -83,9 +83,16 @@ export function progressOf(e: ExecutionAccount) {
   };
 }
 
+/** "#k" for a task's k-th selection attempt (verification attempts carry VERIFY_ATTEMPT: "#vk"); nothing for the first or a done task. */
+function attemptLabel(attempt: number, phase: Phase): string {
+  const a = attempt >>> 0, k = (a & ~VERIFY_ATTEMPT) >>> 0;
+  if (phase === Phase.Done || a === 0) return '';
+  return a & VERIFY_ATTEMPT ? `#v${k}` : `#${k}`;
+}
+
 /** One line of progress: done/total and each task's phase. */
 export const progressLine = (e: ExecutionAccount): string =>
-  `execution ${e.execId}: ${e.doneCount}/${e.tasks.length} tasks done — ${e.tasks.map((ts, i) => `${i}:${Phase[ts.phase]}${ts.attempt && ts.phase !== Phase.Done ? `#${ts.attempt >>> 0}` : ''}`).join(' ')}`;
+  `execution ${e.execId}: ${e.doneCount}/${e.tasks.length} tasks done — ${e.tasks.map((ts, i) => `${i}:${Phase[ts.phase]}${attemptLabel(ts.attempt, ts.phase)}`).join(' ')}`;
 
 export interface FinalOutput { index: number; node: number; slot: number; uri: string; sha256: string; shape: number[]; data: number[] }
 
