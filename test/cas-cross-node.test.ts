@@ -10,19 +10,7 @@
 import t from 'tap';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Keypair } from '@solana/web3.js';
-import { LocalValidator } from '../src/validator/server.js';
-import { ChainClient } from '../src/chain/client.js';
-import { airdrop, bootstrapChain } from '../src/chain/bootstrap.js';
-import { DEFAULT_PARAMS, loadProgramBinary } from '../src/chain/program.js';
-import { ChainLoop } from '../src/chain/loop.js';
-import { MemoryVoteStore } from '../src/chain/vote-store.js';
 import { ExecStatus } from '../src/chain/layout.js';
-import { makeCommittee } from '../src/consensus/committee.js';
-import { generateOracleKeys } from '../src/oracle/keys.js';
-import { publicKeyFromSecret } from '../src/vrf/index.js';
-import { sortEntries, tableHash, ZERO_HASH } from '../src/liveness/table.js';
-import { SystemClock } from '../src/common/clock.js';
 import { openBlobStore } from '../src/cas/blobs.js';
 import { S3Blobs } from '../src/cas/s3.js';
 import { chainViewOf, collectGarbage, type GcReport } from '../src/cas/gc.js';
@@ -30,8 +18,8 @@ import { sha256hex } from '../src/cas/store.js';
 import { ComputeAgent } from '../src/node/agent.js';
 import { exampleInput, runTask } from '../src/model/example.js';
 import { encodeBundle } from '../src/model/tensor.js';
-import { programId } from './helpers/validator.js';
 import { tempDir } from './helpers/oracle.js';
+import { startFixedCommittee } from './helpers/fixed-committee.js';
 import { runCli } from './helpers/cli.js';
 import { S3_CREDENTIALS, S3_ENV, startS3 } from './helpers/s3.js';
 
@@ -51,29 +39,8 @@ t.test('nodes with their own directories share tensors only through an S3 bucket
   const bucket = S3Blobs.fromUrl(url, S3_CREDENTIALS);
   closers.push(async () => bucket.close());
 
-  const v = await LocalValidator.start({ dataDir: join(dir, 'ledger'), programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 100 });
-  closers.push(() => v.close());
-  const authority = Keypair.generate();
-  const chain = new ChainClient(v.url, programId, authority.publicKey);
-  const oracleKeys = [0, 1, 2].map(() => generateOracleKeys());
-  const signers = oracleKeys.map((k) => Keypair.fromSeed(k.signingSeed));
-  const nodes = [0, 1, 2].map(() => Keypair.generate());
-  await bootstrapChain(chain, { authority, oracles: signers.map((s) => s.publicKey), nodes: nodes.map((keypair) => ({ keypair })), params: { ...DEFAULT_PARAMS, minTimeoutSlots: 100n } });
-  for (const s of signers) await airdrop(chain, s.publicKey, 10_000_000_000n);
-
-  const committee = makeCommittee(oracleKeys.map((k, i) => ({ name: `oracle-${i}`, signingKey: k.signingPublicKey, vrfKey: publicKeyFromSecret(k.vrfSecretKey), multiaddrs: [] })),
-    { epochMs: 1000, genesisMs: Date.now() - 60_000 });
-  const entries = sortEntries(nodes.map((n) => ({ nodeId: n.publicKey.toBytes(), status: 'online' as const, missed: 0, since: 0 })));
-  const loops: ChainLoop[] = [];
-  oracleKeys.forEach((k, i) => {
-    loops.push(new ChainLoop({
-      chain, committee, me: i, signer: signers[i]!, vrfSecret: k.vrfSecretKey, votes: new MemoryVoteStore(), clock: SystemClock, pollMs: 200, proofTimeoutMs: 1500,
-      table: async (round) => ({ round, hash: tableHash({ roundId: round, asOf: committee.params.genesisMs + Number(round + 1n) * 1000, prevHash: ZERO_HASH, entries }), entries }),
-      publishProof: async (d) => { for (const [j, l] of loops.entries()) if (j !== i) l.receiveProof(d); },
-    }));
-  });
-  loops.forEach((l) => l.start());
-  closers.push(() => Promise.all(loops.map((l) => l.stop())));
+  const { chain, nodes, base, startLoops } = await startFixedCommittee(dir, closers);
+  startLoops();
   // each agent: its own directory in front of the bucket
   const nodeDirs = nodes.map((_, i) => join(dir, `node-${i}`));
   const agents = await Promise.all(nodes.map(async (keypair, i) => new ComputeAgent({ chain, keypair, cas: await openBlobStore({ dir: nodeDirs[i]!, url, s3Credentials: S3_CREDENTIALS }), pollMs: 200 })));
@@ -97,7 +64,6 @@ t.test('nodes with their own directories share tensors only through an S3 bucket
   const inputFile = join(dir, 'input.json');
   writeFileSync(inputFile, JSON.stringify({ tensors: [{ shape: input.shape, data: Array.from(input.data) }] }));
   const requesterDir = join(dir, 'requester-cas');
-  const base = ['--rpc', v.url, '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58()];
   const res = await runCli(chainBin, ['request', ...base, '--key', join(dir, 'requester.json'), '--airdrop', '20', '--model', '1', '--input', inputFile, '--max-fee', '2000',
     '--cas', requesterDir, '--cas-url', url, '--wait', '--timeout-s', '120'], 150_000, { env: { ...process.env, ...S3_ENV } });
   collecting = false;

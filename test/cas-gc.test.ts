@@ -22,6 +22,16 @@ import { tempDir } from './helpers/oracle.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
+/** The collector's view of a LocalChain: the executions whose ids are in `ids` (the test adds them as it requests). */
+function viewOf(c: ReturnType<typeof withRequester>['c'], ids: bigint[]): ChainView {
+  return {
+    committee: c.program.committeeAddress(),
+    executions: async () => ids.map((id) => c.execution(id)),
+    execution: async (id) => (ids.includes(id) ? c.execution(id) : null),
+    model: async (id) => c.model(id),
+  };
+}
+
 t.test('the collector never deletes what a running execution needs; settled intermediates go, finals on release', async (t) => {
   const { dir, cleanup } = tempDir('splitup-gc-');
   t.teardown(cleanup);
@@ -29,12 +39,7 @@ t.test('the collector never deletes what a running execution needs; settled inte
   const { c, requester } = withRequester({ ...DEFAULT_PARAMS, minTimeoutSlots: 2n });
   const nodes = [c.node(), c.node(), c.node()];
   const ids: bigint[] = [];
-  const view: ChainView = {
-    committee: c.program.committeeAddress(),
-    executions: async () => ids.map((id) => c.execution(id)),
-    execution: async (id) => (ids.includes(id) ? c.execution(id) : null),
-    model: async (id) => c.model(id),
-  };
+  const view = viewOf(c, ids);
   // grace 0: only the chain protects a blob; unreferenced blobs live an hour; finals until released
   const policy: GcPolicy = { ttlMs: 3600_000, finalTtlMs: 0, graceMs: 0 };
   const later = () => Date.now() + 60_000;
@@ -139,12 +144,7 @@ t.test('the CAS server: POST /release is checked on chain; its collector is chai
   const { c, requester } = withRequester({ ...DEFAULT_PARAMS, minTimeoutSlots: 2n });
   const nodes = [c.node(), c.node()];
   const ids: bigint[] = [];
-  const view: ChainView = {
-    committee: c.program.committeeAddress(),
-    executions: async () => ids.map((id) => c.execution(id)),
-    execution: async (id) => (ids.includes(id) ? c.execution(id) : null),
-    model: async (id) => c.model(id),
-  };
+  const view = viewOf(c, ids);
   let now = Date.now();
   const server = await createCasServer({ dir, chain: view, graceMs: 60_000, finalTtlMs: 0, now: () => now, releasesPerMinute: 7 });
   const url = await server.app.listen({ port: 0, host: '127.0.0.1' });

@@ -12,19 +12,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Keypair } from '@solana/web3.js';
-import { LocalValidator } from '../src/validator/server.js';
-import { ChainClient } from '../src/chain/client.js';
-import { airdrop, bootstrapChain } from '../src/chain/bootstrap.js';
-import { DEFAULT_PARAMS, formatUsdc, loadProgramBinary, USDC } from '../src/chain/program.js';
+import { formatUsdc, USDC } from '../src/chain/program.js';
 import { auditBooks } from '../src/chain/audit.js';
-import { ChainLoop } from '../src/chain/loop.js';
-import { MemoryVoteStore } from '../src/chain/vote-store.js';
 import { ExecStatus } from '../src/chain/layout.js';
-import { makeCommittee } from '../src/consensus/committee.js';
-import { generateOracleKeys } from '../src/oracle/keys.js';
-import { publicKeyFromSecret } from '../src/vrf/index.js';
-import { sortEntries, tableHash, ZERO_HASH } from '../src/liveness/table.js';
-import { SystemClock } from '../src/common/clock.js';
 import { createCasServer } from '../src/cas/server.js';
 import { blobStore } from '../src/cas/blobs.js';
 import { chainViewOf } from '../src/cas/gc.js';
@@ -32,8 +22,8 @@ import { sha256hex } from '../src/cas/store.js';
 import { ComputeAgent } from '../src/node/agent.js';
 import { exampleInput, runTask } from '../src/model/example.js';
 import { encodeBundle, decodeBundle } from '../src/model/tensor.js';
-import { programId } from './helpers/validator.js';
 import { tempDir } from './helpers/oracle.js';
+import { startFixedCommittee } from './helpers/fixed-committee.js';
 import { runCli } from './helpers/cli.js';
 
 const bin = new URL('../bin/chain.js', import.meta.url).pathname;
@@ -46,15 +36,7 @@ t.test('register → request --wait → outputs verified → result, through an 
   t.teardown(async () => { for (const c of closers.reverse()) await c().catch(() => undefined); });
 
   // the chain: 100 ms blocks, a 10 s minimum task timeout (a loaded machine must not time tasks out)
-  const v = await LocalValidator.start({ dataDir: join(dir, 'ledger'), programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 100 });
-  closers.push(() => v.close());
-  const authority = Keypair.generate();
-  const chain = new ChainClient(v.url, programId, authority.publicKey);
-  const oracleKeys = [0, 1, 2].map(() => generateOracleKeys());
-  const signers = oracleKeys.map((k) => Keypair.fromSeed(k.signingSeed));
-  const nodes = [0, 1, 2].map(() => Keypair.generate());
-  await bootstrapChain(chain, { authority, oracles: signers.map((s) => s.publicKey), nodes: nodes.map((keypair) => ({ keypair })), params: { ...DEFAULT_PARAMS, minTimeoutSlots: 100n } });
-  for (const s of signers) await airdrop(chain, s.publicKey, 10_000_000_000n);
+  const { chain, nodes, base, startLoops } = await startFixedCommittee(dir, closers);
 
   // the CAS server every party shares tensors through (token for writes)
   const token = randomBytes(16).toString('hex');
@@ -65,26 +47,12 @@ t.test('register → request --wait → outputs verified → result, through an 
   const casUrl = await server.app.listen({ port: 0, host: '127.0.0.1' });
 
   // three oracles' chain loops over one fixed liveness table (every compute node online)
-  const committee = makeCommittee(oracleKeys.map((k, i) => ({ name: `oracle-${i}`, signingKey: k.signingPublicKey, vrfKey: publicKeyFromSecret(k.vrfSecretKey), multiaddrs: [] })),
-    { epochMs: 1000, genesisMs: Date.now() - 60_000 });
-  const entries = sortEntries(nodes.map((n) => ({ nodeId: n.publicKey.toBytes(), status: 'online' as const, missed: 0, since: 0 })));
-  const loops: ChainLoop[] = [];
-  oracleKeys.forEach((k, i) => {
-    const loop = new ChainLoop({
-      chain, committee, me: i, signer: signers[i]!, vrfSecret: k.vrfSecretKey, votes: new MemoryVoteStore(), clock: SystemClock, pollMs: 200, proofTimeoutMs: 1500,
-      table: async (round) => ({ round, hash: tableHash({ roundId: round, asOf: committee.params.genesisMs + Number(round + 1n) * 1000, prevHash: ZERO_HASH, entries }), entries }),
-      publishProof: async (d) => { for (const [j, l] of loops.entries()) if (j !== i) l.receiveProof(d); },
-    });
-    loops.push(loop);
-  });
-  loops.forEach((l) => l.start());
-  closers.push(() => Promise.all(loops.map((l) => l.stop())));
+  startLoops();
   // three compute agents, each with its own directory in front of the CAS server
   const agents = nodes.map((keypair, i) => new ComputeAgent({ chain, keypair, cas: blobStore(join(dir, `node-${i}`), casUrl, token), pollMs: 200 }));
   agents.forEach((a) => a.start());
   closers.push(() => Promise.all(agents.map((a) => a.stop())));
 
-  const base = ['--rpc', v.url, '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58()];
   // the model developer registers the diamond over the registered example tasks: model 2
   const reg = await run(['model', 'register', ...base, '--key', join(dir, 'developer.json'), '--airdrop', '2', '--manifest', new URL('../models/diamond-registered.json', import.meta.url).pathname]);
   t.equal(reg.status, 0, reg.stderr);
