@@ -110,22 +110,27 @@ t.test('a node killed mid-DAG: only its task re-runs, finished tasks are reused'
   await until('the node holding task 3 killed', () => killed, 90_000, 50);
   const atKill = (await chain.execution(execId))!;
   killed!.outputsBefore = atKill.tasks.map((x) => Buffer.from(x.output).toString('hex'));
+  // the chain right after the lapse: task 3 reopened without the killed node. Read then, not at the
+  // end: if the re-run is later sampled for PoSP, its exclusions hold its asserter instead.
+  const killedKey = cc.nodeKeys[killed!.node]!.publicKey;
+  const reopened = await until('task 3 reopened without the killed node', async () => {
+    const x = await chain.execution(execId);
+    return x && x.tasks[KILL_TASK]!.excluded.some((n) => n.equals(killedKey)) ? x : null;
+  }, 90_000, 100);
   const e = await until('the execution done', async () => { const x = await chain.execution(execId); return x?.status === ExecStatus.Done ? x : null; }, 120_000, 200);
   const k = killed!;
   const recoveredAt = work.find((w) => w.kind === 'computed' && w.task === KILL_TASK)!.at;
   t.comment(`killed node-${k.node} holding task ${KILL_TASK}; its task recomputed ${((recoveredAt - k.at) / 1000).toFixed(1)} s later (the 10 s task timeout, then a new selection)`);
 
-  // the chain: exactly one assignment lapsed — task 3's, by the killed node — and its timeout doubled.
-  // A task's exclusions also hold its asserter once it is sampled (the validator is another node):
-  // a task ran again when it excluded any other node.
-  const killedKey = cc.nodeKeys[k.node]!.publicKey;
+  // the chain: exactly one assignment lapsed — task 3's, by the killed node — and, when it reopened,
+  // the killed node was excluded and the timeout doubled. A task's exclusions also hold its asserter
+  // once it is sampled (the validator is another node): a task ran again when it excluded any other node.
   const lapses = await Promise.all(cc.nodeKeys.map(async (n) => (await chain.node(n.publicKey))!.lapses));
   t.same(lapses, cc.nodeKeys.map((_, j) => (j === k.node ? 1 : 0)), 'one assignment lapsed, the killed node\'s');
-  const reran = e.tasks.flatMap((x, i) => (x.excluded.some((n) => !x.asserter?.equals(n)) ? [i] : []));
-  t.same(reran, [KILL_TASK], 'exactly one task re-run: the killed node\'s');
-  t.ok(e.tasks[KILL_TASK]!.excluded.some((n) => n.equals(killedKey)), 'the killed node is excluded from it');
-  t.ok(e.tasks[KILL_TASK]!.asserter && !e.tasks[KILL_TASK]!.asserter!.equals(cc.nodeKeys[k.node]!.publicKey), 'another node computed it');
-  t.ok(e.tasks[KILL_TASK]!.timeoutSlots >= 2 * e.baseTimeouts[KILL_TASK]!, `its timeout backed off (${e.baseTimeouts[KILL_TASK]} → ${e.tasks[KILL_TASK]!.timeoutSlots} slots)`);
+  const reran = reopened.tasks.flatMap((x, i) => (x.excluded.some((n) => !x.asserter?.equals(n)) ? [i] : []));
+  t.same(reran, [KILL_TASK], 'exactly one task reopened: the killed node\'s');
+  t.ok(reopened.tasks[KILL_TASK]!.timeoutSlots >= 2 * reopened.baseTimeouts[KILL_TASK]!, `its timeout backed off (${reopened.baseTimeouts[KILL_TASK]} → ${reopened.tasks[KILL_TASK]!.timeoutSlots} slots)`);
+  t.ok(e.tasks[KILL_TASK]!.asserter && !e.tasks[KILL_TASK]!.asserter!.equals(killedKey), 'another node computed it');
 
   // the agents: one compute-phase run per task, two for task 3 (the killed one and the re-run)
   const runs = e.tasks.map((_, i) => work.filter((w) => w.kind === 'computed' && w.task === i).length + (i === k.task ? 1 : 0));
