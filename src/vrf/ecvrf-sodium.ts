@@ -42,10 +42,9 @@ const ELL2_EDWARDS_C1 = (() => { const r = Fp.sqrt(Fp.neg(486664n)); return (r &
 const Y_ONE = leBytes(1n, 32), Y_MINUS_ONE = leBytes(P - 1n, 32);
 const INVALID_PROOF_MESSAGE = 'proof does not verify for this public key and alpha';
 
+/** x (0 ≤ x < 2^(8·len)) as `len` little-endian bytes. */
 function leBytes(x: bigint, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  for (let i = 0; i < len; i++) { out[i] = Number(x & 0xffn); x >>= 8n; }
-  return out;
+  return Buffer.from(x.toString(16).padStart(2 * len, '0'), 'hex').reverse();
 }
 
 function leToInt(b: Uint8Array): bigint {
@@ -109,9 +108,6 @@ export interface Ref10Addon {
 /** Montgomery A of curve25519. */
 const MONT_A = 486662n;
 
-function leHex(x: bigint): Uint8Array {
-  return Buffer.from(x.toString(16).padStart(64, '0'), 'hex').reverse();
-}
 
 export function createSodiumEcvrf(sodium: Sodium, ref10?: Ref10Addon): EcvrfImpl {
   const s = sodium;
@@ -221,7 +217,7 @@ export function createSodiumEcvrf(sodium: Sodium, ref10?: Ref10Addon): EcvrfImpl
       const { Gamma, U, V } = ops.proveCore(x, k, H);
       const c = challenge(sb, [pk, H, Gamma, U, V]);
       const sc = (leToInt(k) + leToInt(c) * xInt) % L;
-      return concat([Gamma, c, leHex(sc)]);
+      return concat([Gamma, c, leBytes(sc, 32)]);
     } catch (e) {
       if (e instanceof Refused) return nobleEcvrf.proveWithNonce(suite, sk, alpha, nonce); // k = 0 or H of small order: negligible
       throw e;
@@ -341,7 +337,7 @@ function ref10Ops(a: Ref10Addon): GroupOps {
  * which the caller computes with the general code.
  */
 function ell2Ref10(a: Ref10Addon, u: bigint): Uint8Array | null {
-  const inv = (v: bigint): bigint => { const out = new Uint8Array(32); a.invert(out, leHex(v)); return leToInt(out); };
+  const inv = (v: bigint): bigint => { const out = new Uint8Array(32); a.invert(out, leBytes(v, 32)); return leToInt(out); };
   const t = Fp.add(1n, Fp.mul(2n, Fp.sqr(u))); // ≠ 0: −1/2 is not a square mod p
   const at = Fp.mul(MONT_A, Fp.sub(1n, t)); // x2 = at/t
   const d1 = Fp.sub(t, MONT_A), d2 = Fp.add(at, t);
@@ -350,10 +346,10 @@ function ell2Ref10(a: Ref10Addon, u: bigint): Uint8Array | null {
   const invD12 = inv(d12);
   const x0 = new Uint8Array(32);
   let xMn = Fp.neg(MONT_A), wantOdd = true; // xM = xMn/t
-  let enc = leHex(Fp.mul(Fp.neg(Fp.add(MONT_A, t)), Fp.mul(invD12, d2)));
+  let enc = leBytes(Fp.mul(Fp.neg(Fp.add(MONT_A, t)), Fp.mul(invD12, d2)), 32);
   if (!a.xOf(x0, enc)) {
     xMn = at; wantOdd = false;
-    enc = leHex(Fp.mul(Fp.sub(at, t), Fp.mul(invD12, d1)));
+    enc = leBytes(Fp.mul(Fp.sub(at, t), Fp.mul(invD12, d1)), 32);
     if (!a.xOf(x0, enc)) throw new Error('ELL2: neither Elligator 2 candidate is on the curve'); // cannot happen: g(x1)·g(x2) is a non-square times a square
   }
   const x0Int = leToInt(x0);
