@@ -81,7 +81,7 @@ for (let i = 0; i < lines.length; i += 64) batched.push(`{"heartbeats":[${lines.
 writeFileSync(join(dir, 'batch.jsonl'), batched.join('\n') + '\n');
 const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
 
-async function run(label: string, verifyWorkers: number, batch: number) {
+async function run(label: string, verifyWorkers: number, batch: number, stream = false) {
   const d = join(dir, label);
   mkdirSync(d);
   writeOracleKeys(join(d, 'key.json'), generateOracleKeys());
@@ -90,7 +90,9 @@ async function run(label: string, verifyWorkers: number, batch: number) {
   const cpu0 = process.cpuUsage(); // this process = the oracle: main thread, verify workers, libuv (level) threads
   const elu0 = performance.eventLoopUtilization(), wElu0 = oracle.pool?.utilization().now;
   const conns = batch > 1 ? 8 : concurrency;
-  const child = haveWrk
+  const child = stream
+    ? spawn(process.execPath, ['--import', 'tsx', new URL('./heartbeat-stream-load.ts', import.meta.url).pathname, oracle.url, join(dir, 'single.jsonl'), String(concurrency), String(duration)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : haveWrk
     ? spawn('wrk', ['-t1', `-c${conns}`, `-d${duration}s`, '--timeout', '10s', '-s', new URL('./heartbeat-wrk.lua', import.meta.url).pathname, oracle.url], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, HB_BODIES: join(dir, batch > 1 ? 'batch.jsonl' : 'single.jsonl'), HB_THREADS: '1', HB_PATH: batch > 1 ? '/api/heartbeats' : '/api/heartbeat' },
@@ -108,7 +110,7 @@ async function run(label: string, verifyWorkers: number, batch: number) {
   await oracle.close();
   if (code !== 0) throw new Error(`load generator failed (${code})`);
   const r = JSON.parse(out.trim().split('\n').pop()!);
-  return { label, verifyWorkers, batch, loadGenerator: haveWrk ? 'wrk' : 'node', ...r, accepted, verifiedPerSec: accepted / r.seconds, serverCpuSeconds, acceptedPerServerCpuSecond: accepted / serverCpuSeconds, mainThreadBusy, workersBusy };
+  return { label, verifyWorkers, batch, transport: stream ? 'stream' : 'http', loadGenerator: stream ? 'node ws (one heartbeat in flight per stream)' : haveWrk ? 'wrk' : 'node', ...r, accepted, verifiedPerSec: accepted / r.seconds, serverCpuSeconds, acceptedPerServerCpuSecond: accepted / serverCpuSeconds, mainThreadBusy, workersBusy };
 }
 
 /**
@@ -141,10 +143,11 @@ const runs = [];
 const configs = [
   ['single-request, verify on main thread', 0, 1], ['single-request, 1 verify worker', 1, 1], ['single-request, 2 verify workers', 2, 1],
   ['batch of 64, verify on main thread', 0, 64], ['batch of 64, 1 verify worker', 1, 64], ['batch of 64, 2 verify workers', 2, 64],
+  ['stream, verify on main thread', 0, 1, true], ['stream, 1 verify worker', 1, 1, true],
 ] as const;
-for (const [label, workers, batch] of configs) {
+for (const [label, workers, batch, stream] of configs) {
   if (values.only && !label.includes(values.only)) continue;
-  const r = await run(label.replace(/[^a-z0-9]+/gi, '-'), workers, batch);
+  const r = await run(label.replace(/[^a-z0-9]+/gi, '-'), workers, batch, stream === true);
   runs.push({ ...r, label });
 }
 const floor = haveWrk && !values.only ? await httpFloor() : null;

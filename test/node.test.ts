@@ -33,6 +33,33 @@ t.test('client heartbeats reach every oracle each interval', async (t) => {
   for (const o of oracles) t.equal(o.tracker.status(node.nodeId), 'online');
 });
 
+t.test('stream transport: one WebSocket per oracle carries every round; POST where an oracle refuses the stream', async (t) => {
+  const node = new TestNode(), stranger = new TestNode();
+  const oracles = await twoOracles(t, [node]);
+  // the second oracle serves no streams (streamsPerIp 0 leaves the route out): the client POSTs there
+  const { dir, cleanup } = tempDir();
+  const { config } = makeOracleDir(dir, [node], { rateBurst: 50, intervalMs: 200, graceMs: 50, streamsPerIp: 0 });
+  const plain = await Oracle.start(config, { logger: false });
+  t.teardown(async () => { await plain.close(); cleanup(); });
+  const rounds: Array<Array<{ ok: boolean; transport?: string }>> = [];
+  const client = new HeartbeatClient({ signer: node.signer, oracles: [oracles[0]!.url, plain.url], clock: SystemClock, seq: new MemorySeq(), intervalMs: 100, transport: 'stream', onRound: (outs) => rounds.push(outs) });
+  client.start();
+  await waitFor(() => rounds.length >= 3, 10_000);
+  await client.stop();
+  t.ok(rounds.every((r) => r.every((o) => o.ok)), 'every round accepted by both oracles');
+  t.ok(rounds.every((r) => r[0]!.transport === 'stream'), 'the streaming oracle got every heartbeat over the stream');
+  t.ok(rounds.every((r) => r[1]!.transport === 'http'), 'the other one by POST');
+  const metrics = await (await fetch(`${oracles[0]!.url}/metrics`)).text();
+  t.match(metrics, /splitup_heartbeat_streams [01]\b/, 'one stream at most was open at the streaming oracle');
+  t.equal(oracles[0]!.tracker.status(node.nodeId), 'online');
+  t.equal(plain.tracker.status(node.nodeId), 'online');
+  // a rejection over the stream is definitive (not retried) and carries the POST route's status and code
+  const c2 = new HeartbeatClient({ signer: stranger.signer, oracles: [oracles[1]!.url], clock: SystemClock, seq: new MemorySeq(), transport: 'stream', sleep: async () => {} });
+  const [o2] = await c2.beat();
+  await c2.stop();
+  t.match(o2, { ok: false, status: 403, code: 'UNREGISTERED_NODE', attempts: 1, transport: 'stream' });
+});
+
 t.test('retries with exponential backoff on retryable failures, not on rejections', async (t) => {
   const node = new TestNode();
   const waits: number[] = [];

@@ -8,6 +8,7 @@ import { Ajv } from 'ajv';
 import type { LivenessTracker, RejectCode, SubmitResult } from '../liveness/tracker.js';
 import { REJECT_HTTP_STATUS } from '../liveness/tracker.js';
 import type { OracleMetrics } from './metrics.js';
+import { heartbeatStream, type HeartbeatStreamOptions } from './heartbeat-stream.js';
 import { batchResponseSchema, errorSchema, heartbeatResponseSchema, nodeViewSchema, readinessSchema, signedHeartbeatSchema } from './schemas.js';
 
 export interface ApiOptions {
@@ -40,6 +41,8 @@ export interface ApiOptions {
    * once. Default 16 MiB.
    */
   drainLimit?: number;
+  /** GET /api/heartbeat/stream (WebSocket intake) limits; `false` leaves the route out. */
+  stream?: Pick<HeartbeatStreamOptions, 'maxPerIp' | 'maxInFlight' | 'idleMs'> | false;
 }
 
 /** A token bucket of node views (`perSecond` refill, `burst` capacity); 0 per second: unlimited. */
@@ -210,6 +213,10 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
     });
     return { results, accepted, rejected: results.length - accepted };
   });
+
+  if (opts.stream !== false) {
+    await app.register(heartbeatStream({ tracker, metrics, maxMessageBytes: opts.heartbeatBodyLimit ?? 1024, ipRatePerMinute: perMinute, ...opts.stream }));
+  }
 
   // one budget for every client of the node listing: what it may cost the intake's event loop
   const nodesPerSecond = opts.nodesPerSecond ?? 20_000;

@@ -1,7 +1,7 @@
 // splitup-node: the compute node's side of liveness.
 //   keygen --out FILE                      new node identity (0600); prints the node id
 //   id --key FILE                          print the node id of a key file
-//   heartbeat --key FILE --oracles URL,URL [--interval MS] [--vram-free MB] [--status idle|busy|draining] [--once]
+//   heartbeat --key FILE --oracles URL,URL [--interval MS] [--vram-free MB] [--status idle|busy|draining] [--once] [--transport http|stream]
 //   agent --key FILE --oracles URL,URL --rpc URL --program-id ID --authority KEY --cas DIR [--cas-url http(s)://…|s3://… [--cas-token-file F]]
 //         [--vram GB] [--tasks 1,2,3,4] [--interval MS] [--airdrop] [--cheat] [--min-compute-ms MS] [--cache-gc-ms MS]   register, stake, specialize, heartbeat, run assigned tasks
 //   cas-serve --dir DIR [--port P] [--host H] [--token-file F] [--max-bytes N] [--ttl-ms MS] [--rpc URL --program-id ID --authority KEY ...]
@@ -22,10 +22,13 @@ const USAGE = `usage: splitup-node <command> [options]
   keygen --out FILE                 create a node identity (mode 0600) and print its node id
   id --key FILE                     print the node id of a key file
   heartbeat --key FILE --oracles URL[,URL...] [--interval MS] [--vram-free MB]
-            [--status idle|busy|draining] [--no-capacity] [--once]
+            [--status idle|busy|draining] [--no-capacity] [--once] [--transport http|stream]
                                     send a signed heartbeat to every oracle every interval
+                                    (--transport stream: over one WebSocket per oracle, POST where
+                                    an oracle refuses it; default http: a POST each)
   agent --key FILE --oracles URL[,URL...] --rpc URL --program-id ID --authority KEY --cas DIR [--cas-url URL [--cas-token-file F]]
         [--vram GB] [--tasks 1,2,3,4] [--interval MS] [--poll MS] [--poll-only] [--airdrop] [--cheat] [--min-compute-ms MS] [--cache-gc-ms MS]
+        [--transport http|stream]
                                     the full compute node: registers with stake and specializations on
                                     chain (if not yet), heartbeats, computes assigned tasks, commits to and
                                     reveals their results (woken by the RPC's WebSocket program
@@ -97,6 +100,12 @@ async function gcTargetOf(where: string) {
 }
 
 /** A bad --cas-url as a usage error (exit 2). */
+/** --transport: how heartbeats travel (a POST each, or one WebSocket per oracle). */
+function transportOf(v: string | undefined): 'http' | 'stream' {
+  if (v === undefined || v === 'http' || v === 'stream') return v ?? 'http';
+  throw new UsageError('--transport must be http or stream');
+}
+
 function badCas(e: unknown): never {
   if ((e as Error)?.name === 'CasError') throw new UsageError((e as Error).message);
   throw e;
@@ -120,7 +129,7 @@ async function main(): Promise<number | void> {
     case 'heartbeat': {
       const { values } = parse(rest, {
         key: { type: 'string' }, oracles: { type: 'string' }, interval: { type: 'string' }, 'vram-free': { type: 'string' },
-        status: { type: 'string' }, 'no-capacity': { type: 'boolean' }, once: { type: 'boolean' }, 'seq-file': { type: 'string' },
+        status: { type: 'string' }, 'no-capacity': { type: 'boolean' }, once: { type: 'boolean' }, 'seq-file': { type: 'string' }, transport: { type: 'string' },
       });
       if (!values.key || !values.oracles) throw new UsageError('heartbeat needs --key FILE and --oracles URL[,URL...]');
       const oracles = values.oracles.split(',').map((s) => s.trim()).filter(Boolean);
@@ -139,6 +148,7 @@ async function main(): Promise<number | void> {
         seq: new FileSeq(values['seq-file'] ?? `${resolve(values.key)}.seq`),
         intervalMs,
         state: () => ({ nodeStatus: status, hasCapacity: !values['no-capacity'], vramFreeMb: vram }),
+        transport: transportOf(values.transport),
         onRound: (outs) => console.log(JSON.stringify({ t: new Date().toISOString(), nodeId: key.nodeId, results: outs })),
       });
       if (values.once) {
@@ -155,7 +165,7 @@ async function main(): Promise<number | void> {
       const { values } = parse(rest, {
         key: { type: 'string' }, oracles: { type: 'string' }, rpc: { type: 'string' }, 'program-id': { type: 'string' }, authority: { type: 'string' }, cas: { type: 'string' },
         vram: { type: 'string' }, tasks: { type: 'string' }, interval: { type: 'string' }, poll: { type: 'string' }, 'poll-only': { type: 'boolean' }, airdrop: { type: 'boolean' }, cheat: { type: 'boolean' },
-        'min-compute-ms': { type: 'string' }, 'cas-url': { type: 'string' }, 'cas-token-file': { type: 'string' }, 'cache-gc-ms': { type: 'string' },
+        'min-compute-ms': { type: 'string' }, 'cas-url': { type: 'string' }, 'cas-token-file': { type: 'string' }, 'cache-gc-ms': { type: 'string' }, transport: { type: 'string' },
       });
       if (!values.key || !values.oracles || !values.rpc || !values['program-id'] || !values.authority || !values.cas) throw new UsageError('agent needs --key, --oracles, --rpc, --program-id, --authority (the committee authority public key) and --cas');
       const oracles = values.oracles.split(',').map((s) => s.trim()).filter(Boolean);
@@ -180,6 +190,7 @@ async function main(): Promise<number | void> {
       const client = new HeartbeatClient({
         signer: new Ed25519Signer(key.secretKey), oracles, clock: SystemClock, seq: new FileSeq(`${resolve(values.key)}.seq`),
         intervalMs: Number(values.interval ?? 30_000), state: () => ({ nodeStatus: 'idle', hasCapacity: true, vramFreeMb: vram * 1024 }),
+        transport: transportOf(values.transport),
       });
       const agent = new ComputeAgent({ chain, keypair, cas, pollMs: Number(values.poll ?? 250), subscribe: !values['poll-only'], cheat: !!values.cheat, minComputeMs: Number(values['min-compute-ms'] ?? 0), log, onEvent: (e) => log(e, e.kind) });
       client.start();
