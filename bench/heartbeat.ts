@@ -81,7 +81,7 @@ for (let i = 0; i < lines.length; i += 64) batched.push(`{"heartbeats":[${lines.
 writeFileSync(join(dir, 'batch.jsonl'), batched.join('\n') + '\n');
 const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
 
-async function run(label: string, verifyWorkers: number, batch: number, stream = false) {
+async function run(label: string, verifyWorkers: number, batch: number, stream = 0) {
   const d = join(dir, label);
   mkdirSync(d);
   writeOracleKeys(join(d, 'key.json'), generateOracleKeys());
@@ -91,7 +91,7 @@ async function run(label: string, verifyWorkers: number, batch: number, stream =
   const elu0 = performance.eventLoopUtilization(), wElu0 = oracle.pool?.utilization().now;
   const conns = batch > 1 ? 8 : concurrency;
   const child = stream
-    ? spawn(process.execPath, ['--import', 'tsx', new URL('./heartbeat-stream-load.ts', import.meta.url).pathname, oracle.url, join(dir, 'single.jsonl'), String(concurrency), String(duration)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    ? spawn(process.execPath, ['--import', 'tsx', new URL('./heartbeat-stream-load.ts', import.meta.url).pathname, oracle.url, join(dir, 'single.jsonl'), String(stream > 1 ? 8 : concurrency), String(duration), String(stream)], { stdio: ['ignore', 'pipe', 'inherit'] })
     : haveWrk
     ? spawn('wrk', ['-t1', `-c${conns}`, `-d${duration}s`, '--timeout', '10s', '-s', new URL('./heartbeat-wrk.lua', import.meta.url).pathname, oracle.url], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -143,11 +143,12 @@ const runs = [];
 const configs = [
   ['single-request, verify on main thread', 0, 1], ['single-request, 1 verify worker', 1, 1], ['single-request, 2 verify workers', 2, 1],
   ['batch of 64, verify on main thread', 0, 64], ['batch of 64, 1 verify worker', 1, 64], ['batch of 64, 2 verify workers', 2, 64],
-  ['stream, verify on main thread', 0, 1, true], ['stream, 1 verify worker', 1, 1, true],
+  ['stream, verify on main thread', 0, 1, 1], ['stream, 1 verify worker', 1, 1, 1],
+  ['stream pipelined 8 x 8, verify on main thread', 0, 1, 8],
 ] as const;
 for (const [label, workers, batch, stream] of configs) {
   if (values.only && !label.includes(values.only)) continue;
-  const r = await run(label.replace(/[^a-z0-9]+/gi, '-'), workers, batch, stream === true);
+  const r = await run(label.replace(/[^a-z0-9]+/gi, '-'), workers, batch, stream ?? 0);
   runs.push({ ...r, label });
 }
 const floor = haveWrk && !values.only ? await httpFloor() : null;

@@ -41,11 +41,14 @@ export class OracleMetrics {
     }
   }
 
-  /** Wraps a verifier so each call is timed. */
+  /** Wraps a verifier so each call is timed; a synchronous verifier stays synchronous (no promise per heartbeat). */
   timedVerifier(inner: Verifier): Verifier {
-    return async (h, key) => {
-      const end = this.verifySeconds.startTimer();
-      try { return await inner(h, key); } finally { end(); }
+    const hist = this.verifySeconds;
+    return (h, key) => {
+      const t0 = performance.now();
+      const r = inner(h, key);
+      if (typeof r === 'boolean') { hist.observe((performance.now() - t0) / 1000); return r; }
+      return r.finally(() => hist.observe((performance.now() - t0) / 1000));
     };
   }
 }
