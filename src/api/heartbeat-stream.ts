@@ -126,10 +126,19 @@ export function heartbeatStream(o: HeartbeatStreamOptions): FastifyPluginAsync {
       // answers leave in the order messages came in, whatever order their checks finish in
       const queue: Array<{ answer: Answer | null }> = [];
       let paused = false;
+      // Answers that become ready together (a group commit acknowledges many heartbeats at once)
+      // leave in one write: the TCP socket under the WebSocket is corked at the first and uncorked
+      // once the microtasks now queued have run. (`_socket` is ws's own field for it; without it,
+      // each answer is its own write, as before.)
+      const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      let corked = false;
+      const uncork = () => { corked = false; tcp!.uncork(); };
       const flush = () => {
         while (queue.length > 0 && queue[0]!.answer) {
           const a = queue.shift()!.answer!;
-          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(a));
+          if (socket.readyState !== socket.OPEN) continue;
+          if (!corked && tcp && typeof tcp.cork === 'function') { corked = true; tcp.cork(); process.nextTick(uncork); }
+          socket.send(JSON.stringify(a));
         }
         if (paused && queue.length < maxInFlight) { paused = false; socket.resume(); }
       };
