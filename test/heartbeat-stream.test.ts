@@ -109,3 +109,23 @@ t.test('bounds: streams per address, messages per minute per address, idle strea
   await oracle.close();
   t.ok([1001, 1005, 1006].includes((await s3.closed).code), 'server close ends the stream');
 });
+
+t.test('an oracle at its maximum of streams refuses the upgrade with 503 STREAMS_FULL, and serves POSTs', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const a = new TestNode();
+  const { config } = makeOracleDir(dir, [a], { maxSkewMs: 5_000, intervalMs: 1000, maxStreams: 1 });
+  const oracle = await Oracle.start(config, { logger: false });
+  t.teardown(() => oracle.close());
+  const s1 = await openStream(oracle.url);
+  const second = new WebSocket(`${oracle.url.replace(/^http/, 'ws')}/api/heartbeat/stream`);
+  const refused = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+    second.once('unexpected-response', (_req, res) => { let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(b) })); });
+    second.once('open', () => reject(new Error('a second stream was opened')));
+  });
+  t.equal(refused.status, 503);
+  t.match(refused.body, { success: false, code: 'STREAMS_FULL' });
+  const post = await fetch(`${oracle.url}/api/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(a.heartbeat(Date.now())) });
+  t.equal(post.status, 200, 'POST still served');
+  s1.ws.close();
+});

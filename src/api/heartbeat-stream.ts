@@ -13,8 +13,9 @@
 // Bounds against a hostile client: the message size is the POST route's body limit (a larger frame
 // closes the connection with 1009), at most `maxInFlight` heartbeats of one connection are being
 // judged at once (reading from its socket pauses beyond that), a connection silent for `idleMs` is
-// closed (1001), at most `maxPerIp` connections per source address (more are refused at upgrade
-// with 429 TOO_MANY_STREAMS), and a source address's messages, all its streams together, are held
+// closed (1001), a client that leaves more than `maxBufferedBytes` of answers unread is closed
+// (1008), at most `maxPerIp` connections per source address (more are refused at upgrade with 429
+// TOO_MANY_STREAMS) and `maxTotal` in all (503 STREAMS_FULL), and a source address's messages, all its streams together, are held
 // to the POST route's per-IP rate (answered IP_RATE_LIMITED beyond it, the connection kept). Binary
 // frames are MALFORMED.
 import type { FastifyPluginAsync } from 'fastify';
@@ -35,6 +36,10 @@ export interface HeartbeatStreamOptions {
   ipRatePerMinute: number;
   /** Open connections per source IP (default 256). */
   maxPerIp?: number;
+  /** Open connections in all (default 200 000); beyond it upgrades are refused with 503 STREAMS_FULL. */
+  maxTotal?: number;
+  /** Answers buffered unread by the client beyond which its stream is closed (1008), in bytes (default 1 MiB). */
+  maxBufferedBytes?: number;
   /** Heartbeats of one connection being judged at once before its reading pauses (default 64). */
   maxInFlight?: number;
   /** A connection without a message for this long is closed (default 120 000 ms: four 30 s intervals). */
@@ -69,6 +74,7 @@ export function heartbeatStream(o: HeartbeatStreamOptions): FastifyPluginAsync {
     const { tracker, metrics } = o;
     const clock = tracker.clock;
     const maxPerIp = o.maxPerIp ?? 256, maxInFlight = o.maxInFlight ?? 64, idleMs = o.idleMs ?? 120_000;
+    const maxTotal = o.maxTotal ?? 200_000, maxBuffered = o.maxBufferedBytes ?? 1024 * 1024;
     const ajv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false });
     const valid = ajv.compile(signedHeartbeatSchema);
     const budget = new IpBudget(o.ipRatePerMinute);
@@ -103,6 +109,9 @@ export function heartbeatStream(o: HeartbeatStreamOptions): FastifyPluginAsync {
       handler: async (_req, reply) => reply.code(426).header('upgrade', 'websocket').send({ success: false, code: 'UPGRADE_REQUIRED', message: `${STREAM_PATH} is a WebSocket: send Upgrade: websocket`, timestamp: clock.now(), status: 'rejected' }),
       // the upgrade request is refused (as JSON) before the socket is taken over when the source has too many streams
       preValidation: async (req, reply) => {
+        if (open.size >= maxTotal) {
+          return reply.code(503).send({ success: false, code: 'STREAMS_FULL', message: `this oracle has its maximum of ${maxTotal} heartbeat streams open; POST /api/heartbeat instead`, timestamp: clock.now(), status: 'rejected' });
+        }
         if ((perIp.get(req.ip) ?? 0) >= maxPerIp) {
           return reply.code(429).send({ success: false, code: 'TOO_MANY_STREAMS', message: `at most ${maxPerIp} heartbeat streams per source address`, timestamp: clock.now(), status: 'rejected' });
         }
@@ -116,6 +125,7 @@ export function heartbeatStream(o: HeartbeatStreamOptions): FastifyPluginAsync {
           101: { description: 'Switching Protocols: the WebSocket is open' },
           426: { $ref: 'Error#', description: 'UPGRADE_REQUIRED: a plain GET; the route only serves WebSocket upgrades' },
           429: { $ref: 'Error#', description: 'TOO_MANY_STREAMS: this source address has the maximum number of open streams' },
+          503: { $ref: 'Error#', description: 'STREAMS_FULL: the oracle has its maximum number of open streams' },
         },
       },
       wsHandler: (socket, req) => {
@@ -143,6 +153,8 @@ export function heartbeatStream(o: HeartbeatStreamOptions): FastifyPluginAsync {
         if (paused && queue.length < maxInFlight) { paused = false; socket.resume(); }
       };
       socket.on('message', (data, isBinary) => {
+        // a client that sends but does not read its answers is cut off before they pile up here
+        if (socket.bufferedAmount > maxBuffered) { socket.close(1008, 'answers not read'); return; }
         const now = clock.now();
         conn.lastAt = now;
         const slot: { answer: Answer | null } = { answer: null };

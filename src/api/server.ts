@@ -42,7 +42,7 @@ export interface ApiOptions {
    */
   drainLimit?: number;
   /** GET /api/heartbeat/stream (WebSocket intake) limits; `false` leaves the route out. */
-  stream?: Pick<HeartbeatStreamOptions, 'maxPerIp' | 'maxInFlight' | 'idleMs'> | false;
+  stream?: Pick<HeartbeatStreamOptions, 'maxPerIp' | 'maxTotal' | 'maxInFlight' | 'idleMs' | 'maxBufferedBytes'> | false;
 }
 
 /** A token bucket of node views (`perSecond` refill, `burst` capacity); 0 per second: unlimited. */

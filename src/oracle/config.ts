@@ -30,6 +30,8 @@ export interface OracleConfig {
     streamsPerIp: number;
     /** A heartbeat stream without a message for this long is closed. */
     streamIdleMs: number;
+    /** Open heartbeat streams in all. */
+    maxStreams: number;
     /** fsync each group-committed batch before acknowledging (survives OS crash / power loss). */
     syncWrites: boolean;
   };
@@ -59,6 +61,7 @@ export const DEFAULT_HEARTBEAT: OracleConfig['heartbeat'] = {
   verifyWorkers: 0,
   streamsPerIp: 256,
   streamIdleMs: 120_000,
+  maxStreams: 200_000,
   syncWrites: false,
 };
 
@@ -78,7 +81,7 @@ const schema = {
       additionalProperties: false,
       properties: {
         intervalMs: int(10), missedForOffline: int(1, 100), graceMs: int(0), maxSkewMs: int(0), rateBurst: int(1, 1000), rateRefillMs: int(1),
-        bodyLimit: int(256, 65536), ipRateLimitPerMinute: int(0), verifyWorkers: int(0, 64), streamsPerIp: int(0, 1_000_000), streamIdleMs: int(1000), syncWrites: { type: 'boolean' },
+        bodyLimit: int(256, 65536), ipRateLimitPerMinute: int(0), verifyWorkers: int(0, 64), streamsPerIp: int(0, 1_000_000), streamIdleMs: int(1000), maxStreams: int(1), syncWrites: { type: 'boolean' },
       },
     },
     log: { type: 'object', additionalProperties: false, properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } } },

@@ -126,7 +126,7 @@ export class Oracle {
         tracker, metrics, logger, plugins,
         heartbeatBodyLimit: hb.bodyLimit,
         ipRateLimitPerMinute: hb.ipRateLimitPerMinute,
-        stream: hb.streamsPerIp > 0 ? { maxPerIp: hb.streamsPerIp, idleMs: hb.streamIdleMs } : false,
+        stream: hb.streamsPerIp > 0 ? { maxPerIp: hb.streamsPerIp, maxTotal: hb.maxStreams, idleMs: hb.streamIdleMs } : false,
         nodesPerSecond: config.http.nodesPerSecond,
         readiness: [
           () => (db.status === 'open' ? undefined : `store is ${db.status}`),
