@@ -40,6 +40,10 @@ and a requester, with a live view; Ctrl-C stops everything and prints a summary 
   --cas-url URL           tensors shared only through that store (an S3-compatible bucket,
                           s3://BUCKET[/PREFIX]?endpoint=URL with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
                           in the environment, or a CAS server you run), a directory per node
+  --netns                 each compute node in a network namespace of its own, joined to the
+                          committee's namespace (validator, oracles, CAS server) by a veth pair:
+                          nodes reach the committee only over that link and share tensors only
+                          through the CAS server (implies --cas-http); Linux, root, iproute2
   --duration-s S          stop after S seconds
   --exit-when-done        stop once every requested execution is done
   --summary FILE          write the summary as JSON to FILE (no live view)
@@ -64,6 +68,7 @@ const OPTIONS = {
   summary: { type: 'string' },
   'cas-http': { type: 'boolean', default: false },
   'cas-url': { type: 'string' },
+  netns: { type: 'boolean', default: false },
 } as const;
 let parsed;
 try { parsed = parse(process.argv.slice(2), OPTIONS); } catch (e) {
@@ -88,6 +93,31 @@ if (!(Number.isInteger(basePort) && basePort >= 1024 && basePort + 200 <= 65535)
 if (values['cas-http'] && values['cas-url']) fail('--cas-http (a CAS server of its own) or --cas-url URL (a store you run), not both');
 if (values['cas-url'] && !/^(https?|s3):\/\//.test(values['cas-url'])) fail('--cas-url is http(s)://HOST:PORT or s3://BUCKET[/PREFIX]?endpoint=URL');
 
+// --netns: this process sets up the namespaces, runs the launcher again inside the committee's
+// namespace (SPLITUP_NETNS names the topology there) and deletes them when it ends
+const { createTopology, destroyTopology, netnsUnavailable } = await import('./netns.js');
+const inside: import('./netns.js').NetnsTopology | null = process.env.SPLITUP_NETNS ? JSON.parse(process.env.SPLITUP_NETNS) : null;
+if (values.netns && !inside) {
+  const why = netnsUnavailable();
+  if (why) fail(`--netns: ${why}`);
+  const topo = createTopology(nNodes);
+  console.log(`network namespaces: committee in ${topo.core}; nodes in ${topo.nodes.map((n) => `${n.ns} (${n.nodeAddr} → ${n.coreAddr})`).join(', ')}`);
+  const child = spawn('ip', ['netns', 'exec', topo.core, process.execPath, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, SPLITUP_NETNS: JSON.stringify(topo) } });
+  process.on('SIGINT', () => {}); // the terminal's Ctrl-C reaches the launcher inside too; it stops, then we clean up
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  const code = await new Promise<number>((r) => child.on('exit', (c, sig) => r(c ?? (sig ? 1 : 0))));
+  const left = destroyTopology(topo);
+  if (left.length) console.error(`could not delete: ${left.join('; ')}`);
+  else console.log(`network namespaces deleted (${topo.nodes.length + 1})`);
+  process.exit(code);
+}
+if (inside && inside.nodes.length < nNodes) fail('SPLITUP_NETNS has fewer node namespaces than --nodes');
+// inside the committee's namespace its services listen on every address of that namespace (its
+// loopback and the committee's end of each node's link); nodes address it over their own link
+const bindHost = inside ? '0.0.0.0' : '127.0.0.1';
+const casHttp = values['cas-http'] || (!!inside && !values['cas-url']);
+const reach = (url: string, i: number) => (inside ? url.replace('//127.0.0.1:', `//${inside.nodes[i]!.coreAddr}:`) : url);
+
 // State the launcher reads in stop(): declared before anything can fail and call it.
 const requested: bigint[] = [];
 let started = Date.now();
@@ -101,7 +131,7 @@ const ports = [
   ...Array.from({ length: nOracles }, (_, i) => ({ port: basePort + i, what: `oracle-${i + 1} HTTP` })),
   ...Array.from({ length: nOracles }, (_, i) => ({ port: basePort + 100 + i, what: `oracle-${i + 1} libp2p` })),
   { port: basePort + 200, what: 'the local validator\'s JSON-RPC' },
-  ...(values['cas-http'] ? [{ port: basePort + 202, what: 'the CAS server' }] : []),
+  ...(casHttp ? [{ port: basePort + 202, what: 'the CAS server' }] : []),
 ];
 const portFree = (port: number) => new Promise<boolean>((res) => {
   const srv = createServer();
@@ -190,7 +220,7 @@ if (JSON.stringify(previous.members) !== JSON.stringify(members) || previous.par
 const committee = loadCommittee(committeeFile);
 oracleDirs.forEach((d, i) => writeFileSync(join(d, 'oracle.json'), JSON.stringify({
   version: CONFIG_VERSION, dataDir: '.', keyFile: 'oracle-key.json',
-  http: { host: '127.0.0.1', port: basePort + i }, heartbeat: { intervalMs, graceMs: Math.floor(intervalMs / 4) },
+  http: { host: bindHost, port: basePort + i }, heartbeat: { intervalMs, graceMs: Math.floor(intervalMs / 4) },
   log: { level: 'warn' }, committeeFile: '../committee.json',
   chain: { rpcUrl, programId: programId.toBase58(), committeeAuthority: authority.publicKey.toBase58(), pollMs: 200, proofTimeoutMs: 2000, registryRefreshMs: 1000 },
 }, null, 2) + '\n'));
@@ -198,11 +228,14 @@ oracleDirs.forEach((d, i) => writeFileSync(join(d, 'oracle.json'), JSON.stringif
 // ---- processes
 const children: Array<{ name: string; proc: ChildProcess }> = [];
 const bin = (f: string) => new URL(`../../bin/${f}`, import.meta.url).pathname;
-function launch(name: string, script: string, args: string[]): ChildProcess {
+function launch(name: string, script: string, args: string[], netns?: string): ChildProcess {
   // Own process group: a terminal's Ctrl-C signals the whole foreground group, which would kill the
   // validator and oracles before stop() reads the chain for the summary; the launcher stops them
   // in order instead (and kills any left if it exits some other way, below).
-  const proc = spawn(process.execPath, [bin(script), ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // (in a node's namespace: `ip netns exec` enters it and then runs node itself, same pid)
+  const proc = netns
+    ? spawn('ip', ['netns', 'exec', netns, process.execPath, bin(script), ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+    : spawn(process.execPath, [bin(script), ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   proc.stderr!.on('data', (b) => { if (!stopping) process.stderr.write(`[${name}] ${b}`); });
   children.push({ name, proc });
   return proc;
@@ -219,7 +252,7 @@ let stopping = false;
 let view: NodeJS.Timeout | undefined, requestTimer: NodeJS.Timeout | undefined, crashWatch: NodeJS.Timeout | undefined;
 let crashed: { name: string; node: string; exec: string; task: number; attempt: number } | null = null;
 step(`starting the local validator (127.0.0.1:${basePort + 200}, ${slotMs} ms blocks)`);
-launch('validator', 'validator.js', ['start', '--dir', validatorDir, '--port', String(basePort + 200), '--slot-ms', String(slotMs)]);
+launch('validator', 'validator.js', ['start', '--dir', validatorDir, '--host', bindHost, '--port', String(basePort + 200), '--slot-ms', String(slotMs)]);
 const chain = new ChainClient(rpcUrl, programId, authority.publicKey);
 await waitUntil('the local validator start', async () => (await fetch(`${rpcUrl}/health`)).ok);
 step('setting up the chain: committee, example tasks and model, oracle fee accounts');
@@ -235,30 +268,30 @@ await waitUntil('every oracle ready', async () => (await Promise.all(urls.map(as
 
 // tensors: one directory every process shares, or (--cas-http) a CAS server and a directory per node
 const casUrl = `http://127.0.0.1:${basePort + 202}`, casTokenFile = join(dir, 'cas-token');
-if (values['cas-http']) {
+if (casHttp) {
   if (!existsSync(casTokenFile)) writeFileSync(casTokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
   step(`starting the CAS server (${casUrl}); each compute node keeps its own directory and shares tensors only through it`);
   // with the chain: the server collects its directory (settled executions' intermediates; finals once released)
-  launch('cas', 'node.js', ['cas-serve', '--dir', join(dir, 'cas-server'), '--port', String(basePort + 202), '--token-file', casTokenFile,
+  launch('cas', 'node.js', ['cas-serve', '--dir', join(dir, 'cas-server'), '--host', bindHost, '--port', String(basePort + 202), '--token-file', casTokenFile,
     '--rpc', rpcUrl, '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58()]);
   await waitUntil('the CAS server start', async () => (await fetch(`${casUrl}/healthz`)).ok);
 }
-const casArgs = (i: number) => values['cas-http'] ? ['--cas', join(dir, 'nodes', `cas-${i + 1}`), '--cas-url', casUrl, '--cas-token-file', casTokenFile]
+const casArgs = (i: number) => casHttp ? ['--cas', join(dir, 'nodes', `cas-${i + 1}`), '--cas-url', reach(casUrl, i), '--cas-token-file', casTokenFile]
   : values['cas-url'] ? ['--cas', join(dir, 'nodes', `cas-${i + 1}`), '--cas-url', values['cas-url']] : ['--cas', casDir];
 const cheaters = new Set(nodeKeys.slice(nNodes - nCheaters).map((k) => k.nodeId));
 const crashCandidate = crashNode ? nodeKeys[0]!.nodeId : null;
 const agents = new Map<string, ChildProcess>();
 step(`starting ${nNodes} compute nodes and waiting for their registration (stake) on chain`);
 nodeKeys.forEach((k, i) => {
-  agents.set(k.nodeId, launch(`node-${i + 1}`, 'node.js', ['agent', '--key', nodeKeyFiles[i]!, '--oracles', urls.join(','), '--rpc', rpcUrl, '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58(),
+  agents.set(k.nodeId, launch(`node-${i + 1}`, 'node.js', ['agent', '--key', nodeKeyFiles[i]!, '--oracles', urls.map((u) => reach(u, i)).join(','), '--rpc', reach(rpcUrl, i), '--program-id', programId.toBase58(), '--authority', authority.publicKey.toBase58(),
     ...casArgs(i), '--airdrop', '--interval', String(intervalMs), '--poll', '200', '--vram', String(8 * (1 + (i % 3))), ...(cheaters.has(k.nodeId) ? ['--cheat'] : []),
     // the node to crash takes 3 s per task, so it is killed while it holds one (not after reporting it)
-    ...(k.nodeId === crashCandidate ? ['--min-compute-ms', '3000'] : [])]));
+    ...(k.nodeId === crashCandidate ? ['--min-compute-ms', '3000'] : [])], inside?.nodes[i]!.ns));
 });
 await waitUntil('every node registered on chain', async () => (await chain.nodes()).length >= nNodes, 60_000);
 
 // ---- the requester: a stream of executions of the example model (model input in the CAS)
-const cas = values['cas-http'] ? blobStore(join(dir, 'requester-cas'), casUrl, readFileSync(casTokenFile, 'utf8').trim())
+const cas = casHttp ? blobStore(join(dir, 'requester-cas'), casUrl, readFileSync(casTokenFile, 'utf8').trim())
   : values['cas-url'] ? await openBlobStore({ dir: join(dir, 'requester-cas'), url: values['cas-url'] }) : blobStore(casDir);
 if (values['cas-url']) step(`tensors go through ${cas.where}; each compute node keeps its own directory`);
 const requester = Keypair.generate();
@@ -392,6 +425,9 @@ async function stop(code = 0): Promise<never> {
     const requesterHeld = await chain.usdcOf(requester.publicKey);
     const sumOf = (f: (n: (typeof nodes)[number]) => bigint) => nodes.reduce((a, n) => a + f(n), 0n);
     summary = {
+      // where the nodes ran: loopback, or (--netns) a namespace each, linked to the committee's
+      network: inside ? { committee: inside.core, nodes: inside.nodes.slice(0, nNodes).map((n) => ({ namespace: n.ns, address: n.nodeAddr, committeeAddress: n.coreAddr })) } : 'loopback',
+      tensors: casHttp ? 'CAS server (a directory per node)' : values['cas-url'] ? `store ${values['cas-url']}` : 'one shared directory',
       requests: requested.length, done: lastExecs.filter((e) => e.status === ExecStatus.Done).length,
       p: pPpm / 1e6, tasksCompleted: tasks.filter((s) => s.asserter).length, sampled: tasks.filter((s) => s.sampled === Sampled.Yes).length,
       settled: tasks.filter((s) => s.sampled !== Sampled.Undecided).length,
@@ -431,7 +467,7 @@ async function stop(code = 0): Promise<never> {
   await Promise.all(children.filter((c) => c.name !== 'validator').map(({ proc }) => new Promise((r) => { if (proc.exitCode !== null || proc.signalCode) return r(null); proc.once('exit', r); proc.kill('SIGTERM'); })));
   const v = children.find((c) => c.name === 'validator')?.proc;
   if (v && v.exitCode === null) await new Promise((r) => { v.once('exit', r); v.kill('SIGTERM'); });
-  console.log(`stopped: validator, ${nOracles} oracles and ${nNodes} compute nodes${values['cas-http'] ? ' and the CAS server' : ''} shut down; state kept in ${dir}`);
+  console.log(`stopped: validator, ${nOracles} oracles and ${nNodes} compute nodes${casHttp ? ' and the CAS server' : ''} shut down; state kept in ${dir}`);
   process.exit(code);
 }
 process.on('exit', () => { for (const { proc } of children) if (proc.exitCode === null && !proc.signalCode) proc.kill('SIGKILL'); });
