@@ -84,7 +84,7 @@ function grouped(params = PARAMS) {
     return c.program.executionId(requester.publicKey, n);
   };
   const big = c.node([1, 2, 3, 4], 48), big2 = c.node([1, 2, 3, 4], 48), small = c.node([1, 2, 3, 4], 24), lacking = c.node([1, 2, 4], 48);
-  const validator = c.node([1, 2, 3, 4], 24);
+  const validator = c.node([1, 2, 3, 4], 64); // with the free stake for any single task's R + S under every test's stake rule
   /** The assigned node commits and the task is settled; unsampled it reveals, sampled (unless `stopAtSample`) `validator` verifies it honestly. */
   const complete = (id: bigint, ti: number, node: Keypair, output = out(`${id}/${ti}`), stopAtSample = false) => {
     const cm = c.commitResult(node, id, ti, output);
