@@ -169,7 +169,7 @@ t.test('one selection per group: the group\'s conditions, held members assigned 
   t.equal(c.vault(), c.books(), 'vault = the books');
 });
 
-t.test('a group\'s timeout lapses its unfinished tasks and reopens the group; a sampled member is verified alone', async (t) => {
+t.test('a group\'s timeout lapses its unfinished tasks and reopens the group (at its first task, and in its middle)', async (t) => {
   const { c, request, big, big2, small, complete } = grouped();
   const id = request();
   c.assign(id, 0, small.publicKey);
@@ -266,5 +266,73 @@ t.test('hostile: a node whose free stake covers one task of the group but not th
   for (const i of [1, 2, 3]) complete(id, i, rich);
   t.equal(c.execution(id).status, ExecStatus.Done);
   t.equal(c.nodeAccount(rich.publicKey).locked, 0n);
+  t.equal(c.vault(), c.books(), 'vault = the books');
+});
+
+t.test('a failed execution (an undecided dispute on a group task): its held tasks end by timeout, their locks released without a penalty', async (t) => {
+  const { c, request, big, complete } = grouped({ ...DEFAULT_PARAMS, pPpm: 1_000_000 });
+  const [v, x1, x2, x3] = [0, 1, 2, 3].map(() => c.node([1, 2, 3, 4], 24));
+  const id = request();
+  c.assign(id, 0, big.publicKey);
+  complete(id, 0, big); // sampled and verified by the helper's validator
+  c.assign(id, 1, big.publicKey);
+  const ac = complete(id, 1, big, out('A'), true);
+  t.ok(ac.sampled);
+  c.assign(id, 1, v.publicKey);
+  const vc = c.commitResult(v, id, 1, out('V'));
+  c.revealResult(v, id, 1, vc, 'fingerprint');
+  c.revealResult(big, id, 1, ac, 'fingerprint'); // the fingerprints differ: a dispute
+  const xs = ([[x1, 'A'], [x2, 'V'], [x3, 'X']] as const).map(([x, o]) => (c.assign(id, 1, x.publicKey), { x, cm: c.commitResult(x, id, 1, out(o)) }));
+  for (const { x, cm } of xs) c.revealResult(x, id, 1, cm); // three arbiters, three answers: no majority
+  let e = c.execution(id);
+  t.equal(e.failed, true, 'the execution failed');
+  t.same(e.tasks.map((x) => x.phase), [Phase.Done, Phase.Done, Phase.Held, Phase.Held], 'right and join still held for the group\'s node');
+  t.equal(e.status, ExecStatus.Running);
+  const before = c.nodeAccount(big.publicKey);
+  t.ok(before.locked > 0n, `their R + S still locked: ${before.locked}`);
+  t.equal(c.err([c.authority], c.program.timeout(id, 2, { modelId: 2, parties: [] })).errorName, 'NotAParty', 'the holding node\'s account is needed to release its lock');
+  c.timeoutTask(id, 2);
+  c.timeoutTask(id, 3);
+  e = c.execution(id);
+  t.equal(e.status, ExecStatus.Done, 'the execution ends');
+  const after = c.nodeAccount(big.publicKey);
+  t.equal(after.locked, 0n, 'no stake left locked');
+  t.equal(after.activeJobs, 0);
+  t.equal(after.stake, before.stake, 'no penalty: the node was not at fault');
+  t.equal(after.lapses, before.lapses);
+  t.equal(c.vault(), c.books(), 'vault = the books');
+});
+
+t.test('a group task\'s asserter caught not revealing after its validator: slashed, its held tasks lapse, and the task\'s new selection takes them with it', async (t) => {
+  const { c, request, big, big2, small, complete } = grouped({ ...DEFAULT_PARAMS, pPpm: 1_000_000 });
+  const id = request();
+  c.assign(id, 0, small.publicKey);
+  complete(id, 0, small);
+  c.assign(id, 1, big.publicKey);
+  const ac = complete(id, 1, big, undefined, true);
+  t.ok(ac.sampled);
+  const v = c.node([1, 2, 3, 4], 24);
+  c.assign(id, 1, v.publicKey);
+  c.revealResult(v, id, 1, c.commitResult(v, id, 1, ac.output), 'fingerprint');
+  const stake = c.nodeAccount(big.publicKey).stake;
+  c.svm.advanceSlots(c.execution(id).tasks[1]!.timeoutSlots + 1); // the asserter never reveals
+  c.timeoutTask(id, 1);
+  let e = c.execution(id);
+  t.same(e.tasks.map((x) => x.phase), [Phase.Done, Phase.Ready, Phase.Pending, Phase.Pending], 'left reopens alone; right and join back to pending');
+  const b = c.nodeAccount(big.publicKey);
+  t.equal(b.slashes, 1, 'the asserter slashed for left');
+  t.equal(b.lapses, 2, 'and right and join lapse (C each)');
+  t.equal(stake - b.stake, (e.fees[1]! * BigInt(DEFAULT_PARAMS.rewardPpm + DEFAULT_PARAMS.slashPpm)) / 1_000_000n + e.fees[2]! + e.fees[3]!, 'R + S for left, C for each held task');
+  t.equal(b.locked, 0n, 'nothing left locked');
+  t.ok(e.tasks.slice(1).every((x) => x.excluded.some((k) => k.equals(big.publicKey))), 'excluded from the three');
+  t.same(groupNeed(e, 1)?.members, [1, 2, 3], 'left\'s new selection is the group\'s again');
+  const o = c.oracles[0]!;
+  t.equal(c.err([o], c.program.assignTask(o.publicKey, id, 1, e.tasks[1]!.attempt, small.publicKey)).errorName, 'NodeVramTooSmall', 'with the group\'s VRAM rule');
+  c.assign(id, 1, big2.publicKey);
+  e = c.execution(id);
+  t.same(e.tasks.map((x) => x.phase), [Phase.Done, Phase.Assigned, Phase.Held, Phase.Held]);
+  t.ok(e.tasks.slice(1).every((x) => x.assigned?.equals(big2.publicKey)), 'the new node holds the whole group');
+  for (const i of [1, 2, 3]) complete(id, i, big2);
+  t.equal(c.execution(id).status, ExecStatus.Done);
   t.equal(c.vault(), c.books(), 'vault = the books');
 });
