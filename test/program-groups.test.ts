@@ -134,6 +134,8 @@ t.test('one selection per group: the group\'s conditions, held members assigned 
   const o1 = c.oracles[0]!, o2 = c.oracles[1]!;
   c.ok([o1], c.program.assignTask(o1.publicKey, id, 1, 0, big.publicKey));
   const quorum = c.ok([o2], c.program.assignTask(o2.publicKey, id, 1, 0, big.publicKey));
+  t.comment(`assignTask quorum vote taking a group of 3: ${quorum.computeUnits} CU`);
+  t.ok(quorum.computeUnits < 200_000n);
   const rec = selectionRecordsInLogs(quorum.logs, c.program.programId.toBase58());
   t.equal(rec.length, 1, 'one selection record for the group');
   t.equal(rec[0]!.members, 0b1110, 'naming the tasks it assigned');
@@ -179,7 +181,8 @@ t.test('a group\'s timeout lapses its unfinished tasks and reopens the group (at
   const first = e.tasks.map((x) => x.timeoutSlots);
   const stake = c.nodeAccount(big.publicKey).stake, treasury = c.committee().treasury;
   c.svm.advanceSlots(e.tasks[1]!.timeoutSlots + 1);
-  c.timeoutTask(id, 1);
+  const tr = c.timeoutTask(id, 1);
+  t.comment(`timeout of a group (3 lapses, the group reopened): ${tr.computeUnits} CU`);
   e = c.execution(id);
   t.same(e.tasks.map((x) => x.phase), [Phase.Done, Phase.Ready, Phase.Pending, Phase.Pending], 'the group reopens: one selection on its first task');
   t.same(e.tasks.slice(1).map((x) => x.attempt), [1, 1, 1], 'a new attempt for each member');
