@@ -92,4 +92,21 @@ t.test('model register, show, list; refusals named locally and by the program', 
   const missing = await run(['model', 'show', '9', ...base]);
   t.equal(missing.status, 2);
   t.match(missing.stderr, /UnknownModel: model 9/);
+
+  // task groups: registered and shown; a group that a path leaves and re-enters refused by name, locally and by the program
+  const g = await run(['model', 'register', ...base, '--key', author, '--manifest', join(models, 'deep-chain-grouped.json')]);
+  t.equal(g.status, 0, g.stderr);
+  const gid = JSON.parse(g.stdout).modelId;
+  const gshow = await run(['model', 'show', String(gid), ...base]);
+  t.equal(gshow.status, 0, gshow.stderr);
+  t.same(JSON.parse(gshow.stdout).groups.map((x: { nodes: string[]; vramGb: number }) => [x.nodes.length, x.vramGb]), [[5, 40], [3, 32]], 'model show lists the groups');
+  const nonConvex = { ...JSON.parse(readFileSync(join(models, 'diamond-registered.json'), 'utf8')), groups: [{ name: 'g', tasks: ['embed', 'left', 'join'], vramGb: 40 }] };
+  const ncFile = join(dir, 'non-convex.json');
+  writeFileSync(ncFile, JSON.stringify(nonConvex));
+  const ncLocal = await run(['model', 'register', ...base, '--key', author, '--manifest', ncFile]);
+  t.equal(ncLocal.status, 2);
+  t.match(ncLocal.stderr, /^error: DagBadGroup: group "g": a path leaves the group through node 2 and comes back \(rule: convex groups\)\n$/);
+  const ncChain = await run(['model', 'register', ...base, '--key', author, '--manifest', ncFile, '--no-check']);
+  t.equal(ncChain.status, 2);
+  t.match(ncChain.stderr, /^error: the program refused: DagBadGroup: a path leaves the group and comes back \(rule: convex groups\)\n$/);
 });

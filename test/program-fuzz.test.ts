@@ -1,6 +1,6 @@
 // Fuzz test of the SplitUp program (issue 17): random and mutated instructions of every tag, with
 // accounts drawn from a live fixture (two committees, nodes, tasks, models, executions in every
-// phase) and random data, interleaved with protocol moves (votes, commitments, settles, reveals,
+// phase; model 2 is the diamond with its branches and join as a 16 GB task group) and random data, interleaved with protocol moves (votes, commitments, settles, reveals,
 // timeouts, requests, exits, closes) so executions keep passing through their phases. Every
 // transaction either succeeds or is refused with a named error (this program's, the System
 // program's, or one of the runtime's transaction-level refusals below); after every step:
@@ -19,7 +19,7 @@ import t from 'tap';
 import { Keypair, PublicKey, SystemProgram, SYSVAR_CLOCK_PUBKEY, SYSVAR_SLOT_HASHES_PUBKEY, TransactionInstruction, type AccountMeta } from '@solana/web3.js';
 import { createHash } from 'node:crypto';
 import { Rng } from '../src/common/rng.js';
-import { LocalChain, MODEL_ID, TASKS, f32 } from '../src/chain/local-chain.js';
+import { DIAMOND, LocalChain, MODEL_ID, TASKS, f32 } from '../src/chain/local-chain.js';
 import { commitment, DEFAULT_PARAMS, fingerprint, partiesOf, rotationDigest, SplitUpProgram, USDC } from '../src/chain/program.js';
 import { tokenAmount } from '../src/chain/usdc.js';
 import { ACCOUNT_SIZE, decodeCommittee, decodeExecution, decodeNode, decodeRotation, ExecStatus, NodeStatus, Phase, REVEALING, RUNNING, SELECTING, TAGS, type ExecutionAccount } from '../src/chain/layout.js';
@@ -30,6 +30,8 @@ const COUNT = Number(process.env.FUZZ_COUNT ?? 5_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 1);
 const rent = (size: number) => BigInt((128 + size) * 3480 * 2);
 const FEE = 5000n;
+/** The main committee's model with a task group (the diamond's left, right and join, 16 GB). */
+const GROUPED = 2;
 /** Refusals of the runtime before or around the program that a hostile transaction may earn. */
 const RUNTIME_REFUSALS = new Set(['AlreadyProcessed', 'InsufficientFundsForRent']);
 
@@ -49,6 +51,8 @@ class Fuzz {
   readonly errors = new Map<string, number>();
   ok = 0;
   steps = 0;
+  /** task states seen held by a group's node (after a transaction that touched them) */
+  held = 0;
   /** per first-byte tag of the (single) instruction: sent, succeeded */
   readonly sent = new Map<number, number>();
   readonly succeeded = new Map<number, number>();
@@ -73,6 +77,7 @@ class Fuzz {
     c.initCommittee({ ...DEFAULT_PARAMS, pPpm: 500_000, slotsPerKcu: 0, minTimeoutSlots: 3n });
     c.registerTasks();
     c.registerModel();
+    c.registerModel(GROUPED, { ...DIAMOND, groups: [0, 1, 1, 1], groupVramGb: [16, 0, 0, 0] }); // nodes of 8, 16 and 24 GB: some qualify
     for (let i = 0; i < 7; i++) this.nodes.push(c.node([1, 2, 3, 4], 8 + 8 * (i % 3)));
     for (let i = 0; i < 3; i++) { const k = key(); c.svm.airdrop(k.publicKey, 10n ** 14n); c.fund(k.publicKey, 10n ** 9n * USDC); this.requesters.push(k); }
     // a second committee of the same program (the same mint, its own vault), with its own node, task, model and execution
@@ -140,7 +145,8 @@ class Fuzz {
 
   private request(requester: Keypair, nonce: bigint, maxFee: bigint, program: SplitUpProgram = this.c.program) {
     const id = program.executionId(requester.publicKey, nonce);
-    const r = this.send([program.requestExecution(requester.publicKey, MODEL_ID, nonce, `cas://${nonce}`, maxFee)], [requester]);
+    const model = program === this.c.program && nonce % 2n === 0n ? GROUPED : MODEL_ID;
+    const r = this.send([program.requestExecution(requester.publicKey, model, nonce, `cas://${nonce}`, maxFee)], [requester]);
     if (!this.execs.some((e) => e.id === id)) { this.execs.push({ program, id, requester }); this.pool.push(program.executionAddress(id)); }
     return r;
   }
@@ -232,7 +238,9 @@ class Fuzz {
       if (e.status === ExecStatus.Done && done !== e.tasks.length) fail('a finished execution with tasks left');
       if (e.status === ExecStatus.Running && done === e.tasks.length) fail('every task done, execution running');
       for (const ts of e.tasks) {
-        if (ts.phase > Phase.ArbReveal) fail(`phase ${ts.phase}`);
+        if (ts.phase > Phase.Held) fail(`phase ${ts.phase}`);
+        if (ts.phase === Phase.Held) this.held++;
+        if (ts.phase === Phase.Held && (!ts.assigned || ts.deadlineSlot !== 0n || !ts.group)) fail('a held task without its node, with a deadline, or outside a group');
         if (RUNNING.has(ts.phase) && !ts.assigned) fail(`phase ${Phase[ts.phase]} without an assigned node`);
         if (SELECTING.has(ts.phase) && ts.deadlineSlot !== 0n) fail(`phase ${Phase[ts.phase]} with a deadline`);
         if (REVEALING.has(ts.phase) && !ts.asserter) fail(`phase ${Phase[ts.phase]} without an asserter`);
@@ -259,6 +267,12 @@ class Fuzz {
     const anyone = rng.pick(this.wallets);
     if ((RUNNING.has(ts.phase) || REVEALING.has(ts.phase)) && slot > ts.deadlineSlot && rng.chance(0.5)) { this.send([p.timeout(x.id, i, ctx)], [anyone]); return; }
     if (SELECTING.has(ts.phase) && slot > ts.readySlot + BigInt(ts.timeoutSlots) && rng.chance(0.5)) { this.send([p.timeout(x.id, i, ctx)], [anyone]); return; }
+    if (ts.phase === Phase.Held) { // a held group task: a timeout (refused unless the execution failed) or a commitment before its turn
+      const holder = this.keypairOf(ts.assigned)!;
+      if (rng.chance(0.5)) this.send([p.timeout(x.id, i, ctx)], [anyone]);
+      else this.send([p.commit(holder.publicKey, x.id, i, ts.attempt, rng.bytes(32))], [holder]);
+      return;
+    }
     if (SELECTING.has(ts.phase)) {
       const oracle = rng.pick(this.oraclePool);
       const node = rng.pick(this.nodes.filter((n) => !ts.excluded.some((k) => k.equals(n.publicKey)))) ?? rng.pick(this.nodes);
@@ -449,4 +463,5 @@ t.test(`fuzz: ${COUNT} random and mutated instructions (seed ${SEED}): each succ
   const done = f.execs.filter((x) => (f['readExec'](x.program, x.id)?.status ?? ExecStatus.Done) === ExecStatus.Done).length;
   t.ok(done >= 1, `${done} of ${f.execs.length} executions finished (or closed)`);
   t.comment(`phases seen at the end: ${[...phases].join(', ')}`);
+  t.comment(`held group tasks seen: ${f.held} task states`);
 });

@@ -19,7 +19,18 @@ import { roundForBlockTime } from './loop.js';
 interface RoundView { table: string; decision: string | null }
 
 /** One selection the committee made: the request as the program saw it at the quorum, and the node. */
-export interface Selection { execId: bigint; task: number; taskId: number; attempt: number; seed: Uint8Array; readySlot: bigint; excluded: PublicKey[]; node: PublicKey }
+export interface Selection {
+  execId: bigint; task: number; taskId: number; attempt: number; seed: Uint8Array; readySlot: bigint; excluded: PublicKey[]; node: PublicKey;
+  /** a task group's compute selection: the tasks it assigned and the group's VRAM, which the eligible set also required */
+  group?: { taskIds: number[]; vramGb: number };
+}
+
+/** The group need of a compute selection of task `task` that assigned the tasks in `members` (bit i: task i); none for an ungrouped task or another phase. */
+export function groupOfSelection(exec: ExecutionAccount, task: number, attempt: number, members: number): Selection['group'] {
+  const ts = exec.tasks[task];
+  if (!ts?.group || attemptKind(attempt) !== 'compute') return undefined;
+  return { taskIds: exec.taskIds.filter((_, i) => members & (1 << i) || i === task), vramGb: ts.groupVramGb };
+}
 export type SelectionKind = 'compute' | 'reassignment' | 'verification' | 'arbiter';
 export const selectionKind = (attempt: number): SelectionKind => {
   const k = attemptKind(attempt);
@@ -37,7 +48,10 @@ export interface AuditResult {
 export function selectionOfTask(exec: ExecutionAccount, task: number): Selection | null {
   const ts = exec.tasks[task]!;
   if (!ts.assigned) return null;
-  return { execId: exec.execId, task, taskId: exec.taskIds[task]!, attempt: ts.attempt, seed: ts.seed, readySlot: ts.readySlot, excluded: ts.excluded, node: ts.assigned };
+  // a group's compute selection assigned the members now holding the same node at the same compute attempt
+  const members = exec.tasks.reduce((m, x, i) => (x.group === ts.group && x.computeAttempt === ts.computeAttempt && (x.assigned?.equals(ts.assigned!) || x.asserter?.equals(ts.assigned!)) ? m | (1 << i) : m), 1 << task);
+  const group = groupOfSelection(exec, task, ts.attempt, members);
+  return { execId: exec.execId, task, taskId: exec.taskIds[task]!, attempt: ts.attempt, seed: ts.seed, readySlot: ts.readySlot, excluded: ts.excluded, node: ts.assigned, ...(group ? { group } : {}) };
 }
 
 export interface ExecutionAudit {
@@ -104,7 +118,7 @@ export async function auditExecution(o: {
       results.push({ execId: r.execId, task: r.task, attempt: r.attempt, kind: selectionKind(r.attempt), node: r.node.toBase58(), outcome, matchingVotes: voters.size, quorum: voters.size >= (set?.q ?? o.q), proof: false, reason: `no committee file of epoch ${r.epoch} given to the audit` });
       continue;
     }
-    const res = await auditSelection({ ...o, ...ep, q: set?.q ?? o.q, selection: { execId: r.execId, task: r.task, taskId: r.taskId, attempt: r.attempt, seed: r.seed, readySlot: r.readySlot, excluded: r.excluded, node: r.node }, matchingVotes: voters.size });
+    const res = await auditSelection({ ...o, ...ep, q: set?.q ?? o.q, selection: { execId: r.execId, task: r.task, taskId: r.taskId, attempt: r.attempt, seed: r.seed, readySlot: r.readySlot, excluded: r.excluded, node: r.node, ...(groupOfSelection(o.exec, r.task, r.attempt, r.members) ? { group: groupOfSelection(o.exec, r.task, r.attempt, r.members)! } : {}) }, matchingVotes: voters.size });
     results.push(sameVoters ? { ...res, outcome } : { ...res, outcome, proof: false, reason: set ? `the program counted the votes of ${programVoters.length} oracles, the ledger holds ${voters.size} signed votes for the node` : `no member set of epoch ${r.epoch} on the chain or its ledger` });
   }
   const gaps: string[] = [];
@@ -186,7 +200,7 @@ export function checkSelection(o: { committee: Committee; nodes: NodeAccount[]; 
   const slashed = o.nodes.filter((n) => n.status === NodeStatus.Slashed).map((n) => n.key.toBase58());
   const combos = slashed.length <= 8 ? Array.from({ length: 1 << slashed.length }, (_, mask) => new Set(slashed.filter((_, b) => mask & (1 << b)))) : [new Set<string>(), new Set(slashed)];
   for (const wasActive of combos) {
-    const eligible = eligibleSet(o.nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active || wasActive.has(n.key.toBase58()), specializations: n.specializations })), entries, req.taskId, req.exclude);
+    const eligible = eligibleSet(o.nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active || wasActive.has(n.key.toBase58()), specializations: n.specializations, vramGb: n.vramGb })), entries, req.taskId, req.exclude, sel.group);
     const derived = pickFromBeta(check.beta, eligible);
     if (derived.kind === 'selected' && new PublicKey(derived.node).equals(node)) return null;
   }

@@ -58,6 +58,8 @@ export const PROGRAM_ERRORS = {
   56: ['TokenAccountFrozen', 'the token account is frozen'],
   57: ['NotATokenAccount', "not an initialized token account of the committee's token program (closed or never created?)"],
   58: ['WrongVault', "not the committee's vault (or the vault as the other side)"],
+  59: ['DagBadGroup', 'a task group is malformed, not connected, or not convex (a path leaves it and comes back)'],
+  60: ['NodeVramTooSmall', 'voted node has less VRAM than the task group needs'],
 } as const satisfies Record<number, readonly [string, string]>;
 
 /** The System program's errors (SystemError), surfaced through the program's CPIs or a transfer. */

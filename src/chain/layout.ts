@@ -3,7 +3,7 @@ import { PublicKey } from '@solana/web3.js';
 
 export const TASK_STATE_SIZE = 1200;
 export const EXEC_HEADER_SIZE = 304;
-export const ACCOUNT_SIZE = { committee: 880, node: 208, task: 248, model: 344, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE + 40, rotation: 408 } as const;
+export const ACCOUNT_SIZE = { committee: 880, node: 208, task: 248, model: 384, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE + 40, rotation: 408 } as const;
 /** Offset of the committee address every node, task, model and execution account carries (memcmp filters). */
 export const COMMITTEE_OFFSET = { node: 176, task: 216, model: 312, execution: EXEC_HEADER_SIZE + 8 * TASK_STATE_SIZE, rotation: 376 } as const;
 export const TAGS = { committee: 0x4d435553, node: 0x444e5553, task: 0x4b545553, model: 0x444d5553, execution: 0x58455553, rotation: 0x54525553 } as const;
@@ -22,9 +22,11 @@ export const requestKey = (execId: bigint, taskIndex: number, attempt: number): 
 /**
  * Task phases. Compute: Ready → Assigned → Committed (settle decides sampling) → Reveal (not sampled) →
  * Done. Verification: VerifyReady → Verifying → VerifyReveal → Done, or on differing fingerprints a
- * dispute: ArbReady → Arbitrating (× 3 arbiters) → ArbReveal → Done.
+ * dispute: ArbReady → Arbitrating (× 3 arbiters) → ArbReveal → Done. A task group's members other than
+ * the one whose selection took them are Held (assigned to the group's node) until their inputs from
+ * inside the group are accepted, then Assigned.
  */
-export enum Phase { Pending = 0, Ready = 1, Assigned = 2, Committed = 3, VerifyReady = 4, Verifying = 5, Done = 6, Reveal = 7, VerifyReveal = 8, ArbReady = 9, Arbitrating = 10, ArbReveal = 11 }
+export enum Phase { Pending = 0, Ready = 1, Assigned = 2, Committed = 3, VerifyReady = 4, Verifying = 5, Done = 6, Reveal = 7, VerifyReveal = 8, ArbReady = 9, Arbitrating = 10, ArbReveal = 11, Held = 12 }
 export enum Sampled { Undecided = 0, No = 1, Yes = 2 }
 /** Mismatch: the asserter lied (slashed). Framed: the validator lied (slashed). Undecided: no arbiter majority. Unverified: no validator found. Unrevealed: a sampled asserter did not reveal (slashed; the task was recomputed). */
 export enum VerifyResult { None = 0, Match = 1, Mismatch = 2, Framed = 3, Undecided = 4, Unverified = 5, Unrevealed = 6 }
@@ -78,6 +80,8 @@ export interface ModelAccount {
   modelId: number; author: PublicKey; nodes: ModelNode[]; order: number[];
   outputs: Array<{ node: number; slot: number }>; inputs: TensorSpec[]; computeUnits: bigint[];
   committee: PublicKey;
+  /** task groups: node i's group number (0: none, 1..n), and the VRAM need (GB) of group g at groupVramGb[g − 1] */
+  groups: number[]; groupVramGb: number[];
 }
 export interface TaskState {
   phase: Phase; excluded: PublicKey[]; sampled: Sampled; result: VerifyResult; voteMask: number;
@@ -88,6 +92,8 @@ export interface TaskState {
   arbiters: PublicKey[]; arbCommits: Uint8Array[]; arbFps: Uint8Array[];
   /** bit 0 asserter, bit 1 validator, bit 2 + k arbiter k */
   revealed: number; computeAttempt: number;
+  /** the model's task group of this task (0: none) and its VRAM need (GB) */
+  group: number; groupVramGb: number;
 }
 export interface ExecutionAccount {
   execId: bigint; modelId: number; status: ExecStatus; disputes: number; doneCount: number;
@@ -189,6 +195,7 @@ export function decodeModel(data: Uint8Array): ModelAccount {
     outputs: Array.from({ length: r.u8(14) }, (_, i) => ({ node: r.u8(152 + 2 * i), slot: r.u8(153 + 2 * i) })),
     inputs: Array.from({ length: r.u8(13) }, (_, i) => r.spec(160 + 20 * i)),
     computeUnits: Array.from({ length: n }, (_, i) => r.u64(240 + 8 * i)), committee: r.key(COMMITTEE_OFFSET.model),
+    groups: Array.from({ length: n }, (_, i) => r.u8(344 + i)), groupVramGb: Array.from({ length: n }, (_, i) => r.u32(352 + 4 * i)),
   };
 }
 
@@ -203,7 +210,7 @@ function decodeTaskState(r: Reader, o: number): TaskState {
     arbiters: Array.from({ length: Math.min(r.u8(o + 7), 3) }, (_, k) => r.key(o + 904 + 32 * k)),
     arbCommits: Array.from({ length: Math.min(r.u8(o + 7), 3) }, (_, k) => r.bytes(o + 1000 + 32 * k, 32)),
     arbFps: Array.from({ length: Math.min(r.u8(o + 7), 3) }, (_, k) => r.bytes(o + 1096 + 32 * k, 32)),
-    revealed: r.u8(o + 1192), computeAttempt: r.u32(o + 1196),
+    revealed: r.u8(o + 1192), group: r.u8(o + 1193), groupVramGb: r.u16(o + 1194), computeAttempt: r.u32(o + 1196),
   };
 }
 
@@ -250,6 +257,8 @@ export interface SelectionRecord {
   epoch: number;
   /** the exclusion list the selection was made under */
   excluded: PublicKey[];
+  /** the task indices the selection assigned (bit i: task i): a task group's members, else only `task` */
+  members: number;
 }
 
 export function decodeSelectionRecord(data: Uint8Array): SelectionRecord {
@@ -260,7 +269,7 @@ export function decodeSelectionRecord(data: Uint8Array): SelectionRecord {
   if (data.length !== SELECTION_RECORD_SIZE + 32 * nExclude) throw new LayoutError(`selection record: ${data.length} bytes for ${nExclude} exclusions`);
   return {
     outcome: r.u8(5), task: r.u8(6), execId: r.u64(8), taskId: r.u32(16), attempt: r.u32(20), readySlot: r.u64(24),
-    seed: r.bytes(32, 32), node: r.key(64), voteMask: r.u16(96), epoch: r.u32(100),
+    seed: r.bytes(32, 32), node: r.key(64), voteMask: r.u16(96), members: r.u8(98), epoch: r.u32(100),
     excluded: Array.from({ length: nExclude }, (_, i) => r.key(SELECTION_RECORD_SIZE + 32 * i)),
   };
 }
@@ -302,4 +311,16 @@ function programDataInLogs(logs: readonly string[], programId: string): Buffer[]
     out.push(Buffer.concat(line.slice('Program data: '.length).split(' ').filter(Boolean).map((p) => Buffer.from(p, 'base64'))));
   }
   return out;
+}
+
+/**
+ * What task i's open selection asks of a node beyond its own task, as the program's assignTask checks
+ * it: for a task group's compute selection (phase Ready), specialisation in every task it takes (i and
+ * the group's pending members) and the group's VRAM; nothing otherwise (undefined).
+ */
+export function groupNeed(e: Pick<ExecutionAccount, 'tasks' | 'taskIds'>, i: number): { taskIds: number[]; vramGb: number; members: number[] } | undefined {
+  const ts = e.tasks[i]!;
+  if (!ts.group || ts.phase !== Phase.Ready) return undefined;
+  const members = e.tasks.flatMap((t, j) => (j === i || (t.group === ts.group && t.phase === Phase.Pending) ? [j] : []));
+  return { taskIds: members.map((j) => e.taskIds[j]!), vramGb: ts.groupVramGb, members };
 }

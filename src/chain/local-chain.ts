@@ -98,7 +98,7 @@ export class LocalChain {
     for (const t of Object.values(TASKS)) this.ok([this.authority], this.program.registerTask(this.authority.publicKey, t.id, t.cu, [...t.inputs], [...t.outputs]));
   }
 
-  registerModel(modelId = MODEL_ID, model = DIAMOND): TxResult {
+  registerModel(modelId = MODEL_ID, model: Parameters<SplitUpProgram['registerModel']>[2] = DIAMOND): TxResult {
     return this.ok([this.authority], this.program.registerModel(this.authority.publicKey, modelId, model));
   }
 

@@ -24,7 +24,7 @@ import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage 
 import { eligibleSet, pickFromBeta, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
 import { PollLoop } from '../common/poll-loop.js';
 import { asProgramError, type ChainClient } from './client.js';
-import { memberSetAt, Phase, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type Committee as ChainCommittee, type ExecutionAccount, type ModelAccount, type NodeAccount, NodeStatus } from './layout.js';
+import { groupNeed, memberSetAt, Phase, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type Committee as ChainCommittee, type ExecutionAccount, type ModelAccount, type NodeAccount, NodeStatus } from './layout.js';
 import { DEFAULT_PARAMS, partiesOf } from './program.js';
 import { orderSelections, remainingPaths, type PriorityPolicy } from './priority.js';
 
@@ -218,6 +218,7 @@ export class ChainLoop {
         const { phase, deadlineSlot } = rawTaskPhase(data, i);
         if (SELECTING.has(phase) || phase === Phase.Committed) return true;
         if ((RUNNING.has(phase) || REVEALING.has(phase)) && slot > deadlineSlot) return true;
+        if (phase === Phase.Held && data[74] !== 0) return true; // a held group task of a failed execution ends by timeout
       }
       return false;
     };
@@ -249,6 +250,9 @@ export class ChainLoop {
           work.push({ e, task: i, key, voteIndex: gate.index, execId: e.execId, readySlot: ts.readySlot, modelId: e.modelId });
         } else if ((RUNNING.has(ts.phase) || REVEALING.has(ts.phase)) && slot > ts.deadlineSlot + this.grace(e, i)) {
           // a commitment or a reveal not made in time: the program lapses, slashes or resolves
+          await this.permissionless('timeout', `${key}/${ts.phase}`, () => this.o.chain.program.timeout(e.execId, i, ctx));
+        } else if (ts.phase === Phase.Held && e.failed) {
+          // a group's held task whose inputs will never be accepted: the program releases its node's lock
           await this.permissionless('timeout', `${key}/${ts.phase}`, () => this.o.chain.program.timeout(e.execId, i, ctx));
         } else if (ts.phase === Phase.Committed && slot > ts.settleSlot + 1n + this.grace(e, i)) {
           await this.permissionless('settle', key, () => this.o.chain.program.settle(e.execId, i));
@@ -319,8 +323,8 @@ export class ChainLoop {
     const table = await this.o.table(round);
     if (!table) return false; // not committed yet: wait
     const req: SelectionRequest = { executionId: e.execId, taskId: e.taskIds[i]!, attempt: ts.attempt, seed: ts.seed, exclude: ts.excluded.map((k) => k.toBytes()).sort(compareBytes) };
-    const candidates = nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active, specializations: n.specializations }));
-    const eligible = eligibleSet(candidates, table.entries, req.taskId, req.exclude);
+    const candidates = nodes.map((n) => ({ nodeId: n.key.toBytes(), active: n.status === NodeStatus.Active, specializations: n.specializations, vramGb: n.vramGb }));
+    const eligible = eligibleSet(candidates, table.entries, req.taskId, req.exclude, groupNeed(e, i));
     // The fallback schedule counts from when this oracle first saw the request; for a request opened
     // before this loop started (a restart) from the request's block, as the running oracles count it.
     const openedBeforeStart = blockTime < this.startedAt;

@@ -64,5 +64,7 @@ export function describeModel(m: ModelAccount, tasks: Map<number, TaskAccount>) 
     outputs: m.outputs.map((o) => `${name(o.node)}:${o.slot}`),
     order: m.order,
     computeUnits: m.computeUnits.reduce((a, b) => a + b, 0n).toString(),
+    // task groups (only a model that has them): each group's nodes and VRAM need
+    ...(m.groups.some((g) => g) ? { groups: [...new Set(m.groups.filter((g) => g))].sort((a, b) => a - b).map((g) => ({ group: g, nodes: m.groups.flatMap((x, i) => (x === g ? [name(i)] : [])), vramGb: m.groupVramGb[g - 1] })) } : {}),
   };
 }

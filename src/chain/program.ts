@@ -28,6 +28,13 @@ export function rotationDigest(committee: PublicKey, p: RotationProposal): Uint8
 }
 
 /** An execution's id: the first 8 bytes (LE) of H("splitup/exec/v1" ‖ committee ‖ requester ‖ nonce u64), as the program derives it. */
+/** registerModel's optional task groups: a group number per node (0: none), then groups 1..n's VRAM need (u32 each). */
+export function groupsTrailer(n: number, groups: number[], vramGb: number[]): Buffer {
+  const b = Buffer.alloc(5 * n);
+  for (let i = 0; i < n; i++) { b[i] = groups[i] ?? 0; b.writeUInt32LE(vramGb[i] ?? 0, n + 4 * i); }
+  return b;
+}
+
 export function executionIdOf(committee: PublicKey, requester: PublicKey, nonce: bigint): bigint {
   const n = Buffer.alloc(8); n.writeBigUInt64LE(nonce);
   return createHash('sha256').update('splitup/exec/v1').update(committee.toBytes()).update(requester.toBytes()).update(n).digest().readBigUInt64LE(0);
@@ -212,7 +219,7 @@ export class SplitUpProgram {
   }
 
   /** Registers a model (`modelId` = the committee's model count + 1): a DAG of task nodes whose inputs name a model input or another node's output slot. */
-  registerModel(author: PublicKey, modelId: number, model: Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'>): TransactionInstruction {
+  registerModel(author: PublicKey, modelId: number, model: Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'> & Partial<Pick<ModelAccount, 'groups' | 'groupVramGb'>>): TransactionInstruction {
     const nodes = model.nodes.map((n) => {
       const b = Buffer.alloc(12, 0xff);
       b.writeUInt32LE(n.taskId, 0);
@@ -222,6 +229,7 @@ export class SplitUpProgram {
     const data = Buffer.concat([
       Buffer.from([Ix.RegisterModel]), u32le(modelId), Buffer.from([model.nodes.length, model.inputs.length, model.outputs.length]),
       ...model.inputs.map(encodeSpec), ...nodes, Buffer.from(model.outputs.flatMap((o) => [o.node, o.slot])),
+      ...(model.groups ? [groupsTrailer(model.nodes.length, model.groups, model.groupVramGb ?? [])] : []),
     ]);
     return this.ix([w(author, true), w(this.modelAddress(modelId)), r(SystemProgram.programId), w(this.committeeAddress()), ...model.nodes.map((n) => r(this.taskAddress(n.taskId)))], data);
   }

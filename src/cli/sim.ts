@@ -6,7 +6,7 @@
 //   sim report   --out DIR [--seeds 20] [--n 4]                        JSON + SVG charts
 //   sim chain    [scenario options | --scenario FILE] [--seed 1] [--requests 20] [--request-every-ms 400] [--vote-other I]...
 //                [--agents] [--cheaters 0,1] [--p 0.3] [--compute-ms 200..800] [--seeds K]
-//                [--model MANIFEST] [--priority critical-path|fifo] [--selections-per-tick N] [--serial-nodes] [--compute-ms-per-kcu MS]
+//                [--model MANIFEST] [--priority critical-path|fifo] [--selections-per-tick N] [--serial-nodes] [--compute-ms-per-kcu MS] [--node-vram GB]
 //                selection and the SplitUp program in virtual time: the real chain loops, ECVRF proofs
 //                over the simulated network, the program in LiteSVM; assignment checks and latency.
 //                With --agents (or --cheaters) compute nodes report, PoSP samples, verifies, pays and
@@ -48,7 +48,7 @@ const USAGE = `usage: sim <run|sweep|minimize|report|chain|chaos|adversaries|eco
             --flap NODE@FROM-TO --plant quorum-off-by-one
   run [--seed S]; sweep --seeds K [--seed FIRST]; minimize --seed S [--kind K]; report --out DIR [--seeds K];
   chain [--seed S] [--requests N] [--request-every-ms MS] [--vote-other I] [--agents] [--cheaters I,J] [--strategy I:NAME ...] [--p P] [--compute-ms MIN..MAX] [--seeds K [--progress FILE]]
-        [--model MANIFEST] [--priority critical-path|fifo] [--selections-per-tick N] [--serial-nodes] [--compute-ms-per-kcu MS];
+        [--model MANIFEST] [--priority critical-path|fifo] [--selections-per-tick N] [--serial-nodes] [--compute-ms-per-kcu MS] [--node-vram GB];
         strategies: honest cheater lazy framer colluder late griefer (see src/sim/compute-agents.ts);
   chaos --scenario FILE [--out DIR] [--dir DATA] (root: network namespaces, real oracle processes);
   adversaries [--adversary NAME,...|all] [--n 4,5,7,10] [--seeds K] [--byzantine K] [--bound-ms MS] [--out FILE];
@@ -64,7 +64,7 @@ const OPTS = {
   dir: { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' }, progress: { type: 'string' },
   agents: { type: 'boolean' }, cheaters: { type: 'string' }, strategy: { type: 'string', multiple: true }, 'compute-ms': { type: 'string' },
   adversary: { type: 'string' }, 'bound-ms': { type: 'string' },
-  model: { type: 'string' }, priority: { type: 'string' }, 'selections-per-tick': { type: 'string' }, 'serial-nodes': { type: 'boolean' }, 'compute-ms-per-kcu': { type: 'string' },
+  model: { type: 'string' }, priority: { type: 'string' }, 'selections-per-tick': { type: 'string' }, 'serial-nodes': { type: 'boolean' }, 'compute-ms-per-kcu': { type: 'string' }, 'node-vram': { type: 'string' },
 } as const;
 
 /** The scenario from --scenario FILE, or built from the command-line options (then validated alike). */
@@ -107,11 +107,12 @@ function scenarioOf(v: Record<string, unknown>): Scenario {
 /**
  * Contention in `sim chain`: --model MANIFEST (every request runs it), --priority critical-path|fifo
  * (the chain loops' order), --selections-per-tick N (each oracle's throughput), --serial-nodes (a
- * node computes one task at a time), --compute-ms-per-kcu MS (a computation's length by its compute units).
+ * node computes one task at a time), --compute-ms-per-kcu MS (a computation's length by its compute units),
+ * --node-vram GB (every compute node's VRAM: a model with task groups needs nodes with the groups').
  */
 async function contentionOptions(v: Record<string, unknown>) {
   const { PRIORITY_POLICIES } = await import('../chain/priority.js');
-  const out: { model?: ManifestDoc; priority?: PriorityPolicy; selectionsPerTick?: number; serialNodes?: boolean; computeMsPerKcu?: number } = {};
+  const out: { model?: ManifestDoc; priority?: PriorityPolicy; selectionsPerTick?: number; serialNodes?: boolean; computeMsPerKcu?: number; nodeVramGb?: number } = {};
   if (v.model !== undefined) {
     const { parseManifest, planManifest, ManifestError } = await import('../model/manifest.js');
     try {
@@ -126,6 +127,7 @@ async function contentionOptions(v: Record<string, unknown>) {
   const positive = (k: string) => { const x = Number(v[k]); if (!(Number.isInteger(x) && x > 0)) throw new UsageError(`--${k} ${String(v[k])}: a positive integer`); return x; };
   if (v['selections-per-tick'] !== undefined) out.selectionsPerTick = positive('selections-per-tick');
   if (v['compute-ms-per-kcu'] !== undefined) out.computeMsPerKcu = positive('compute-ms-per-kcu');
+  if (v['node-vram'] !== undefined) { out.nodeVramGb = positive('node-vram'); if (out.nodeVramGb > 4096) throw new UsageError(`--node-vram ${out.nodeVramGb}: at most 4096 GB`); }
   if (v['serial-nodes']) out.serialNodes = true;
   return out;
 }

@@ -7,7 +7,8 @@
 //                   "weights": ["cas://<sha256>", "https://..."] },
 //                 { "name": "again", "taskId": 1 }],            // a task already registered on chain
 //     "connections": [{ "from": "input:x", "to": "embed:0" }, { "from": "embed:0", "to": "left:0" }],
-//     "outputs": [{ "name": "y", "from": "join:0" }] }
+//     "outputs": [{ "name": "y", "from": "join:0" }],
+//     "groups":  [{ "name": "trunk", "tasks": ["embed", "left"], "vramGb": 24 }] }   // optional
 //
 // Each entry of `tasks` is one node of the model's DAG: a new task (registered with the model)
 // or, with `taskId`, a task already on chain (its specs are the chain's). A connection feeds one
@@ -19,7 +20,10 @@
 // BadTensorSpec, DagUnknownTask, DagInputUnsatisfied, DagSpecMismatch, DagBadModelOutput,
 // DagRedundantTask, DagCycle, DagOrphanOutput. Problems the program's encoding cannot express
 // (a name no task has, two sources for one input, a malformed weight URI) are ManifestSchema /
-// BadConnection / BadWeightUri. Weight URIs are the developer's statement of where a task's
+// BadConnection / BadWeightUri. Task groups (adjacent tasks one node with `vramGb` of VRAM takes
+// together) follow the program's validate_groups under its name DagBadGroup, naming the rule:
+// well-formed groups (≥ 2 tasks, VRAM 1..4096 GB), connected groups, convex groups (no path leaves the
+// group and comes back). Weight URIs are the developer's statement of where a task's
 // weights are; the program does not store them (its Task account has no field for them).
 import { Ajv } from 'ajv';
 import { DType, type ModelAccount, type TensorSpec } from '../chain/layout.js';
@@ -38,11 +42,12 @@ export interface ManifestDoc {
   inputs: Array<SpecDoc & { name: string }>; tasks: TaskDoc[];
   connections: Array<{ from: string; to: string }>;
   outputs: Array<{ name: string; from: string }>;
+  groups?: Array<{ name: string; tasks: string[]; vramGb: number }>;
 }
 
 /** The rules a manifest can break: the program's error names, and the manifest's own. */
 export type ManifestRule = 'ManifestSchema' | 'BadConnection' | 'BadWeightUri' | 'BadParameter' | 'BadTensorSpec' | 'DagUnknownTask'
-  | 'DagInputUnsatisfied' | 'DagSpecMismatch' | 'DagBadModelOutput' | 'DagRedundantTask' | 'DagCycle' | 'DagOrphanOutput';
+  | 'DagInputUnsatisfied' | 'DagSpecMismatch' | 'DagBadModelOutput' | 'DagRedundantTask' | 'DagCycle' | 'DagOrphanOutput' | 'DagBadGroup';
 
 export class ManifestError extends Error {
   override name = 'ManifestError';
@@ -71,6 +76,7 @@ const schema = {
     },
     connections: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } } },
     outputs: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['name', 'from'], properties: { name: { type: 'string' }, from: { type: 'string' } } } },
+    groups: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['name', 'tasks', 'vramGb'], properties: { name: { type: 'string', minLength: 1 }, tasks: { type: 'array', items: { type: 'string' } }, vramGb: { type: 'integer', minimum: 0, maximum: 0xffffffff } } } },
   },
 } as const;
 const validate = new Ajv({ allErrors: false }).compile(schema);
@@ -100,6 +106,8 @@ export interface ManifestPlan {
   inputNames: string[];
   outputs: Array<{ node: number; slot: number }>;
   outputNames: string[];
+  /** Task groups: node i's group number (0: none; group k of the manifest is k + 1) and group g's VRAM at groupVramGb[g − 1]; empty without groups. */
+  groups: number[]; groupVramGb: number[]; groupNames: string[];
 }
 
 const UNSET = 0xff;
@@ -136,7 +144,7 @@ export function planManifest(m: ManifestDoc, registered: (taskId: number) => Reg
     for (const w of t.weights ?? []) if (!/^cas:\/\/[0-9a-f]{64}$/.test(w) && !/^https?:\/\/\S+$/.test(w)) throw new ManifestError('BadWeightUri', `task "${t.name}" (tasks[${i}]): "${w}" is neither cas://<sha256 hex> nor an http(s) URL`);
 
   // registerTask's checks, for each new task (the program refuses it before the model)
-  const plan: ManifestPlan = { newTasks: [], nodes: [], inputs: [], inputNames, outputs: [], outputNames: m.outputs.map((o) => o.name) };
+  const plan: ManifestPlan = { newTasks: [], nodes: [], inputs: [], inputNames, outputs: [], outputNames: m.outputs.map((o) => o.name), groups: [], groupVramGb: [], groupNames: [] };
   for (const [i, t] of m.tasks.entries()) {
     const where = `task "${t.name}"`;
     if (t.taskId !== undefined) {
@@ -183,6 +191,20 @@ export function planManifest(m: ManifestDoc, registered: (taskId: number) => Reg
   }
   for (const n of plan.nodes) for (let j = n.sources.length; j < n.inputs.length; j++) n.sources[j] = { node: 'input', slot: UNSET };
   plan.outputs = m.outputs.map((o) => { const e = endpoint(o.from, `model output "${o.name}" from`); if (e.node === 'input') throw new ManifestError('BadConnection', `model output "${o.name}" names a model input, not a task output`); return { node: e.node, slot: e.slot }; });
+  // task groups → a group number per node (what the program's encoding can hold: each task in one group, ≤ one group per node)
+  if (m.groups?.length) {
+    if (m.groups.length > m.tasks.length) throw new ManifestError('ManifestSchema', `${m.groups.length} groups for ${m.tasks.length} tasks: at most one group per task`);
+    if (new Set(m.groups.map((g) => g.name)).size !== m.groups.length) throw new ManifestError('ManifestSchema', 'two groups share a name');
+    plan.groups = m.tasks.map(() => 0);
+    plan.groupVramGb = m.tasks.map((_, k) => m.groups![k]?.vramGb ?? 0);
+    plan.groupNames = m.groups.map((g) => g.name);
+    m.groups.forEach((g, k) => g.tasks.forEach((t) => {
+      const i = names.get(t);
+      if (i === undefined) throw new ManifestError('ManifestSchema', `group "${g.name}": no task is named "${t}"`);
+      if (plan.groups[i]) throw new ManifestError('ManifestSchema', `task "${t}" is in two groups ("${m.groups![plan.groups[i]! - 1]!.name}" and "${g.name}")`);
+      plan.groups[i] = k + 1;
+    }));
+  }
   if (!check) return plan;
 
   // validate_dag, in the program's order
@@ -216,12 +238,54 @@ export function planManifest(m: ManifestDoc, registered: (taskId: number) => Reg
   N.forEach((n, v) => n.outputs.forEach((_, s) => rule(N.some((x) => x.sources.some((y) => y.node === v && y.slot === s)) || plan.outputs.some((o) => o.node === v && o.slot === s),
     'DagOrphanOutput', () => `output ${s} of task "${n.name}" is consumed by no task and is no model output (rule: no orphaned outputs)`)));
   plan.inputs.forEach((_, s) => rule(N.some((x) => x.sources.some((y) => y.node === 'input' && y.slot === s)), 'DagOrphanOutput', () => `model input "${inputNames[s]}" is consumed by no task (rule: no orphaned outputs)`));
+  // validate_groups
+  if (plan.groups.length) {
+    const problem = groupProblem(N.map((n) => n.sources.flatMap((s) => (s.node === 'input' ? [] : [s.node]))), plan.groups, plan.groupVramGb);
+    if (problem) throw new ManifestError('DagBadGroup', `group "${plan.groupNames[problem.group - 1] ?? problem.group}": ${problem.detail}`);
+  }
   return plan;
 }
 
+/**
+ * The program's validate_groups over a valid DAG: `preds[i]` the nodes feeding node i, `groups[i]` its
+ * group number (0: none), `vramGb[g − 1]` group g's VRAM need. Returns the first group (in number order)
+ * breaking a rule, and the rule, or null.
+ */
+export function groupProblem(preds: number[][], groups: number[], vramGb: number[]): { group: number; detail: string } | null {
+  const n = preds.length;
+  const succs = preds.map((_, i) => preds.flatMap((p, j) => (p.includes(i) ? [j] : [])));
+  const reach = (from: number[], next: (i: number) => number[]): Set<number> => {
+    const seen = new Set<number>();
+    const stack = [...from];
+    while (stack.length) for (const j of next(stack.pop()!)) if (!seen.has(j)) { seen.add(j); stack.push(j); }
+    return seen;
+  };
+  for (let g = 1; g <= LIMITS.tasks; g++) {
+    const members = groups.flatMap((x, i) => (x === g ? [i] : []));
+    const vram = vramGb[g - 1] ?? 0;
+    if (!members.length) {
+      if (vram) return { group: g, detail: 'VRAM given for a group with no tasks (rule: well-formed groups)' };
+      continue;
+    }
+    if (g > n) return { group: g, detail: 'a group number above the node count (rule: well-formed groups)' };
+    if (members.length < 2) return { group: g, detail: 'a group needs at least two tasks (rule: well-formed groups)' };
+    if (!Number.isInteger(vram) || vram < 1 || vram > 4096) return { group: g, detail: `VRAM need ${vram} GB is not 1..4096 (rule: well-formed groups)` };
+    const inGroup = new Set(members);
+    const joined = reach([members[0]!], (i) => [...preds[i]!, ...succs[i]!].filter((j) => inGroup.has(j)));
+    joined.add(members[0]!);
+    if (members.some((i) => !joined.has(i))) return { group: g, detail: 'its tasks are not connected by edges among them (rule: connected groups)' };
+    const below = reach(members, (i) => succs[i]!);
+    const above = reach(members, (i) => preds[i]!);
+    const out = [...below].find((v) => !inGroup.has(v) && above.has(v));
+    if (out !== undefined) return { group: g, detail: `a path leaves the group through node ${out} and comes back (rule: convex groups)` };
+  }
+  return null;
+}
+
 /** The model's nodes as the program encodes them, once the new tasks have their ids. */
-export function modelOf(plan: ManifestPlan, newTaskIds: number[]): Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'> {
+export function modelOf(plan: ManifestPlan, newTaskIds: number[]): Pick<ModelAccount, 'inputs' | 'nodes' | 'outputs'> & Partial<Pick<ModelAccount, 'groups' | 'groupVramGb'>> {
   return {
+    ...(plan.groups.length ? { groups: plan.groups, groupVramGb: plan.groupVramGb } : {}),
     inputs: plan.inputs,
     nodes: plan.nodes.map((n) => ({ taskId: 'registered' in n.task ? n.task.registered : newTaskIds[n.task.new]!, sources: n.sources })),
     outputs: plan.outputs,

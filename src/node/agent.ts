@@ -9,6 +9,13 @@
 // node can copy it before it commits.
 // The salt of a commitment is derived from the node's secret key and the task instance, so a
 // restarted agent can still reveal (it recomputes the output).
+// Task groups: when the selection of a group assigns this node, it computes the group's tasks in
+// sequence at once (the first assigned, then the held ones in topological order), each reading the
+// outputs of the tasks before it from this node's memory, not from the store; it commits each task
+// when the program assigns it (once its inputs from inside the group are accepted) and still puts
+// each output in the store when it reveals it (a PoSP validator of a sampled task reads its inputs
+// there). A task's kept result is used only while the inputs it was computed from are the ones the
+// chain accepted; otherwise (another node's output accepted in between) it is computed again.
 // A `cheat` agent commits a wrong output as asserter (for Proof-of-Sampling demonstrations and tests).
 import { type Keypair, PublicKey } from '@solana/web3.js';
 import { createHash } from 'node:crypto';
@@ -18,7 +25,7 @@ import { decodeModel, Phase, rawTaskPhase, requestKey, REVEALING, RUNNING, type 
 import { commitment, fingerprint, partiesOf } from '../chain/program.js';
 import type { BlobStore } from '../cas/blobs.js';
 import { encodeBundle, type Tensor } from '../model/tensor.js';
-import { tensorsFrom } from '../model/execution-io.js';
+import { bundleHash, tensorsFrom } from '../model/execution-io.js';
 import { runTask } from '../model/example.js';
 
 export interface AgentOptions {
@@ -50,14 +57,16 @@ export type AgentEvent =
   | { kind: 'failed'; execId: bigint; task: number; error: string };
 
 type Role = 'asserter' | 'validator' | 'arbiter';
+interface Result { hex: string; bundle: Uint8Array; outputs: Tensor[]; from: string[] }
 
 export class ComputeAgent {
   private readonly poll: PollLoop;
   private readonly models = new Map<number, ModelAccount>();
   private readonly done = new Set<string>();
-  /** outputs computed, by `${execId}/${task}` (bounded; recomputed after a restart) */
-  private readonly results = new Map<string, { hex: string; bundle: Uint8Array }>();
-  readonly stats = { computed: 0, verified: 0, arbitrated: 0, revealed: 0, failed: 0 };
+  /** outputs computed, by `${execId}/${task}`, with the hashes of the bundles their inputs came from (bounded; recomputed after a restart) */
+  private readonly results = new Map<string, Result>();
+  /** `groupLocal`: task inputs read from this node's own group outputs in memory instead of the store */
+  readonly stats = { computed: 0, verified: 0, arbitrated: 0, revealed: 0, failed: 0, groupLocal: 0 };
 
   constructor(readonly o: AgentOptions) {
     this.poll = new PollLoop({
@@ -143,23 +152,75 @@ export class ComputeAgent {
     return m;
   }
 
-  /** Inputs of task i: model inputs from the execution's URI, upstream outputs from their reported hashes. */
-  private async inputs(e: ExecutionAccount, i: number): Promise<Tensor[]> {
-    return tensorsFrom(e, (await this.model(e.modelId)).nodes[i]!.sources, this.o.cas);
+  /**
+   * Inputs of task i: model inputs from the execution's URI, upstream outputs by the hashes the chain
+   * accepted — from this node's memory when it computed that very output itself (a task group),
+   * else from the store. With `ahead` (computing a group's held task before its inputs are accepted),
+   * an upstream task without an accepted output is read from this node's own result for it.
+   * Returns the tensors and the hash of the bundle each came from.
+   */
+  private async inputs(e: ExecutionAccount, i: number, ahead = false): Promise<{ tensors: Tensor[]; from: string[] }> {
+    const sources = (await this.model(e.modelId)).nodes[i]!.sources;
+    const tensors: Tensor[] = [], from: string[] = [];
+    for (const s of sources) {
+      if (s.node !== 'input') {
+        const own = this.results.get(`${e.execId}/${s.node}`);
+        const accepted = e.tasks[s.node]!.output.some((b) => b !== 0) ? Buffer.from(e.tasks[s.node]!.output).toString('hex') : null;
+        if (own && (accepted === own.hex || (ahead && accepted === null && e.tasks[i]!.group !== 0 && e.tasks[s.node]!.group === e.tasks[i]!.group))) {
+          const t = own.outputs[s.slot];
+          if (!t) throw new Error(`execution ${e.execId}: output ${s.slot} of task ${s.node} missing`);
+          tensors.push(t); from.push(own.hex);
+          this.stats.groupLocal++;
+          continue;
+        }
+      }
+      tensors.push(...await tensorsFrom(e, [s], this.o.cas));
+      from.push(bundleHash(e, s));
+    }
+    return { tensors, from };
+  }
+
+  /** Whether a kept result was computed from the inputs the chain now names (a held task's inputs may have been accepted from another node). */
+  private current(e: ExecutionAccount, i: number, r: Result, sources: ModelAccount['nodes'][number]['sources']): boolean {
+    return sources.every((s, j) => {
+      if (s.node === 'input') return true;
+      const out = e.tasks[s.node]!.output;
+      return !out.some((b) => b !== 0) || Buffer.from(out).toString('hex') === r.from[j];
+    });
   }
 
   /** Computes task i (a cheat corrupts its own result as asserter). */
-  private async compute(e: ExecutionAccount, i: number, role: Role): Promise<{ hex: string; bundle: Uint8Array }> {
+  private async compute(e: ExecutionAccount, i: number, role: Role, ahead = false): Promise<Result> {
     const rk = `${e.execId}/${i}`;
     const known = this.results.get(rk);
-    if (known) return known;
-    const outputs = runTask(e.taskIds[i]!, await this.inputs(e, i));
+    if (known && this.current(e, i, known, (await this.model(e.modelId)).nodes[i]!.sources)) return known;
+    const input = await this.inputs(e, i, ahead);
+    const outputs = runTask(e.taskIds[i]!, input.tensors);
     if (this.o.cheat && role === 'asserter') outputs[0]!.data[0] = Math.fround(outputs[0]!.data[0]! + 1); // a plausible but wrong result
     const bundle = encodeBundle(outputs);
-    const r = { hex: createHash('sha256').update(bundle).digest('hex'), bundle };
+    const r: Result = { hex: createHash('sha256').update(bundle).digest('hex'), bundle, outputs, from: input.from };
     this.results.set(rk, r);
     if (this.results.size > 10_000) this.results.delete(this.results.keys().next().value!);
     return r;
+  }
+
+  /**
+   * After committing task i of a group as its asserter: computes the group's tasks held for this node,
+   * in topological order, from this node's own outputs (nothing downloaded between them), so each is
+   * ready to commit the moment the program assigns it.
+   */
+  private async computeAhead(e: ExecutionAccount, i: number): Promise<void> {
+    const g = e.tasks[i]!.group;
+    const m = await this.model(e.modelId);
+    for (const j of m.order) {
+      const t = e.tasks[j]!;
+      if (j === i || t.group !== g || t.phase !== Phase.Held || !t.assigned?.equals(this.key)) continue;
+      const ready = m.nodes[j]!.sources.every((s) => s.node === 'input' || e.tasks[s.node]!.output.some((b) => b !== 0) || this.results.has(`${e.execId}/${s.node}`));
+      if (!ready) continue;
+      const slowest = this.o.minComputeMs ? new Promise((r) => setTimeout(r, this.o.minComputeMs)) : null;
+      await this.compute(e, j, 'asserter', true);
+      await slowest;
+    }
   }
 
   private async work(e: ExecutionAccount, i: number, role: Role): Promise<void> {
@@ -172,6 +233,7 @@ export class ComputeAgent {
     const kind = role === 'asserter' ? 'computed' : role === 'validator' ? 'verified' : 'arbitrated';
     this.stats[kind]++;
     this.o.onEvent?.({ kind, execId: e.execId, task: i, attempt: ts.attempt, output: r.hex, signature });
+    if (role === 'asserter' && ts.group) await this.computeAhead(e, i).catch((err) => this.o.log?.({ execId: e.execId.toString(), task: i, err: String(err) }, 'computing the group ahead failed; each task is computed when assigned'));
   }
 
   private async reveal(e: ExecutionAccount, i: number, role: Role): Promise<void> {

@@ -103,6 +103,8 @@ export interface ChainSimOptions extends ConsensusSimOptions {
   pPpm?: number;
   /** The model every request runs: a manifest (its new tasks registered after the example's), default the built-in diamond. */
   model?: ManifestDoc;
+  /** every compute node's VRAM (GB; default 24): a model with task groups needs nodes with the groups' VRAM */
+  nodeVramGb?: number;
   /** The order the oracles' chain loops work on open selections (default critical-path). */
   priority?: PriorityPolicy;
   /** Selections each oracle acts on per tick (a proof or a vote; default no bound): its transaction throughput. */
@@ -189,7 +191,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
     const k = Keypair.fromSeed(f.seed);
     chain.svm.airdrop(k.publicKey, 10_000_000_000n); // fees and rent
     chain.fund(k.publicKey, 100_000n * USDC); // test USDC: the stake comes from here
-    chain.ok([k], chain.program.registerNode(k.publicKey, 24), chain.program.specialize(k.publicKey, taskIds));
+    chain.ok([k], chain.program.registerNode(k.publicKey, o.nodeVramGb ?? 24), chain.program.specialize(k.publicKey, taskIds));
   }
   // one requester per execution (deterministic keys)
   const requesterOf = (k: number) => Keypair.fromSeed(createHash('sha256').update(`splitup/sim/requester/${o.seed}/${k}`).digest());
@@ -268,6 +270,7 @@ export async function runChainSim(o: ChainSimOptions, untilMs: number): Promise<
       for (const [i, ts] of e.tasks.entries()) {
         const key = requestKey(e.execId, i, ts.attempt);
         if (!RUNNING.has(ts.phase) || seen.has(key)) continue;
+        if (ts.group && ts.phase === Phase.Assigned && ts.voteMask === 0) continue; // assigned with its group: that selection is checked at the task that held it
         nodes ??= await port.nodes();
         seen.set(key, { e, i, nodes, proofs: decidedProofs(key) });
       }

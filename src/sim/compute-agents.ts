@@ -16,6 +16,9 @@
 //   late      a cheater that also tries to settle its own tasks after the sampling window, when the
 //             program no longer knows the block that decides sampling;
 //   griefer   takes assignments, commits a random output and never reveals.
+// Task groups: a node assigned a group's first task computes the group's held tasks right after it,
+// in sequence (the real agent does the same, from its own outputs in memory), so each commits as soon
+// as the program assigns it.
 // A node inside one of its `down` windows (flapping) does nothing: its assignment lapses.
 // Each node's compute cost (C per task actually computed) and the C of every assignment it held
 // are kept here; the chain keeps what it was paid, slashed and penalized.
@@ -94,6 +97,8 @@ export class SimAgents {
 
   /** each colluder's partner (pairs in node order) */
   private readonly partner = new Map<SimAgent, SimAgent>();
+  /** when a group's held task, computed ahead by its node, is ready: `${execId}/${task}/${attempt}` → virtual ms */
+  private readonly ahead = new Map<string, number>();
 
   private isDown(a: SimAgent, t: number): boolean { return a.down.some(([from, to]) => t >= from && t < to); }
   private strategyOf(k: PublicKey | null): Strategy | null { return k ? this.byKey.get(k.toBase58())?.strategy ?? null : null; }
@@ -118,10 +123,23 @@ export class SimAgents {
           const [lo, hi] = this.o.computeMs;
           const plan = this.plan(a, e, i, role, ts);
           const span = this.o.computeMsOf?.(e, i);
-          const delay = !plan.computed ? 20 + this.o.rng.int(40) : span !== undefined ? Math.round(span * (0.9 + this.o.rng.int(201) / 1000)) : lo + this.o.rng.int(hi - lo + 1);
+          const draw = (j: number, computed: boolean) => { const sp = this.o.computeMsOf?.(e, j); return !computed ? 20 + this.o.rng.int(40) : sp !== undefined ? Math.round(sp * (0.9 + this.o.rng.int(201) / 1000)) : lo + this.o.rng.int(hi - lo + 1); };
+          void span;
+          const ready = role === 'asserter' ? this.ahead.get(`${e.execId}/${i}/${ts.attempt}`) : undefined;
+          if (ready !== undefined) { this.o.at(Math.max(now, ready), () => this.commit(a, e, i, ts.attempt, plan)); continue; } // computed ahead with its group
+          const delay = draw(i, plan.computed);
           // a serial node starts when its previous computation ends
           const start = this.o.serial ? Math.max(now, this.busyUntil.get(a) ?? 0) : now;
-          if (this.o.serial) this.busyUntil.set(a, start + delay);
+          let end = start + delay;
+          if (role === 'asserter' && ts.group) {
+            // the group's held tasks, computed in sequence after this one
+            for (const [j, t] of e.tasks.entries()) {
+              if (j === i || t.group !== ts.group || t.phase !== Phase.Held || !t.assigned?.equals(a.keypair.publicKey)) continue;
+              end += draw(j, this.plan(a, e, j, role, t).computed);
+              this.ahead.set(`${e.execId}/${j}/${t.attempt}`, end);
+            }
+          }
+          if (this.o.serial) this.busyUntil.set(a, end);
           this.o.at(start + delay, () => this.commit(a, e, i, ts.attempt, plan));
         } else if (REVEALING.has(ts.phase)) {
           for (const [a, role] of this.owing(ts)) {

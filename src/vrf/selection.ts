@@ -35,7 +35,15 @@ export interface CandidateNode {
   nodeId: Uint8Array; // 32-byte public key
   active: boolean;
   specializations: number[];
+  /** the node's VRAM (GB); needed only when a selection has a VRAM need (a task group) */
+  vramGb?: number;
 }
+
+/**
+ * What a task group's compute selection asks of a node beyond the request's task (the program's
+ * assignTask): specialisation in every task the selection assigns, and `vramGb` of VRAM.
+ */
+export interface GroupNeed { taskIds: number[]; vramGb: number }
 
 function checkRequest(r: SelectionRequest): void {
   if (r.seed.length !== 32) throw new TypeError('seed must be 32 bytes');
@@ -44,7 +52,7 @@ function checkRequest(r: SelectionRequest): void {
 }
 
 /** Eligible node keys, sorted by public-key bytes. */
-export function eligibleSet(nodes: CandidateNode[], table: TableEntry[], taskId: number, exclude: Uint8Array[] = []): Uint8Array[] {
+export function eligibleSet(nodes: CandidateNode[], table: TableEntry[], taskId: number, exclude: Uint8Array[] = [], group?: GroupNeed): Uint8Array[] {
   const online = new Set(table.filter((e) => e.status === 'online').map((e) => Buffer.from(e.nodeId).toString('hex')));
   const excluded = new Set(exclude.map((k) => Buffer.from(k).toString('hex')));
   const seen = new Set<string>();
@@ -53,7 +61,9 @@ export function eligibleSet(nodes: CandidateNode[], table: TableEntry[], taskId:
     const id = Buffer.from(n.nodeId).toString('hex');
     if (seen.has(id)) continue;
     seen.add(id);
-    if (n.active && n.specializations.includes(taskId) && online.has(id) && !excluded.has(id)) out.push(n.nodeId);
+    if (!n.active || !n.specializations.includes(taskId) || !online.has(id) || excluded.has(id)) continue;
+    if (group && ((n.vramGb ?? 0) < group.vramGb || group.taskIds.some((t) => !n.specializations.includes(t)))) continue;
+    out.push(n.nodeId);
   }
   return out.sort(compareBytes);
 }

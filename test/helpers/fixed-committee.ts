@@ -21,16 +21,18 @@ import { programId } from './validator.js';
  * Starts it all under `dir` (100 ms blocks, a 10 s minimum task timeout: a loaded machine must not
  * time tasks out); each part's stop is pushed onto `closers` (run them in reverse order).
  * `base` is the CLI options naming this chain.
+ * `nodes`: the compute nodes' VRAM and specialisations (default: three 24 GB nodes in every example task).
  */
-export async function startFixedCommittee(dir: string, closers: Array<() => Promise<unknown>>) {
+export async function startFixedCommittee(dir: string, closers: Array<() => Promise<unknown>>, o: { nodes?: Array<{ vramGb?: number; specializations?: number[] }> } = {}) {
   const v = await LocalValidator.start({ dataDir: join(dir, 'ledger'), programs: [{ id: programId, so: loadProgramBinary() }], slotMs: 100 });
   closers.push(() => v.close());
   const authority = Keypair.generate();
   const chain = new ChainClient(v.url, programId, authority.publicKey);
   const oracleKeys = [0, 1, 2].map(() => generateOracleKeys());
   const signers = oracleKeys.map((k) => Keypair.fromSeed(k.signingSeed));
-  const nodes = [0, 1, 2].map(() => Keypair.generate());
-  await bootstrapChain(chain, { authority, oracles: signers.map((s) => s.publicKey), nodes: nodes.map((keypair) => ({ keypair })), params: { ...DEFAULT_PARAMS, minTimeoutSlots: 100n } });
+  const specs = o.nodes ?? [{}, {}, {}];
+  const nodes = specs.map(() => Keypair.generate());
+  await bootstrapChain(chain, { authority, oracles: signers.map((s) => s.publicKey), nodes: nodes.map((keypair, i) => ({ keypair, ...specs[i] })), params: { ...DEFAULT_PARAMS, minTimeoutSlots: 100n } });
   for (const s of signers) await airdrop(chain, s.publicKey, 10_000_000_000n);
 
   const committee = makeCommittee(oracleKeys.map((k, i) => ({ name: `oracle-${i}`, signingKey: k.signingPublicKey, vrfKey: publicKeyFromSecret(k.vrfSecretKey), multiaddrs: [] })),

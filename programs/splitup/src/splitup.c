@@ -702,13 +702,71 @@ static u64 validate_dag(Model *m, const Task *const *tasks) {
   return 0;
 }
 
+// The nodes of a model that feed node i directly (bit j: node j), from its declared inputs.
+static u8 preds_of(const Model *m, u8 i) {
+  u8 mask = 0;
+  for (u8 j = 0; j < m->n_task_in[i] && j < MAX_TENSORS; j++) if (m->nodes[i].src[j][0] < MAX_MODEL_TASKS) mask |= (u8)(1u << m->nodes[i].src[j][0]);
+  return mask;
+}
+
+// Validates the task groups of a model whose DAG is valid (order set, n_task_in set). A group is run by
+// one node as a unit, so it must be:
+//  - numbered 1..n with each used number naming at least two nodes and a VRAM need of 1..4096 GB, and
+//    no VRAM for an unused number (rule: well-formed groups);
+//  - connected: its nodes joined by edges among them (rule: connected groups);
+//  - convex: no path leaves the group and comes back (rule: convex groups), so every input from
+//    outside is ready before the group starts and nothing outside waits on a half-run group.
+static u64 validate_groups(const Model *m) {
+  u8 n = m->n_nodes;
+  u8 desc[MAX_MODEL_TASKS]; // desc[v]: the nodes reachable from v (bit j: node j)
+  for (u8 k = n; k-- > 0;) {
+    u8 v = m->order[k];
+    desc[v] = 0;
+    for (u8 i = 0; i < n; i++) if (preds_of(m, i) & (1u << v)) desc[v] |= (u8)((1u << i) | desc[i]);
+  }
+  for (u8 g = 1; g <= MAX_MODEL_TASKS; g++) {
+    u8 members = 0, count = 0;
+    for (u8 i = 0; i < n; i++) if (m->group[i] == g) { members |= (u8)(1u << i); count++; }
+    u32 vram = m->group_vram_gb[g - 1];
+    if (!count) {
+      if (vram) return FAIL(E_DAG_BAD_GROUP, "DagBadGroup: VRAM given for a group with no tasks (rule: well-formed groups)");
+      continue;
+    }
+    if (g > n) return FAIL(E_DAG_BAD_GROUP, "DagBadGroup: a group number above the node count (rule: well-formed groups)");
+    if (count < 2) return FAIL(E_DAG_BAD_GROUP, "DagBadGroup: a group has fewer than two tasks (rule: well-formed groups)");
+    if (vram == 0 || vram > 4096) return FAIL(E_DAG_BAD_GROUP, "DagBadGroup: a group's VRAM need must be 1..4096 GB (rule: well-formed groups)");
+    // connected: grow from the lowest member over edges inside the group (either direction)
+    u8 seen = (u8)(members & (u8)-members);
+    for (u8 round = 0; round < n; round++)
+      for (u8 i = 0; i < n; i++) {
+        if (!(members & (1u << i))) continue;
+        u8 near = (u8)(preds_of(m, i) & members);
+        for (u8 j = 0; j < n; j++) if ((members & (1u << j)) && (preds_of(m, j) & (1u << i))) near |= (u8)(1u << j);
+        if (seen & (1u << i)) seen |= near;
+        else if (seen & near) seen |= (u8)(1u << i);
+      }
+    if (seen != members) return FAIL(E_DAG_BAD_GROUP, "DagBadGroup: a group's tasks are not connected (rule: connected groups)");
+    // convex: no node outside the group is both reachable from a member and reaching a member
+    u8 below = 0;
+    for (u8 i = 0; i < n; i++) if (members & (1u << i)) below |= desc[i];
+    for (u8 v = 0; v < n; v++)
+      if (!(members & (1u << v)) && (below & (1u << v)) && (desc[v] & members))
+        return FAIL(E_DAG_BAD_GROUP, "DagBadGroup: a path leaves the group and comes back (rule: convex groups)");
+  }
+  return 0;
+}
+
 static NOINLINE u64 register_model(Params *p) {
   const u8 *d = p->data;
   if (p->ka_num < 5 || p->data_len < 8) return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: registerModel");
   u8 n = d[5], n_in = d[6], n_out = d[7];
   if (n < 1 || n > MAX_MODEL_TASKS || n_in < 1 || n_in > MAX_TENSORS || n_out < 1 || n_out > MAX_TENSORS)
     return FAIL(E_BAD_PARAMETER, "BadParameter: 1..8 tasks, 1..4 model inputs and outputs");
-  if (p->data_len != 8 + 20 * (u64)n_in + 12 * (u64)n + 2 * (u64)n_out || p->ka_num != 4 + (u64)n)
+  // the layout, optionally followed by the task groups: a group number per node (0: none), then the
+  // VRAM need of groups 1..n (u32 each)
+  u64 base = 8 + 20 * (u64)n_in + 12 * (u64)n + 2 * (u64)n_out;
+  bool grouped = p->data_len == base + 5 * (u64)n;
+  if ((p->data_len != base && !grouped) || p->ka_num != 4 + (u64)n)
     return FAIL(E_INVALID_INSTRUCTION, "InvalidInstruction: model layout length or one task account per node");
   const Task *tasks[MAX_MODEL_TASKS];
   const u8 *nodes = d + 8 + 20 * n_in;
@@ -734,6 +792,12 @@ static NOINLINE u64 register_model(Params *p) {
   copy(m->out, nodes + 12 * n, 2 * (u64)n_out);
   TRY(validate_dag(m, tasks));
   for (u8 i = 0; i < n; i++) { m->cu[i] = tasks[i]->compute_units; m->n_task_in[i] = tasks[i]->n_in; }
+  if (grouped) {
+    const u8 *g = d + base;
+    copy(m->group, g, n);
+    for (u8 i = 0; i < n; i++) m->group_vram_gb[i] = rd32(g + n + 4 * i);
+    TRY(validate_groups(m));
+  }
   copy(&m->author, p->ka[0].key, 32);
   copy(&m->committee, p->ka[3].key, 32);
   m->tag = TAG_MODEL; m->version = VERSION; m->bump = bump;
@@ -777,16 +841,50 @@ static void open_selection(TaskState *ts, u8 phase, u32 attempt, const u8 *seed,
   ts->deadline_slot = 0;
 }
 
-// Makes ready every pending task whose inputs are all available (model inputs or done tasks).
+// The tasks of group g (bit i: task i) in the given phase.
+static u8 group_in(const Execution *e, u8 g, u8 phase) {
+  u8 mask = 0;
+  for (u8 j = 0; j < e->n_tasks && j < MAX_MODEL_TASKS; j++) if (e->tasks[j].group == g && e->tasks[j].phase == phase) mask |= (u8)(1u << j);
+  return mask;
+}
+
+// Whether every input of task i is available: a model input, a done task, or a task in `inside`.
+static bool inputs_met(const Execution *e, const Model *m, u8 i, u8 inside) {
+  for (u8 j = 0; j < m->n_task_in[i] && j < MAX_TENSORS; j++) {
+    u8 sn = m->nodes[i].src[j][0];
+    if (sn != SRC_MODEL_INPUT && !(inside & (1u << sn)) && e->tasks[sn].phase != PH_DONE) return false;
+  }
+  return true;
+}
+
+// Makes ready every pending task whose inputs are all available (model inputs or done tasks). A task
+// group opens one selection, on its first pending member in topological order, once every input of
+// its pending members comes from a done task or from another pending member, and while no member is
+// being selected (that selection takes the pending members with it, assignTask). A held member (its
+// group assigned) whose inputs are all done becomes assigned to the group's node, its deadline
+// running from now. Nothing moves in a failed execution (held tasks end by timeout).
 static void release_ready(Execution *e, const Model *m, const u8 *seed, u64 seed_slot) {
-  for (u8 i = 0; i < e->n_tasks; i++) {
-    if (e->tasks[i].phase != PH_PENDING) continue;
-    bool ok = true;
-    for (u8 j = 0; j < m->n_task_in[i]; j++) {
-      u8 sn = m->nodes[i].src[j][0];
-      if (sn != SRC_MODEL_INPUT && e->tasks[sn].phase != PH_DONE) ok = false;
+  if (e->failed) return;
+  for (u8 k = 0; k < e->n_tasks && k < MAX_MODEL_TASKS; k++) {
+    u8 i = m->order[k];
+    if (i >= e->n_tasks) continue;
+    TaskState *t = &e->tasks[i];
+    if (t->phase == PH_HELD) {
+      if (!inputs_met(e, m, i, 0)) continue;
+      t->phase = PH_ASSIGNED;
+      t->deadline_slot = now_slot() + t->timeout_slots;
+      continue;
     }
-    if (ok) open_selection(&e->tasks[i], PH_READY, 0, seed, seed_slot);
+    if (t->phase != PH_PENDING) continue;
+    if (!t->group) {
+      if (inputs_met(e, m, i, 0)) open_selection(t, PH_READY, t->attempt, seed, seed_slot);
+      continue;
+    }
+    if (group_in(e, t->group, PH_READY)) continue;
+    u8 pending = group_in(e, t->group, PH_PENDING);
+    bool ok = true;
+    for (u8 j = 0; j < e->n_tasks; j++) if ((pending & (1u << j)) && !inputs_met(e, m, j, pending)) ok = false;
+    if (ok) open_selection(t, PH_READY, t->attempt, seed, seed_slot);
   }
 }
 
@@ -844,6 +942,9 @@ static NOINLINE u64 request_execution(Params *p) {
     e->task_ids[i] = m->nodes[i].task_id;
     e->fee[i] = fees[i];
     e->base_timeout[i] = e->tasks[i].timeout_slots = initial_timeout(c, m->cu[i]);
+    u8 g = m->group[i];
+    e->tasks[i].group = g <= MAX_MODEL_TASKS ? g : 0;
+    e->tasks[i].group_vram_gb = e->tasks[i].group ? (u16)m->group_vram_gb[g - 1] : 0; // validated: 1..4096
   }
   release_ready(e, m, hash, hslot);
   return 0;
@@ -902,7 +1003,7 @@ static u8 running_of(u8 selecting) { return selecting == PH_READY ? PH_ASSIGNED 
 // The selection record of a quorum (state.h), with the exclusion list it was made under, as one
 // "Program data:" log entry: auditors re-derive every selection from it, including those the task
 // account no longer holds (the next attempt, the verification or a dispute's arbiters replace them).
-static __attribute__((always_inline)) void log_selection(const Execution *e, u8 ti, const Pubkey *node, u16 matching, u32 epoch, u8 outcome) {
+static __attribute__((always_inline)) void log_selection(const Execution *e, u8 ti, const Pubkey *node, u16 matching, u32 epoch, u8 outcome, u8 members) {
   const TaskState *ts = &e->tasks[ti];
   SelectionRecord r;
   sol_memset_(&r, 0, sizeof(r));
@@ -911,6 +1012,7 @@ static __attribute__((always_inline)) void log_selection(const Execution *e, u8 
   copy(r.seed, ts->seed, 32);
   copy(&r.node, node, 32);
   r.vote_mask = matching;
+  r.members = members;
   r.epoch = epoch;
   Bytes parts[2] = {{(const u8 *)&r, sizeof(r)}, {(const u8 *)ts->exclude, (u64)ts->n_exclude * 32}};
   sol_log_data(parts, ts->n_exclude ? 2 : 1);
@@ -952,7 +1054,14 @@ static u64 assign_task(Params *p) {
   if (!nd) return FAIL(E_WRONG_ACCOUNT, "WrongAccount: node account of the voted node");
   if (!in_committee(&nd->committee, &p->ka[1])) return WRONG_COMMITTEE("node");
   if (nd->status != NODE_ACTIVE) return FAIL(E_NODE_INACTIVE, "NodeInactive: voted node is not active");
-  if (!specialized(nd, e->task_ids[ti])) return FAIL(E_NODE_NOT_SPECIALIZED, "NodeNotSpecialized: voted node is not specialized in this task");
+  // A task group's compute selection takes the group's pending members with it: the node must be
+  // specialized in each of them and have the group's VRAM.
+  bool group_sel = ts->group && ts->phase == PH_READY;
+  u8 members = (u8)(1u << ti);
+  if (group_sel) members |= group_in(e, ts->group, PH_PENDING);
+  for (u8 j = 0; j < e->n_tasks; j++)
+    if ((members & (1u << j)) && !specialized(nd, e->task_ids[j])) return FAIL(E_NODE_NOT_SPECIALIZED, "NodeNotSpecialized: voted node is not specialized in this task (every task of its group)");
+  if (group_sel && nd->vram_gb < ts->group_vram_gb) return FAIL(E_NODE_VRAM_TOO_SMALL, "NodeVramTooSmall: voted node has less VRAM than the task group needs");
   if (excluded(ts, cand)) return FAIL(E_NODE_EXCLUDED, "NodeExcluded: voted node is excluded from this task instance");
   copy(&ts->votes[oracle], cand, 32);
   ts->vote_mask |= (u16)(1u << oracle);
@@ -965,8 +1074,10 @@ static u64 assign_task(Params *p) {
   // node's stake, so each lie the node can be caught in is paid in full: a node whose free stake does
   // not cover it is excluded from this instance and the selection reopens (same seed, attempt + 1,
   // same expiry).
-  u64 penalty = task_penalty(c, e->fee[ti]);
-  log_selection(e, ti, cand, matching, epoch, free_stake(nd) < penalty ? SEL_EXCLUDED_STAKE : SEL_ASSIGNED);
+  // A group locks the sum of its members' penalties (saturating: a sum that large is no node's free stake).
+  u64 penalty = 0;
+  for (u8 j = 0; j < e->n_tasks; j++) if (members & (1u << j)) penalty = sat_add(penalty, task_penalty(c, e->fee[j]));
+  log_selection(e, ti, cand, matching, epoch, free_stake(nd) < penalty ? SEL_EXCLUDED_STAKE : SEL_ASSIGNED, members);
   if (free_stake(nd) < penalty) {
     sol_log_("splitup: free stake below R + S, node excluded, selection reopens", 65);
     exclude_add(ts, cand);
@@ -975,7 +1086,19 @@ static u64 assign_task(Params *p) {
     open_selection(ts, ts->phase, ts->attempt + 1, seed, ts->ready_slot);
     return 0;
   }
-  lock_stake(nd, penalty);
+  // The other members are held for the node: each becomes assigned (its deadline running) when its
+  // inputs from inside the group are accepted (release_ready); each locks its own penalty, so each
+  // reveal, lapse or slash releases its own part.
+  for (u8 j = 0; j < e->n_tasks; j++) {
+    if (!(members & (1u << j))) continue;
+    lock_stake(nd, task_penalty(c, e->fee[j]));
+    if (j == ti) continue;
+    TaskState *t = &e->tasks[j];
+    copy(&t->assigned, cand, 32);
+    t->attempt = t->compute_attempt = ts->attempt;
+    t->phase = PH_HELD;
+    t->deadline_slot = 0;
+  }
   copy(&ts->assigned, cand, 32);
   if (ts->phase == PH_READY) ts->compute_attempt = ts->attempt;
   ts->phase = running_of(ts->phase);
@@ -1119,14 +1242,37 @@ static u64 slash(Ctx *x, Node *nd) {
 
 // A lapse (a deadline missed: no commitment, no reveal): the node's lock is released and C is taken
 // from its stake into the treasury; the node is excluded from this task instance.
-static u64 lapse(Ctx *x, Node *nd, const Pubkey *key) {
-  u64 fee = x->e->fee[x->ti];
+static u64 lapse_at(Ctx *x, Node *nd, const Pubkey *key, u8 ti) {
+  u64 fee = x->e->fee[ti];
   unlock_stake(nd, task_penalty(x->c, fee));
   u64 taken = take_stake(nd, fee);
   nd->penalized = sat_add(nd->penalized, taken);
   inc32(&nd->lapses);
   TRY(to_treasury(x, taken));
-  exclude_add(x->ts, key);
+  exclude_add(&x->e->tasks[ti], key);
+  return 0;
+}
+static u64 lapse(Ctx *x, Node *nd, const Pubkey *key) { return lapse_at(x, nd, key, x->ti); }
+
+// The node `key` failed a task of its group (a missed deadline, a missing reveal, a caught lie): every
+// member it still holds or has not committed (held or assigned) lapses (C each, the node excluded from
+// each) and goes back to pending with a new attempt and a doubled timeout; release_ready then opens the
+// group's selection again (or the failed task's own selection takes them). `key` is a copy.
+static u64 release_group(Ctx *x, Node *nd, const Pubkey *key) {
+  Execution *e = x->e;
+  u8 g = x->ts->group;
+  for (u8 j = 0; j < e->n_tasks && g; j++) {
+    TaskState *t = &e->tasks[j];
+    if (t->group != g || (t->phase != PH_ASSIGNED && t->phase != PH_HELD) || !key_eq(&t->assigned, key)) continue;
+    TRY(lapse_at(x, nd, key, j));
+    t->phase = PH_PENDING;
+    t->attempt = t->attempt + 1 < VERIFY_ATTEMPT ? t->attempt + 1 : t->attempt;
+    t->timeout_slots = doubled(t->timeout_slots);
+    t->deadline_slot = 0;
+    zero(&t->assigned, 32);
+    t->vote_mask = 0;
+    zero(t->votes, sizeof(t->votes));
+  }
   return 0;
 }
 
@@ -1454,6 +1600,15 @@ static u64 timeout(Params *p) {
   TaskState *ts = x->ts;
   u8 ph = ts->phase;
   u64 due;
+  if (ph == PH_HELD) {
+    // a held member of a failed execution: the task it waits for will never be accepted; the node's
+    // lock is released without a penalty and the task ends undecided (so the execution can finish)
+    if (!x->e->failed) return FAIL(E_TASK_NOT_READY, "TaskNotReady: a held task of a group waits for its inputs (no deadline)");
+    PARTY(nd, acct, &ts->assigned, "holding node")
+    unlock_stake(nd, task_penalty(x->c, x->e->fee[x->ti]));
+    ts->result = RESULT_UNDECIDED;
+    return finish_task(x);
+  }
   if (running_phase(ph) || ph == PH_REVEAL || ph == PH_VERIFY_REVEAL || ph == PH_ARB_REVEAL) due = ts->deadline_slot;
   else if (selecting_phase(ph)) due = ts->ready_slot + ts->timeout_slots;
   else return FAIL(E_TASK_NOT_READY, "TaskNotReady: task has no deadline running");
@@ -1461,6 +1616,13 @@ static u64 timeout(Params *p) {
   u64 fee = x->e->fee[x->ti], penalty = task_penalty(x->c, fee);
   if (running_phase(ph)) {
     PARTY(nd, acct, &ts->assigned, "assigned node")
+    if (ph == PH_ASSIGNED && ts->group) { // the group's unfinished members lapse and the group reopens
+      Pubkey key;
+      copy(&key, &ts->assigned, 32);
+      TRY(release_group(x, nd, &key));
+      release_ready(x->e, x->m, x->seed, x->seed_slot);
+      return 0;
+    }
     TRY(lapse(x, nd, &ts->assigned));
     if (ph == PH_ASSIGNED) { ts->timeout_slots = doubled(ts->timeout_slots); open_selection(ts, PH_READY, ts->attempt + 1, x->seed, x->seed_slot); return 0; }
     if (ph == PH_VERIFYING) { verify_retry(x); return 0; }
@@ -1471,7 +1633,10 @@ static u64 timeout(Params *p) {
   if (ph == PH_ARB_READY) return arb_retry(x);
   if (ph == PH_REVEAL) {
     PARTY(a, a_acct, &ts->asserter, "asserter")
+    Pubkey key;
+    copy(&key, &ts->asserter, 32);
     TRY(lapse(x, a, &ts->asserter));
+    TRY(release_group(x, a, &key));
     ts->result = RESULT_NONE;
     reopen_compute(x);
     return 0;
@@ -1488,6 +1653,9 @@ static u64 timeout(Params *p) {
     if (pool) TRY(to_treasury(x, pool));
     exclude_add(ts, &ts->asserter);
     inc8(&x->e->disputes);
+    Pubkey key;
+    copy(&key, &ts->asserter, 32);
+    TRY(release_group(x, a, &key));
     reopen_compute(x);
     ts->result = RESULT_UNREVEALED;
     return 0;

@@ -40,7 +40,9 @@ typedef struct {
   u64 ready_slot;
   u8 seed[32];
   Pubkey node;
-  u16 vote_mask; u16 pad;
+  u16 vote_mask;
+  u8 members; /* the task indices the selection assigned (bit i: task i): a task group's members, else 1 << task */
+  u8 pad;
   u32 epoch; /* the committee epoch whose member set the vote mask indexes */
 } SelectionRecord;
 
@@ -124,11 +126,16 @@ typedef struct {
   u64 cu[MAX_MODEL_TASKS];
   u8 n_task_in[MAX_MODEL_TASKS];
   Pubkey committee;
+  /* Task groups: node i belongs to group group[i] (1..n; 0: no group), whose VRAM need is
+     group_vram_gb[group[i] - 1]. A group is selected once and run by one node (see release_ready). */
+  u8 group[MAX_MODEL_TASKS];
+  u32 group_vram_gb[MAX_MODEL_TASKS];
 } Model;
 
 enum {
   PH_PENDING = 0, PH_READY = 1, PH_ASSIGNED = 2, PH_COMMITTED = 3, PH_VERIFY_READY = 4, PH_VERIFYING = 5, PH_DONE = 6,
   PH_REVEAL = 7, PH_VERIFY_REVEAL = 8, PH_ARB_READY = 9, PH_ARBITRATING = 10, PH_ARB_REVEAL = 11,
+  PH_HELD = 12, /* a task group's member assigned with its group, waiting for inputs from inside the group */
 };
 enum { SAMPLE_UNDECIDED = 0, SAMPLE_NO = 1, SAMPLE_YES = 2 };
 /* MISMATCH: the asserter lied (slashed); FRAMED: the validator lied (slashed), the asserter upheld;
@@ -159,7 +166,8 @@ typedef struct {
   u8 arb_commit[N_ARBITERS][32];
   u8 arb_fp[N_ARBITERS][32];
   u8 revealed;            /* bit 0 asserter, bit 1 validator, bit 2 + k arbiter k */
-  u8 pad[3];
+  u8 group;               /* the model's group of this task (0: none), copied at requestModelExecution */
+  u16 group_vram_gb;      /* that group's VRAM need (GB) */
   u32 compute_attempt;    /* the compute attempt that produced the asserter's commitment */
 } TaskState;
 
@@ -187,7 +195,7 @@ _Static_assert(sizeof(Committee) == 880, "Committee");
 _Static_assert(sizeof(Rotation) == 408, "Rotation");
 _Static_assert(sizeof(Node) == 208, "Node");
 _Static_assert(sizeof(Task) == 248, "Task");
-_Static_assert(sizeof(Model) == 344, "Model");
+_Static_assert(sizeof(Model) == 384, "Model");
 _Static_assert(sizeof(TaskState) == 1200, "TaskState");
 _Static_assert(sizeof(Execution) == 304 + 8 * 1200 + 40, "Execution");
 _Static_assert(sizeof(Execution) <= 10240, "Execution fits one CreateAccount CPI");
@@ -216,5 +224,5 @@ enum {
   E_WRONG_COMMITTEE = 45, E_NOT_AUTHORITY = 46, E_NOT_FINISHED = 47, E_BELOW_RENT_EXEMPT = 48,
   E_STALE_EPOCH = 49, E_ROTATION_PENDING = 50, E_PROPOSAL_MISMATCH = 51, E_ALREADY_APPROVED = 52,
   E_WRONG_MINT = 53, E_WRONG_TOKEN_PROGRAM = 54, E_WRONG_TOKEN_OWNER = 55, E_TOKEN_ACCOUNT_FROZEN = 56,
-  E_NOT_A_TOKEN_ACCOUNT = 57, E_WRONG_VAULT = 58,
+  E_NOT_A_TOKEN_ACCOUNT = 57, E_WRONG_VAULT = 58, E_DAG_BAD_GROUP = 59, E_NODE_VRAM_TOO_SMALL = 60,
 };
