@@ -11,19 +11,16 @@
 //   npx tsx bench/groups.ts [--runs 4] [--compute-ms 300] [--out bench/results/groups.json]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
 import { tempDir } from '../test/helpers/oracle.js';
 import { startFixedCommittee } from '../test/helpers/fixed-committee.js';
-import { countingStore, type Transfer } from '../test/helpers/counting-cas.js';
+import { startCountedAgents, type Transfer } from '../test/helpers/counting-cas.js';
 import { airdrop, faucet } from '../src/chain/bootstrap.js';
 import { USDC } from '../src/chain/program.js';
 import { attemptKind, ExecStatus, selectionRecordsInLogs } from '../src/chain/layout.js';
 import { registerPlan, registeredTasks } from '../src/chain/models.js';
 import { parseManifest, planManifest } from '../src/model/manifest.js';
-import { createCasServer } from '../src/cas/server.js';
 import { blobStore } from '../src/cas/blobs.js';
-import { ComputeAgent } from '../src/node/agent.js';
 import { encodeBundle } from '../src/model/tensor.js';
 import { exampleInput } from '../src/model/example.js';
 
@@ -44,15 +41,8 @@ try {
     const known = await registeredTasks(chain, manifest.tasks.flatMap((x) => (x.taskId ? [x.taskId] : [])));
     models[name] = (await registerPlan(chain, developer, planManifest(manifest, (id) => known.get(id)))).modelId;
   }
-  const token = randomBytes(16).toString('hex');
-  const server = await createCasServer({ dir: join(dir, 'cas-server'), token });
-  closers.push(() => server.close());
-  const casUrl = await server.app.listen({ port: 0, host: '127.0.0.1' });
   startLoops();
-  const stores = nodes.map((_, i) => countingStore(join(dir, `node-${i}`), casUrl, token));
-  const agents = nodes.map((keypair, i) => new ComputeAgent({ chain, keypair, cas: stores[i]!.store, pollMs: 200, minComputeMs: COMPUTE_MS }));
-  agents.forEach((a) => a.start());
-  closers.push(() => Promise.all(agents.map((a) => a.stop())));
+  const { casUrl, token, stores } = await startCountedAgents(dir, closers, chain, nodes, COMPUTE_MS);
   const requester = Keypair.generate();
   await airdrop(chain, requester.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
   await faucet(chain, requester, requester.publicKey, 100_000n * USDC);

@@ -11,21 +11,18 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Keypair, LAMPORTS_PER_SOL } from '@solana/web3.js';
 import { until } from './helpers/heartbeat.js';
 import { tempDir } from './helpers/oracle.js';
 import { startFixedCommittee } from './helpers/fixed-committee.js';
-import { countingStore } from './helpers/counting-cas.js';
+import { startCountedAgents } from './helpers/counting-cas.js';
 import { airdrop, faucet } from '../src/chain/bootstrap.js';
 import { USDC } from '../src/chain/program.js';
 import { attemptKind, ExecStatus, selectionRecordsInLogs } from '../src/chain/layout.js';
 import { registerPlan, registeredTasks } from '../src/chain/models.js';
 import { parseManifest, planManifest } from '../src/model/manifest.js';
-import { createCasServer } from '../src/cas/server.js';
 import { blobStore } from '../src/cas/blobs.js';
 import { sha256hex } from '../src/cas/store.js';
-import { ComputeAgent } from '../src/node/agent.js';
 import { encodeBundle } from '../src/model/tensor.js';
 import { exampleInput, runTask } from '../src/model/example.js';
 
@@ -47,15 +44,8 @@ t.test('a model with task groups runs end to end: one selection per group, over 
   t.same(model.groups, [1, 1, 1, 1, 1, 2, 2, 2], 'the groups are on chain');
   t.same(model.groupVramGb.slice(0, 2), [40, 32]);
 
-  const token = randomBytes(16).toString('hex');
-  const server = await createCasServer({ dir: join(dir, 'cas-server'), token });
-  closers.push(() => server.close());
-  const casUrl = await server.app.listen({ port: 0, host: '127.0.0.1' });
   startLoops();
-  const stores = nodes.map((_, i) => countingStore(join(dir, `node-${i}`), casUrl, token));
-  const agents = nodes.map((keypair, i) => new ComputeAgent({ chain, keypair, cas: stores[i]!.store, pollMs: 200 }));
-  agents.forEach((a) => a.start());
-  closers.push(() => Promise.all(agents.map((a) => a.stop())));
+  const { server, casUrl, token, stores, agents } = await startCountedAgents(dir, closers, chain, nodes);
 
   const requester = Keypair.generate();
   await airdrop(chain, requester.publicKey, 10n * BigInt(LAMPORTS_PER_SOL));
