@@ -129,3 +129,24 @@ t.test('an oracle at its maximum of streams refuses the upgrade with 503 STREAMS
   t.equal(post.status, 200, 'POST still served');
   s1.ws.close();
 });
+
+t.test('upgrades racing past the per-address check: never more streams than the cap stay open', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const nodes = Array.from({ length: 6 }, () => new TestNode());
+  const { config } = makeOracleDir(dir, nodes, { maxSkewMs: 5_000, intervalMs: 1000, streamsPerIp: 2 });
+  const oracle = await Oracle.start(config, { logger: false });
+  t.teardown(() => oracle.close());
+  // six upgrades at once; each ends refused (429), closed after opening (1013), or open and answering
+  const outcomes = await Promise.all(nodes.map((n) => new Promise<string>((resolve) => {
+    const ws = new WebSocket(`${oracle.url.replace(/^http/, 'ws')}/api/heartbeat/stream`);
+    ws.once('unexpected-response', (_req, res) => { res.resume(); resolve(`refused ${res.statusCode}`); });
+    ws.once('open', () => ws.send(JSON.stringify(n.heartbeat(Date.now()))));
+    ws.once('message', () => { resolve('open'); t.teardown(() => ws.close()); });
+    ws.once('close', (code) => resolve(`closed ${code}`));
+    ws.on('error', () => {});
+  })));
+  const open = outcomes.filter((o) => o === 'open').length;
+  t.ok(open >= 1 && open <= 2, `at most 2 streams kept (${outcomes.join(', ')})`);
+  t.ok(outcomes.every((o) => ['open', 'refused 429', 'closed 1013'].includes(o)), 'the others refused (429) or closed (1013)');
+});

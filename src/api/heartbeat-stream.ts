@@ -129,51 +129,54 @@ export function heartbeatStream(o: HeartbeatStreamOptions): FastifyPluginAsync {
         },
       },
       wsHandler: (socket, req) => {
-      const ip = req.ip;
-      perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
-      const conn = { ws: socket, lastAt: clock.now() };
-      open.add(conn);
-      // answers leave in the order messages came in, whatever order their checks finish in
-      const queue: Array<{ answer: Answer | null }> = [];
-      let paused = false;
-      // Answers that become ready together (a group commit acknowledges many heartbeats at once)
-      // leave in one write: the TCP socket under the WebSocket is corked at the first and uncorked
-      // once the microtasks now queued have run. (`_socket` is ws's own field for it; without it,
-      // each answer is its own write, as before.)
-      const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-      let corked = false;
-      const uncork = () => { corked = false; tcp!.uncork(); };
-      const flush = () => {
-        while (queue.length > 0 && queue[0]!.answer) {
-          const a = queue.shift()!.answer!;
-          if (socket.readyState !== socket.OPEN) continue;
-          if (!corked && tcp && typeof tcp.cork === 'function') { corked = true; tcp.cork(); process.nextTick(uncork); }
-          socket.send(JSON.stringify(a));
-        }
-        if (paused && queue.length < maxInFlight) { paused = false; socket.resume(); }
-      };
-      socket.on('message', (data, isBinary) => {
-        // a client that sends but does not read its answers is cut off before they pile up here
-        if (socket.bufferedAmount > maxBuffered) { socket.close(1008, 'answers not read'); return; }
-        const now = clock.now();
-        conn.lastAt = now;
-        const slot: { answer: Answer | null } = { answer: null };
-        queue.push(slot);
-        if (queue.length >= maxInFlight && !paused) { paused = true; socket.pause(); }
-        const done = (a: Answer) => { slot.answer = a; flush(); };
-        if (!budget.take(ip, now)) return done(refuse('IP_RATE_LIMITED', `more than ${o.ipRatePerMinute} heartbeats per minute from this address`));
-        if (isBinary) return done(refuse('MALFORMED', 'heartbeats are text messages (JSON)'));
-        let body: unknown;
-        try { body = JSON.parse((data as Buffer).toString('utf8')); } catch { return done(refuse('MALFORMED', 'message is not JSON')); }
-        if (!valid(body)) return done(refuse('MALFORMED', `heartbeat${ajv.errorsText(valid.errors, { dataVar: '' })}`));
-        tracker.submit(body).then(answerOf, (e: Error) => refuse('INTERNAL', e.message)).then(done);
-      });
-      socket.on('close', () => {
-        open.delete(conn);
-        const n = (perIp.get(ip) ?? 1) - 1;
-        if (n <= 0) perIp.delete(ip); else perIp.set(ip, n);
-      });
-      socket.on('error', () => socket.terminate());
+        const ip = req.ip;
+        perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+        const conn = { ws: socket, lastAt: clock.now() };
+        open.add(conn);
+        socket.on('close', () => {
+          open.delete(conn);
+          const n = (perIp.get(ip) ?? 1) - 1;
+          if (n <= 0) perIp.delete(ip); else perIp.set(ip, n);
+        });
+        socket.on('error', () => socket.terminate());
+        // upgrades checked together before any of them opened can pass the check above: counted
+        // again here, the ones over a cap are closed at once (1013 Try Again Later)
+        if (perIp.get(ip)! > maxPerIp || open.size > maxTotal) { socket.close(1013, 'too many heartbeat streams'); return; }
+        // answers leave in the order messages came in, whatever order their checks finish in
+        const queue: Array<{ answer: Answer | null }> = [];
+        let paused = false;
+        // Answers that become ready together (a group commit acknowledges many heartbeats at once)
+        // leave in one write: the TCP socket under the WebSocket is corked at the first and uncorked
+        // once the microtasks now queued have run. (`_socket` is ws's own field for it; without it,
+        // each answer is its own write, as before.)
+        const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+        let corked = false;
+        const uncork = () => { corked = false; tcp!.uncork(); };
+        const flush = () => {
+          while (queue.length > 0 && queue[0]!.answer) {
+            const a = queue.shift()!.answer!;
+            if (socket.readyState !== socket.OPEN) continue;
+            if (!corked && tcp && typeof tcp.cork === 'function') { corked = true; tcp.cork(); process.nextTick(uncork); }
+            socket.send(JSON.stringify(a));
+          }
+          if (paused && queue.length < maxInFlight) { paused = false; socket.resume(); }
+        };
+        socket.on('message', (data, isBinary) => {
+          // a client that sends but does not read its answers is cut off before they pile up here
+          if (socket.bufferedAmount > maxBuffered) { socket.close(1008, 'answers not read'); return; }
+          const now = clock.now();
+          conn.lastAt = now;
+          const slot: { answer: Answer | null } = { answer: null };
+          queue.push(slot);
+          if (queue.length >= maxInFlight && !paused) { paused = true; socket.pause(); }
+          const done = (a: Answer) => { slot.answer = a; flush(); };
+          if (!budget.take(ip, now)) return done(refuse('IP_RATE_LIMITED', `more than ${o.ipRatePerMinute} heartbeats per minute from this address`));
+          if (isBinary) return done(refuse('MALFORMED', 'heartbeats are text messages (JSON)'));
+          let body: unknown;
+          try { body = JSON.parse((data as Buffer).toString('utf8')); } catch { return done(refuse('MALFORMED', 'message is not JSON')); }
+          if (!valid(body)) return done(refuse('MALFORMED', `heartbeat${ajv.errorsText(valid.errors, { dataVar: '' })}`));
+          tracker.submit(body).then(answerOf, (e: Error) => refuse('INTERNAL', e.message)).then(done);
+        });
       },
     });
   };
