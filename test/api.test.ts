@@ -7,7 +7,8 @@ import { makeOracleDir, tempDir } from './helpers/oracle.js';
 import Fastify from 'fastify';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { closeWithin, ReadBudget } from '../src/api/server.js';
+import { closeWithin } from '../src/api/server.js';
+import { TokenBucket } from '../src/api/token-bucket.js';
 
 const post = (url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
   fetch(`${url}/api/heartbeat`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
@@ -120,11 +121,11 @@ t.test('GET /api/nodes pages through every registered node in id order with a cu
 });
 
 t.test('GET /api/nodes shares one read budget across clients: beyond it 429 NODES_READ_BUDGET with Retry-After, and heartbeats are still taken', async (t) => {
-  const budget = new ReadBudget(50, 10_000);
+  const budget = new TokenBucket(50, 10_000);
   t.equal(budget.take(10_000, 0), 0, 'a full burst');
   t.equal(budget.take(1, 0), 20, 'then one view per 20 ms');
   t.equal(budget.take(50, 1000), 0, 'a second later, 50 more');
-  t.equal(new ReadBudget(0, 0).take(1e9, 0), 0, '0 per second: no limit');
+  t.equal(new TokenBucket(0, 0).take(1e9, 0), 0, '0 per second: no limit');
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const nodes = Array.from({ length: 5 }, () => new TestNode());

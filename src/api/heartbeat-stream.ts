@@ -21,15 +21,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
-import { Ajv } from 'ajv';
-import { Gauge } from 'prom-client';
-import type { LivenessTracker, SubmitResult } from '../liveness/tracker.js';
-import type { OracleMetrics } from './metrics.js';
-import { signedHeartbeatSchema } from './schemas.js';
+import { Gauge, type Registry } from 'prom-client';
+import type { Clock } from '../common/clock.js';
+import type { HeartbeatAnswer, HeartbeatIntake } from './intake.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface HeartbeatStreamOptions {
-  tracker: LivenessTracker;
-  metrics: OracleMetrics;
+  /** The POST routes' judgement and answers. */
+  intake: HeartbeatIntake;
+  clock: Clock;
+  /** Where the open-streams gauge is registered. */
+  registry: Registry;
   /** Largest message in bytes (the POST route's body limit). */
   maxMessageBytes: number;
   /** Per-source-IP messages per minute, all its connections together (0: no limit). */
@@ -48,53 +50,29 @@ export interface HeartbeatStreamOptions {
 
 export const STREAM_PATH = '/api/heartbeat/stream';
 
-/** Token bucket per source IP: `perMinute` refill and capacity; buckets full again are dropped at each sweep. */
-class IpBudget {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(private readonly perMinute: number) {}
-  take(ip: string, now: number): boolean {
-    if (this.perMinute <= 0) return true;
-    const b = this.buckets.get(ip) ?? { tokens: this.perMinute, at: now };
-    b.tokens = Math.min(this.perMinute, b.tokens + ((now - b.at) * this.perMinute) / 60_000);
-    b.at = now;
-    this.buckets.set(ip, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
-  }
-  sweep(now: number): void {
-    for (const [ip, b] of this.buckets) if (b.tokens + ((now - b.at) * this.perMinute) / 60_000 >= this.perMinute) this.buckets.delete(ip);
-  }
-}
-
-type Answer = Record<string, unknown>;
-
 export function heartbeatStream(o: HeartbeatStreamOptions): FastifyPluginAsync {
   return async (app) => {
-    const { tracker, metrics } = o;
-    const clock = tracker.clock;
+    const { intake, clock } = o;
     const maxPerIp = o.maxPerIp ?? 256, maxInFlight = o.maxInFlight ?? 64, idleMs = o.idleMs ?? 120_000;
     const maxTotal = o.maxTotal ?? 200_000, maxBuffered = o.maxBufferedBytes ?? 1024 * 1024;
-    const ajv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false });
-    const valid = ajv.compile(signedHeartbeatSchema);
-    const budget = new IpBudget(o.ipRatePerMinute);
+    // each source address's messages, all its streams together: a token bucket per address
+    const budgets = new Map<string, TokenBucket>();
+    const withinBudget = (ip: string, now: number): boolean => {
+      if (o.ipRatePerMinute <= 0) return true;
+      let b = budgets.get(ip);
+      if (!b) budgets.set(ip, (b = new TokenBucket(o.ipRatePerMinute / 60, o.ipRatePerMinute)));
+      return b.take(1, now) === 0;
+    };
     const perIp = new Map<string, number>();
     const open = new Set<{ ws: WebSocket; lastAt: number }>();
-    new Gauge({ name: 'splitup_heartbeat_streams', help: 'Open heartbeat streams (GET /api/heartbeat/stream)', registers: [metrics.registry], collect() { this.set(open.size); } });
-
-    const reject = (code: string, message: string): Answer => ({ success: false, code, message, timestamp: clock.now(), status: 'rejected' });
-    const answerOf = (r: SubmitResult): Answer => {
-      if (r.ok) { metrics.heartbeatsAccepted.inc(); return { success: true, message: 'heartbeat accepted', timestamp: clock.now(), status: r.status, seq: r.seq.toString() }; }
-      metrics.heartbeatsRejected.inc({ code: r.code });
-      return reject(r.code, r.message);
-    };
-    const refuse = (code: string, message: string): Answer => { metrics.heartbeatsRejected.inc({ code }); return reject(code, message); };
+    new Gauge({ name: 'splitup_heartbeat_streams', help: 'Open heartbeat streams (GET /api/heartbeat/stream)', registers: [o.registry], collect() { this.set(open.size); } });
+    const refuse = (code: string, message: string): HeartbeatAnswer => intake.answer({ ok: false, code, message });
 
     // idle connections closed; the per-IP buckets of quiet sources dropped
     const sweep = setInterval(() => {
       const now = clock.now();
       for (const c of open) if (now - c.lastAt > idleMs) c.ws.close(1001, 'idle');
-      budget.sweep(now);
+      for (const [ip, b] of budgets) if (b.full(now)) budgets.delete(ip);
     }, Math.max(1000, Math.min(idleMs / 4, 30_000)));
     sweep.unref();
     app.addHook('onClose', async () => clearInterval(sweep));
@@ -143,7 +121,7 @@ export function heartbeatStream(o: HeartbeatStreamOptions): FastifyPluginAsync {
         // again here, the ones over a cap are closed at once (1013 Try Again Later)
         if (perIp.get(ip)! > maxPerIp || open.size > maxTotal) { socket.close(1013, 'too many heartbeat streams'); return; }
         // answers leave in the order messages came in, whatever order their checks finish in
-        const queue: Array<{ answer: Answer | null }> = [];
+        const queue: Array<{ answer: HeartbeatAnswer | null }> = [];
         let paused = false;
         // Answers that become ready together (a group commit acknowledges many heartbeats at once)
         // leave in one write: the TCP socket under the WebSocket is corked at the first and uncorked
@@ -166,16 +144,15 @@ export function heartbeatStream(o: HeartbeatStreamOptions): FastifyPluginAsync {
           if (socket.bufferedAmount > maxBuffered) { socket.close(1008, 'answers not read'); return; }
           const now = clock.now();
           conn.lastAt = now;
-          const slot: { answer: Answer | null } = { answer: null };
+          const slot: { answer: HeartbeatAnswer | null } = { answer: null };
           queue.push(slot);
           if (queue.length >= maxInFlight && !paused) { paused = true; socket.pause(); }
-          const done = (a: Answer) => { slot.answer = a; flush(); };
-          if (!budget.take(ip, now)) return done(refuse('IP_RATE_LIMITED', `more than ${o.ipRatePerMinute} heartbeats per minute from this address`));
+          const done = (a: HeartbeatAnswer) => { slot.answer = a; flush(); };
+          if (!withinBudget(ip, now)) return done(refuse('IP_RATE_LIMITED', `more than ${o.ipRatePerMinute} heartbeats per minute from this address`));
           if (isBinary) return done(refuse('MALFORMED', 'heartbeats are text messages (JSON)'));
           let body: unknown;
           try { body = JSON.parse((data as Buffer).toString('utf8')); } catch { return done(refuse('MALFORMED', 'message is not JSON')); }
-          if (!valid(body)) return done(refuse('MALFORMED', `heartbeat${ajv.errorsText(valid.errors, { dataVar: '' })}`));
-          tracker.submit(body).then(answerOf, (e: Error) => refuse('INTERNAL', e.message)).then(done);
+          intake.judge(body).then((r) => intake.answer(r), (e: Error) => refuse('INTERNAL', e.message)).then(done);
         });
       },
     });

@@ -5,10 +5,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyPluginAsy
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
-import type { LivenessTracker, RejectCode, SubmitResult } from '../liveness/tracker.js';
+import type { LivenessTracker, RejectCode } from '../liveness/tracker.js';
 import { REJECT_HTTP_STATUS } from '../liveness/tracker.js';
 import type { OracleMetrics } from './metrics.js';
 import { heartbeatStream, type HeartbeatStreamOptions } from './heartbeat-stream.js';
+import { heartbeatIntake } from './intake.js';
+import { TokenBucket } from './token-bucket.js';
 import { batchResponseSchema, errorSchema, heartbeatResponseSchema, nodeViewSchema, readinessSchema, signedHeartbeatSchema } from './schemas.js';
 
 export interface ApiOptions {
@@ -43,21 +45,6 @@ export interface ApiOptions {
   drainLimit?: number;
   /** GET /api/heartbeat/stream (WebSocket intake) limits; `false` leaves the route out. */
   stream?: Pick<HeartbeatStreamOptions, 'maxPerIp' | 'maxTotal' | 'maxInFlight' | 'idleMs' | 'maxBufferedBytes'> | false;
-}
-
-/** A token bucket of node views (`perSecond` refill, `burst` capacity); 0 per second: unlimited. */
-export class ReadBudget {
-  private tokens: number;
-  private at = -Infinity;
-  constructor(private readonly perSecond: number, private readonly burst: number) { this.tokens = burst; }
-  /** Takes `n` tokens at time `now` (ms): 0 if granted, else the ms until they would be. */
-  take(n: number, now: number): number {
-    if (this.perSecond <= 0) return 0;
-    if (this.at !== -Infinity) this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, now - this.at) * this.perSecond) / 1000);
-    this.at = now;
-    if (this.tokens >= n) { this.tokens -= n; return 0; }
-    return Math.ceil(((n - this.tokens) * 1000) / this.perSecond);
-  }
 }
 
 /** Routes whose rejections count in splitup_heartbeats_rejected_total. */
@@ -96,6 +83,8 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
   const { tracker, metrics } = opts;
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 64 * 1024, ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: false } } });
   const clock = tracker.clock;
+  // POST, batch items and stream messages: judged and answered alike
+  const intake = heartbeatIntake(tracker, metrics);
 
   await app.register(swagger, {
     openapi: {
@@ -166,13 +155,8 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
     },
   }, async (req, reply) => {
     const r = await tracker.submit(req.body);
-    const now = clock.now();
-    if (r.ok) {
-      metrics.heartbeatsAccepted.inc();
-      return { success: true, message: 'heartbeat accepted', timestamp: now, status: r.status, seq: r.seq.toString() };
-    }
-    metrics.heartbeatsRejected.inc({ code: r.code });
-    return (reply as FastifyReply).code(REJECT_HTTP_STATUS[r.code]).send({ success: false, code: r.code, message: r.message, timestamp: now, status: 'rejected' });
+    const body = intake.answer(r);
+    return r.ok ? body : (reply as FastifyReply).code(REJECT_HTTP_STATUS[r.code]).send(body);
   });
 
   // Batch intake for gateways/relays that aggregate many nodes: each item is judged exactly like
@@ -182,7 +166,6 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
   // the per-IP limit (429).
   const maxBatch = opts.maxBatch ?? 256;
   const itemAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false });
-  const validItem = itemAjv.compile(signedHeartbeatSchema);
   const batchEnvelope = { type: 'object', additionalProperties: false, required: ['heartbeats'], properties: { heartbeats: { type: 'array', minItems: 1, maxItems: maxBatch } } };
   const validEnvelope = itemAjv.compile(batchEnvelope);
   app.post<{ Body: { heartbeats: unknown[] } }>('/api/heartbeats', {
@@ -201,26 +184,20 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
       },
     },
   }, async (req) => {
-    const rs = await Promise.all(req.body.heartbeats.map((h): Promise<SubmitResult> => (validItem(h)
-      ? tracker.submit(h)
-      : Promise.resolve({ ok: false, code: 'MALFORMED', message: `heartbeat${itemAjv.errorsText(validItem.errors, { dataVar: '' })}` }))));
+    const rs = await Promise.all(req.body.heartbeats.map((h) => intake.judge(h)));
     const now = clock.now();
-    let accepted = 0;
-    const results = rs.map((r) => {
-      if (r.ok) { accepted++; metrics.heartbeatsAccepted.inc(); return { success: true, message: 'heartbeat accepted', timestamp: now, status: r.status, seq: r.seq.toString() }; }
-      metrics.heartbeatsRejected.inc({ code: r.code });
-      return { success: false, code: r.code, message: r.message, timestamp: now, status: 'rejected' };
-    });
+    const results = rs.map((r) => intake.answer(r, now));
+    const accepted = rs.filter((r) => r.ok).length;
     return { results, accepted, rejected: results.length - accepted };
   });
 
   if (opts.stream !== false) {
-    await app.register(heartbeatStream({ tracker, metrics, maxMessageBytes: opts.heartbeatBodyLimit ?? 1024, ipRatePerMinute: perMinute, ...opts.stream }));
+    await app.register(heartbeatStream({ intake, clock, registry: metrics.registry, maxMessageBytes: opts.heartbeatBodyLimit ?? 1024, ipRatePerMinute: perMinute, ...opts.stream }));
   }
 
   // one budget for every client of the node listing: what it may cost the intake's event loop
   const nodesPerSecond = opts.nodesPerSecond ?? 20_000;
-  const readBudget = new ReadBudget(nodesPerSecond, Math.max(nodesPerSecond, MAX_NODES_PAGE));
+  const readBudget = new TokenBucket(nodesPerSecond, Math.max(nodesPerSecond, MAX_NODES_PAGE));
 
   // query strings are strings and the API's validator does not coerce types (heartbeats are parsed
   // strictly): `limit` is checked as digits here and as a number in the handler
