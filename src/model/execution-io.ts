@@ -11,13 +11,19 @@ export type Source = { node: number | 'input'; slot: number };
 
 export class ExecutionDataError extends Error { override name = 'ExecutionDataError'; }
 
+/** Task `node`'s accepted output (hex SHA-256 of its bundle), or null while none is accepted. */
+export function acceptedOutput(e: ExecutionAccount, node: number): string | null {
+  const up = e.tasks[node];
+  if (!up) throw new ExecutionDataError(`execution ${e.execId}: no task ${node}`);
+  return up.output.some((b) => b !== 0) ? Buffer.from(up.output).toString('hex') : null;
+}
+
 /** The hex SHA-256 naming the bundle a source reads: the execution's input, or task `node`'s accepted output. */
 export function bundleHash(e: ExecutionAccount, s: Source): string {
   if (s.node === 'input') return parseCasUri(e.uri);
-  const up = e.tasks[s.node];
-  if (!up) throw new ExecutionDataError(`execution ${e.execId}: no task ${s.node}`);
-  if (up.output.every((b) => b === 0)) throw new ExecutionDataError(`execution ${e.execId}: task ${s.node} has no accepted output yet`);
-  return Buffer.from(up.output).toString('hex');
+  const hex = acceptedOutput(e, s.node);
+  if (hex === null) throw new ExecutionDataError(`execution ${e.execId}: task ${s.node} has no accepted output yet`);
+  return hex;
 }
 
 /** Fetches a bundle and checks it hashes to its name (whatever the store: a directory, a server). */

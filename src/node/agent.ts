@@ -25,7 +25,7 @@ import { decodeModel, Phase, rawTaskPhase, requestKey, REVEALING, RUNNING, type 
 import { commitment, fingerprint, partiesOf } from '../chain/program.js';
 import type { BlobStore } from '../cas/blobs.js';
 import { encodeBundle, type Tensor } from '../model/tensor.js';
-import { bundleHash, tensorsFrom } from '../model/execution-io.js';
+import { acceptedOutput, bundleHash, tensorsFrom } from '../model/execution-io.js';
 import { runTask } from '../model/example.js';
 
 export interface AgentOptions {
@@ -161,31 +161,33 @@ export class ComputeAgent {
    */
   private async inputs(e: ExecutionAccount, i: number, ahead = false): Promise<{ tensors: Tensor[]; from: string[] }> {
     const sources = (await this.model(e.modelId)).nodes[i]!.sources;
-    const tensors: Tensor[] = [], from: string[] = [];
+    const local: Array<Tensor | null> = [], from: string[] = [], stored: typeof sources = [];
     for (const s of sources) {
       if (s.node !== 'input') {
         const own = this.results.get(`${e.execId}/${s.node}`);
-        const accepted = e.tasks[s.node]!.output.some((b) => b !== 0) ? Buffer.from(e.tasks[s.node]!.output).toString('hex') : null;
+        const accepted = acceptedOutput(e, s.node);
         if (own && (accepted === own.hex || (ahead && accepted === null && e.tasks[i]!.group !== 0 && e.tasks[s.node]!.group === e.tasks[i]!.group))) {
           const t = own.outputs[s.slot];
           if (!t) throw new Error(`execution ${e.execId}: output ${s.slot} of task ${s.node} missing`);
-          tensors.push(t); from.push(own.hex);
+          local.push(t); from.push(own.hex);
           this.stats.groupLocal++;
           continue;
         }
       }
-      tensors.push(...await tensorsFrom(e, [s], this.o.cas));
-      from.push(bundleHash(e, s));
+      local.push(null); from.push(bundleHash(e, s)); stored.push(s);
     }
-    return { tensors, from };
+    // the rest from the store in one call: each bundle fetched and checked once, however many slots it feeds
+    const fetched = await tensorsFrom(e, stored, this.o.cas);
+    let k = 0;
+    return { tensors: local.map((t) => t ?? fetched[k++]!), from };
   }
 
   /** Whether a kept result was computed from the inputs the chain now names (a held task's inputs may have been accepted from another node). */
   private current(e: ExecutionAccount, i: number, r: Result, sources: ModelAccount['nodes'][number]['sources']): boolean {
     return sources.every((s, j) => {
       if (s.node === 'input') return true;
-      const out = e.tasks[s.node]!.output;
-      return !out.some((b) => b !== 0) || Buffer.from(out).toString('hex') === r.from[j];
+      const accepted = acceptedOutput(e, s.node);
+      return accepted === null || accepted === r.from[j];
     });
   }
 
@@ -215,7 +217,7 @@ export class ComputeAgent {
     for (const j of m.order) {
       const t = e.tasks[j]!;
       if (j === i || t.group !== g || t.phase !== Phase.Held || !t.assigned?.equals(this.key)) continue;
-      const ready = m.nodes[j]!.sources.every((s) => s.node === 'input' || e.tasks[s.node]!.output.some((b) => b !== 0) || this.results.has(`${e.execId}/${s.node}`));
+      const ready = m.nodes[j]!.sources.every((s) => s.node === 'input' || acceptedOutput(e, s.node) !== null || this.results.has(`${e.execId}/${s.node}`));
       if (!ready) continue;
       const slowest = this.o.minComputeMs ? new Promise((r) => setTimeout(r, this.o.minComputeMs)) : null;
       await this.compute(e, j, 'asserter', true);
