@@ -219,7 +219,7 @@ export function decodeExecution(data: Uint8Array): ExecutionAccount {
   const n = r.u8(20);
   return {
     execId: r.u64(8), modelId: r.u32(16), status: r.u8(21), disputes: r.u8(22), doneCount: r.u8(23), requester: r.key(24),
-    escrow: r.u64(56), requestSlot: r.u64(64), uri: Buffer.from(r.bytes(80, Math.min(r.u16(72), 96))).toString('utf8'), failed: r.u8(74) !== 0,
+    escrow: r.u64(56), requestSlot: r.u64(64), uri: Buffer.from(r.bytes(80, Math.min(r.u16(72), 96))).toString('utf8'), failed: rawExecutionFailed(data),
     taskIds: Array.from({ length: n }, (_, i) => r.u32(176 + 4 * i)),
     baseTimeouts: Array.from({ length: n }, (_, i) => r.u32(208 + 4 * i)),
     fees: Array.from({ length: n }, (_, i) => r.u64(240 + 8 * i)),
@@ -229,6 +229,10 @@ export function decodeExecution(data: Uint8Array): ExecutionAccount {
 }
 
 /** Phase, deadline and assignee of task i straight from an execution account's bytes (no decoding). */
+const EXEC_FAILED_OFFSET = 74;
+/** An execution account's failed flag (an undecided dispute), without decoding the account. */
+export function rawExecutionFailed(data: Uint8Array): boolean { return data[EXEC_FAILED_OFFSET] !== 0; }
+
 export function rawTaskPhase(data: Uint8Array, i: number): { phase: Phase; deadlineSlot: bigint; assigned: Uint8Array } {
   const o = EXEC_HEADER_SIZE + TASK_STATE_SIZE * i;
   return { phase: data[o]!, deadlineSlot: new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(o + 16, true), assigned: data.subarray(o + 64, o + 96) };

@@ -24,7 +24,7 @@ import { decodeSelectionProof, encodeSelectionProof, type SelectionProofMessage 
 import { eligibleSet, pickFromBeta, proveSelection, proverIndex, verifySelection, type SelectionRequest } from '../vrf/selection.js';
 import { PollLoop } from '../common/poll-loop.js';
 import { asProgramError, type ChainClient } from './client.js';
-import { groupNeed, memberSetAt, Phase, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type Committee as ChainCommittee, type ExecutionAccount, type ModelAccount, type NodeAccount, NodeStatus } from './layout.js';
+import { groupNeed, memberSetAt, Phase, rawExecutionFailed, rawTaskPhase, REVEALING, RUNNING, requestKey, SELECTING, type Committee as ChainCommittee, type ExecutionAccount, type ModelAccount, type NodeAccount, NodeStatus } from './layout.js';
 import { DEFAULT_PARAMS, partiesOf } from './program.js';
 import { orderSelections, remainingPaths, type PriorityPolicy } from './priority.js';
 
@@ -218,7 +218,7 @@ export class ChainLoop {
         const { phase, deadlineSlot } = rawTaskPhase(data, i);
         if (SELECTING.has(phase) || phase === Phase.Committed) return true;
         if ((RUNNING.has(phase) || REVEALING.has(phase)) && slot > deadlineSlot) return true;
-        if (phase === Phase.Held && data[74] !== 0) return true; // a held group task of a failed execution ends by timeout
+        if (phase === Phase.Held && rawExecutionFailed(data)) return true; // a held group task of a failed execution ends by timeout
       }
       return false;
     };
@@ -248,11 +248,10 @@ export class ChainLoop {
             continue;
           }
           work.push({ e, task: i, key, voteIndex: gate.index, execId: e.execId, readySlot: ts.readySlot, modelId: e.modelId });
-        } else if ((RUNNING.has(ts.phase) || REVEALING.has(ts.phase)) && slot > ts.deadlineSlot + this.grace(e, i)) {
-          // a commitment or a reveal not made in time: the program lapses, slashes or resolves
-          await this.permissionless('timeout', `${key}/${ts.phase}`, () => this.o.chain.program.timeout(e.execId, i, ctx));
-        } else if (ts.phase === Phase.Held && e.failed) {
-          // a group's held task whose inputs will never be accepted: the program releases its node's lock
+        } else if (((RUNNING.has(ts.phase) || REVEALING.has(ts.phase)) && slot > ts.deadlineSlot + this.grace(e, i)) || (ts.phase === Phase.Held && e.failed)) {
+          // a commitment or a reveal not made in time: the program lapses, slashes or resolves; a
+          // group's held task of a failed execution (its inputs will never be accepted): the program
+          // releases its node's lock
           await this.permissionless('timeout', `${key}/${ts.phase}`, () => this.o.chain.program.timeout(e.execId, i, ctx));
         } else if (ts.phase === Phase.Committed && slot > ts.settleSlot + 1n + this.grace(e, i)) {
           await this.permissionless('settle', key, () => this.o.chain.program.settle(e.execId, i));
