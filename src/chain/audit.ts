@@ -118,7 +118,8 @@ export async function auditExecution(o: {
       results.push({ execId: r.execId, task: r.task, attempt: r.attempt, kind: selectionKind(r.attempt), node: r.node.toBase58(), outcome, matchingVotes: voters.size, quorum: voters.size >= (set?.q ?? o.q), proof: false, reason: `no committee file of epoch ${r.epoch} given to the audit` });
       continue;
     }
-    const res = await auditSelection({ ...o, ...ep, q: set?.q ?? o.q, selection: { execId: r.execId, task: r.task, taskId: r.taskId, attempt: r.attempt, seed: r.seed, readySlot: r.readySlot, excluded: r.excluded, node: r.node, ...(groupOfSelection(o.exec, r.task, r.attempt, r.members) ? { group: groupOfSelection(o.exec, r.task, r.attempt, r.members)! } : {}) }, matchingVotes: voters.size });
+    const group = groupOfSelection(o.exec, r.task, r.attempt, r.members);
+    const res = await auditSelection({ ...o, ...ep, q: set?.q ?? o.q, selection: { execId: r.execId, task: r.task, taskId: r.taskId, attempt: r.attempt, seed: r.seed, readySlot: r.readySlot, excluded: r.excluded, node: r.node, ...(group ? { group } : {}) }, matchingVotes: voters.size });
     results.push(sameVoters ? { ...res, outcome } : { ...res, outcome, proof: false, reason: set ? `the program counted the votes of ${programVoters.length} oracles, the ledger holds ${voters.size} signed votes for the node` : `no member set of epoch ${r.epoch} on the chain or its ledger` });
   }
   const gaps: string[] = [];

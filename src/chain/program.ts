@@ -27,7 +27,6 @@ export function rotationDigest(committee: PublicKey, p: RotationProposal): Uint8
   return h.digest();
 }
 
-/** An execution's id: the first 8 bytes (LE) of H("splitup/exec/v1" ‖ committee ‖ requester ‖ nonce u64), as the program derives it. */
 /** registerModel's optional task groups: a group number per node (0: none), then groups 1..n's VRAM need (u32 each). */
 export function groupsTrailer(n: number, groups: number[], vramGb: number[]): Buffer {
   const b = Buffer.alloc(5 * n);
@@ -35,6 +34,7 @@ export function groupsTrailer(n: number, groups: number[], vramGb: number[]): Bu
   return b;
 }
 
+/** An execution's id: the first 8 bytes (LE) of H("splitup/exec/v1" ‖ committee ‖ requester ‖ nonce u64), as the program derives it. */
 export function executionIdOf(committee: PublicKey, requester: PublicKey, nonce: bigint): bigint {
   const n = Buffer.alloc(8); n.writeBigUInt64LE(nonce);
   return createHash('sha256').update('splitup/exec/v1').update(committee.toBytes()).update(requester.toBytes()).update(n).digest().readBigUInt64LE(0);

@@ -122,9 +122,7 @@ export class SimAgents {
           if (role !== 'asserter') a.honestNet += fee * BigInt(this.o.rewardPpm) / 1_000_000n - fee;
           const [lo, hi] = this.o.computeMs;
           const plan = this.plan(a, e, i, role, ts);
-          const span = this.o.computeMsOf?.(e, i);
           const draw = (j: number, computed: boolean) => { const sp = this.o.computeMsOf?.(e, j); return !computed ? 20 + this.o.rng.int(40) : sp !== undefined ? Math.round(sp * (0.9 + this.o.rng.int(201) / 1000)) : lo + this.o.rng.int(hi - lo + 1); };
-          void span;
           const ready = role === 'asserter' ? this.ahead.get(`${e.execId}/${i}/${ts.attempt}`) : undefined;
           if (ready !== undefined) { this.o.at(Math.max(now, ready), () => this.commit(a, e, i, ts.attempt, plan)); continue; } // computed ahead with its group
           const delay = draw(i, plan.computed);
