@@ -5,11 +5,12 @@
 // catch-up after the restart). Needs root and iproute2; skipped, with the reason, elsewhere.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { ChaosLab, runChaos, checkChaosScenario } from '../src/sim/chaos.js';
+import { runChaos, checkChaosScenario } from '../src/sim/chaos.js';
+import { netnsUnavailable } from '../src/common/netns.js';
 import { parseScenario } from '../src/sim/scenario.js';
 import { tempDir } from './helpers/oracle.js';
 
-const skip = ChaosLab.probe();
+const skip = netnsUnavailable();
 const load = (f: string) => parseScenario(JSON.parse(readFileSync(new URL(`../scenarios/${f}`, import.meta.url), 'utf8')), f);
 
 t.test('scenario fields real processes cannot apply are refused or named as ignored', async (t) => {

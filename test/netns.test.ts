@@ -6,7 +6,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { netnsUnavailable } from '../src/cli/netns.js';
+import { netnsUnavailable } from '../src/common/netns.js';
 import { freeBasePort, tempDir } from './helpers/oracle.js';
 
 const why = netnsUnavailable();

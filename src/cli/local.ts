@@ -95,9 +95,9 @@ if (values['cas-url'] && !/^(https?|s3):\/\//.test(values['cas-url'])) fail('--c
 
 // --netns: this process sets up the namespaces, runs the launcher again inside the committee's
 // namespace (SPLITUP_NETNS names the topology there) and deletes them when it ends
-const { createTopology, destroyTopology, netnsUnavailable } = await import('./netns.js');
-const inside: import('./netns.js').NetnsTopology | null = process.env.SPLITUP_NETNS ? JSON.parse(process.env.SPLITUP_NETNS) : null;
+const inside: import('../common/netns.js').NetnsTopology | null = process.env.SPLITUP_NETNS ? JSON.parse(process.env.SPLITUP_NETNS) : null;
 if (values.netns && !inside) {
+  const { createTopology, destroyTopology, netnsUnavailable } = await import('../common/netns.js');
   const why = netnsUnavailable();
   if (why) fail(`--netns: ${why}`);
   const topo = createTopology(nNodes);
@@ -233,9 +233,9 @@ function launch(name: string, script: string, args: string[], netns?: string): C
   // validator and oracles before stop() reads the chain for the summary; the launcher stops them
   // in order instead (and kills any left if it exits some other way, below).
   // (in a node's namespace: `ip netns exec` enters it and then runs node itself, same pid)
-  const proc = netns
-    ? spawn('ip', ['netns', 'exec', netns, process.execPath, bin(script), ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
-    : spawn(process.execPath, [bin(script), ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const argv = [process.execPath, bin(script), ...args];
+  const [cmd, ...rest] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+  const proc = spawn(cmd!, rest, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   proc.stderr!.on('data', (b) => { if (!stopping) process.stderr.write(`[${name}] ${b}`); });
   children.push({ name, proc });
   return proc;

@@ -322,9 +322,9 @@ async function main(): Promise<number> {
     case 'chaos': {
       if (!values.scenario) throw new UsageError('chaos needs --scenario FILE (partitions and crashes to apply to real processes)');
       const sc = scenarioOf(values);
-      const { ChaosLab, checkChaosScenario, runChaos } = await import('../sim/chaos.js');
+      const [{ checkChaosScenario, runChaos }, { netnsUnavailable }] = await Promise.all([import('../sim/chaos.js'), import('../common/netns.js')]);
       try { checkChaosScenario(sc); } catch (e) { throw new UsageError((e as Error).message); }
-      const why = ChaosLab.probe();
+      const why = netnsUnavailable();
       if (why) throw new UsageError(`sim chaos: ${why}`);
       const data = values.dir ? resolve(values.dir) : mkdtempSync(join(tmpdir(), 'splitup-chaos-'));
       const r = await runChaos(sc, { dir: data, log: (m) => { if (values.verbose || !m.startsWith('[oracle')) console.error(m); } });

@@ -1,6 +1,6 @@
 // Real-process chaos: a scenario's partitions and crashes applied to a committee of real oracle
 // processes, each in its own Linux network namespace, in real time; the simulator's checkers on
-// what the processes committed. Needs root and iproute2 (see ChaosLab.probe).
+// what the processes committed. Needs root and iproute2 (see netnsUnavailable in src/common/netns.ts).
 //
 // Network: a hub namespace holds a bridge; oracle i's namespace joins it through a veth pair
 // with address 10.77.<subnet>.<i + 1>/24. A partition into groups installs, in every oracle's
@@ -15,7 +15,7 @@
 // side of a partition holds q oracles nothing commits (after the rounds in flight at the cut);
 // a side with q keeps committing; after a heal every oracle commits again within a bound; a
 // restarted oracle catches up.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,8 +28,8 @@ import { COMMITTEE_VERSION, loadCommittee, type Committee } from '../consensus/c
 import { CommitteeKeys, verifyCertificate } from '../consensus/messages.js';
 import { formatRegistry } from '../registry/file-registry.js';
 import type { Scenario } from './scenario.js';
+import { ip } from '../common/netns.js';
 
-const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 const HTTP_PORT = 8080, P2P_PORT = 9000;
 
 /** The network of a real-process chaos run: one namespace per oracle, joined by a bridge in a hub namespace. */
@@ -51,12 +51,6 @@ export class ChaosLab {
   ns(i: number): string { return `su-${this.tag}-o${i}`; }
   addr(i: number): string { return `10.77.${this.subnet}.${i + 1}`; }
   url(i: number): string { return `http://${this.addr(i)}:${HTTP_PORT}`; }
-
-  /** Whether this process may create namespaces (root with iproute2); the reason when not. */
-  static probe(): string | null {
-    const name = `su-probe-${randomBytes(3).toString('hex')}`;
-    try { ip('netns', 'add', name); ip('netns', 'del', name); return null; } catch (e) { return `network namespaces unavailable (needs root and iproute2): ${(e as Error).message.split('\n')[0]}`; }
-  }
 
   static create(n: number): ChaosLab {
     const lab = new ChaosLab(n);
