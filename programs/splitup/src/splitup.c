@@ -1257,14 +1257,17 @@ static u64 lapse(Ctx *x, Node *nd, const Pubkey *key) { return lapse_at(x, nd, k
 // The node `key` failed a task of its group (a missed deadline, a missing reveal, a caught lie): every
 // member it still holds or has not committed (held or assigned) lapses (C each, the node excluded from
 // each) and goes back to pending with a new attempt and a doubled timeout; release_ready then opens the
-// group's selection again (or the failed task's own selection takes them). `key` is a copy.
-static u64 release_group(Ctx *x, Node *nd, const Pubkey *key) {
+// group's selection again (or the failed task's own selection takes them). `who` may point into a
+// task state this clears (its assigned node): it is copied first.
+static u64 release_group(Ctx *x, Node *nd, const Pubkey *who) {
   Execution *e = x->e;
   u8 g = x->ts->group;
+  Pubkey key;
+  copy(&key, who, 32);
   for (u8 j = 0; j < e->n_tasks && g; j++) {
     TaskState *t = &e->tasks[j];
-    if (t->group != g || (t->phase != PH_ASSIGNED && t->phase != PH_HELD) || !key_eq(&t->assigned, key)) continue;
-    TRY(lapse_at(x, nd, key, j));
+    if (t->group != g || (t->phase != PH_ASSIGNED && t->phase != PH_HELD) || !key_eq(&t->assigned, &key)) continue;
+    TRY(lapse_at(x, nd, &key, j));
     t->phase = PH_PENDING;
     t->attempt = t->attempt + 1 < VERIFY_ATTEMPT ? t->attempt + 1 : t->attempt;
     t->timeout_slots = doubled(t->timeout_slots);
@@ -1617,9 +1620,7 @@ static u64 timeout(Params *p) {
   if (running_phase(ph)) {
     PARTY(nd, acct, &ts->assigned, "assigned node")
     if (ph == PH_ASSIGNED && ts->group) { // the group's unfinished members lapse and the group reopens
-      Pubkey key;
-      copy(&key, &ts->assigned, 32);
-      TRY(release_group(x, nd, &key));
+      TRY(release_group(x, nd, &ts->assigned));
       release_ready(x->e, x->m, x->seed, x->seed_slot);
       return 0;
     }
@@ -1633,10 +1634,8 @@ static u64 timeout(Params *p) {
   if (ph == PH_ARB_READY) return arb_retry(x);
   if (ph == PH_REVEAL) {
     PARTY(a, a_acct, &ts->asserter, "asserter")
-    Pubkey key;
-    copy(&key, &ts->asserter, 32);
     TRY(lapse(x, a, &ts->asserter));
-    TRY(release_group(x, a, &key));
+    TRY(release_group(x, a, &ts->asserter));
     ts->result = RESULT_NONE;
     reopen_compute(x);
     return 0;
@@ -1653,9 +1652,7 @@ static u64 timeout(Params *p) {
     if (pool) TRY(to_treasury(x, pool));
     exclude_add(ts, &ts->asserter);
     inc8(&x->e->disputes);
-    Pubkey key;
-    copy(&key, &ts->asserter, 32);
-    TRY(release_group(x, a, &key));
+    TRY(release_group(x, a, &ts->asserter));
     reopen_compute(x);
     ts->result = RESULT_UNREVEALED;
     return 0;
